@@ -1,0 +1,3 @@
+from sagatui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""In-process fan-out of events to live readers (dashboard, printer), never blocking the engine.
+
+Each subscription holds a bounded buffer; when a reader falls behind, its oldest events are dropped
+and counted, so it can re-read them from the store. The store is not a bus reader: it gets every
+event through the sink, so a slow dashboard can never lose an event for the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from sagatui.model.events import Event
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, capacity: int) -> None:
+        self._bus = bus
+        self._buffer: deque[Event] = deque()
+        self.capacity = capacity
+        self.dropped = 0
+        self._ready = asyncio.Event()
+
+    def _offer(self, event: Event) -> None:
+        if len(self._buffer) >= self.capacity:
+            self._buffer.popleft()
+            self.dropped += 1
+        self._buffer.append(event)
+        self._ready.set()
+
+    def drain(self, limit: int | None = None) -> list[Event]:
+        """Take what is buffered now (at most `limit`), without waiting."""
+        count = len(self._buffer) if limit is None else min(limit, len(self._buffer))
+        batch = [self._buffer.popleft() for _ in range(count)]
+        if not self._buffer:
+            self._ready.clear()
+        return batch
+
+    async def next_batch(self) -> list[Event]:
+        """Wait for at least one event, then take everything buffered."""
+        await self._ready.wait()
+        return self.drain()
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscriptions: list[Subscription] = []
+
+    def subscribe(self, capacity: int = 50_000) -> Subscription:
+        subscription = Subscription(self, capacity)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        if subscription in self._subscriptions:
+            self._subscriptions.remove(subscription)
+
+    def publish(self, event: Event) -> None:
+        for subscription in self._subscriptions:
+            subscription._offer(event)

@@ -1,0 +1,220 @@
+"""The one clock of a run: virtual time that jumps to the next timer, optionally paced to real time.
+
+Time only moves at a quiet moment: no other task is ready to run and no I/O call is in flight.
+At such a moment the idle hooks run first (the store releases durability waiters, the lab applies
+queued user commands); only when none of them did anything does time jump to the earliest timer.
+Because everything that can change the run happens at those moments, in a fixed order, the same
+inputs give the same event stream whether the run is paced (speed 1 = real time, 10 = ten times
+faster) or unpaced (speed None: a 60 s breaker cooldown passes in microseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+IdleHook = Callable[[], Awaitable[bool]]
+
+
+class TimerHandle:
+    __slots__ = ("callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ClockTimeout:
+    """`async with clock.timeout(s)`: raises TimeoutError when `s` clock seconds pass (asyncio.timeout
+    semantics, but on the run's clock)."""
+
+    def __init__(self, clock: VirtualClock, delay: float | None) -> None:
+        self._clock = clock
+        self._delay = delay
+        self._handle: TimerHandle | None = None
+        self._expired = False
+        self._task: asyncio.Task[object] | None = None
+        self._cancelling = 0
+
+    async def __aenter__(self) -> ClockTimeout:
+        self._task = asyncio.current_task()
+        assert self._task is not None, "clock.timeout() must be used inside a task"
+        self._cancelling = self._task.cancelling()
+        if self._delay is not None:
+            self._handle = self._clock.call_later(self._delay, self._expire)
+        return self
+
+    def _expire(self) -> None:
+        assert self._task is not None
+        self._expired = True
+        self._task.cancel()
+
+    @property
+    def expired(self) -> bool:
+        return self._expired
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self._expired:
+            assert self._task is not None
+            if self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
+                raise TimeoutError from exc
+
+
+class VirtualClock:
+    """Clock-time seconds since the run began. Call `start()` inside the event loop before use."""
+
+    def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
+        self._now = start
+        self.speed = speed
+        self._timers: list[tuple[float, int, TimerHandle]] = []
+        self._order = itertools.count()
+        self._io_in_flight = 0
+        self._idle_hooks: list[IdleHook] = []
+        self._wake: asyncio.Event | None = None
+        self._io_done: asyncio.Event | None = None
+        self._advancer: asyncio.Task[None] | None = None
+        self.paused = False
+
+    # -- reading and waiting -------------------------------------------------------------------
+    def now(self) -> float:
+        return self._now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
+        handle = TimerHandle(self._now + max(0.0, delay), callback)
+        heapq.heappush(self._timers, (handle.when, next(self._order), handle))
+        self._poke()
+        return handle
+
+    async def sleep(self, delay: float) -> None:
+        if delay <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        handle = self.call_later(delay, lambda: future.done() or future.set_result(None))
+        try:
+            await future
+        finally:
+            handle.cancel()
+
+    def timeout(self, delay: float | None) -> ClockTimeout:
+        return ClockTimeout(self, delay)
+
+    @contextmanager
+    def io(self) -> Iterator[None]:
+        """Mark an I/O call in flight: time will not move until it returns."""
+        self._io_in_flight += 1
+        try:
+            yield
+        finally:
+            self._io_in_flight -= 1
+            if self._io_in_flight == 0 and self._io_done is not None:
+                self._io_done.set()
+
+    def add_idle_hook(self, hook: IdleHook) -> None:
+        """`hook()` runs at each quiet moment; it returns True when it changed something."""
+        self._idle_hooks.append(hook)
+
+    def poke(self) -> None:
+        """Tell a paced clock that something arrived from outside (a user command)."""
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._advancer is None:
+            self._wake = asyncio.Event()
+            self._io_done = asyncio.Event()
+            self._advancer = asyncio.get_running_loop().create_task(self._advance_forever(), name="clock")
+
+    async def stop(self) -> None:
+        if self._advancer is not None:
+            self._advancer.cancel()
+            try:
+                await self._advancer
+            except asyncio.CancelledError:
+                pass
+            self._advancer = None
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._poke()
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+        self._poke()
+
+    # -- the advancer -------------------------------------------------------------------------------
+    async def _settle(self) -> None:
+        """Return at a quiet moment: nothing else ready to run, no I/O in flight."""
+        loop = asyncio.get_running_loop()
+        assert self._io_done is not None
+        while True:
+            await asyncio.sleep(0)
+            if self._io_in_flight:
+                self._io_done.clear()
+                await self._io_done.wait()
+                continue
+            if not getattr(loop, "_ready", ()):
+                return
+
+    async def _run_idle_hooks(self) -> bool:
+        changed = False
+        for hook in self._idle_hooks:
+            changed = await hook() or changed
+        return changed
+
+    def _next_due(self) -> float | None:
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    async def _wait_for_wake(self, real_seconds: float | None) -> bool:
+        """Wait until poked (True) or until `real_seconds` pass (False)."""
+        assert self._wake is not None
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(real_seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _advance_forever(self) -> None:
+        while True:
+            await self._settle()
+            if await self._run_idle_hooks():
+                continue
+            due = self._next_due()
+            if due is None or self.paused:
+                await self._wait_for_wake(None)
+                continue
+            if self.speed is not None and due > self._now:
+                started_real, started_now = time.monotonic(), self._now
+                if await self._wait_for_wake((due - self._now) / self.speed):
+                    elapsed = (time.monotonic() - started_real) * (self.speed or 1.0)
+                    self._now = min(due, max(self._now, started_now + elapsed))
+                    continue
+            self._fire_due(due)
+
+    def _fire_due(self, due: float) -> None:
+        self._now = max(self._now, due)
+        while self._timers and self._timers[0][0] <= self._now:
+            _, _, handle = heapq.heappop(self._timers)
+            if not handle.cancelled:
+                handle.callback()

@@ -1,0 +1,85 @@
+"""Turns happenings into numbered, timed events and hands them to the sink and the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sagatui.engine.bus import EventBus
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.ports import EventSink
+from sagatui.model.effects import RowWrite
+from sagatui.model.errors import ErrorKind
+from sagatui.model.events import Event, EventKind
+
+
+class EventRecorder:
+    """The single writer of a run's sequence numbers: gapless, in emission order."""
+
+    def __init__(
+        self,
+        run_id: int,
+        clock: VirtualClock,
+        sink: EventSink | None = None,
+        bus: EventBus | None = None,
+        next_seq: int = 1,
+    ) -> None:
+        self.run_id = run_id
+        self.clock = clock
+        self.sink = sink
+        self.bus = bus
+        self.next_seq = next_seq
+
+    def emit(
+        self,
+        kind: EventKind,
+        *,
+        saga_id: str | None = None,
+        step: str | None = None,
+        service: str | None = None,
+        operation: str | None = None,
+        attempt: int | None = None,
+        error_kind: ErrorKind | None = None,
+        message: str | None = None,
+        data: dict[str, Any] | None = None,
+        effects: Sequence[RowWrite] = (),
+    ) -> Event:
+        event = Event(
+            run_id=self.run_id,
+            seq=self.next_seq,
+            time=self.clock.now(),
+            kind=kind,
+            saga_id=saga_id,
+            step=step,
+            service=service,
+            operation=operation,
+            attempt=attempt,
+            error_kind=error_kind,
+            message=message,
+            data=data or {},
+        )
+        self.next_seq += 1
+        if self.sink is not None:
+            self.sink.append(event, effects)
+        if self.bus is not None:
+            self.bus.publish(event)
+        return event
+
+    async def durable(self, event: Event) -> None:
+        if self.sink is not None:
+            await self.sink.durable(event.seq)
+
+
+class MemorySink:
+    """An EventSink that keeps events in a list: for engine tests and the engine benchmark."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.effects: list[RowWrite] = []
+
+    def append(self, event: Event, effects: Sequence[RowWrite] = ()) -> None:
+        self.events.append(event)
+        self.effects.extend(effects)
+
+    async def durable(self, seq: int) -> None:
+        return None

@@ -1,0 +1,205 @@
+"""Saga definitions: steps, their resilience policies, breakers. Data only, read from packs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sagatui.model.durations import Duration
+from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
+
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+class Definition(BaseModel):
+    """Base of every definition: unknown fields are errors, values never change after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_action(value: str) -> str:
+    if not _ACTION.match(value):
+        raise ValueError(f"{value!r} is not an action: write it as service.operation, e.g. payment.charge")
+    return value
+
+
+ActionRef = Annotated[str, Field(description="service.operation, e.g. payment.charge")]
+
+
+def split_action(action: str) -> tuple[str, str]:
+    service, operation = action.split(".", 1)
+    return service, operation
+
+
+class RetryPolicy(Definition):
+    """How a step's action is retried. Delays grow by `multiplier` from `initial_delay` up to `max_delay`."""
+
+    max_attempts: int = Field(3, ge=1, le=1000)
+    initial_delay: Duration = 0.1
+    multiplier: float = Field(2.0, ge=1.0)
+    max_delay: Duration = 10.0
+    jitter: Literal["none", "full", "equal"] = "none"
+    retry_on: frozenset[ErrorKind] = DEFAULT_RETRYABLE
+    attempt_timeout: Duration | None = None
+    deadline: Duration | None = None
+
+    def backoff(self, retry_number: int) -> float:
+        """The un-jittered delay before retry `retry_number` (1 = the first retry)."""
+        return min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
+
+
+class CompensationPolicy(Definition):
+    """How a compensation is retried, and how long it may keep trying before it expires."""
+
+    max_attempts: int = Field(10, ge=1, le=1000)
+    initial_delay: Duration = 0.1
+    multiplier: float = Field(2.0, ge=1.0)
+    max_delay: Duration = 30.0
+    jitter: Literal["none", "full", "equal"] = "none"
+    attempt_timeout: Duration | None = 5.0
+    ttl: Duration = 86400.0
+
+    def backoff(self, retry_number: int) -> float:
+        return min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
+
+
+class BreakerConfig(Definition):
+    """Circuit breaker settings (resilience4j/Polly semantics); defaults follow the resilience tutorial."""
+
+    consecutive_failures: int | None = Field(5, ge=1)
+    failure_rate: float | None = Field(None, gt=0, le=1)
+    window_size: int = Field(10, ge=1)
+    minimum_calls: int = Field(5, ge=1)
+    slow_call_duration: Duration | None = None
+    slow_call_rate: float | None = Field(None, gt=0, le=1)
+    open_duration: Duration = 60.0
+    half_open_probes: int = Field(1, ge=1)
+    counts_as_failure: frozenset[ErrorKind] = frozenset(
+        {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.UNEXPECTED}
+    )
+
+
+class Condition(Definition):
+    """A declarative test on the saga input; exactly one comparison is given. Never evaluated code."""
+
+    field: str
+    equals: Any = None
+    not_equals: Any = None
+    in_: list[Any] | None = Field(None, alias="in")
+    greater_than: float | None = None
+    less_than: float | None = None
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Condition:
+        given = [name for name in ("equals", "not_equals", "in_", "greater_than", "less_than")
+                 if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a condition needs exactly one of equals, not_equals, in, greater_than, less_than")
+        return self
+
+    def holds(self, saga_input: dict[str, Any]) -> bool:
+        value: Any = saga_input
+        for part in self.field.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return False
+            value = value[part]
+        if self.equals is not None:
+            return bool(value == self.equals)
+        if self.not_equals is not None:
+            return bool(value != self.not_equals)
+        if self.in_ is not None:
+            return value in self.in_
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        if self.greater_than is not None:
+            return value > self.greater_than
+        return self.less_than is not None and value < self.less_than
+
+
+class Fallback(Definition):
+    """An alternative provider for a step; its compensation defaults to the step's operation on it."""
+
+    action: ActionRef
+    compensation: ActionRef | None = None
+
+    @field_validator("action", "compensation")
+    @classmethod
+    def _valid_action(cls, value: str | None) -> str | None:
+        return value if value is None else _check_action(value)
+
+
+class StepDef(Definition):
+    name: str = Field(min_length=1)
+    action: ActionRef
+    compensation: ActionRef | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy = RetryPolicy()
+    compensation_retry: CompensationPolicy = CompensationPolicy()
+    breaker: str | None = None
+    fallbacks: tuple[Fallback, ...] = ()
+    optional: bool = False
+    accept_partial: bool = False
+    when: Condition | None = None
+    description: str = ""
+
+    @field_validator("action", "compensation")
+    @classmethod
+    def _valid_action(cls, value: str | None) -> str | None:
+        return value if value is None else _check_action(value)
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _fallback_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [{"action": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    def providers(self) -> list[Fallback]:
+        """The primary action followed by its fallbacks, each with the compensation that undoes it."""
+        chain = [Fallback(action=self.action, compensation=self.compensation)]
+        for fallback in self.fallbacks:
+            compensation = fallback.compensation
+            if compensation is None and self.compensation is not None:
+                service, _ = split_action(fallback.action)
+                compensation = f"{service}.{split_action(self.compensation)[1]}"
+            chain.append(Fallback(action=fallback.action, compensation=compensation))
+        return chain
+
+
+class ParallelGroup(Definition):
+    """Steps that run concurrently; if one fails for good the rest are cancelled or allowed to finish."""
+
+    name: str = Field(min_length=1)
+    parallel: tuple[StepDef, ...] = Field(min_length=1)
+    on_failure: Literal["cancel", "finish"] = "finish"
+    description: str = ""
+
+
+SagaElement = StepDef | ParallelGroup
+
+
+class SagaDef(Definition):
+    name: str = Field(min_length=1)
+    description: str = ""
+    steps: tuple[SagaElement, ...] = Field(min_length=1)
+
+    def all_steps(self) -> list[StepDef]:
+        """Every step, in definition order, parallel members flattened in place."""
+        flat: list[StepDef] = []
+        for element in self.steps:
+            flat.extend(element.parallel if isinstance(element, ParallelGroup) else (element,))
+        return flat
+
+    @model_validator(mode="after")
+    def _unique_step_names(self) -> SagaDef:
+        seen: set[str] = set()
+        for element in self.steps:
+            names = [element.name] + ([s.name for s in element.parallel]
+                                      if isinstance(element, ParallelGroup) else [])
+            for name in names:
+                if name in seen:
+                    raise ValueError(f"duplicate step name {name!r} in saga {self.name!r}")
+                seen.add(name)
+        return self

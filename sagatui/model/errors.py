@@ -1,0 +1,43 @@
+"""The error taxonomy: what kind of failure a call ended in decides retry and rollback."""
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    VALIDATION = "validation"  # bad input: fail fast, nothing retried, nothing new undone
+    TRANSIENT = "transient"  # 503, processing error, carrier unavailable: retry
+    TIMEOUT = "timeout"  # the per-attempt timeout fired: retry
+    RATE_LIMITED = "rate_limited"  # 429 with a retry-after hint: retry after the hint
+    BREAKER_OPEN = "breaker_open"  # our own breaker refused the call: retry or fall back
+    PERMANENT = "permanent"  # declined card, restricted area: no retry, roll back
+    UNEXPECTED = "unexpected"  # anything else raised: treated as permanent, context kept
+
+    @property
+    def retryable_by_default(self) -> bool:
+        return self in DEFAULT_RETRYABLE
+
+
+DEFAULT_RETRYABLE = frozenset(
+    {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.BREAKER_OPEN}
+)
+
+
+class ServiceError(Exception):
+    """A failure reported by a service call, classified by kind."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.code = code
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"ServiceError({self.kind.value}, {self.message!r})"

@@ -1,0 +1,63 @@
+"""Fault profiles: the outage switches a user flips on a simulated service."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sagatui.model.definitions import Definition
+from sagatui.model.durations import Duration
+
+FaultMode = Literal["online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply"]
+FAULT_MODES: tuple[FaultMode, ...] = (
+    "online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply",
+)
+
+
+class FaultProfile(Definition):
+    """What a service does to calls. `latency`/`latency_jitter` add delay in every mode but hang.
+
+    - offline: every call fails at once (transient, 503)
+    - degraded: a call fails with probability `error_rate`, `permanent_share` of those permanently
+    - latency: calls take `latency` +- `latency_jitter`
+    - hang: calls never answer, so the caller's timeout fires
+    - rate_limit: a token bucket of `rate` calls/s and `burst`; refused calls get 429 + retry-after
+    - flapping: offline for `1 - duty` of every `period`, online for the rest
+    - lost_reply: the effect happens but the reply is lost with probability `error_rate`
+    """
+
+    mode: FaultMode = "online"
+    target: Literal["actions", "compensations", "both"] = "both"
+    error_rate: float = Field(0.5, ge=0, le=1)
+    permanent_share: float = Field(0.0, ge=0, le=1)
+    latency: Duration = 0.0
+    latency_jitter: Duration = 0.0
+    rate: float = Field(5.0, gt=0)
+    burst: int = Field(5, ge=1)
+    period: Duration = 10.0
+    duty: float = Field(0.5, ge=0, le=1)
+    revert_after: Duration | None = None
+
+    @model_validator(mode="after")
+    def _jitter_within_latency(self) -> FaultProfile:
+        if self.latency_jitter > self.latency:
+            raise ValueError("latency_jitter cannot exceed latency")
+        return self
+
+    def applies_to(self, compensation: bool) -> bool:
+        return self.target == "both" or (self.target == "compensations") == compensation
+
+    def label(self) -> str:
+        """A short human description, e.g. 'degraded 30%' or 'rate_limit 5/s'."""
+        details = {
+            "degraded": f" {self.error_rate:.0%}",
+            "lost_reply": f" {self.error_rate:.0%}",
+            "latency": f" {self.latency * 1000:.0f}ms",
+            "rate_limit": f" {self.rate:g}/s",
+            "flapping": f" {self.period:g}s/{self.duty:.0%}",
+        }
+        return self.mode + details.get(self.mode, "")
+
+
+ONLINE = FaultProfile()

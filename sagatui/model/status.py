@@ -1,0 +1,61 @@
+"""Status vocabularies of sagas, steps, compensations and circuit breakers."""
+
+from enum import StrEnum
+
+
+class SagaStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPENSATING = "compensating"
+    COMPLETED = "completed"
+    COMPENSATED = "compensated"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_SAGA_STATUSES
+
+
+TERMINAL_SAGA_STATUSES = frozenset(
+    {SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED, SagaStatus.NEEDS_ATTENTION}
+)
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING_RETRY = "waiting_retry"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    COMPENSATING = "compensating"
+    COMPENSATED = "compensated"
+    COMPENSATION_FAILED = "compensation_failed"
+    COMPENSATION_PARTIAL = "compensation_partial"
+    COMPENSATION_EXPIRED = "compensation_expired"
+
+
+class CompensationOutcome(StrEnum):
+    """How a compensation ended (the orra vocabulary)."""
+
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+    @property
+    def step_status(self) -> StepStatus:
+        return {
+            CompensationOutcome.COMPLETED: StepStatus.COMPENSATED,
+            CompensationOutcome.PARTIAL: StepStatus.COMPENSATION_PARTIAL,
+            CompensationOutcome.FAILED: StepStatus.COMPENSATION_FAILED,
+            CompensationOutcome.EXPIRED: StepStatus.COMPENSATION_EXPIRED,
+        }[self]
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+    ISOLATED = "isolated"

@@ -1,0 +1,1 @@
+"""Simulated services whose state lives in SQLite rows, and the faults a user switches on them."""
