@@ -15,7 +15,7 @@ import heapq
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 
 IdleHook = Callable[[], Awaitable[bool]]
@@ -145,10 +145,8 @@ class VirtualClock:
     async def stop(self) -> None:
         if self._advancer is not None:
             self._advancer.cancel()
-            try:
+            with suppress(asyncio.CancelledError):
                 await self._advancer
-            except asyncio.CancelledError:
-                pass
             self._advancer = None
 
     def set_paused(self, paused: bool) -> None:

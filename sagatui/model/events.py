@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     COMPENSATION_ATTEMPT = "compensation.attempt"
     COMPENSATION_RETRY_SCHEDULED = "compensation.retry_scheduled"
     COMPENSATION_ENDED = "compensation.ended"
+    COMPENSATION_SKIPPED = "compensation.skipped"
 
     SERVICE_EFFECT = "service.effect"
     FAULT_CHANGED = "fault.changed"

@@ -1,0 +1,392 @@
+"""The saga orchestrator: runs steps forward with retries, breakers and fallbacks, and when a step
+fails for good, compensates what was done, newest first.
+
+Rules worth knowing:
+- A step "may have an effect" once it succeeded, or when its last attempt timed out (the service may
+  have done the work and lost the reply). Only such steps are compensated; compensations are safe
+  to call when the effect is not found, so compensating a timed-out step is harmless.
+- A saga that fails before any step may have had an effect ends `failed`: nothing to undo.
+- Validation, permanent and unexpected errors end a step at once (no retry, no fallback).
+- The compensation goes to the provider that did the work (primary or a fallback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.ports import Services
+from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.retry import is_retryable, make_retrying
+from sagatui.engine.seeds import random_stream
+from sagatui.model.calls import Call, CompensationContext
+from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
+from sagatui.model.events import EventKind
+from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
+
+_FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
+
+
+@dataclass
+class StepRecord:
+    """What the engine knows of one step of one saga."""
+
+    definition: StepDef
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = 0
+    provider: Fallback | None = None  # the provider that did (or may have done) the work
+    result: dict[str, Any] = field(default_factory=dict)
+    error: ServiceError | None = None
+    compensation: CompensationOutcome | None = None
+
+
+@dataclass
+class SagaRun:
+    saga_id: str
+    definition: SagaDef
+    input: dict[str, Any]
+    started_at: float
+    status: SagaStatus = SagaStatus.PENDING
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    effects: list[str] = field(default_factory=list)  # steps that may have had an effect, in order
+    failed_step: str | None = None
+    failed_at: float | None = None
+    ended_at: float | None = None
+
+    @property
+    def error(self) -> ServiceError | None:
+        return self.steps[self.failed_step].error if self.failed_step else None
+
+
+class SagaEngine:
+    def __init__(
+        self,
+        *,
+        sagas: Mapping[str, SagaDef],
+        services: Services,
+        breakers: BreakerBoard,
+        clock: VirtualClock,
+        recorder: EventRecorder,
+        seed: int,
+        service_breakers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sagas = sagas
+        self.services = services
+        self.breakers = breakers
+        self.clock = clock
+        self.recorder = recorder
+        self.seed = seed
+        self._service_breakers = dict(service_breakers or {})
+        self._running = asyncio.Event()
+        self._running.set()
+
+    # -- operator controls --------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Hold every saga before its next call until `resume()`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- running a saga ---------------------------------------------------------------------------------
+    async def run(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> SagaRun:
+        definition = self.sagas[saga_name]
+        saga = SagaRun(saga_id, definition, saga_input, started_at=self.clock.now())
+        saga.steps = {step.name: StepRecord(step) for step in definition.all_steps()}
+        saga.status = SagaStatus.RUNNING
+        self._emit(EventKind.SAGA_STARTED, saga, data={"saga": saga_name, "input": saga_input})
+        for element in definition.steps:
+            ok = await (self._run_group(saga, element) if isinstance(element, ParallelGroup)
+                        else self._run_step(saga, element))
+            if not ok:
+                break
+        if saga.failed_step is None:
+            self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
+        elif not saga.effects:
+            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
+        else:
+            await self._compensate(saga)
+        return saga
+
+    def _finish(self, saga: SagaRun, status: SagaStatus, kind: EventKind) -> None:
+        saga.status = status
+        saga.ended_at = self.clock.now()
+        error = saga.error
+        self._emit(
+            kind, saga, step=saga.failed_step,
+            error_kind=error.kind if error else None, message=error.message if error else None,
+            data={"status": status.value, "duration": saga.ended_at - saga.started_at},
+        )
+
+    def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> None:
+        self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
+
+    async def _run_group(self, saga: SagaRun, group: ParallelGroup) -> bool:
+        tasks = [asyncio.ensure_future(self._run_step(saga, member)) for member in group.parallel]
+        if group.on_failure == "finish":
+            return all(await asyncio.gather(*tasks))
+        pending: set[asyncio.Future[bool]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if not all(task.result() for task in done):
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                return False
+        return True
+
+    # -- one step ---------------------------------------------------------------------------------------
+    async def _run_step(self, saga: SagaRun, step: StepDef) -> bool:
+        """Run a step through its provider chain; False when the saga must roll back."""
+        record = saga.steps[step.name]
+        if step.when is not None and not step.when.holds(saga.input):
+            record.status = StepStatus.SKIPPED
+            self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
+                       data={"reason": "condition", "condition": step.when.model_dump(by_alias=True,
+                                                                                      exclude_none=True)})
+            return True
+        record.status = StepStatus.RUNNING
+        service, operation = split_action(step.action)
+        self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation)
+        deadline_at = self.clock.now() + step.retry.deadline if step.retry.deadline is not None else None
+        providers = step.providers()
+        error: ServiceError | None = None
+        provider = providers[0]
+        try:
+            for index, provider in enumerate(providers):
+                if index > 0:
+                    self._emit(EventKind.FALLBACK_USED, saga, step=step.name,
+                               service=split_action(provider.action)[0],
+                               data={"from": providers[index - 1].action, "to": provider.action,
+                                     "reason": error.message if error else ""})
+                try:
+                    result = await self._call_provider(saga, record, provider, index, deadline_at,
+                                                       has_fallback=index < len(providers) - 1)
+                except ServiceError as failure:
+                    error = failure
+                    if failure.kind is ErrorKind.TIMEOUT:
+                        record.provider = provider
+                    if failure.kind in _FINAL_AT_ONCE:
+                        break
+                    continue
+                record.provider, record.result = provider, result
+                if result.get("partial") and not step.accept_partial:
+                    error = ServiceError(ErrorKind.PERMANENT, "partial result not accepted",
+                                         code="partial")
+                    break
+                record.status = StepStatus.SUCCEEDED
+                saga.effects.append(step.name)
+                self._emit(EventKind.STEP_SUCCEEDED, saga, step=step.name,
+                           service=split_action(provider.action)[0], operation=split_action(provider.action)[1],
+                           attempt=record.attempts, data={"result": result})
+                return True
+        except asyncio.CancelledError:
+            if record.attempts:
+                record.provider = provider  # the call in flight may have done the work
+            self._fail_step(saga, record,
+                            ServiceError(ErrorKind.TRANSIENT, "cancelled: another member of its group failed"))
+            raise
+        assert error is not None
+        return self._fail_step(saga, record, error)
+
+    def _fail_step(self, saga: SagaRun, record: StepRecord, error: ServiceError) -> bool:
+        step = record.definition
+        record.status, record.error = StepStatus.FAILED, error
+        may_have_effect = record.provider is not None
+        if may_have_effect:
+            saga.effects.append(step.name)
+        self._emit(EventKind.STEP_FAILED, saga, step=step.name, attempt=record.attempts,
+                   service=split_action(record.provider.action)[0] if record.provider else None,
+                   error_kind=error.kind, message=error.message,
+                   data={"optional": step.optional, "may_have_effect": may_have_effect})
+        if step.optional:
+            return True
+        if saga.failed_step is None:
+            saga.failed_step, saga.failed_at = step.name, self.clock.now()
+        return False
+
+    def _jitter_stream(self, jitter: str, name: str) -> random.Random | None:
+        """A seeded stream per call site, so one saga's retries never shift another's jitter."""
+        return None if jitter == "none" else random_stream(self.seed, f"jitter:{name}")
+
+    def breaker_for(self, service: str) -> CircuitBreaker:
+        return self.breakers.get(self._service_breakers.get(service, service))
+
+    async def _call_provider(
+        self, saga: SagaRun, record: StepRecord, provider: Fallback, index: int,
+        deadline_at: float | None, has_fallback: bool,
+    ) -> dict[str, Any]:
+        step = record.definition
+        service, operation = split_action(provider.action)
+        breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
+        policy = step.retry
+        rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:{index}")
+
+        def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
+            record.status = StepStatus.WAITING_RETRY
+            self._emit(EventKind.RETRY_SCHEDULED, saga, step=step.name, service=service, operation=operation,
+                       attempt=next_attempt, error_kind=getattr(error, "kind", None),
+                       data={"delay": delay})
+
+        def retryable(error: BaseException) -> bool:
+            # With a fallback waiting, an open breaker means: move on now, don't wait it out.
+            if has_fallback and getattr(error, "kind", None) is ErrorKind.BREAKER_OPEN:
+                return False
+            return isinstance(error, ServiceError) and error.kind in policy.retry_on
+
+        retrying = make_retrying(policy, self.clock, retryable=retryable, rng=rng,
+                                 deadline_at=deadline_at, before_sleep=scheduled)
+        attempt = 0
+        async for trial in retrying:
+            with trial:
+                attempt += 1
+                record.attempts += 1
+                record.status = StepStatus.RUNNING
+                timeout = policy.attempt_timeout
+                if deadline_at is not None:
+                    remaining = max(0.0, deadline_at - self.clock.now())
+                    timeout = remaining if timeout is None else min(timeout, remaining)
+                call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
+                            {**saga.input, **step.params}, attempt)
+                return await self._attempt(saga, call, breaker, timeout, EventKind.ATTEMPT_SUCCEEDED,
+                                           EventKind.ATTEMPT_FAILED)
+        raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
+
+    async def _attempt(
+        self, saga: SagaRun, call: Call, breaker: CircuitBreaker, timeout: float | None,
+        succeeded: EventKind, failed: EventKind,
+    ) -> dict[str, Any]:
+        """One call through the breaker and the attempt timeout, reported as events."""
+        where = {"step": call.step, "service": call.service, "operation": call.operation, "attempt": call.attempt}
+        try:
+            breaker.admit()
+        except ServiceError as rejected:
+            self._emit(EventKind.BREAKER_REJECTED, saga, **where, error_kind=rejected.kind,
+                       message=rejected.message, data={"breaker": breaker.name})
+            raise
+        if not self._running.is_set():
+            await self._running.wait()
+        if not call.is_compensation:
+            self._emit(EventKind.ATTEMPT_STARTED, saga, **where)
+        started = self.clock.now()
+        try:
+            async with self.clock.timeout(timeout):
+                result = await self.services.invoke(call)
+        except asyncio.CancelledError:
+            breaker.abandon()
+            raise
+        except Exception as raised:
+            error = _as_service_error(raised, timeout)
+            breaker.record(error.kind, self.clock.now() - started)
+            self._emit(failed, saga, **where, error_kind=error.kind, message=error.message,
+                       data=_error_data(error, raised, self.clock.now() - started))
+            raise error from raised
+        breaker.record(None, self.clock.now() - started)
+        self._emit(succeeded, saga, **where, data={"duration": self.clock.now() - started})
+        return result
+
+    # -- rollback ----------------------------------------------------------------------------------------
+    async def _compensate(self, saga: SagaRun) -> None:
+        saga.status = SagaStatus.COMPENSATING
+        error = saga.error
+        self._emit(EventKind.SAGA_COMPENSATING, saga, step=saga.failed_step,
+                   error_kind=error.kind if error else None, message=error.message if error else None,
+                   data={"to_undo": list(reversed(saga.effects))})
+        outcomes = [await self.compensate_step(saga, saga.steps[name]) for name in reversed(saga.effects)]
+        if all(outcome in (None, CompensationOutcome.COMPLETED) for outcome in outcomes):
+            self._finish(saga, SagaStatus.COMPENSATED, EventKind.SAGA_COMPENSATED)
+        else:
+            self._finish(saga, SagaStatus.NEEDS_ATTENTION, EventKind.SAGA_NEEDS_ATTENTION)
+
+    async def compensate_step(self, saga: SagaRun, record: StepRecord) -> CompensationOutcome | None:
+        """Undo one step through the provider that did the work; None when there is nothing to call."""
+        step = record.definition
+        compensation = record.provider.compensation if record.provider else None
+        if compensation is None:
+            self._emit(EventKind.COMPENSATION_SKIPPED, saga, step=step.name,
+                       data={"reason": "the step has no compensation"})
+            return None
+        service, operation = split_action(compensation)
+        error = saga.error
+        context = CompensationContext(saga.saga_id, saga.failed_step or step.name,
+                                      error.kind if error else None, error.message if error else "",
+                                      forward_result=record.result)
+        record.status = StepStatus.COMPENSATING
+        self._emit(EventKind.COMPENSATION_STARTED, saga, step=step.name, service=service, operation=operation,
+                   data={"context": context.as_dict()})
+        policy = step.compensation_retry
+        expires_at = (saga.failed_at if saga.failed_at is not None else self.clock.now()) + policy.ttl
+        outcome, detail = await self._compensation_attempts(saga, record, service, operation, context, expires_at)
+        record.status, record.compensation = outcome.step_status, outcome
+        self._emit(EventKind.COMPENSATION_ENDED, saga, step=step.name, service=service, operation=operation,
+                   attempt=detail.pop("attempts"), data={"outcome": outcome.value, **detail})
+        return outcome
+
+    async def _compensation_attempts(
+        self, saga: SagaRun, record: StepRecord, service: str, operation: str,
+        context: CompensationContext, expires_at: float,
+    ) -> tuple[CompensationOutcome, dict[str, Any]]:
+        step = record.definition
+        policy = step.compensation_retry
+        if self.clock.now() >= expires_at:
+            return CompensationOutcome.EXPIRED, {"attempts": 0, "reason": "TTL passed before it could run"}
+        breaker = self.breaker_for(service)
+        rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:undo")
+
+        def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
+            self._emit(EventKind.COMPENSATION_RETRY_SCHEDULED, saga, step=step.name, service=service,
+                       operation=operation, attempt=next_attempt, error_kind=getattr(error, "kind", None),
+                       data={"delay": delay})
+
+        retrying = make_retrying(policy, self.clock, retryable=is_retryable(DEFAULT_RETRYABLE), rng=rng,
+                                 deadline_at=expires_at, before_sleep=scheduled)
+        attempt = 0
+        try:
+            async for trial in retrying:
+                with trial:
+                    attempt += 1
+                    remaining = expires_at - self.clock.now()
+                    timeout = remaining if policy.attempt_timeout is None else min(policy.attempt_timeout, remaining)
+                    call = Call(saga.saga_id, step.name, service, operation,
+                                f"{saga.saga_id}:{step.name}:undo", {**saga.input, **step.params}, attempt,
+                                compensation=context)
+                    result = await self._attempt(saga, call, breaker, timeout,
+                                                 EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_ATTEMPT)
+        except ServiceError as error:
+            retryable = error.kind in DEFAULT_RETRYABLE
+            outcome = (CompensationOutcome.EXPIRED if retryable and attempt < policy.max_attempts
+                       else CompensationOutcome.FAILED)
+            return outcome, {"attempts": attempt, "reason": error.message, "error_kind": error.kind.value}
+        if result.get("outcome") == CompensationOutcome.PARTIAL.value:
+            return CompensationOutcome.PARTIAL, {"attempts": attempt, "undone": result.get("undone", []),
+                                                 "not_undone": result.get("not_undone", [])}
+        return CompensationOutcome.COMPLETED, {"attempts": attempt, "result": result}
+
+
+def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:
+    if isinstance(raised, ServiceError):
+        return raised
+    if isinstance(raised, TimeoutError):
+        return ServiceError(ErrorKind.TIMEOUT, f"no answer within {timeout:g}s" if timeout else "timed out")
+    return ServiceError(ErrorKind.UNEXPECTED, f"{type(raised).__name__}: {raised}")
+
+
+def _error_data(error: ServiceError, raised: BaseException, duration: float) -> dict[str, Any]:
+    data: dict[str, Any] = {"duration": duration}
+    if error.code:
+        data["code"] = error.code
+    if error.retry_after is not None:
+        data["retry_after"] = error.retry_after
+    if error.kind is ErrorKind.UNEXPECTED:
+        data["exception"] = repr(raised)
+    return data

@@ -1,0 +1,95 @@
+"""Retry delays follow the policy on the virtual clock: backoff, seeded jitter, retry-after, deadline."""
+
+import itertools
+import time
+
+from sagatui.model.definitions import SagaDef
+from sagatui.model.events import EventKind
+from sagatui.model.status import SagaStatus
+from tests.engine.harness import rig, transient
+
+
+def one_step(retry: dict) -> SagaDef:
+    return SagaDef.model_validate({"name": "one", "steps": [
+        {"name": "charge", "action": "payment.charge", "compensation": "payment.refund", "retry": retry}]})
+
+
+def attempt_times(r) -> list[float]:
+    return [e.time for e in r.events(EventKind.ATTEMPT_STARTED)]
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [round(b - a, 9) for a, b in itertools.pairwise(times)]
+
+
+async def test_exponential_backoff_without_jitter_matches_policy():
+    policy = {"max_attempts": 5, "initial_delay": "100ms", "multiplier": 2, "max_delay": "500ms"}
+    async with rig(one_step(policy)) as r:
+        r.services.script("payment.charge", *[transient()] * 4)
+        saga = await r.engine.run("one", "S1", {})
+    assert saga.status is SagaStatus.COMPLETED
+    assert gaps(attempt_times(r)) == [0.1, 0.2, 0.4, 0.5]
+    scheduled = r.events(EventKind.RETRY_SCHEDULED)
+    assert [e.attempt for e in scheduled] == [2, 3, 4, 5]
+    assert [e.data["delay"] for e in scheduled] == [0.1, 0.2, 0.4, 0.5]
+
+
+async def test_attempts_never_exceed_max_attempts():
+    async with rig(one_step({"max_attempts": 4})) as r:
+        r.services.script("payment.charge", *[transient()] * 10)
+        await r.engine.run("one", "S1", {})
+    assert len(r.services.calls) == 4
+
+
+async def test_full_jitter_is_seeded_and_within_bounds():
+    policy = {"max_attempts": 6, "initial_delay": "1s", "multiplier": 2, "max_delay": "1m", "jitter": "full"}
+
+    async def delays(seed: int) -> list[float]:
+        async with rig(one_step(policy), seed=seed) as r:
+            r.services.script("payment.charge", *[transient()] * 5)
+            await r.engine.run("one", "S1", {})
+            return gaps(attempt_times(r))
+
+    first, again, other = await delays(1), await delays(1), await delays(2)
+    assert first == again
+    assert first != other
+    for n, delay in enumerate(first, start=1):
+        assert 0 <= delay <= 2 ** (n - 1)
+
+
+async def test_equal_jitter_keeps_at_least_half_the_backoff():
+    policy = {"max_attempts": 6, "initial_delay": "1s", "multiplier": 2, "jitter": "equal"}
+    async with rig(one_step(policy)) as r:
+        r.services.script("payment.charge", *[transient()] * 5)
+        await r.engine.run("one", "S1", {})
+    for n, delay in enumerate(gaps(attempt_times(r)), start=1):
+        base = min(10.0, 2 ** (n - 1))
+        assert base / 2 <= delay <= base
+
+
+async def test_retry_after_from_a_429_is_honoured():
+    async with rig(one_step({"max_attempts": 3, "initial_delay": "100ms"})) as r:
+        r.services.script("payment.charge", transient("429 too many requests", retry_after=7.5))
+        await r.engine.run("one", "S1", {})
+    assert gaps(attempt_times(r)) == [7.5]
+
+
+async def test_deadline_stops_retrying_on_the_clock():
+    policy = {"max_attempts": 50, "initial_delay": "1s", "multiplier": 1, "deadline": "5s"}
+    async with rig(one_step(policy)) as r:
+        r.services.script("payment.charge", *[transient()] * 50)
+        saga = await r.engine.run("one", "S1", {})
+    assert saga.status is SagaStatus.FAILED
+    assert attempt_times(r)[-1] < 5.0
+    assert len(r.services.calls) == 5
+
+
+async def test_minutes_of_backoff_pass_without_real_waiting():
+    policy = {"max_attempts": 8, "initial_delay": "10s", "multiplier": 2, "max_delay": "10m"}
+    started = time.perf_counter()
+    async with rig(one_step(policy)) as r:
+        r.services.script("payment.charge", *[transient()] * 7)
+        await r.engine.run("one", "S1", {})
+    assert r.clock.now() == 10 + 20 + 40 + 80 + 160 + 320 + 600
+    # Twenty minutes of clock time; a real sleep anywhere would take that long, not seconds.
+    assert time.perf_counter() - started < 60
