@@ -18,15 +18,18 @@ class InventoryOptions(Definition):
 class PaymentOptions(Definition):
     decline_over: float | None = None  # amounts above this are declined (permanent)
     declined_cards: tuple[str, ...] = ("4000-0000-0000-0002",)
+    processing_error_rate: float = Field(0.0, ge=0, le=1)  # seeded share of charges failing transiently
+    flaky_cards: tuple[str, ...] = ("4000-0000-0000-0119",)  # first attempt fails transiently, retry works
 
 
 class ShippingOptions(Definition):
     restricted_regions: tuple[str, ...] = ()
     dispatch_after: Duration | None = None  # a shipment older than this is dispatched: cancel fails
+    transient_error_rate: float = Field(0.0, ge=0, le=1)  # address validation failed / carrier unavailable
 
 
 class NotificationOptions(Definition):
-    pass
+    failure_rate: float = Field(0.0, ge=0, le=1)  # seeded share of sends failing transiently
 
 
 class BookingOptions(Definition):
