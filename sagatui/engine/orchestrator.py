@@ -159,7 +159,7 @@ class SagaEngine:
         service, operation = split_action(step.action)
         self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation)
         deadline_at = self.clock.now() + step.retry.deadline if step.retry.deadline is not None else None
-        providers = step.providers()
+        providers = step.providers
         error: ServiceError | None = None
         provider = providers[0]
         try:

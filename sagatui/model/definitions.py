@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -156,7 +157,8 @@ class StepDef(Definition):
             return [{"action": item} if isinstance(item, str) else item for item in value]
         return value
 
-    def providers(self) -> list[Fallback]:
+    @cached_property
+    def providers(self) -> tuple[Fallback, ...]:
         """The primary action followed by its fallbacks, each with the compensation that undoes it."""
         chain = [Fallback(action=self.action, compensation=self.compensation)]
         for fallback in self.fallbacks:
@@ -165,7 +167,7 @@ class StepDef(Definition):
                 service, _ = split_action(fallback.action)
                 compensation = f"{service}.{split_action(self.compensation)[1]}"
             chain.append(Fallback(action=fallback.action, compensation=compensation))
-        return chain
+        return tuple(chain)
 
 
 class ParallelGroup(Definition):
