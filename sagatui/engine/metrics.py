@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
     """Nearest-rank percentile of already-sorted values."""
     if not values:
         return None
-    rank = max(0, min(len(values) - 1, round(fraction * len(values) + 0.5) - 1))
+    rank = max(0, min(len(values) - 1, math.ceil(fraction * len(values)) - 1))
     return values[rank]
 
 
