@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from sagatui.model.events import Event
 
@@ -48,6 +49,11 @@ class Subscription:
 class EventBus:
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` synchronously with every event: for cheap folds such as run metrics."""
+        self._listeners.append(listener)
 
     def subscribe(self, capacity: int = 50_000) -> Subscription:
         subscription = Subscription(self, capacity)
@@ -59,5 +65,7 @@ class EventBus:
             self._subscriptions.remove(subscription)
 
     def publish(self, event: Event) -> None:
+        for listener in self._listeners:
+            listener(event)
         for subscription in self._subscriptions:
             subscription._offer(event)

@@ -302,14 +302,32 @@ class SagaEngine:
         self._emit(EventKind.SAGA_COMPENSATING, saga, step=saga.failed_step,
                    error_kind=error.kind if error else None, message=error.message if error else None,
                    data={"to_undo": list(reversed(saga.effects))})
-        outcomes = [await self.compensate_step(saga, saga.steps[name]) for name in reversed(saga.effects)]
+        for name in reversed(saga.effects):
+            await self.compensate_step(saga, saga.steps[name])
+        self._conclude_rollback(saga)
+
+    async def retry_compensations(self, saga: SagaRun) -> None:
+        """An operator's retry of a saga that needs attention: run again, newest first, every
+        compensation that did not complete (completed ones never run twice)."""
+        saga.status = SagaStatus.COMPENSATING
+        for name in reversed(saga.effects):
+            record = saga.steps[name]
+            if record.compensation not in (None, CompensationOutcome.COMPLETED):
+                await self.compensate_step(saga, record, restart_ttl=True)
+        self._conclude_rollback(saga)
+
+    def _conclude_rollback(self, saga: SagaRun) -> None:
+        outcomes = [saga.steps[name].compensation for name in saga.effects]
         if all(outcome in (None, CompensationOutcome.COMPLETED) for outcome in outcomes):
             self._finish(saga, SagaStatus.COMPENSATED, EventKind.SAGA_COMPENSATED)
         else:
             self._finish(saga, SagaStatus.NEEDS_ATTENTION, EventKind.SAGA_NEEDS_ATTENTION)
 
-    async def compensate_step(self, saga: SagaRun, record: StepRecord) -> CompensationOutcome | None:
-        """Undo one step through the provider that did the work; None when there is nothing to call."""
+    async def compensate_step(
+        self, saga: SagaRun, record: StepRecord, restart_ttl: bool = False
+    ) -> CompensationOutcome | None:
+        """Undo one step through the provider that did the work; None when there is nothing to call.
+        The TTL counts from the saga's failure, or from now when an operator retries."""
         step = record.definition
         compensation = record.provider.compensation if record.provider else None
         if compensation is None:
@@ -325,7 +343,8 @@ class SagaEngine:
         self._emit(EventKind.COMPENSATION_STARTED, saga, step=step.name, service=service, operation=operation,
                    data={"context": context.as_dict()})
         policy = step.compensation_retry
-        expires_at = (saga.failed_at if saga.failed_at is not None else self.clock.now()) + policy.ttl
+        counted_from = self.clock.now() if restart_ttl or saga.failed_at is None else saga.failed_at
+        expires_at = counted_from + policy.ttl
         outcome, detail = await self._compensation_attempts(saga, record, service, operation, context, expires_at)
         record.status, record.compensation = outcome.step_status, outcome
         self._emit(EventKind.COMPENSATION_ENDED, saga, step=step.name, service=service, operation=operation,

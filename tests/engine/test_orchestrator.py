@@ -268,3 +268,21 @@ async def test_partial_forward_result_is_compensated_unless_accepted():
     assert saga.status is SagaStatus.COMPENSATED
     assert r.compensated_steps() == ["reserve_inventory"]
     assert "payment.charge" not in r.services.actions()
+
+
+async def test_operator_retry_reruns_only_unfinished_compensations():
+    saga_def = ORDER.model_copy(update={"steps": (
+        ORDER.steps[0], ORDER.steps[1].model_copy(
+            update={"compensation_retry": ORDER.steps[1].compensation_retry.model_copy(
+                update={"max_attempts": 2})}),
+        ORDER.steps[2], ORDER.steps[3])})
+    async with rig(saga_def) as r:
+        r.services.script("shipping.create_shipment", permanent())
+        r.services.script("payment.refund", transient("refund gateway down"), transient("refund gateway down"))
+        saga = await r.engine.run("order", "S1", {})
+        assert saga.status is SagaStatus.NEEDS_ATTENTION
+        await r.engine.retry_compensations(saga)
+    assert saga.status is SagaStatus.COMPENSATED
+    assert r.services.actions().count("payment.refund") == 3
+    assert r.services.actions().count("inventory.release") == 1
+    assert r.events()[-1].kind is EventKind.SAGA_COMPENSATED
