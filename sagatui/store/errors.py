@@ -1,0 +1,39 @@
+"""Storage failures the user can act on, each with a one-line message; the CLI maps them to exit 3."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from enum import StrEnum
+from pathlib import Path
+
+
+class StorageProblem(StrEnum):
+    LOCKED = "locked"  # another process holds the write lock
+    READ_ONLY = "read_only"  # the file or its folder cannot be written
+    NOT_SAGATUI = "not_sagatui"  # some other file, or another program's database
+    NEWER_SCHEMA = "newer_schema"  # written by a newer sagatui
+    UNAVAILABLE = "unavailable"  # missing folder, a directory, a disk error
+
+
+class StorageError(Exception):
+    """A database problem explained in one line, never a traceback."""
+
+    def __init__(self, problem: StorageProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+
+
+def explain(error: sqlite3.Error, path: Path) -> StorageError:
+    """Turn an sqlite3 error raised while opening or writing `path` into a StorageError."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error):
+        return StorageError(StorageProblem.LOCKED, f"{path} is locked by another process; close it and retry")
+    if name.startswith("SQLITE_READONLY") or "readonly" in str(error):
+        return StorageError(StorageProblem.READ_ONLY, f"{path} is read-only; choose a writable file or folder")
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
+    if name.startswith("SQLITE_CANTOPEN") and not os.access(path.parent, os.W_OK):
+        return StorageError(StorageProblem.READ_ONLY, f"cannot write in {path.parent}; choose a writable folder")
+    return StorageError(StorageProblem.UNAVAILABLE, f"cannot use {path}: {error}")
