@@ -1,0 +1,211 @@
+"""Read queries for the dashboard and the CLI. They use the store's reader connection, so they see
+committed data only and never wait on (or hold up) the event writer."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from sagatui.model.events import Event, EventKind
+from sagatui.store.database import Store
+
+
+class RunInfo(BaseModel):
+    id: int
+    pack_name: str
+    pack_hash: str
+    seed: int
+    scenario: str | None
+    clock_mode: str
+    settings: dict[str, Any]
+    started_at: float  # wall clock
+    ended_at: float | None
+    status: str
+    last_seq: int
+
+
+class SagaInfo(BaseModel):
+    saga_id: str
+    saga: str
+    status: str
+    current_step: str | None
+    failed_step: str | None
+    input: dict[str, Any]
+    started_at: float  # run clock
+    ended_at: float | None
+    attempts: int
+    retries: int
+    compensations: int
+    error_kind: str | None
+    message: str | None
+    last_seq: int
+
+
+class StepInfo(BaseModel):
+    step: str
+    position: int
+    status: str
+    service: str | None
+    operation: str | None
+    attempts: int
+    started_at: float | None
+    ended_at: float | None
+    error_kind: str | None
+    message: str | None
+    compensation_outcome: str | None
+    compensation_attempts: int
+
+
+class SagaTimeline(BaseModel):
+    saga: SagaInfo
+    steps: list[StepInfo]
+    events: list[Event]
+
+
+class RunMetrics(BaseModel):
+    """Aggregates of one run; latencies are clock seconds from a saga's start to its terminal status."""
+
+    sagas: int
+    by_status: dict[str, int]
+    success_rate: float | None  # completed / settled
+    avg_attempts: float | None  # per step that was called
+    retry_rate: float | None  # retries / attempts
+    compensations: dict[str, int]  # by outcome
+    breaker_trips: int
+    latency_p50: float | None
+    latency_p95: float | None
+    events: int
+
+
+_RUN_COLUMNS = "id, pack_name, pack_hash, seed, scenario, clock_mode, settings, started_at, ended_at, status, last_seq"
+_SETTLED = ("completed", "compensated", "failed", "needs_attention")
+
+
+async def list_runs(store: Store, limit: int = 50) -> list[RunInfo]:
+    """The most recent runs first."""
+    rows = await _fetch(store, f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", limit)
+    return [_run(row) for row in rows]
+
+
+async def get_run(store: Store, run_id: int) -> RunInfo | None:
+    rows = await _fetch(store, f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", run_id)
+    return _run(rows[0]) if rows else None
+
+
+async def sagas(
+    store: Store, run_id: int, *, statuses: Iterable[str] | None = None, offset: int = 0, limit: int = 100,
+) -> list[SagaInfo]:
+    """Sagas of a run in start order, optionally only those in `statuses`, one page at a time."""
+    wanted = list(statuses or ())
+    where = f" AND status IN ({', '.join('?' * len(wanted))})" if wanted else ""
+    rows = await _fetch(
+        store, f"SELECT * FROM sagas WHERE run_id = ?{where} ORDER BY started_at, saga_id LIMIT ? OFFSET ?",
+        run_id, *wanted, limit, offset,
+    )
+    return [_saga(row) for row in rows]
+
+
+async def saga_counts(store: Store, run_id: int) -> dict[str, int]:
+    rows = await _fetch(store, "SELECT status, count(*) FROM sagas WHERE run_id = ? GROUP BY status", run_id)
+    return {row[0]: row[1] for row in rows}
+
+
+async def saga_timeline(store: Store, run_id: int, saga_id: str) -> SagaTimeline | None:
+    """One saga: its row, its steps in the order they started, and every event naming it."""
+    rows = await _fetch(store, "SELECT * FROM sagas WHERE run_id = ? AND saga_id = ?", run_id, saga_id)
+    if not rows:
+        return None
+    steps = await _fetch(store, "SELECT * FROM steps WHERE run_id = ? AND saga_id = ? ORDER BY position",
+                         run_id, saga_id)
+    return SagaTimeline(saga=_saga(rows[0]), steps=[_step(row) for row in steps],
+                        events=await events(store, run_id, saga_id=saga_id, limit=None))
+
+
+async def events(
+    store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind] | None = None,
+    after_seq: int = 0, limit: int | None = 500,
+) -> list[Event]:
+    """Events in seq order after `after_seq` (pass the last seq seen to get the next page)."""
+    where, args = ["run_id = ?", "seq > ?"], [run_id, after_seq]
+    if saga_id is not None:
+        where.append("saga_id = ?")
+        args.append(saga_id)
+    wanted = [kind.value for kind in kinds or ()]
+    if wanted:
+        where.append(f"kind IN ({', '.join('?' * len(wanted))})")
+        args.extend(wanted)
+    rows = await _fetch(store, f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
+                        *args, -1 if limit is None else limit)
+    return [_event(row) for row in rows]
+
+
+async def resource_rows(store: Store, run_id: int, table: str, *, service: str | None = None) -> list[dict[str, Any]]:
+    """The rows of a resource table (stock, payments, ...) in the order they were first written."""
+    if table not in store.tables:
+        raise ValueError(f"{table!r} is not a resource table; known: {', '.join(sorted(store.tables))}")
+    where, args = "run_id = ?", [run_id]
+    if service is not None:
+        where += " AND service = ?"
+        args.append(service)
+    rows = await _fetch(store, f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", *args)
+    return [{key: value for key, value in dict(row).items() if key != "run_id"} for row in rows]
+
+
+async def metrics(store: Store, run_id: int) -> RunMetrics:
+    by_status = await saga_counts(store, run_id)
+    settled = sum(by_status.get(status, 0) for status in _SETTLED)
+    ((attempts, retries),) = await _fetch(
+        store, "SELECT coalesce(sum(attempts), 0), coalesce(sum(retries), 0) FROM sagas WHERE run_id = ?", run_id)
+    ((avg_attempts,),) = await _fetch(store, "SELECT avg(attempts) FROM steps WHERE run_id = ? AND attempts > 0",
+                                      run_id)
+    outcomes = await _fetch(
+        store, "SELECT compensation_outcome, count(*) FROM steps WHERE run_id = ? AND compensation_outcome IS NOT NULL"
+        " GROUP BY compensation_outcome", run_id)
+    ((trips,),) = await _fetch(
+        store, "SELECT count(*) FROM events WHERE run_id = ? AND kind = ? AND json_extract(data, '$.to') = 'open'",
+        run_id, EventKind.BREAKER_TRANSITION.value)
+    ((event_count,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ?", run_id)
+    return RunMetrics(
+        sagas=sum(by_status.values()), by_status=by_status,
+        success_rate=by_status.get("completed", 0) / settled if settled else None,
+        avg_attempts=avg_attempts, retry_rate=retries / attempts if attempts else None,
+        compensations={row[0]: row[1] for row in outcomes}, breaker_trips=trips,
+        latency_p50=await _latency_percentile(store, run_id, 0.50),
+        latency_p95=await _latency_percentile(store, run_id, 0.95), events=event_count,
+    )
+
+
+async def _latency_percentile(store: Store, run_id: int, share: float) -> float | None:
+    """Nearest-rank percentile of settled sagas' durations."""
+    ((settled,),) = await _fetch(store, "SELECT count(*) FROM sagas WHERE run_id = ? AND ended_at IS NOT NULL", run_id)
+    if not settled:
+        return None
+    rank = max(1, math.ceil(round(share * settled, 9)))
+    rows = await _fetch(
+        store, "SELECT ended_at - started_at AS duration FROM sagas WHERE run_id = ? AND ended_at IS NOT NULL"
+        " ORDER BY duration LIMIT 1 OFFSET ?", run_id, rank - 1)
+    return float(rows[0][0])
+
+
+async def _fetch(store: Store, sql: str, *args: Any) -> list[Any]:
+    return list(await store.reader_db.execute_fetchall(sql, args))
+
+
+def _run(row: Any) -> RunInfo:
+    return RunInfo(**{**dict(row), "settings": json.loads(row["settings"])})
+
+
+def _saga(row: Any) -> SagaInfo:
+    return SagaInfo(**{**dict(row), "input": json.loads(row["input"])})
+
+
+def _step(row: Any) -> StepInfo:
+    return StepInfo(**dict(row))
+
+
+def _event(row: Any) -> Event:
+    return Event(**{**dict(row), "data": json.loads(row["data"])})

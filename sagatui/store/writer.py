@@ -1,0 +1,262 @@
+"""The group-commit event writer: the engine's EventSink backed by SQLite.
+
+`append` only queues. A background task drains whatever is queued into one transaction (events,
+the row writes of the effects they record, and the saga/step projections), so a thousand sagas in
+flight cost a handful of commits, not a thousand. Durability waiters are released at the clock's
+quiet moments (an idle hook), in seq order, so when a saga resumes after `durable()` never depends
+on how fast the disk was: the same seed gives the same event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from typing import Any
+
+from pydantic import BaseModel
+
+from sagatui.engine.clock import VirtualClock
+from sagatui.model.effects import RowWrite
+from sagatui.model.events import Event, EventKind
+from sagatui.store.database import Store
+from sagatui.store.errors import StorageError, StorageProblem, explain
+from sagatui.store.projection import SAGA_COLUMNS, STEP_COLUMNS, Projector, SagaKey
+
+_INSERT_EVENT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_SAGA = f"INSERT OR REPLACE INTO sagas ({', '.join(SAGA_COLUMNS)}) VALUES ({', '.join('?' * len(SAGA_COLUMNS))})"
+_UPSERT_STEP = f"INSERT OR REPLACE INTO steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
+_BATCH_LIMIT = 5000  # events per transaction: bounds how long one commit holds the write lock
+
+# A row write ready for SQL: table, key columns (sorted), their values, the columns it sets.
+_Write = tuple[str, tuple[str, ...], tuple[Any, ...], dict[str, Any]]
+# What decides an upsert statement: table, key columns, value columns.
+_Statement = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON for the data and JSON columns; odd values (sets, models) are converted, not fatal."""
+    return json.dumps(value, separators=(",", ":"), default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+class EventWriter:
+    """The EventSink of one run. Create with `await EventWriter.start(store, run_id, clock)`."""
+
+    def __init__(self, store: Store, run_id: int, clock: VirtualClock, committed_seq: int) -> None:
+        if store.writer_db is None:
+            raise StorageError(StorageProblem.READ_ONLY, f"{store.path} was opened read-only")
+        self._store = store
+        self._db = store.writer_db
+        self.run_id = run_id
+        self._clock = clock
+        self.committed_seq = committed_seq
+        self.transactions = 0
+        self._queue: list[tuple[Event, tuple[Any, ...], list[_Write]]] = []
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._projector = Projector()
+        self._sql: dict[_Statement, str] = {}
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failure: StorageError | None = None
+        self._closed = False
+
+    @classmethod
+    async def start(cls, store: Store, run_id: int, clock: VirtualClock) -> EventWriter:
+        """A writer for `run_id`, continuing after the last event already committed (for resume)."""
+        async with store.reader_db.execute("SELECT last_seq FROM runs WHERE id = ?", (run_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise ValueError(f"no run {run_id} in {store.path}")
+        writer = cls(store, run_id, clock, committed_seq=row[0])
+        clock.add_idle_hook(writer._on_idle)
+        writer._task = asyncio.get_running_loop().create_task(writer._drain_forever(), name="event-writer")
+        return writer
+
+    # -- EventSink ---------------------------------------------------------------------------------
+    def append(self, event: Event, effects: Sequence[RowWrite] = ()) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            raise RuntimeError("the event writer is closed")
+        if event.run_id != self.run_id:
+            raise ValueError(f"event of run {event.run_id} given to the writer of run {self.run_id}")
+        row = (event.run_id, event.seq, event.time, event.kind.value, event.saga_id, event.step, event.service,
+               event.operation, event.attempt, event.error_kind.value if event.error_kind else None,
+               event.message, to_json(event.data))
+        self._queue.append((event, row, [self._checked(write) for write in effects]))
+        self._wake.set()
+
+    async def durable(self, seq: int) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if seq <= self.committed_seq:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (seq, next(self._order), future))
+        self._clock.poke()
+        await future
+
+    # -- draining ----------------------------------------------------------------------------------
+    async def flush(self) -> None:
+        """Commit everything queued so far."""
+        async with self._lock:
+            while self._queue:
+                if self._failure is not None:
+                    raise self._failure
+                batch, self._queue = self._queue[:_BATCH_LIMIT], self._queue[_BATCH_LIMIT:]
+                await self._commit(batch)
+
+    async def close(self) -> None:
+        """Stop the background task and commit what is queued. The store stays open."""
+        if self._task is not None:
+            async with self._lock:  # never cancel the task in the middle of a transaction
+                self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._failure is None:
+            await self.flush()
+            self._release_waiters()
+        self._closed = True
+
+    async def _drain_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except StorageError:
+                return  # recorded in self._failure; appenders and waiters see it
+
+    async def _on_idle(self) -> bool:
+        """At a quiet moment: make everything durable and release the waiters, in seq order."""
+        if not self._waiters:
+            return False
+        with suppress(StorageError):
+            await self.flush()
+        self._release_waiters()
+        return True
+
+    def _release_waiters(self) -> None:
+        while self._waiters and (self._failure is not None or self._waiters[0][0] <= self.committed_seq):
+            _, _, future = heapq.heappop(self._waiters)
+            if future.done():
+                continue
+            if self._failure is not None:
+                future.set_exception(self._failure)
+            else:
+                future.set_result(None)
+
+    async def _commit(self, batch: list[tuple[Event, tuple[Any, ...], list[_Write]]]) -> None:
+        events = [event for event, _, _ in batch]
+        wall_time = time.time()
+        rows = [(*row, wall_time) for _, row, _ in batch]
+        writes = _group(_merge(write for _, _, effect in batch for write in effect), self.run_id)
+        settled = [event for event in events if event.kind is EventKind.RUN_SETTLED]
+        with self._clock.io():
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                missing = self._projector.missing(events)
+                if missing:
+                    await self._load(missing)
+                for event in events:
+                    self._projector.apply(event)
+                await self._db.executemany(_INSERT_EVENT, rows)
+                for (table, key_columns, value_columns), params in writes.items():
+                    await self._db.executemany(self._upsert_sql(table, key_columns, value_columns), params)
+                sagas, steps = self._projector.take_changes()
+                if sagas:
+                    await self._db.executemany(_UPSERT_SAGA, sagas)
+                if steps:
+                    await self._db.executemany(_UPSERT_STEP, steps)
+                await self._db.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (events[-1].seq, self.run_id))
+                for event in settled:
+                    await self._db.execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+                                           (str(event.data.get("status", "settled")), wall_time, self.run_id))
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                with suppress(sqlite3.Error):
+                    await self._db.execute("ROLLBACK")
+                self._failure = explain(error, self._store.path)
+                self._release_waiters()
+                raise self._failure from None
+        self.committed_seq = events[-1].seq
+        self.transactions += 1
+        self._projector.evict_settled()
+
+    async def _load(self, keys: set[SagaKey]) -> None:
+        saga_ids = sorted(saga_id for _, saga_id in keys)
+        marks = ", ".join("?" * len(saga_ids))
+        where = f"run_id = ? AND saga_id IN ({marks})"
+        saga_rows = await self._db.execute_fetchall(
+            f"SELECT {', '.join(SAGA_COLUMNS)} FROM sagas WHERE {where}", (self.run_id, *saga_ids))
+        step_rows = await self._db.execute_fetchall(
+            f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE {where}", (self.run_id, *saga_ids))
+        self._projector.load([dict(zip(SAGA_COLUMNS, row, strict=True)) for row in saga_rows],
+                             [dict(zip(STEP_COLUMNS, row, strict=True)) for row in step_rows])
+
+    # -- row writes ----------------------------------------------------------------------------------
+    def _checked(self, write: RowWrite) -> _Write:
+        """Validate a row write against the schema now, so a bad one fails its caller, not a commit."""
+        shape = self._store.tables.get(write.table)
+        if shape is None:
+            raise ValueError(f"{write.table!r} is not a resource table")
+        if set(write.key) != shape.key:
+            raise ValueError(f"a row of {write.table} is named by {sorted(shape.key)}, not {sorted(write.key)}")
+        unknown = set(write.values) - shape.columns
+        if unknown:
+            raise ValueError(f"{write.table} has no column {', '.join(sorted(unknown))}")
+        key_columns = tuple(sorted(write.key))
+        values = {column: to_json(value) if isinstance(value, dict | list | tuple) else value
+                  for column, value in write.values.items()}
+        return write.table, key_columns, tuple(write.key[column] for column in key_columns), values
+
+    def _upsert_sql(self, table: str, key_columns: tuple[str, ...], value_columns: tuple[str, ...]) -> str:
+        signature = (table, key_columns, value_columns)
+        sql = self._sql.get(signature)
+        if sql is None:
+            columns = ("run_id", *key_columns, *value_columns)
+            conflict = ", ".join(("run_id", *key_columns))
+            update = (f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in value_columns)}"
+                      if value_columns else "DO NOTHING")
+            sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                   f" ON CONFLICT ({conflict}) {update}")
+            self._sql[signature] = sql
+        return sql
+
+
+def _merge(writes: Iterable[_Write]) -> list[_Write]:
+    """One write per row: later writes of a row within the batch override earlier ones' columns."""
+    merged: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], _Write] = {}
+    for table, key_columns, key, values in writes:
+        row = (table, key_columns, key)
+        if row in merged:
+            merged[row][3].update(values)
+        else:
+            merged[row] = (table, key_columns, key, dict(values))
+    return list(merged.values())
+
+
+def _group(writes: list[_Write], run_id: int) -> dict[_Statement, list[tuple[Any, ...]]]:
+    """Writes sharing a statement, as executemany parameters."""
+    groups: dict[_Statement, list[tuple[Any, ...]]] = {}
+    for table, key_columns, key, values in writes:
+        value_columns = tuple(sorted(values))
+        groups.setdefault((table, key_columns, value_columns), []).append(
+            (run_id, *key, *(values[column] for column in value_columns)))
+    return groups
