@@ -1,0 +1,129 @@
+"""The simulated services of a run, as the engine's `Services`: each call goes through the fault profile
+switched on for its service, then to the operation; the effect is recorded as a `service.effect` event
+carrying its row writes, so the store commits both in one transaction.
+
+Every fault change is an event too (`fault.changed`), so replay re-applies it at the same moment.
+A profile with `revert_after` goes back to the service's configured profile (online when that
+profile was itself temporary) after that much clock time, unless changed again in between.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.seeds import random_stream
+from sagatui.model.calls import Call
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.events import EventKind
+from sagatui.model.faults import ONLINE, FaultProfile
+from sagatui.sim.account import AccountService
+from sagatui.sim.booking import BookingService
+from sagatui.sim.catalog import SERVICE_KINDS
+from sagatui.sim.faults import FaultState
+from sagatui.sim.inventory import InventoryService
+from sagatui.sim.ledger import LedgerService
+from sagatui.sim.notification import NotificationService
+from sagatui.sim.orders import OrderService
+from sagatui.sim.payment import PaymentService
+from sagatui.sim.service import Recorded, SimService
+from sagatui.sim.shipping import ShippingService
+from sagatui.store.database import Store
+from sagatui.store.queries import resource_rows
+
+SERVICE_CLASSES: dict[str, type[SimService]] = {
+    service.kind: service
+    for service in (InventoryService, PaymentService, ShippingService, NotificationService, BookingService,
+                    AccountService, LedgerService, OrderService)
+}
+assert SERVICE_CLASSES.keys() == SERVICE_KINDS.keys(), "every kind in the catalog needs a simulated service"
+
+
+class ServiceDirectory:
+    def __init__(self, clock: VirtualClock, recorder: EventRecorder, seed: int) -> None:
+        self._clock = clock
+        self._recorder = recorder
+        self._seed = seed
+        self.services: dict[str, SimService] = {}
+        self._configured: dict[str, FaultProfile] = {}
+        self._faults: dict[str, FaultState] = {}
+        self._fault_rngs: dict[str, random.Random] = {}
+        self._generation: dict[str, int] = {}
+
+    def add(self, name: str, kind: str, options: Mapping[str, Any] | None = None,
+            fault: FaultProfile = ONLINE) -> SimService:
+        """Add a service of a catalog kind; `fault` is its configured profile, switched on by `start()`."""
+        catalog = SERVICE_KINDS.get(kind)
+        if catalog is None:
+            raise ValueError(f"unknown service kind {kind!r}; known: {', '.join(sorted(SERVICE_KINDS))}")
+        service = SERVICE_CLASSES[kind](name, catalog.options.model_validate(dict(options or {})),
+                                        random_stream(self._seed, f"service:{name}"), self._clock)
+        self.services[name] = service
+        self._configured[name] = fault
+        self._fault_rngs[name] = random_stream(self._seed, f"fault:{name}")
+        self._faults[name] = FaultState(ONLINE, self._clock, self._fault_rngs[name])
+        self._generation[name] = 0
+        return service
+
+    def start(self) -> None:
+        """Record each service's starting rows (stock, capacity, balances) and switch on configured faults.
+        Call once per new run, after its first event; a resumed run calls `restore` instead."""
+        for name, service in self.services.items():
+            rows = service.initial_rows()
+            if rows:
+                self._recorder.emit(EventKind.SERVICE_EFFECT, service=name, operation="setup",
+                                    effects=[row.write(name) for row in rows])
+            if self._configured[name] != ONLINE:
+                self.set_fault(name, self._configured[name], source="pack")
+
+    async def restore(self, store: Store, run_id: int) -> None:
+        """Rebuild every service's in-memory state from its committed rows (resuming a run)."""
+        for name, service in self.services.items():
+            tables = [Recorded.table, *(row_type.table for row_type in service.row_types)]
+            rows: dict[str, list[dict[str, Any]]] = {}
+            for table in tables:
+                with self._clock.io():
+                    rows[table] = await resource_rows(store, run_id, table, service=name)
+            service.restore(rows)
+
+    # -- Services ---------------------------------------------------------------------------------
+    async def invoke(self, call: Call) -> dict[str, Any]:
+        service = self.services.get(call.service)
+        if service is None:
+            raise ServiceError(ErrorKind.VALIDATION, f"no service named {call.service!r}", code="unknown_service")
+        fault = self._faults[call.service]
+        await fault.before(call)
+        result, writes = service.perform(call)
+        if writes:
+            self._recorder.emit(EventKind.SERVICE_EFFECT, saga_id=call.saga_id, step=call.step, service=call.service,
+                                operation=call.operation, attempt=call.attempt,
+                                data={"key": call.idempotency_key, "result": result}, effects=writes)
+        fault.after(call)
+        return result
+
+    # -- outage switches ----------------------------------------------------------------------------
+    def fault(self, service: str) -> FaultProfile:
+        return self._faults[service].profile
+
+    def set_fault(self, service: str, profile: FaultProfile, *, source: str = "user") -> None:
+        """Switch `profile` on for `service` now (recorded as an event); schedule its revert if it has one."""
+        if service not in self.services:
+            raise ValueError(f"no service named {service!r}")
+        previous = self._faults[service].profile
+        self._faults[service] = FaultState(profile, self._clock, self._fault_rngs[service])
+        self._generation[service] += 1
+        self._recorder.emit(EventKind.FAULT_CHANGED, service=service, message=profile.label(),
+                            data={"profile": profile.model_dump(mode="json"), "previous": previous.label(),
+                                  "source": source})
+        if profile.revert_after is not None:
+            generation = self._generation[service]
+            self._clock.call_later(profile.revert_after, lambda: self._revert(service, generation))
+
+    def _revert(self, service: str, generation: int) -> None:
+        if self._generation[service] != generation:
+            return  # changed again since: that change decides
+        configured = self._configured[service]
+        self.set_fault(service, ONLINE if configured.revert_after is not None else configured, source="revert")

@@ -1,0 +1,83 @@
+"""Applying a service's fault profile to one call, on the run's clock and the service's own seeded stream.
+
+The outcome of a call (fail, refuse, pass) is decided when it arrives; then the profile's latency
+passes; then the decided error is raised or the operation runs. `lost_reply` acts afterwards: the
+effect is recorded, then the reply may be lost.
+"""
+
+from __future__ import annotations
+
+import random
+
+from sagatui.engine.clock import VirtualClock
+from sagatui.model.calls import Call
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.faults import FaultProfile
+
+HANG_SECONDS = 3600.0
+"""How long a hung call waits before giving up by itself: far beyond any sensible caller timeout."""
+
+
+class FaultState:
+    """One profile switched on for one service, with what it needs over time: its start (the phase of
+    flapping) and its token bucket (rate limiting)."""
+
+    def __init__(self, profile: FaultProfile, clock: VirtualClock, rng: random.Random) -> None:
+        self.profile = profile
+        self._clock = clock
+        self._rng = rng
+        self.since = clock.now()
+        self._tokens = float(profile.burst)
+        self._refilled_at = self.since
+
+    async def before(self, call: Call) -> None:
+        """Delay the call and raise the error the profile gives it, if any."""
+        profile = self.profile
+        if not profile.applies_to(call.is_compensation):
+            return
+        if profile.mode == "hang":
+            await self._clock.sleep(HANG_SECONDS)
+            raise ServiceError(ErrorKind.TIMEOUT, "no answer: the service hung", code="hang")
+        error = self._decide()
+        if profile.latency > 0:
+            jitter = self._rng.uniform(-profile.latency_jitter, profile.latency_jitter) if profile.latency_jitter else 0
+            await self._clock.sleep(profile.latency + jitter)
+        if error is not None:
+            raise error
+
+    def after(self, call: Call) -> None:
+        """With `lost_reply`, lose the reply of a call whose effect already happened."""
+        profile = self.profile
+        if profile.mode == "lost_reply" and profile.applies_to(call.is_compensation) \
+                and self._rng.random() < profile.error_rate:
+            raise ServiceError(ErrorKind.TIMEOUT, "reply lost (the operation may have been done)", code="reply_lost")
+
+    def _decide(self) -> ServiceError | None:
+        profile = self.profile
+        if profile.mode == "offline" or (profile.mode == "flapping" and self.flapped_off()):
+            return ServiceError(ErrorKind.TRANSIENT, "503 service unavailable", code="503")
+        if profile.mode == "degraded" and self._rng.random() < profile.error_rate:
+            if self._rng.random() < profile.permanent_share:
+                return ServiceError(ErrorKind.PERMANENT, "request rejected (degraded service)", code="degraded")
+            return ServiceError(ErrorKind.TRANSIENT, "500 internal error (degraded service)", code="500")
+        if profile.mode == "rate_limit":
+            return self._take_token()
+        return None
+
+    def flapped_off(self) -> bool:
+        """Flapping: online for the first `duty` share of each period since the profile was set, then off."""
+        period = self.profile.period
+        if period <= 0:
+            return False
+        return (self._clock.now() - self.since) % period >= self.profile.duty * period
+
+    def _take_token(self) -> ServiceError | None:
+        now = self._clock.now()
+        rate = self.profile.rate
+        self._tokens = min(float(self.profile.burst), self._tokens + (now - self._refilled_at) * rate)
+        self._refilled_at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        return ServiceError(ErrorKind.RATE_LIMITED, "429 too many requests", code="429",
+                            retry_after=(1 - self._tokens) / rate)

@@ -1,0 +1,144 @@
+"""What every simulated service shares: rows held in memory and mirrored to the store, idempotency by
+key, ids from a counter, and the index of what each saga step created (what its undo must find).
+
+State lives in memory and is authoritative while a run is going; an operation checks and changes it
+without awaiting, so concurrent calls can never interleave halfway (no oversold stock). Each change
+is described as RowWrites that the store commits with the event recording the effect.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any, ClassVar, Self
+
+from sagatui.engine.clock import VirtualClock
+from sagatui.model.calls import Call
+from sagatui.model.definitions import Definition
+from sagatui.model.effects import RowWrite
+from sagatui.model.errors import ErrorKind, ServiceError
+
+Result = dict[str, Any]
+
+
+@dataclass
+class Row:
+    """One resource row of a service, held in memory; `write()` mirrors it into its table."""
+
+    table: ClassVar[str]
+    key_columns: ClassVar[tuple[str, ...]]  # with `service`, what names the row
+    id_prefix: ClassVar[str | None] = None  # rows named by a counter id (`PAY-000001`) give its prefix
+
+    def write(self, service: str) -> RowWrite:
+        values = {name: getattr(self, name) for name in _columns(type(self))}
+        key = {"service": service, **{name: values.pop(name) for name in self.key_columns}}
+        return RowWrite(self.table, key, values)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        return cls(**{name: row[name] for name in _columns(cls)})
+
+
+@cache
+def _columns(row_type: type[Row]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(row_type))
+
+
+@dataclass
+class StepRow(Row):
+    """A row created by one step of one saga: the thing that step's compensation undoes."""
+
+    saga_id: str
+    step: str
+
+
+@dataclass
+class Recorded(Row):
+    """The result of a call, by idempotency key: a repeated key gets it back, nothing re-applied."""
+
+    table: ClassVar[str] = "idempotency"
+    key_columns: ClassVar[tuple[str, ...]] = ("key",)
+    key: str
+    saga_id: str
+    step: str
+    operation: str
+    result: str
+    at: float
+
+
+Handler = Callable[[Call], tuple[Result, list[Row]]]
+
+
+class SimService:
+    """Base of the simulated services. Subclasses map operation names to handlers that validate first,
+    then change rows and return (result, rows changed); a handler that raises has changed nothing."""
+
+    kind: ClassVar[str]
+    row_types: ClassVar[tuple[type[Row], ...]] = ()  # what `restore` rebuilds, besides idempotency
+
+    def __init__(self, name: str, options: Definition, rng: random.Random, clock: VirtualClock) -> None:
+        self.name = name
+        self.options = options
+        self.rng = rng
+        self.clock = clock
+        self._recorded: dict[str, str] = {}
+        self._last_id: dict[str, int] = {}
+        self._by_step: dict[tuple[str, str], list[StepRow]] = {}
+        self._handlers = self.handlers()
+
+    def handlers(self) -> dict[str, Handler]:
+        raise NotImplementedError
+
+    def initial_rows(self) -> list[Row]:
+        """Rows that exist before any call (stock, capacity, balances)."""
+        return []
+
+    def perform(self, call: Call) -> tuple[Result, list[RowWrite]]:
+        """Run the operation, or return the recorded result of its key; no writes means no effect."""
+        recorded = self._recorded.get(call.idempotency_key)
+        if recorded is not None:
+            return json.loads(recorded), []
+        handler = self._handlers.get(call.operation)
+        if handler is None:
+            raise ServiceError(ErrorKind.VALIDATION, f"{self.name} ({self.kind}) has no operation {call.operation!r}")
+        result, changed = handler(call)
+        text = json.dumps(result, separators=(",", ":"))
+        self._recorded[call.idempotency_key] = text
+        record = Recorded(call.idempotency_key, call.saga_id, call.step, call.operation, text, self.clock.now())
+        return result, [row.write(self.name) for row in (*changed, record)]
+
+    # -- helpers for subclasses --------------------------------------------------------------------
+    def new_id(self, row_type: type[Row]) -> str:
+        prefix = row_type.id_prefix
+        assert prefix is not None, f"{row_type.__name__} rows are not named by a counter"
+        number = self._last_id.get(prefix, 0) + 1
+        self._last_id[prefix] = number
+        return f"{prefix}-{number:06d}"
+
+    def created(self, row: StepRow) -> None:
+        """Index a new row under the saga step that created it."""
+        self._by_step.setdefault((row.saga_id, row.step), []).append(row)
+
+    def created_by(self, call: Call, row_type: type[StepRow]) -> list[Any]:
+        """The rows of `row_type` the call's saga step created (what its compensation must undo)."""
+        return [row for row in self._by_step.get((call.saga_id, call.step), ()) if isinstance(row, row_type)]
+
+    # -- rebuilding from the store ---------------------------------------------------------------------
+    def restore(self, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Rebuild the in-memory state from this service's rows, table by table (crash recovery)."""
+        for recorded in rows.get(Recorded.table, ()):
+            self._recorded[recorded["key"]] = recorded["result"]
+        for row_type in self.row_types:
+            self.load([row_type.from_row(row) for row in rows.get(row_type.table, ())])
+
+    def load(self, rows: Iterable[Row]) -> None:
+        """Take back rows read from the store; subclasses add them to their own indexes."""
+        for row in rows:
+            if isinstance(row, StepRow):
+                self.created(row)
+            if row.id_prefix is not None:
+                number = int(str(getattr(row, row.key_columns[0])).rpartition("-")[2])
+                self._last_id[row.id_prefix] = max(self._last_id.get(row.id_prefix, 0), number)
