@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -29,6 +30,9 @@ class InvariantResult(BaseModel):
     name: str
     ok: bool
     details: list[str]  # one line per problem found (the first few)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump()
 
 
 def _held(table: str, id_column: str, live: str) -> str:

@@ -91,6 +91,11 @@ async def list_runs(store: Store, limit: int = 50) -> list[RunInfo]:
     return [_run(row) for row in rows]
 
 
+async def latest_run_id(store: Store) -> int | None:
+    rows = await _fetch(store, "SELECT max(id) FROM runs")
+    return rows[0][0]
+
+
 async def get_run(store: Store, run_id: int) -> RunInfo | None:
     rows = await _fetch(store, f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", run_id)
     return _run(rows[0]) if rows else None
@@ -122,19 +127,20 @@ async def saga_timeline(store: Store, run_id: int, saga_id: str) -> SagaTimeline
     steps = await _fetch(store, "SELECT * FROM steps WHERE run_id = ? AND saga_id = ? ORDER BY position",
                          run_id, saga_id)
     return SagaTimeline(saga=_saga(rows[0]), steps=[_step(row) for row in steps],
-                        events=await events(store, run_id, saga_id=saga_id, limit=None))
+                        events=await read_events(store, run_id, saga_id=saga_id, limit=None))
 
 
-async def events(
-    store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind] | None = None,
+async def read_events(
+    store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind | str] | None = None,
     after_seq: int = 0, limit: int | None = 500,
 ) -> list[Event]:
-    """Events in seq order after `after_seq` (pass the last seq seen to get the next page)."""
+    """Events in seq order after `after_seq` (pass the last seq seen to get the next page).
+    `kinds` are EventKinds or their values ("saga.failed"); an unknown value raises ValueError."""
     where, args = ["run_id = ?", "seq > ?"], [run_id, after_seq]
     if saga_id is not None:
         where.append("saga_id = ?")
         args.append(saga_id)
-    wanted = [kind.value for kind in kinds or ()]
+    wanted = [EventKind(kind).value for kind in kinds or ()]
     if wanted:
         where.append(f"kind IN ({', '.join('?' * len(wanted))})")
         args.extend(wanted)

@@ -17,7 +17,7 @@ from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
 from sagatui.sim.directory import ServiceDirectory
 from sagatui.store.database import Store
-from sagatui.store.queries import events, resource_rows
+from sagatui.store.queries import read_events, resource_rows
 from sagatui.store.writer import EventWriter
 
 SEED = 11
@@ -53,7 +53,7 @@ class Lab:
 
     async def events(self, *kinds: EventKind) -> list[Event]:
         await self.writer.flush()
-        return await events(self.store, self.run_id, kinds=kinds or None, limit=None)
+        return await read_events(self.store, self.run_id, kinds=kinds or None, limit=None)
 
 
 async def open_lab(path: Path, seed: int = SEED) -> Lab:

@@ -6,7 +6,16 @@ import pytest
 
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import EventKind
-from sagatui.store.queries import events, get_run, list_runs, metrics, resource_rows, saga_counts, sagas
+from sagatui.store.queries import (
+    get_run,
+    latest_run_id,
+    list_runs,
+    metrics,
+    read_events,
+    resource_rows,
+    saga_counts,
+    sagas,
+)
 from tests.store.conftest import Run
 
 
@@ -47,6 +56,7 @@ async def test_runs_newest_first(run: Run) -> None:
     assert info is not None and (info.pack_name, info.seed, info.settings, info.status) == ("b", 2, {"speed": 1},
                                                                                            "running")
     assert await get_run(run.store, 999) is None
+    assert await latest_run_id(run.store) == second
 
 
 async def test_sagas_by_status_one_page_at_a_time(run: Run) -> None:
@@ -63,12 +73,16 @@ async def test_sagas_by_status_one_page_at_a_time(run: Run) -> None:
 
 async def test_events_by_saga_and_kind_with_paging(run: Run) -> None:
     await twenty_sagas(run)
-    of_saga = await events(run.store, run.id, saga_id="s05")
+    of_saga = await read_events(run.store, run.id, saga_id="s05")
     assert [event.kind for event in of_saga][:2] == [EventKind.SAGA_STARTED, EventKind.STEP_STARTED]
     assert {event.saga_id for event in of_saga} == {"s05"}
-    retries = await events(run.store, run.id, kinds=[EventKind.RETRY_SCHEDULED], limit=4)
-    more = await events(run.store, run.id, kinds=[EventKind.RETRY_SCHEDULED], after_seq=retries[-1].seq)
+    retries = await read_events(run.store, run.id, kinds=[EventKind.RETRY_SCHEDULED], limit=4)
+    more = await read_events(run.store, run.id, kinds=[EventKind.RETRY_SCHEDULED], after_seq=retries[-1].seq)
     assert len(retries) == 4 and len(more) == 6
+    assert await read_events(run.store, run.id, kinds=["saga.compensated"]) == await read_events(
+        run.store, run.id, kinds=[EventKind.SAGA_COMPENSATED])
+    with pytest.raises(ValueError):
+        await read_events(run.store, run.id, kinds=["saga.exploded"])
     assert all(a.seq < b.seq for a, b in zip(retries + more, (retries + more)[1:], strict=False))
 
 

@@ -17,7 +17,7 @@ from sagatui.model.errors import ErrorKind
 from sagatui.model.events import EventKind
 from sagatui.store.database import Store
 from sagatui.store.errors import StorageError, StorageProblem
-from sagatui.store.queries import events, get_run, resource_rows
+from sagatui.store.queries import get_run, read_events, resource_rows
 from sagatui.store.writer import EventWriter
 from tests.store.conftest import Run, start_run
 
@@ -35,7 +35,7 @@ async def test_events_come_back_as_they_were_emitted(run: Run) -> None:
         run.recorder.emit(EventKind.FAULT_CHANGED, service="payment", data={"tags": {"b", "a"}}),
     ]
     await run.writer.flush()
-    stored = await events(run.store, run.id)
+    stored = await read_events(run.store, run.id)
     assert [event.comparable() for event in stored[:2]] == [event.comparable() for event in emitted[:2]]
     assert stored[2].data == {"tags": ["a", "b"]}  # odd values become JSON, never a failed commit
     assert all(event.wall_time is not None for event in stored)
@@ -50,7 +50,7 @@ async def test_many_appends_make_few_transactions(run: Run) -> None:
         run.recorder.emit(EventKind.COMMAND)
     await run.writer.flush()
     assert run.writer.transactions == 1 + 3  # at most 5000 events per transaction
-    assert len(await events(run.store, run.id, limit=None)) == 14_000
+    assert len(await read_events(run.store, run.id, limit=None)) == 14_000
 
 
 async def test_the_background_task_commits_without_being_asked(run: Run) -> None:
@@ -87,7 +87,7 @@ async def test_an_effect_is_committed_with_its_event(run: Run) -> None:
     for available in (90, 80, 70):
         run.recorder.emit(EventKind.SERVICE_EFFECT, service="inventory", effects=[stock(available)])
     await run.writer.flush()
-    assert len(await events(run.store, run.id, kinds=[EventKind.SERVICE_EFFECT])) == 3
+    assert len(await read_events(run.store, run.id, kinds=[EventKind.SERVICE_EFFECT])) == 3
     assert (await resource_rows(run.store, run.id, "stock"))[0]["available"] == 70
 
 
@@ -182,7 +182,7 @@ async def test_after_a_crash_there_is_never_an_effect_without_its_event_or_the_r
     child.wait()
 
     store = await Store.open(path)
-    effects = await events(store, 1, kinds=[EventKind.SERVICE_EFFECT], limit=None)
+    effects = await read_events(store, 1, kinds=[EventKind.SERVICE_EFFECT], limit=None)
     [row] = await resource_rows(store, 1, "stock")
     orders = await resource_rows(store, 1, "orders")
     await store.close()
