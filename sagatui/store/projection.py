@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from sagatui.model.events import Event, EventKind
@@ -23,6 +24,8 @@ STEP_COLUMNS = (
     "ended_at", "error_kind", "message", "compensation_outcome", "compensation_attempts",
 )
 SagaKey = tuple[int, str]
+_saga_values = itemgetter(*SAGA_COLUMNS)
+_step_values = itemgetter(*STEP_COLUMNS)
 
 _SAGA_ENDINGS = {
     EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
@@ -105,9 +108,8 @@ class Projector:
 
     def take_changes(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """The saga and step rows changed since the last call, as tuples in column order."""
-        sagas = [tuple(self._sagas[key].row[c] for c in SAGA_COLUMNS) for key in self._dirty_sagas]
-        steps = [tuple(self._sagas[key].steps[step][c] for c in STEP_COLUMNS)
-                 for key, step in self._dirty_steps]
+        sagas = [_saga_values(self._sagas[key].row) for key in self._dirty_sagas]
+        steps = [_step_values(self._sagas[key].steps[step]) for key, step in self._dirty_steps]
         self._dirty_sagas.clear()
         self._dirty_steps.clear()
         return sagas, steps

@@ -39,17 +39,20 @@ _Write = tuple[str, tuple[str, ...], tuple[Any, ...], dict[str, Any]]
 _Statement = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
-def to_json(value: Any) -> str:
-    """Compact JSON for the data and JSON columns; odd values (sets, models) are converted, not fatal."""
-    return json.dumps(value, separators=(",", ":"), default=_jsonable)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     return str(value)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON for the data and JSON columns; odd values (sets, models) are converted, not fatal."""
+    return _ENCODER.encode(value)
 
 
 class EventWriter:
@@ -69,9 +72,9 @@ class EventWriter:
         self._order = itertools.count()
         self._projector = Projector()
         self._sql: dict[_Statement, str] = {}
-        self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._drain: asyncio.Task[None] | None = None
         self._failure: StorageError | None = None
         self._closed = False
 
@@ -113,26 +116,33 @@ class EventWriter:
 
     # -- draining ----------------------------------------------------------------------------------
     async def flush(self) -> None:
-        """Commit everything queued so far."""
-        async with self._lock:
-            while self._queue:
-                if self._failure is not None:
-                    raise self._failure
-                batch, self._queue = self._queue[:_BATCH_LIMIT], self._queue[_BATCH_LIMIT:]
-                await self._commit(batch)
+        """Commit everything queued so far. Cancelling the caller never cancels a commit under way."""
+        await asyncio.shield(self._draining())
 
     async def close(self) -> None:
         """Stop the background task and commit what is queued. The store stays open."""
         if self._task is not None:
-            async with self._lock:  # never cancel the task in the middle of a transaction
-                self._task.cancel()
+            self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._failure is None:
+        with suppress(StorageError):
             await self.flush()
-            self._release_waiters()
+        self._release_waiters()
         self._closed = True
+
+    def _draining(self) -> asyncio.Task[None]:
+        """The one task that commits, batch after batch, until the queue is empty."""
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.get_running_loop().create_task(self._commit_queued(), name="event-commits")
+        return self._drain
+
+    async def _commit_queued(self) -> None:
+        while self._queue:
+            if self._failure is not None:
+                raise self._failure
+            batch, self._queue = self._queue[:_BATCH_LIMIT], self._queue[_BATCH_LIMIT:]
+            await self._commit(batch)
 
     async def _drain_forever(self) -> None:
         while True:
@@ -176,18 +186,23 @@ class EventWriter:
                     await self._load(missing)
                 for event in events:
                     self._projector.apply(event)
-                await self._db.executemany(_INSERT_EVENT, rows)
-                for (table, key_columns, value_columns), params in writes.items():
-                    await self._db.executemany(self._upsert_sql(table, key_columns, value_columns), params)
                 sagas, steps = self._projector.take_changes()
-                if sagas:
-                    await self._db.executemany(_UPSERT_SAGA, sagas)
-                if steps:
-                    await self._db.executemany(_UPSERT_STEP, steps)
-                await self._db.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (events[-1].seq, self.run_id))
-                for event in settled:
-                    await self._db.execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
-                                           (str(event.data.get("status", "settled")), wall_time, self.run_id))
+                statements: list[tuple[str, list[tuple[Any, ...]]]] = [
+                    (_INSERT_EVENT, rows),
+                    *((self._upsert_sql(*statement), params) for statement, params in writes.items()),
+                    (_UPSERT_SAGA, sagas), (_UPSERT_STEP, steps),
+                    ("UPDATE runs SET last_seq = ? WHERE id = ?", [(events[-1].seq, self.run_id)]),
+                    ("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+                     [(str(event.data.get("status", "settled")), wall_time, self.run_id) for event in settled]),
+                ]
+                # Queued together, the statements run back to back in the connection's thread (one
+                # round trip, not one each); only if every one succeeded is the transaction committed.
+                outcomes = await asyncio.gather(
+                    *(self._db.executemany(sql, params) for sql, params in statements if params),
+                    return_exceptions=True)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
                 await self._db.execute("COMMIT")
             except sqlite3.Error as error:
                 with suppress(sqlite3.Error):

@@ -189,3 +189,16 @@ async def test_after_a_crash_there_is_never_an_effect_without_its_event_or_the_r
     assert len(effects) > 500
     assert [event.seq for event in effects] == list(range(1, len(effects) + 1))
     assert row["available"] == effects[-1].data["n"] == len(orders)
+
+
+async def test_cancelling_a_flush_never_cancels_the_commit(run: Run) -> None:
+    for _ in range(3000):
+        run.recorder.emit(EventKind.COMMAND)
+    flushing = asyncio.ensure_future(run.writer.flush())
+    await asyncio.sleep(0)
+    flushing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    await run.writer.flush()
+    assert run.writer.committed_seq == 3000
+    assert len(await read_events(run.store, run.id, limit=None)) == 3000
