@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.calls import Call
@@ -70,9 +71,10 @@ class Recorded(Row):
 
 
 Handler = Callable[[Call], tuple[Result, list[Row]]]
+StepRowT = TypeVar("StepRowT", bound=StepRow)
 
 
-class SimService:
+class SimService(ABC):
     """Base of the simulated services. Subclasses map operation names to handlers that validate first,
     then change rows and return (result, rows changed); a handler that raises has changed nothing."""
 
@@ -89,8 +91,9 @@ class SimService:
         self._by_step: dict[tuple[str, str], list[StepRow]] = {}
         self._handlers = self.handlers()
 
+    @abstractmethod
     def handlers(self) -> dict[str, Handler]:
-        raise NotImplementedError
+        """Operation name -> handler, for every operation of this kind in the catalog."""
 
     def initial_rows(self) -> list[Row]:
         """Rows that exist before any call (stock, capacity, balances)."""
@@ -122,7 +125,7 @@ class SimService:
         """Index a new row under the saga step that created it."""
         self._by_step.setdefault((row.saga_id, row.step), []).append(row)
 
-    def created_by(self, call: Call, row_type: type[StepRow]) -> list[Any]:
+    def created_by(self, call: Call, row_type: type[StepRowT]) -> list[StepRowT]:
         """The rows of `row_type` the call's saga step created (what its compensation must undo)."""
         return [row for row in self._by_step.get((call.saga_id, call.step), ()) if isinstance(row, row_type)]
 

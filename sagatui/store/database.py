@@ -104,15 +104,6 @@ class Store:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    async def set_run_status(self, run_id: int, status: str) -> None:
-        """Mark how a run ended (e.g. "interrupted") when no run.settled event will say so."""
-        try:
-            await self._writable().execute(
-                "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", (status, time.time(), run_id)
-            )
-        except sqlite3.Error as error:
-            raise explain(error, self.path) from None
-
     async def close(self) -> None:
         await _close_all(self.writer_db, self.reader_db)
 
