@@ -66,8 +66,9 @@ class SagaTimeline(BaseModel):
     events: list[Event]
 
 
-class RunMetrics(BaseModel):
-    """Aggregates of one run; latencies are clock seconds from a saga's start to its terminal status."""
+class RunStats(BaseModel):
+    """Aggregates of one stored run, from its committed rows (engine.metrics folds the live stream);
+    latencies are clock seconds from a saga's start to its terminal status."""
 
     sagas: int
     by_status: dict[str, int]
@@ -161,7 +162,7 @@ async def resource_rows(store: Store, run_id: int, table: str, *, service: str |
     return [{key: value for key, value in dict(row).items() if key != "run_id"} for row in rows]
 
 
-async def metrics(store: Store, run_id: int) -> RunMetrics:
+async def run_stats(store: Store, run_id: int) -> RunStats:
     by_status = await saga_counts(store, run_id)
     settled = sum(by_status.get(status, 0) for status in _SETTLED)
     ((attempts, retries),) = await _fetch(
@@ -175,7 +176,7 @@ async def metrics(store: Store, run_id: int) -> RunMetrics:
         store, "SELECT count(*) FROM events WHERE run_id = ? AND kind = ? AND json_extract(data, '$.to') = 'open'",
         run_id, EventKind.BREAKER_TRANSITION.value)
     ((event_count,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ?", run_id)
-    return RunMetrics(
+    return RunStats(
         sagas=sum(by_status.values()), by_status=by_status,
         success_rate=by_status.get("completed", 0) / settled if settled else None,
         avg_attempts=avg_attempts, retry_rate=retries / attempts if attempts else None,
@@ -215,3 +216,9 @@ def _step(row: Any) -> StepInfo:
 
 def _event(row: Any) -> Event:
     return Event(**{**dict(row), "data": json.loads(row["data"])})
+
+
+async def run_pack_text(store: Store, run_id: int) -> str | None:
+    """The full text of the pack a run used, as recorded (replay rebuilds the run from it)."""
+    rows = await _fetch(store, "SELECT pack_text FROM runs WHERE id = ?", run_id)
+    return str(rows[0][0]) if rows else None

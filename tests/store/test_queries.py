@@ -10,9 +10,9 @@ from sagatui.store.queries import (
     get_run,
     latest_run_id,
     list_runs,
-    metrics,
     read_events,
     resource_rows,
+    run_stats,
     saga_counts,
     sagas,
 )
@@ -86,9 +86,9 @@ async def test_events_by_saga_and_kind_with_paging(run: Run) -> None:
     assert all(a.seq < b.seq for a, b in zip(retries + more, (retries + more)[1:], strict=False))
 
 
-async def test_metrics_aggregate_a_run(run: Run) -> None:
+async def test_stats_aggregate_a_run(run: Run) -> None:
     await twenty_sagas(run)
-    figures = await metrics(run.store, run.id)
+    figures = await run_stats(run.store, run.id)
     assert figures.sagas == 20
     assert figures.success_rate == pytest.approx(14 / 18)
     assert figures.avg_attempts == pytest.approx(30 / 20)
@@ -99,8 +99,8 @@ async def test_metrics_aggregate_a_run(run: Run) -> None:
     assert figures.events == run.writer.committed_seq
 
 
-async def test_metrics_of_an_empty_run(run: Run) -> None:
-    figures = await metrics(run.store, run.id)
+async def test_stats_of_an_empty_run(run: Run) -> None:
+    figures = await run_stats(run.store, run.id)
     assert (figures.sagas, figures.success_rate, figures.latency_p95, figures.retry_rate) == (0, None, None, None)
 
 
