@@ -102,6 +102,13 @@ async def get_run(store: Store, run_id: int) -> RunInfo | None:
     return _run(rows[0]) if rows else None
 
 
+async def run_pack_text(store: Store, run_id: int) -> str | None:
+    """The full text of the pack a run used, as recorded (replay rebuilds the run from it); kept out of
+    RunInfo for its size."""
+    rows = await _fetch(store, "SELECT pack_text FROM runs WHERE id = ?", run_id)
+    return str(rows[0][0]) if rows else None
+
+
 async def sagas(
     store: Store, run_id: int, *, statuses: Iterable[str] | None = None, offset: int = 0, limit: int = 100,
 ) -> list[SagaInfo]:
@@ -216,9 +223,3 @@ def _step(row: Any) -> StepInfo:
 
 def _event(row: Any) -> Event:
     return Event(**{**dict(row), "data": json.loads(row["data"])})
-
-
-async def run_pack_text(store: Store, run_id: int) -> str | None:
-    """The full text of the pack a run used, as recorded (replay rebuilds the run from it)."""
-    rows = await _fetch(store, "SELECT pack_text FROM runs WHERE id = ?", run_id)
-    return str(rows[0][0]) if rows else None

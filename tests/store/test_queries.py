@@ -12,6 +12,7 @@ from sagatui.store.queries import (
     list_runs,
     read_events,
     resource_rows,
+    run_pack_text,
     run_stats,
     saga_counts,
     sagas,
@@ -57,6 +58,7 @@ async def test_runs_newest_first(run: Run) -> None:
                                                                                            "running")
     assert await get_run(run.store, 999) is None
     assert await latest_run_id(run.store) == second
+    assert (await run_pack_text(run.store, second), await run_pack_text(run.store, 999)) == ("x", None)
 
 
 async def test_sagas_by_status_one_page_at_a_time(run: Run) -> None:
