@@ -85,6 +85,7 @@ class VirtualClock:
         self._idle_hooks: list[IdleHook] = []
         self._wake: asyncio.Event | None = None
         self._io_done: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
         self._advancer: asyncio.Task[None] | None = None
         self.paused = False
 
@@ -123,6 +124,25 @@ class VirtualClock:
             if self._io_in_flight == 0 and self._io_done is not None:
                 self._io_done.set()
 
+    def next_due(self) -> float | None:
+        """When the earliest pending timer fires (None: no timer pending)."""
+        return self._next_due()
+
+    def advance_to(self, when: float) -> None:
+        """Move time forward without firing timers (replay puts a user command back at its time).
+        Never past a pending timer: that timer would have fired first."""
+        due = self._next_due()
+        if due is not None and when > due:
+            raise ValueError(f"cannot advance to {when}: a timer is due at {due}")
+        self._now = max(self._now, when)
+
+    async def wait_idle(self) -> None:
+        """Return once nothing can happen any more without outside input: no task ready, no I/O,
+        no hook with work, no timer pending (or the clock is paused)."""
+        assert self._idle is not None, "start() the clock first"
+        self._poke()  # an idle moment from before this call does not count: look again
+        await self._idle.wait()
+
     def add_idle_hook(self, hook: IdleHook) -> None:
         """`hook()` runs at each quiet moment; it returns True when it changed something."""
         self._idle_hooks.append(hook)
@@ -134,12 +154,15 @@ class VirtualClock:
     def _poke(self) -> None:
         if self._wake is not None:
             self._wake.set()
+        if self._idle is not None:
+            self._idle.clear()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
         if self._advancer is None:
             self._wake = asyncio.Event()
             self._io_done = asyncio.Event()
+            self._idle = asyncio.Event()
             self._advancer = asyncio.get_running_loop().create_task(self._advance_forever(), name="clock")
 
     async def stop(self) -> None:
@@ -200,7 +223,10 @@ class VirtualClock:
                 continue
             due = self._next_due()
             if due is None or self.paused:
+                assert self._idle is not None
+                self._idle.set()
                 await self._wait_for_wake(None)
+                self._idle.clear()
                 continue
             if self.speed is not None and due > self._now:
                 started_real, started_now = time.monotonic(), self._now

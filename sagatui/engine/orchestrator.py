@@ -30,6 +30,7 @@ from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
+_SIBLING_FAILED = "cancelled: another member of its group failed"
 _FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
 
 
@@ -140,7 +141,7 @@ class SagaEngine:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             if not all(task.result() for task in done):
                 for task in tasks:
-                    task.cancel()
+                    task.cancel(_SIBLING_FAILED)
                 await asyncio.gather(*tasks, return_exceptions=True)
                 return False
         return True
@@ -190,11 +191,12 @@ class SagaEngine:
                            service=split_action(provider.action)[0], operation=split_action(provider.action)[1],
                            attempt=record.attempts, data={"result": result})
                 return True
-        except asyncio.CancelledError:
-            if record.attempts:
-                record.provider = provider  # the call in flight may have done the work
-            self._fail_step(saga, record,
-                            ServiceError(ErrorKind.TRANSIENT, "cancelled: another member of its group failed"))
+        except asyncio.CancelledError as cancelled:
+            # A sibling's failure ends this member; a shutdown leaves it as it is, for `resume`.
+            if cancelled.args == (_SIBLING_FAILED,):
+                if record.attempts:
+                    record.provider = provider  # the call in flight may have done the work
+                self._fail_step(saga, record, ServiceError(ErrorKind.TRANSIENT, _SIBLING_FAILED))
             raise
         assert error is not None
         return self._fail_step(saga, record, error)

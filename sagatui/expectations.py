@@ -1,0 +1,81 @@
+"""Checking a scenario's expectations against what the run did: statuses, counts, invariants,
+retry limits, compensation order and breaker trips. Each check says what was expected and what came."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sagatui.engine.metrics import RunMetrics
+from sagatui.model.events import Event, EventKind
+from sagatui.model.status import SagaStatus
+from sagatui.packs.model import Expectations
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    expected: Any
+    actual: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "expected": self.expected, "actual": self.actual}
+
+
+def compensation_orders(events: list[Event]) -> dict[str, list[str]]:
+    """For each saga, the steps whose compensation ran, in the order they ran."""
+    orders: dict[str, list[str]] = {}
+    for event in events:
+        if event.kind is EventKind.COMPENSATION_STARTED and event.saga_id and event.step:
+            orders.setdefault(event.saga_id, []).append(event.step)
+    return orders
+
+
+def final_statuses(events: list[Event]) -> dict[str, SagaStatus]:
+    """Each saga's last status, in the order the sagas started."""
+    statuses: dict[str, SagaStatus] = {}
+    for event in events:
+        if event.saga_id is None:
+            continue
+        if event.kind is EventKind.SAGA_STARTED:
+            statuses[event.saga_id] = SagaStatus.RUNNING
+        elif event.kind.family == "saga" and "status" in event.data:
+            statuses[event.saga_id] = SagaStatus(event.data["status"])
+    return statuses
+
+
+def check_expectations(
+    expect: Expectations, events: list[Event], metrics: RunMetrics, invariants: dict[str, bool]
+) -> list[Check]:
+    checks: list[Check] = []
+    statuses = final_statuses(events)
+    if expect.statuses is not None:
+        actual = [status.value for status in statuses.values()]
+        expected = [status.value for status in expect.statuses]
+        checks.append(Check("statuses", actual == expected, expected, actual))
+    if expect.counts is not None:
+        counted = Counter(status.value for status in statuses.values())
+        expected_counts = {status.value: n for status, n in expect.counts.items()}
+        actual_counts = {name: counted.get(name, 0) for name in expected_counts}
+        checks.append(Check("counts", actual_counts == expected_counts, expected_counts, actual_counts))
+    for name in expect.invariants:
+        held = invariants.get(name)
+        checks.append(Check(f"invariant {name}", bool(held), True, held))
+    if expect.max_retries is not None:
+        checks.append(Check("max_retries", metrics.retries <= expect.max_retries, expect.max_retries,
+                            metrics.retries))
+    if expect.compensation_order is not None:
+        expected_order = list(expect.compensation_order)
+        rolled_back = [saga_id for saga_id, status in statuses.items()
+                       if status in (SagaStatus.COMPENSATED, SagaStatus.NEEDS_ATTENTION)]
+        orders = compensation_orders(events)
+        wrong = {saga_id: orders.get(saga_id, []) for saga_id in rolled_back
+                 if orders.get(saga_id, []) != expected_order}
+        checks.append(Check("compensation_order", bool(rolled_back) and not wrong, expected_order,
+                            wrong or (expected_order if rolled_back else "no saga was rolled back")))
+    if expect.breaker_trips is not None:
+        checks.append(Check("breaker_trips", metrics.breaker_trips >= expect.breaker_trips,
+                            f">= {expect.breaker_trips}", metrics.breaker_trips))
+    return checks

@@ -1,0 +1,64 @@
+"""Running scenarios without the dashboard: one lab per scenario, events to a listener, a report at
+the end with metrics, invariants and every expectation checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui.expectations import Check, check_expectations, final_statuses
+from sagatui.lab import Lab
+from sagatui.model.events import Event
+from sagatui.packs.model import Pack
+from sagatui.store.database import Store
+
+
+@dataclass
+class ScenarioReport:
+    scenario: str
+    run_id: int
+    seed: int
+    statuses: dict[str, str]
+    metrics: dict[str, Any]
+    invariants: list[dict[str, Any]]
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "run_id": self.run_id,
+            "seed": self.seed,
+            "passed": self.passed,
+            "statuses": self.statuses,
+            "metrics": self.metrics,
+            "invariants": self.invariants,
+            "expectations": [check.as_dict() for check in self.checks],
+        }
+
+
+async def run_scenario(
+    pack: Pack, pack_text: str, store: Store, scenario: str, *, seed: int, speed: float | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> ScenarioReport:
+    """Run one scenario to the end in its own run of `store`, and check its expectations."""
+    lab = Lab(pack, pack_text, store, seed=seed, speed=speed, label=scenario)
+    events: list[Event] = []
+    lab.bus.add_listener(events.append)
+    if on_event is not None:
+        lab.bus.add_listener(on_event)
+    await lab.open()
+    try:
+        lab.apply("start_scenario", {"scenario": scenario})
+        invariants = await lab.conclude()
+    finally:
+        await lab.close()
+    checks = check_expectations(pack.scenarios[scenario].expect, events, lab.metrics,
+                                {result.name: result.ok for result in invariants})
+    invariant_rows = [result.as_dict() for result in invariants]
+    statuses = {saga_id: status.value for saga_id, status in final_statuses(events).items()}
+    return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.as_dict(), invariant_rows, checks)

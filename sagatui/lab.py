@@ -1,0 +1,285 @@
+"""The lab: wires one run (pack + store + services + engine + clock + seed) and takes commands.
+
+Headless runs, the dashboard and replay all drive a Lab. Everything a user does goes through
+`command()`: the command is queued, applied at the clock's next quiet moment, and recorded as a
+`command` event, so a replay that applies the same commands at the same places in the stream
+reproduces the run event for event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui import __version__
+from sagatui.engine.breaker import BreakerBoard, record_transitions
+from sagatui.engine.bus import EventBus
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.metrics import RunMetrics
+from sagatui.engine.orchestrator import SagaEngine, SagaRun
+from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.seeds import random_stream
+from sagatui.model.events import Event, EventKind
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import SagaStatus
+from sagatui.packs.model import Pack, Scenario
+from sagatui.sim.directory import ServiceDirectory
+from sagatui.store.database import Store
+from sagatui.store.invariants import InvariantResult, check_invariants
+from sagatui.store.writer import EventWriter
+
+COMMANDS = (
+    "start_scenario", "start_load", "stop_load", "set_fault", "pause", "resume",
+    "isolate", "reset_breaker", "retry_compensation", "resolve",
+)
+
+
+def pack_hash(pack_text: str) -> str:
+    return hashlib.sha256(pack_text.encode()).hexdigest()
+
+
+def fill_placeholders(value: Any, saga_id: str, number: int) -> Any:
+    """Inputs may say `{saga_id}` or `{n}` in strings (unique usernames, order ids): data, not code."""
+    if isinstance(value, str):
+        return value.replace("{saga_id}", saga_id).replace("{n}", str(number))
+    if isinstance(value, dict):
+        return {key: fill_placeholders(item, saga_id, number) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(item, saga_id, number) for item in value]
+    return value
+
+
+@dataclass
+class LoadGenerator:
+    scenario: str
+    rate: float
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class Lab:
+    """One run of a pack. Create, `await lab.open()`, drive it, `await lab.close()`."""
+
+    pack: Pack
+    pack_text: str
+    store: Store
+    seed: int = 1
+    speed: float | None = None
+    bus: EventBus = field(default_factory=EventBus)
+    label: str | None = None
+
+    run_id: int = 0
+    clock: VirtualClock = field(init=False)
+    recorder: EventRecorder = field(init=False)
+    engine: SagaEngine = field(init=False)
+    services: ServiceDirectory = field(init=False)
+    breakers: BreakerBoard = field(init=False)
+    writer: EventWriter = field(init=False)
+    sagas: dict[str, SagaRun] = field(default_factory=dict)  # finished or running, by id
+    saga_scenarios: dict[str, str] = field(default_factory=dict)
+    metrics: RunMetrics = field(default_factory=RunMetrics)
+    load: LoadGenerator | None = None
+    _tasks: dict[asyncio.Future[Any], None] = field(default_factory=dict)  # insertion-ordered: determinism
+    _commands: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _script: deque[Event] = field(default_factory=deque)
+    script_finished: asyncio.Event = field(default_factory=asyncio.Event)
+    _saga_count: int = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> int:
+        self.clock = VirtualClock(speed=self.speed)
+        self.clock.start()
+        self.run_id = await self.store.create_run(
+            pack_name=self.pack.name, pack_text=self.pack_text, seed=self.seed,
+            clock_mode="virtual" if self.speed is None else f"paced x{self.speed:g}",
+            scenario=self.label, settings={"version": __version__, "pack_hash": pack_hash(self.pack_text)},
+        )
+        self.writer = await EventWriter.start(self.store, self.run_id, self.clock)
+        self.recorder = EventRecorder(self.run_id, self.clock, self.writer, self.bus)
+        self.bus.add_listener(self.metrics.add)
+        self.breakers = BreakerBoard(self.clock, record_transitions(self.recorder), dict(self.pack.breakers))
+        self.services = ServiceDirectory(self.clock, self.recorder, self.seed)
+        for name, service in self.pack.services.items():
+            self.services.add(name, service.kind, service.options, service.fault)
+        self.engine = SagaEngine(
+            sagas=self.pack.sagas, services=self.services, breakers=self.breakers, clock=self.clock,
+            recorder=self.recorder, seed=self.seed,
+            service_breakers={name: svc.breaker for name, svc in self.pack.services.items() if svc.breaker},
+        )
+        self.clock.add_idle_hook(self._apply_commands)
+        self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
+        self.services.start()
+        return self.run_id
+
+    async def close(self) -> None:
+        """Stop taking work, let in-flight sagas end, and make every event durable."""
+        self.stop_load()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.writer.close()
+        await self.clock.stop()
+
+    async def conclude(self) -> list[InvariantResult]:
+        """End a run that ran to completion: wait for every saga, check the invariants on the durable
+        tables, and record `run.settled` with the metrics and the invariant report."""
+        await self.settle()
+        await self.writer.flush()
+        with self.clock.io():
+            invariants = await check_invariants(self.store, self.run_id)
+        self.recorder.emit(EventKind.RUN_SETTLED, data={
+            "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
+        return invariants
+
+    # -- starting sagas --------------------------------------------------------------------------------
+    def _next_saga_id(self) -> tuple[str, int]:
+        self._saga_count += 1
+        return f"S-{self._saga_count:04d}", self._saga_count
+
+    def start_saga(self, scenario_name: str, saga_input: dict[str, Any]) -> str:
+        scenario = self.pack.scenarios[scenario_name]
+        saga_id, number = self._next_saga_id()
+        self.saga_scenarios[saga_id] = scenario_name
+        task = asyncio.ensure_future(self._run_saga(scenario.saga, saga_id,
+                                                    fill_placeholders(saga_input, saga_id, number)))
+        self._track(task)
+        return saga_id
+
+    async def _run_saga(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> None:
+        saga = await self.engine.run(saga_name, saga_id, saga_input)
+        self.sagas[saga_id] = saga
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        self._tasks[task] = None
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+
+    def launch(self, scenario_name: str) -> None:
+        """Start a scenario: its fixed inputs now, or its workload over time, and its fault schedule."""
+        scenario = self.pack.scenarios[scenario_name]
+        for change in scenario.faults:
+            self.clock.call_later(change.at, lambda c=change: self.services.set_fault(
+                c.service, c.profile, source=f"scenario {scenario_name}"))
+        if scenario.workload is None:
+            for saga_input in scenario.inputs:
+                self.start_saga(scenario_name, saga_input)
+        else:
+            self._track(asyncio.ensure_future(self._arrivals(scenario_name, scenario, scenario.workload.rate,
+                                                             scenario.workload.count)))
+
+    async def _arrivals(self, scenario_name: str, scenario: Scenario, rate: float, count: int | None) -> None:
+        """Start sagas at `rate` per clock second (`count` of them, or until stopped)."""
+        assert scenario.workload is not None
+        variations = scenario.workload.variations
+        weights = [v.weight for v in variations]
+        chooser = random_stream(self.seed, f"workload:{scenario_name}:{self._saga_count}")
+        started = 0
+        while count is None or started < count:
+            self.start_saga(scenario_name, _choose(chooser, variations, weights).input)
+            started += 1
+            await self.clock.sleep(1.0 / rate)
+
+    async def settle(self) -> None:
+        """Wait until every saga started so far (and any still to arrive) has ended."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- commands -----------------------------------------------------------------------------------
+    def command(self, name: str, **args: Any) -> None:
+        """Queue a user command; it takes effect at the clock's next quiet moment."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}")
+        self._commands.append((name, args))
+        self.clock.poke()
+
+    def follow_script(self, commands: list[Event]) -> None:
+        """Replay: apply these recorded `command` events where they were recorded (same seq, same clock
+        time) instead of live input."""
+        self._script = deque(commands)
+
+    def _apply_scripted(self) -> bool:
+        command = self._script[0]
+        if command.seq != self.recorder.next_seq:
+            return False
+        due = self.clock.next_due()
+        if due is not None and due < command.time:
+            return False  # a timer fired before the command in the recording
+        self.clock.advance_to(command.time)
+        self._script.popleft()
+        self.apply(command.data["name"], command.data["args"])
+        if not self._script:
+            self.script_finished.set()
+        return True
+
+    async def _apply_commands(self) -> bool:
+        if self._script:
+            return self._apply_scripted()
+        if not self._commands:
+            return False
+        pending, self._commands = self._commands, []
+        for name, args in pending:
+            self.apply(name, args)
+        return True
+
+    def apply(self, name: str, args: dict[str, Any]) -> Event:
+        """Record a command and carry it out (replay calls this at the recorded place)."""
+        event = self.recorder.emit(EventKind.COMMAND, data={"name": name, "args": _jsonable(args)})
+        match name:
+            case "start_scenario":
+                self.launch(args["scenario"])
+            case "start_load":
+                self.stop_load()
+                scenario = self.pack.scenarios[args["scenario"]]
+                self.load = LoadGenerator(args["scenario"], float(args["rate"]))
+                self.load.task = asyncio.ensure_future(self._arrivals(args["scenario"], scenario, self.load.rate, None))
+                self._track(self.load.task)
+            case "stop_load":
+                self.stop_load()
+            case "set_fault":
+                profile = args["profile"]
+                self.services.set_fault(args["service"], profile if isinstance(profile, FaultProfile)
+                                        else FaultProfile.model_validate(profile), source="user")
+            case "pause":
+                self.engine.pause()
+                self.clock.set_paused(True)
+            case "resume":
+                self.engine.resume()
+                self.clock.set_paused(False)
+            case "isolate":
+                self.breakers.get(args["breaker"]).isolate()
+            case "reset_breaker":
+                self.breakers.get(args["breaker"]).reset()
+            case "retry_compensation":
+                self._track(asyncio.ensure_future(self._retry_compensation(args["saga_id"])))
+            case "resolve":
+                self._resolve(args["saga_id"], args.get("note", ""))
+        return event
+
+    def stop_load(self) -> None:
+        if self.load is not None and self.load.task is not None:
+            self.load.task.cancel()
+        self.load = None
+
+    async def _retry_compensation(self, saga_id: str) -> None:
+        saga = self.sagas.get(saga_id)
+        if saga is not None and saga.status is SagaStatus.NEEDS_ATTENTION:
+            await self.engine.retry_compensations(saga)
+
+    def _resolve(self, saga_id: str, note: str) -> None:
+        saga = self.sagas.get(saga_id)
+        if saga is None or saga.status is not SagaStatus.NEEDS_ATTENTION:
+            return
+        saga.status = SagaStatus.COMPENSATED
+        self.recorder.emit(EventKind.SAGA_RESOLVED, saga_id=saga_id, data={"note": note, "status": "compensated"})
+
+
+def _choose(rng: random.Random, variations: Any, weights: list[float]) -> Any:
+    return rng.choices(variations, weights=weights, k=1)[0]
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(args, default=lambda v: v.model_dump(mode="json")))
