@@ -8,6 +8,8 @@ Rules worth knowing:
 - A saga that fails before any step may have had an effect ends `failed`: nothing to undo.
 - Validation, permanent and unexpected errors end a step at once (no retry, no fallback).
 - The compensation goes to the provider that did the work (primary or a fallback).
+- A provider that timed out may have done the work, so the step does not fall back from it (that
+  could do the work twice); the step fails and that provider's compensation cleans up.
 """
 
 from __future__ import annotations
@@ -175,10 +177,8 @@ class SagaEngine:
                                                        has_fallback=index < len(providers) - 1)
                 except ServiceError as failure:
                     error = failure
-                    if failure.kind is ErrorKind.TIMEOUT:
-                        record.provider = provider
-                    if failure.kind in _FINAL_AT_ONCE:
-                        break
+                    if failure.kind in _FINAL_AT_ONCE or record.provider is not None:
+                        break  # a business error, or this provider may have done the work: no fallback
                     continue
                 record.provider, record.result = provider, result
                 if result.get("partial") and not step.accept_partial:
@@ -260,8 +260,13 @@ class SagaEngine:
                     timeout = remaining if timeout is None else min(timeout, remaining)
                 call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
                             {**saga.input, **step.params}, attempt)
-                return await self._attempt(saga, call, breaker, timeout, EventKind.ATTEMPT_SUCCEEDED,
-                                           EventKind.ATTEMPT_FAILED)
+                try:
+                    return await self._attempt(saga, call, breaker, timeout, EventKind.ATTEMPT_SUCCEEDED,
+                                               EventKind.ATTEMPT_FAILED)
+                except ServiceError as error:
+                    if error.kind is ErrorKind.TIMEOUT:
+                        record.provider = provider  # no answer: it may have done the work
+                    raise
         raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
 
     async def _attempt(

@@ -2,7 +2,8 @@
 
 import pytest
 
-from sagatui.model.definitions import SagaDef
+from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 from tests.engine.harness import ORDER, Hang, permanent, rig, transient, validation
@@ -286,3 +287,27 @@ async def test_operator_retry_reruns_only_unfinished_compensations():
     assert r.services.actions().count("payment.refund") == 3
     assert r.services.actions().count("inventory.release") == 1
     assert r.events()[-1].kind is EventKind.SAGA_COMPENSATED
+
+
+async def test_a_lost_reply_then_breaker_rejection_still_compensates_the_step():
+    saga_def = SagaDef.model_validate({"name": "t", "steps": [
+        {"name": "reserve", "action": "inventory.reserve", "compensation": "inventory.release",
+         "retry": {"max_attempts": 3, "attempt_timeout": "1s"}},
+        {"name": "charge", "action": "payment.charge"},
+    ]})
+    async with rig(saga_def, breakers={"inventory": BreakerConfig(consecutive_failures=1, open_duration=5)}) as r:
+        r.services.script("inventory.reserve", Hang(5))
+        saga = await r.engine.run("t", "S1", {})
+    kinds = [e.error_kind for e in r.events(EventKind.ATTEMPT_FAILED, EventKind.BREAKER_REJECTED)]
+    assert kinds[0] == "timeout" and "breaker_open" in kinds
+    assert saga.status is SagaStatus.COMPENSATED
+    assert r.compensated_steps() == ["reserve"]
+
+
+async def test_no_fallback_from_a_provider_that_may_have_done_the_work():
+    async with rig(FALLBACK) as r:
+        r.services.script("stripe.charge", transient(), ServiceError(ErrorKind.TIMEOUT, "reply lost"))
+        saga = await r.engine.run("f", "S1", {})
+    assert "adyen.charge" not in r.services.actions()
+    assert saga.status is SagaStatus.COMPENSATED
+    assert r.services.actions()[-2:] == ["stripe.refund", "ledger.credit"]

@@ -83,10 +83,6 @@ async def mixed_run(path: Path, seed: int = 3) -> Lab:
     return lab
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: a step whose earlier attempt lost its reply (TIMEOUT) and whose last attempt was refused "
-    "by the breaker is not compensated, so its reservation leaks (orchestrator._run_step marks "
-    "may_have_effect only when the final error is a TIMEOUT); saga S077 of this run shows it"))
 async def test_invariants_hold_after_a_mixed_run_with_outages(tmp_path: Path) -> None:
     lab = await mixed_run(tmp_path / "mixed.db")
     try:
