@@ -17,6 +17,7 @@ from sagatui.engine.clock import VirtualClock
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
+from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
@@ -40,6 +41,11 @@ SERVICE_CLASSES: dict[str, type[SimService]] = {
                     AccountService, LedgerService, OrderService)
 }
 assert SERVICE_CLASSES.keys() == SERVICE_KINDS.keys(), "every kind in the catalog needs a simulated service"
+
+
+def described(writes: list[RowWrite]) -> list[list[Any]]:
+    """The row writes of an effect as event data: the event log alone says what each effect changed."""
+    return [[write.table, write.key, write.values] for write in writes]
 
 
 class ServiceDirectory:
@@ -74,8 +80,9 @@ class ServiceDirectory:
         for name, service in self.services.items():
             rows = service.initial_rows()
             if rows:
+                writes = [row.write(name) for row in rows]
                 self._recorder.emit(EventKind.SERVICE_EFFECT, service=name, operation="setup",
-                                    effects=[row.write(name) for row in rows])
+                                    data={"writes": described(writes)}, effects=writes)
             if self._configured[name] != ONLINE:
                 self.set_fault(name, self._configured[name], source="pack")
 
@@ -100,7 +107,8 @@ class ServiceDirectory:
         if writes:
             self._recorder.emit(EventKind.SERVICE_EFFECT, saga_id=call.saga_id, step=call.step, service=call.service,
                                 operation=call.operation, attempt=call.attempt,
-                                data={"key": call.idempotency_key, "result": result}, effects=writes)
+                                data={"key": call.idempotency_key, "result": result, "writes": described(writes)},
+                                effects=writes)
         fault.after(call)
         return result
 

@@ -178,38 +178,37 @@ class EventWriter:
         rows = [(*row, wall_time) for _, row, _ in batch]
         writes = _group(_merge(write for _, _, effect in batch for write in effect), self.run_id)
         settled = [event for event in events if event.kind is EventKind.RUN_SETTLED]
-        with self._clock.io():
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                missing = self._projector.missing(events)
-                if missing:
-                    await self._load(missing)
-                for event in events:
-                    self._projector.apply(event)
-                sagas, steps = self._projector.take_changes()
-                statements: list[tuple[str, list[tuple[Any, ...]]]] = [
-                    (_INSERT_EVENT, rows),
-                    *((self._upsert_sql(*statement), params) for statement, params in writes.items()),
-                    (_UPSERT_SAGA, sagas), (_UPSERT_STEP, steps),
-                    ("UPDATE runs SET last_seq = ? WHERE id = ?", [(events[-1].seq, self.run_id)]),
-                    ("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
-                     [(str(event.data.get("status", "settled")), wall_time, self.run_id) for event in settled]),
-                ]
-                # Queued together, the statements run back to back in the connection's thread (one
-                # round trip, not one each); only if every one succeeded is the transaction committed.
-                outcomes = await asyncio.gather(
-                    *(self._db.executemany(sql, params) for sql, params in statements if params),
-                    return_exceptions=True)
-                for outcome in outcomes:
-                    if isinstance(outcome, BaseException):
-                        raise outcome
-                await self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                with suppress(sqlite3.Error):
-                    await self._db.execute("ROLLBACK")
-                self._failure = explain(error, self._store.path)
-                self._release_waiters()
-                raise self._failure from None
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            missing = self._projector.missing(events)
+            if missing:
+                await self._load(missing)
+            for event in events:
+                self._projector.apply(event)
+            sagas, steps = self._projector.take_changes()
+            statements: list[tuple[str, list[tuple[Any, ...]]]] = [
+                (_INSERT_EVENT, rows),
+                *((self._upsert_sql(*statement), params) for statement, params in writes.items()),
+                (_UPSERT_SAGA, sagas), (_UPSERT_STEP, steps),
+                ("UPDATE runs SET last_seq = ? WHERE id = ?", [(events[-1].seq, self.run_id)]),
+                ("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+                 [(str(event.data.get("status", "settled")), wall_time, self.run_id) for event in settled]),
+            ]
+            # Queued together, the statements run back to back in the connection's thread (one
+            # round trip, not one each); only if every one succeeded is the transaction committed.
+            outcomes = await asyncio.gather(
+                *(self._db.executemany(sql, params) for sql, params in statements if params),
+                return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            await self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            with suppress(sqlite3.Error):
+                await self._db.execute("ROLLBACK")
+            self._failure = explain(error, self._store.path)
+            self._release_waiters()
+            raise self._failure from None
         self.committed_seq = events[-1].seq
         self.transactions += 1
         self._projector.evict_settled()

@@ -32,7 +32,11 @@ async def test_the_effect_event_carries_the_key_the_result_and_the_row_writes(la
     [event] = await lab.events(EventKind.SERVICE_EFFECT)
     assert (event.saga_id, event.step, event.service, event.operation, event.attempt) == (
         "s9", "open", "orders", "create", 1)
-    assert event.data == {"key": "s9:open", "result": {"order_id": "ORD-000001"}}
+    assert event.data["key"] == "s9:open" and event.data["result"] == {"order_id": "ORD-000001"}
+    writes = {table: (key, values) for table, key, values in event.data["writes"]}  # in the log itself
+    assert writes["orders"][0] == {"service": "orders", "order_id": "ORD-000001"}
+    assert writes["orders"][1]["saga_id"] == "s9"
+    assert writes["idempotency"][0] == {"service": "orders", "key": "s9:open"}
 
 
 async def test_results_given_out_are_copies(lab: Lab) -> None:
