@@ -105,10 +105,11 @@ class EventWriter:
         self._wake.set()
 
     async def durable(self, seq: int) -> None:
+        """Wait for the next quiet moment of the clock, where `seq` is made durable if it is not yet.
+        Always that moment, even for a seq already committed: whether a background commit got there
+        first depends on the disk, and must not decide when the caller goes on."""
         if self._failure is not None:
             raise self._failure
-        if seq <= self.committed_seq:
-            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (seq, next(self._order), future))
         self._clock.poke()

@@ -77,10 +77,22 @@ async def test_durable_releases_waiters_in_seq_order_once_committed(run: Run) ->
     assert run.writer.transactions <= 6
 
 
-async def test_durable_of_a_committed_seq_returns_at_once(run: Run) -> None:
+async def test_durable_waits_for_a_quiet_moment_even_when_already_committed(run: Run) -> None:
     event = run.recorder.emit(EventKind.COMMAND)
     await run.writer.flush()
-    await asyncio.wait_for(run.writer.durable(event.seq), 0.1)
+    order: list[str] = []
+
+    async def waiter() -> None:
+        await run.recorder.durable(event)
+        order.append("durable")
+
+    async def busy() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+            order.append("busy")
+
+    await asyncio.gather(waiter(), busy())
+    assert order == ["busy"] * 5 + ["durable"]
 
 
 async def test_an_effect_is_committed_with_its_event(run: Run) -> None:
