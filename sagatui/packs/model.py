@@ -1,0 +1,80 @@
+"""The shape of a scenario pack: services, breakers, saga definitions and scenarios. Data only."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sagatui.model.definitions import BreakerConfig, Definition, SagaDef
+from sagatui.model.durations import Duration
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import SagaStatus
+
+InvariantName = Literal["stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal"]
+ALL_INVARIANTS: tuple[InvariantName, ...] = ("stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal")
+
+
+class ServiceDef(Definition):
+    """One simulated service: its kind, kind-specific options, normal latency and starting fault."""
+
+    kind: str
+    description: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+    fault: FaultProfile = FaultProfile()
+    breaker: str | None = None  # a named breaker from the pack; default: the service's own
+
+
+class WeightedInput(Definition):
+    weight: float = Field(1.0, gt=0)
+    input: dict[str, Any]
+
+
+class Workload(Definition):
+    """Many sagas arriving at `rate` per clock second, each input drawn (seeded) from `variations`."""
+
+    count: int = Field(ge=1, le=100_000)
+    rate: float = Field(50.0, gt=0)
+    variations: tuple[WeightedInput, ...] = Field(min_length=1)
+
+
+class FaultChange(Definition):
+    """At clock time `at`, set `service` to `profile`."""
+
+    at: Duration
+    service: str
+    profile: FaultProfile
+
+
+class Expectations(Definition):
+    statuses: tuple[SagaStatus, ...] | None = None  # the final status of each saga, in start order
+    counts: dict[SagaStatus, int] | None = None  # how many sagas end in each status
+    invariants: tuple[InvariantName, ...] = ALL_INVARIANTS
+    max_retries: int | None = None  # retries (attempts beyond the first) summed over the run
+    compensation_order: tuple[str, ...] | None = None  # steps compensated, in order, for each rolled-back saga
+    breaker_trips: int | None = None  # at least this many breaker openings
+
+
+class Scenario(Definition):
+    description: str = ""
+    saga: str
+    inputs: tuple[dict[str, Any], ...] = ()
+    workload: Workload | None = None
+    faults: tuple[FaultChange, ...] = ()
+    expect: Expectations = Expectations()
+
+    @model_validator(mode="after")
+    def _inputs_or_workload(self) -> Scenario:
+        if bool(self.inputs) == (self.workload is not None):
+            raise ValueError("a scenario needs either inputs or a workload (exactly one)")
+        return self
+
+
+class Pack(Definition):
+    name: str
+    description: str = ""
+    default_scenario: str | None = None
+    services: dict[str, ServiceDef] = Field(min_length=1)
+    breakers: dict[str, BreakerConfig] = Field(default_factory=dict)
+    sagas: dict[str, SagaDef] = Field(min_length=1)
+    scenarios: dict[str, Scenario] = Field(min_length=1)

@@ -1,0 +1,175 @@
+"""Checks a schema cannot make alone: a name written in one part of a pack must exist in another
+(services and their operations, breakers, sagas, steps), and service options must suit the kind.
+
+Each section is validated item by item here, so the references of the valid items are still
+checked when another item is broken, and one run reports as much as it can."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.packs.errors import FieldPath
+from sagatui.packs.model import Scenario, ServiceDef
+from sagatui.packs.validation_messages import Finding, explain
+from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def check_references(data: Any) -> list[Finding]:
+    """Every broken reference in the pack's raw data (already parsed from YAML)."""
+    if not isinstance(data, dict):
+        return []
+    names = _Names(data)
+    findings: list[Finding] = []
+    kinds: dict[str, ServiceKind] = {}
+    for name, service in _valid_items(data, "services", ServiceDef):
+        findings += _check_service(name, service, names, kinds)
+    sagas = dict(_valid_items(data, "sagas", SagaDef))
+    for name, saga in sagas.items():
+        findings += _check_saga(name, saga, names, kinds)
+    for name, scenario in _valid_items(data, "scenarios", Scenario):
+        findings += _check_scenario(name, scenario, names, sagas)
+    default = data.get("default_scenario")
+    if isinstance(default, str) and names.scenarios is not None and default not in names.scenarios:
+        findings.append((("default_scenario",), _unknown("scenario", default, names.scenarios)))
+    return findings
+
+
+class _Names:
+    """The names each section declares; None for a section too broken to tell (then not checked)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.services = _keys(data.get("services"))
+        self.breakers = _keys(data.get("breakers", {}))
+        self.sagas = _keys(data.get("sagas"))
+        self.scenarios = _keys(data.get("scenarios"))
+
+
+def _keys(section: Any) -> set[str] | None:
+    return set(section) if isinstance(section, dict) else None
+
+
+def _valid_items(data: dict[str, Any], section: str, model: type[ModelT]) -> Iterator[tuple[str, ModelT]]:
+    items = data.get(section)
+    if not isinstance(items, dict):
+        return
+    for name, item in items.items():
+        try:
+            yield name, model.model_validate(item)
+        except ValidationError:
+            continue  # reported by the validation of the whole pack
+
+
+def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = f" ({what}s: {', '.join(known)})" if known else f" (the pack defines no {what}s)"
+    return f"there is no {what} {name!r}{hint}{listing}"
+
+
+def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
+    path: FieldPath = ("services", name)
+    findings: list[Finding] = []
+    kind = SERVICE_KINDS.get(service.kind)
+    if kind is None:
+        findings.append(((*path, "kind"), _unknown("service kind", service.kind, SERVICE_KINDS)))
+    else:
+        kinds[name] = kind
+        try:
+            kind.options.model_validate(service.options)
+        except ValidationError as error:
+            findings += explain(error, service.options, kind.options, prefix=(*path, "options"))
+    if service.breaker is not None and names.breakers is not None and service.breaker not in names.breakers:
+        findings.append(((*path, "breaker"), _unknown("breaker", service.breaker, names.breakers)))
+    return findings
+
+
+def _steps_with_paths(name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, StepDef]]:
+    for index, element in enumerate(saga.steps):
+        path: FieldPath = ("sagas", name, "steps", index)
+        if isinstance(element, ParallelGroup):
+            for member_index, member in enumerate(element.parallel):
+                yield (*path, "parallel", member_index), member
+        else:
+            yield path, element
+
+
+def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
+    findings: list[Finding] = []
+    for path, step in _steps_with_paths(name, saga):
+        calls: list[tuple[FieldPath, str | None]] = [((*path, "action"), step.action),
+                                                     ((*path, "compensation"), step.compensation)]
+        for index, fallback in enumerate(step.fallbacks):
+            calls += [((*path, "fallbacks", index, "action"), fallback.action),
+                      ((*path, "fallbacks", index, "compensation"), fallback.compensation)]
+        for call_path, action in calls:
+            if action is not None and (finding := _check_action(call_path, action, names, kinds)):
+                findings.append(finding)
+        findings += _check_derived_compensations(path, step, kinds)
+        if step.breaker is not None and names.breakers is not None and step.breaker not in names.breakers:
+            findings.append(((*path, "breaker"), _unknown("breaker", step.breaker, names.breakers)))
+    return findings
+
+
+def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, ServiceKind]) -> Finding | None:
+    service, operation = split_action(action)
+    if names.services is not None and service not in names.services:
+        return path, f"{action}: {_unknown('service', service, names.services)}"
+    kind = kinds.get(service)
+    if kind is None or operation in kind.all_operations:
+        return None  # a broken service is reported where it is defined
+    return path, f"{action} is not an operation of service {service} ({service} has: {_operations(kind)})"
+
+
+def _operations(kind: ServiceKind) -> str:
+    return ", ".join(sorted(kind.all_operations))
+
+
+def _check_derived_compensations(path: FieldPath, step: StepDef, kinds: dict[str, ServiceKind]) -> list[Finding]:
+    """A fallback without its own compensation is undone by the step's undo operation on the
+    fallback's service, which that service's kind must have."""
+    findings: list[Finding] = []
+    for index, (fallback, provider) in enumerate(zip(step.fallbacks, step.providers[1:], strict=True)):
+        if fallback.compensation is not None or provider.compensation is None:
+            continue
+        service, operation = split_action(provider.compensation)
+        kind = kinds.get(service)
+        if kind is not None and operation not in kind.all_operations:
+            findings.append(((*path, "fallbacks", index),
+                             f"{fallback.action} would be undone by {provider.compensation}, which is not an "
+                             f"operation of service {service} ({service} has: {_operations(kind)}); "
+                             f"give this fallback its own compensation"))
+    return findings
+
+
+def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef]) -> list[Finding]:
+    path: FieldPath = ("scenarios", name)
+    findings: list[Finding] = []
+    if names.sagas is not None and scenario.saga not in names.sagas:
+        findings.append(((*path, "saga"), _unknown("saga", scenario.saga, names.sagas)))
+    for index, change in enumerate(scenario.faults):
+        if names.services is not None and change.service not in names.services:
+            findings.append(((*path, "faults", index, "service"), _unknown("service", change.service, names.services)))
+    expect = scenario.expect
+    saga = sagas.get(scenario.saga)
+    if saga is not None and expect.compensation_order is not None:
+        steps = [step.name for step in saga.all_steps()]
+        for index, step in enumerate(expect.compensation_order):
+            if step not in steps:
+                findings.append(((*path, "expect", "compensation_order", index),
+                                 f"{step!r} is not a step of saga {saga.name} (steps: {', '.join(steps)})"))
+    started = scenario.workload.count if scenario.workload is not None else len(scenario.inputs)
+    if expect.statuses is not None and len(expect.statuses) != started:
+        findings.append(((*path, "expect", "statuses"),
+                         f"lists {len(expect.statuses)} statuses, but the scenario starts {started} sagas"))
+    if expect.counts is not None and sum(expect.counts.values()) > started:
+        findings.append(((*path, "expect", "counts"),
+                         f"counts add up to {sum(expect.counts.values())}, but the scenario starts {started} sagas"))
+    return findings
