@@ -161,9 +161,13 @@ class Lab:
     def launch(self, scenario_name: str) -> None:
         """Start a scenario: its fixed inputs now, or its workload over time, and its fault schedule."""
         scenario = self.pack.scenarios[scenario_name]
+        source = f"scenario {scenario_name}"
         for change in scenario.faults:
-            self.clock.call_later(change.at, lambda c=change: self.services.set_fault(
-                c.service, c.profile, source=f"scenario {scenario_name}"))
+            if change.at <= 0:  # before the first saga, not at the first quiet moment after it
+                self.services.set_fault(change.service, change.profile, source=source)
+            else:
+                self.clock.call_later(change.at, lambda c=change: self.services.set_fault(
+                    c.service, c.profile, source=source))
         if scenario.workload is None:
             for saga_input in scenario.inputs:
                 self.start_saga(scenario_name, saga_input)
