@@ -4,6 +4,7 @@ bundled pack such as `ecommerce`. Callers get paths because a run records the pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -45,6 +46,21 @@ def bundled_pack_path(name: str) -> Path:
 
 def load_bundled_pack(name: str) -> Pack:
     return load_pack(bundled_pack_path(name))
+
+
+@dataclass(frozen=True)
+class PackSource:
+    """A loaded pack with the exact text it came from: a run records the text, replay rebuilds from it."""
+
+    pack: Pack
+    text: str
+    path: Path
+
+
+def read_pack(argument: str) -> PackSource:
+    """Load PACK as the user wrote it (a file, or a bundled pack's name), keeping its text."""
+    path = resolve_pack(argument)
+    return PackSource(load_pack(path), path.read_text(encoding="utf-8"), path)
 
 
 def resolve_pack(argument: str) -> Path:

@@ -1,0 +1,390 @@
+"""The `sagatui` command. Output formats and exit codes are an API (see README.md):
+
+0 ok / every expectation held, 1 an expectation or invariant failed, 2 bad input (pack, arguments),
+3 storage error, 130 interrupted (the database is left consistent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from sagatui import __version__
+from sagatui.event_lines import NOTABLE, describe, style_for
+from sagatui.exit_codes import ExitCode
+from sagatui.model.events import Event
+from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
+from sagatui.packs.errors import PackError
+from sagatui.packs.loader import load_pack
+from sagatui.packs.model import Pack
+from sagatui.store.errors import StorageError
+
+DEFAULT_DB = "sagatui.db"
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz")
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (a scenario that is not in the pack, say)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    stdout = Console(highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            options = _subcommand_parser().parse_args(args)
+        else:
+            options = _dashboard_parser().parse_args(args)
+            options.handler = _dashboard
+        return int(options.handler(options, stdout))
+    except PackError as error:
+        for problem in error.problems:
+            stderr.print(f"sagatui: error: {problem}", markup=False)
+        return ExitCode.BAD_INPUT
+    except UsageError as error:
+        stderr.print(f"sagatui: error: {error}", markup=False)
+        return ExitCode.BAD_INPUT
+    except StorageError as error:
+        stderr.print(f"sagatui: storage error: {error}", markup=False)
+        return ExitCode.STORAGE
+    except KeyboardInterrupt:
+        stderr.print("sagatui: interrupted; the database is consistent", markup=False)
+        return ExitCode.INTERRUPTED
+
+
+# -- parsers --------------------------------------------------------------------------------------------
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"sagatui {__version__}")
+
+
+def _dashboard_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sagatui",
+        description="Run sagas, break their services, and watch retries, breakers and compensations. "
+                    f"Subcommands: {', '.join(SUBCOMMANDS)} (sagatui COMMAND --help).",
+    )
+    _common(parser)
+    parser.add_argument("pack", nargs="?", default=DEFAULT_PACK,
+                        help=f"a pack file or bundled pack name (default: {DEFAULT_PACK})")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    parser.add_argument("--seed", type=int, default=1, help="root seed of the run (default: 1)")
+    parser.add_argument("--speed", type=_speed, default=1.0,
+                        help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
+                             "possible (default: 1)")
+    return parser
+
+
+def _speed(text: str) -> float | None:
+    if text == "virtual":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a speed is a number (1 = real time) or 'virtual'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a speed must be above 0")
+    return value
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sagatui")
+    _common(parser)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios headless and check their expectations",
+                              description="Run a pack's scenarios headless (virtual clock unless --realtime), "
+                                          "print notable events and a summary, check every expectation.")
+    run.add_argument("pack", help="a pack file or bundled pack name")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--scenario", action="append", help="scenario to run (repeatable; default: the "
+                                                           "pack's default scenario)")
+    which.add_argument("--all", action="store_true", help="run every scenario of the pack")
+    run.add_argument("--seed", type=int, default=1, help="root seed (default: 1)")
+    run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    run.add_argument("--realtime", action="store_true", help="pace the clock to real time")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--quiet", action="store_true", help="text: print only the summaries")
+    run.add_argument("--verbose", action="store_true", help="text: print every event, not just notable ones")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="validate packs", description="Validate packs and list their "
+                                                                             "scenarios, or print every problem.")
+    check.add_argument("packs", nargs="+", help="pack files or bundled pack names")
+    check.set_defaults(handler=_check)
+
+    packs = commands.add_parser("packs", help="list the bundled packs and their scenarios")
+    packs.set_defaults(handler=_packs)
+
+    events = commands.add_parser("events", help="read the event log of a database")
+    events.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    events.add_argument("--run", type=int, help="run id (default: the latest run)")
+    events.add_argument("--saga", help="only this saga's events")
+    events.add_argument("--kind", action="append", help="only events of this kind or family (repeatable), "
+                                                        "e.g. breaker or compensation.ended")
+    events.add_argument("--format", choices=("table", "jsonl"), default="table")
+    events.add_argument("--limit", type=int, default=None, help="at most this many events")
+    events.set_defaults(handler=_events)
+
+    replay = commands.add_parser(
+        "replay", help="re-execute a recorded run and compare the event streams",
+        description="Re-execute a run (from a database or a session file) on the virtual clock with its "
+                    "recorded inputs and compare the new event stream with the recorded one: exit 0 when "
+                    "identical, 1 with the first divergence shown.")
+    replay.add_argument("source", help="a sagatui database or a session .json file")
+    replay.add_argument("--run", type=int, help="run id in the database (default: the latest run)")
+    replay.add_argument("--watch", action="store_true",
+                        help="play the recorded events into the dashboard instead (no re-execution)")
+    replay.set_defaults(handler=_replay)
+
+    export = commands.add_parser("export", help="write a run as a self-contained session file")
+    export.add_argument("db", help="a sagatui database")
+    export.add_argument("--run", type=int, help="run id (default: the latest run)")
+    export.add_argument("-o", "--output", required=True, help="the session .json file to write")
+    export.set_defaults(handler=_export)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="run a scenario under random fault schedules and check saga properties",
+        description="Deterministic simulation: each run draws a random fault schedule from its seed, then "
+                    "checks that every saga ended, compensations ran only for steps that took effect, at "
+                    "most once and newest first, no call passed an open breaker, no step exceeded its "
+                    "attempts, stock is conserved, nothing leaked, and the resource tables equal what the "
+                    "event log implies. Exit 1 if any run failed; each failing seed is printed with the "
+                    "command that reproduces it.")
+    fuzz.add_argument("pack", help="a pack file or bundled pack name")
+    fuzz.add_argument("--scenario", required=True, help="the scenario to fuzz")
+    fuzz.add_argument("--runs", type=int, default=100, help="how many seeds (default: 100)")
+    fuzz.add_argument("--start-seed", type=int, default=1, help="first seed (default: 1)")
+    fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
+    fuzz.set_defaults(handler=_fuzz)
+    return parser
+
+
+# -- commands -------------------------------------------------------------------------------------------
+def _load(argument: str) -> tuple[Pack, str, Path]:
+    source = read_pack(argument)
+    return source.pack, source.text, source.path
+
+
+def _run(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.headless import run_scenario
+    from sagatui.store.database import Store
+
+    pack, pack_text, path = _load(options.pack)
+    names = list(pack.scenarios) if options.all else options.scenario or [pack.default_scenario
+                                                                         or next(iter(pack.scenarios))]
+    unknown = [name for name in names if name not in pack.scenarios]
+    if unknown:
+        raise UsageError(f"{path} has no scenario {unknown[0]!r} (it has: {', '.join(pack.scenarios)})")
+    text = options.format == "text"
+    printer = _event_printer(out, every=options.verbose) if text and not options.quiet else None
+
+    async def run_all() -> list[Any]:
+        store = await Store.open(options.db)
+        reports = []
+        try:
+            for name in names:
+                if text:
+                    out.print(Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
+                report = await run_scenario(pack, pack_text, store, name, seed=options.seed,
+                                            speed=1.0 if options.realtime else None, on_event=printer)
+                reports.append(report)
+                if text:
+                    _print_summary(out, report)
+        finally:
+            await store.close()
+        return reports
+
+    reports = asyncio.run(run_all())
+    passed = all(report.passed for report in reports)
+    if text:
+        style = "bold green" if passed else "bold red"
+        out.print(Text(f"{sum(r.passed for r in reports)} of {len(reports)} scenario(s) passed", style=style))
+    else:
+        print(json.dumps({"pack": pack.name, "file": str(path), "seed": options.seed, "db": options.db,
+                          "passed": passed, "scenarios": [report.as_dict() for report in reports]}, indent=2))
+    return ExitCode.OK if passed else ExitCode.EXPECTATION_FAILED
+
+
+def _event_printer(out: Console, every: bool) -> Callable[[Event], None]:
+    def show(event: Event) -> None:
+        if every or event.kind in NOTABLE:
+            out.print(Text(describe(event), style=style_for(event)))
+
+    return show
+
+
+def _mark(ok: bool) -> Text:
+    return Text("ok  ", style="green") if ok else Text("FAIL", style="bold red")
+
+
+def _print_summary(out: Console, report: Any) -> None:
+    metrics = report.metrics
+    by_status = ", ".join(f"{status} {count}" for status, count in metrics["by_status"].items()) or "none"
+    compensations = ", ".join(f"{k} {v}" for k, v in metrics["compensations"].items()) or "none"
+    p50, p95 = metrics["latency_p50"], metrics["latency_p95"]
+    out.print(Text(f"-- summary: run {report.run_id}, seed {report.seed}", style="bold"))
+    out.print(f"  sagas {metrics['sagas']}: {by_status}", markup=False)
+    out.print(f"  attempts {metrics['attempts']}, retries {metrics['retries']}, breaker trips "
+              f"{metrics['breaker_trips']}, rejected calls {metrics['rejected_calls']}, fallbacks "
+              f"{metrics['fallbacks']}", markup=False)
+    out.print(f"  compensations: {compensations}", markup=False)
+    if p50 is not None:
+        out.print(f"  saga latency p50 {p50:.3f}s, p95 {p95:.3f}s (clock time)", markup=False)
+    for invariant in report.invariants:
+        line = Text("  invariant ")
+        line.append_text(_mark(invariant["ok"]))
+        line.append(f" {invariant['name']}" + ("" if invariant["ok"] else f": {invariant['details']}"))
+        out.print(line)
+    for check in report.checks:
+        line = Text("  expect    ")
+        line.append_text(_mark(check.ok))
+        line.append(f" {check.name}" + ("" if check.ok else f": expected {check.expected}, got {check.actual}"))
+        out.print(line)
+    out.print(Text("PASS" if report.passed else "FAIL", style="bold green" if report.passed else "bold red"))
+    out.print()
+
+
+def _check(options: argparse.Namespace, out: Console) -> int:
+    failures: list[PackError] = []
+    for argument in options.packs:
+        try:
+            pack, _, path = _load(argument)
+        except PackError as error:
+            failures.append(error)
+            continue
+        out.print(Text(f"{path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
+        for name, scenario in pack.scenarios.items():
+            out.print(f"  {name:<32} saga {scenario.saga:<18} {scenario.description}", markup=False)
+    if failures:
+        raise PackError([problem for error in failures for problem in error.problems])
+    return ExitCode.OK
+
+
+def _packs(options: argparse.Namespace, out: Console) -> int:
+    for path in bundled_packs():
+        pack = load_pack(path)
+        marker = " (default)" if path.stem == DEFAULT_PACK else ""
+        out.print(Text(f"{path.stem}{marker}: {pack.description}", style="bold"))
+        for name, scenario in pack.scenarios.items():
+            out.print(f"  {name:<32} {scenario.description}", markup=False)
+    return ExitCode.OK
+
+
+def _events(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.store.database import Store
+    from sagatui.store.queries import latest_run_id, read_events
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+
+    async def read() -> list[Event]:
+        store = await Store.open(options.db, read_only=True)
+        try:
+            run_id = options.run if options.run is not None else await latest_run_id(store)
+            if run_id is None:
+                return []
+            return await read_events(store, run_id, saga_id=options.saga, kinds=options.kind, limit=options.limit)
+        finally:
+            await store.close()
+
+    for event in asyncio.run(read()):
+        if options.format == "jsonl":
+            print(event.model_dump_json())
+        else:
+            out.print(Text(describe(event), style=style_for(event)))
+    return ExitCode.OK
+
+
+def _recording(source: str, run_id: int | None) -> Any:
+    from sagatui.replay import RecordingError, load_recording
+
+    if not Path(source).is_file():
+        raise UsageError(f"{source} does not exist")
+    try:
+        return asyncio.run(load_recording(Path(source), run_id))
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+
+
+def _replay(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.replay import replay
+
+    recording = _recording(options.source, options.run)
+    if options.watch:
+        from sagatui.tui.app import watch_recording
+
+        return watch_recording(recording)
+    result = asyncio.run(replay(recording))
+    if result.divergence is None:
+        out.print(Text(f"identical: {len(result.events)} events of {recording.source} replayed", style="green"))
+        return ExitCode.OK
+    out.print(Text(f"diverged: {recording.source}", style="bold red"))
+    out.print(result.divergence.describe(), markup=False)
+    return ExitCode.EXPECTATION_FAILED
+
+
+def _export(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.replay import write_session
+
+    recording = _recording(options.db, options.run)
+    write_session(recording, Path(options.output))
+    out.print(f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)",
+              markup=False)
+    return ExitCode.OK
+
+
+def _fuzz(options: argparse.Namespace, out: Console) -> int:
+    import tempfile
+    import time
+
+    from sagatui.fuzz import fuzz_one
+    from sagatui.store.database import Store
+
+    pack, pack_text, path = _load(options.pack)
+    if options.scenario not in pack.scenarios:
+        raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
+    seeds = range(options.start_seed, options.start_seed + options.runs)
+
+    async def fuzz_all(db: Path) -> list[Any]:
+        store = await Store.open(db)
+        try:
+            outcomes = []
+            for seed in seeds:
+                outcome = await fuzz_one(pack, pack_text, store, options.scenario, seed)
+                outcomes.append(outcome)
+                if not outcome.ok:
+                    out.print(Text(f"seed {seed}: FAIL ({outcome.sagas} sagas, run {outcome.run_id} of {db})",
+                                   style="bold red"))
+                    for violation in outcome.violations[:10]:
+                        out.print(f"  {violation}", markup=False)
+                    out.print(f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
+                              f"--start-seed {seed}", markup=False)
+            return outcomes
+        finally:
+            await store.close()
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        outcomes = asyncio.run(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
+    elapsed = time.perf_counter() - started
+    failed = [outcome.seed for outcome in outcomes if not outcome.ok]
+    style = "bold red" if failed else "bold green"
+    out.print(Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
+                   + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""), style=style))
+    return ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK
+
+
+def _dashboard(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.tui.app import run_dashboard
+
+    pack, pack_text, path = _load(options.pack)
+    return run_dashboard(pack, pack_text, path, db=options.db, seed=options.seed, speed=options.speed)

@@ -1,0 +1,223 @@
+"""Deterministic simulation: many seeds, each with a random fault schedule drawn from it, each run
+checked against the properties every saga run must keep, whatever broke.
+
+A failing seed reproduces exactly: the schedule, the workload and every random choice come from it,
+and the schedule is applied as recorded user commands, so the run's database replays too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui.engine.seeds import random_stream
+from sagatui.lab import Lab
+from sagatui.model.definitions import split_action
+from sagatui.model.events import Event, EventKind
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import BreakerState
+from sagatui.packs.model import Pack
+from sagatui.store.database import Store
+from sagatui.store.queries import resource_rows
+
+
+@dataclass(frozen=True)
+class FaultStep:
+    at: float
+    service: str
+    profile: FaultProfile
+
+
+@dataclass
+class FuzzOutcome:
+    seed: int
+    run_id: int
+    sagas: int
+    schedule: list[FaultStep]
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def draw_schedule(pack: Pack, scenario: str, seed: int) -> list[FaultStep]:
+    """1-6 fault changes on random services at random clock times within the scenario's span."""
+    rng = random_stream(seed, "fuzz:schedule")
+    workload = pack.scenarios[scenario].workload
+    span = workload.count / workload.rate if workload else 10.0
+    services = list(pack.services)
+    steps = [FaultStep(round(rng.uniform(0, span), 3), rng.choice(services), _random_profile(rng, span))
+             for _ in range(rng.randint(1, 6))]
+    return sorted(steps, key=lambda step: step.at)
+
+
+def _random_profile(rng: random.Random, span: float) -> FaultProfile:
+    mode = rng.choice(["offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply", "online"])
+    return FaultProfile(
+        mode=mode,
+        target=rng.choice(["actions", "compensations", "both"]),
+        error_rate=round(rng.uniform(0.1, 0.9), 2),
+        permanent_share=round(rng.uniform(0, 0.5), 2),
+        latency=round(rng.uniform(0, 0.5), 3) if mode == "latency" else 0.0,
+        rate=round(rng.uniform(1, 20), 1),
+        burst=rng.randint(1, 10),
+        period=round(rng.uniform(1, 5), 2),
+        duty=round(rng.uniform(0.2, 0.8), 2),
+        revert_after=round(rng.uniform(0.5, max(1.0, span / 2)), 3) if rng.random() < 0.7 else None,
+    )
+
+
+async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed: int) -> FuzzOutcome:
+    schedule = draw_schedule(pack, scenario, seed)
+    lab = Lab(pack, pack_text, store, seed=seed, label=f"fuzz {scenario} seed {seed}")
+    events: list[Event] = []
+    lab.bus.add_listener(events.append)
+    await lab.open()
+    try:
+        lab.apply("start_scenario", {"scenario": scenario})
+        driver = asyncio.ensure_future(_apply_schedule(lab, schedule))
+        invariants = await lab.conclude()
+        driver.cancel()
+        violations = [f"invariant {r.name}: {'; '.join(r.details)}" for r in invariants if not r.ok]
+        violations += check_stream(pack, events)
+        violations += await check_tables(store, lab.run_id, events)
+    finally:
+        await lab.close()
+    sagas = sum(1 for event in events if event.kind is EventKind.SAGA_STARTED)
+    return FuzzOutcome(seed, lab.run_id, sagas, schedule, violations)
+
+
+async def _apply_schedule(lab: Lab, schedule: list[FaultStep]) -> None:
+    for step in schedule:
+        await lab.clock.sleep(step.at - lab.clock.now())
+        lab.command("set_fault", service=step.service, profile=step.profile)
+
+
+# -- properties of the event stream ------------------------------------------------------------------
+def check_stream(pack: Pack, events: list[Event]) -> list[str]:
+    """Properties of one run's events; each problem as a line naming the saga and step."""
+    return _terminal(events) + _compensations(events) + _breakers(pack, events) + _attempts(pack, events)
+
+
+def _terminal(events: list[Event]) -> list[str]:
+    started = {e.saga_id for e in events if e.kind is EventKind.SAGA_STARTED}
+    ended = {e.saga_id for e in events if e.saga_id and e.kind.family == "saga" and "status" in e.data}
+    return [f"saga {saga_id} never reached a terminal status" for saga_id in sorted(started - ended, key=str)]
+
+
+def _compensations(events: list[Event]) -> list[str]:
+    """Compensations ran only for steps that may have had an effect, at most once, newest first."""
+    effects: dict[str, list[str]] = defaultdict(list)
+    undone: dict[str, list[str]] = defaultdict(list)
+    for event in events:
+        if event.saga_id is None or event.step is None:
+            continue
+        if event.kind is EventKind.STEP_SUCCEEDED or (
+                event.kind is EventKind.STEP_FAILED and event.data.get("may_have_effect")):
+            effects[event.saga_id].append(event.step)
+        elif event.kind is EventKind.COMPENSATION_STARTED:
+            undone[event.saga_id].append(event.step)
+    problems = []
+    for saga_id, steps in undone.items():
+        twice = [step for step, n in Counter(steps).items() if n > 1]
+        if twice:
+            problems.append(f"saga {saga_id}: compensation ran more than once for {', '.join(twice)}")
+        stray = [step for step in steps if step not in effects[saga_id]]
+        if stray:
+            problems.append(f"saga {saga_id}: compensated {', '.join(stray)}, which never took effect")
+        expected = [step for step in reversed(effects[saga_id]) if step in steps]
+        if not twice and steps != expected:
+            problems.append(f"saga {saga_id}: compensations ran in order {steps}, expected {expected}")
+    return problems
+
+
+def _breaker_of(pack: Pack, events: list[Event]) -> Callable[[Event], str]:
+    """The breaker an attempt went through, by the engine's rule (a step's own breaker for its
+    primary action, else the service's breaker, else the service's name)."""
+    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
+    steps = {(saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
+
+    def breaker(event: Event) -> str:
+        step = steps.get((sagas_of.get(event.saga_id), event.step))
+        service = event.service or ""
+        if step is not None and step.breaker and split_action(step.action)[0] == service:
+            return step.breaker
+        configured = pack.services.get(service)
+        return configured.breaker if configured is not None and configured.breaker else service
+
+    return breaker
+
+
+def _breakers(pack: Pack, events: list[Event]) -> list[str]:
+    """No call went through an open breaker, and a half-open one let through only its probes."""
+    state: dict[str, BreakerState] = {}
+    probes: Counter[str] = Counter()
+    breaker_of = _breaker_of(pack, events)
+    problems = []
+    for event in events:
+        if event.kind is EventKind.BREAKER_TRANSITION and event.service:
+            state[event.service] = BreakerState(event.data["to"])
+            probes[event.service] = 0
+        elif event.kind is EventKind.ATTEMPT_STARTED:
+            name = breaker_of(event)
+            current = state.get(name, BreakerState.CLOSED)
+            if current in (BreakerState.OPEN, BreakerState.ISOLATED):
+                problems.append(f"seq {event.seq}: {event.saga_id} {event.step} called {event.service} "
+                                f"through breaker {name} while {current.value}")
+            elif current is BreakerState.HALF_OPEN:
+                probes[name] += 1
+                allowed = pack.breakers[name].half_open_probes if name in pack.breakers else 1
+                if probes[name] > allowed:
+                    problems.append(f"seq {event.seq}: breaker {name} let {probes[name]} calls through half-open "
+                                    f"(probes allowed: {allowed})")
+    return problems
+
+
+def _attempts(pack: Pack, events: list[Event]) -> list[str]:
+    """No provider of a step was tried more often than the step's retry policy allows."""
+    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
+    limits = {(saga.name, step.name): step.retry.max_attempts
+              for saga in pack.sagas.values() for step in saga.all_steps()}
+    counted: Counter[tuple[Any, ...]] = Counter()
+    for event in events:
+        if event.kind is EventKind.ATTEMPT_STARTED:
+            counted[(event.saga_id, event.step, event.service, event.operation)] += 1
+    problems = []
+    for (saga_id, step, service, operation), attempts in counted.items():
+        limit = limits.get((sagas_of.get(saga_id), step))
+        if limit is not None and attempts > limit:
+            problems.append(f"saga {saga_id}: step {step} tried {service}.{operation} {attempts} times "
+                            f"(max_attempts {limit})")
+    return problems
+
+
+# -- the resource tables against the event log -----------------------------------------------------------
+async def check_tables(store: Store, run_id: int, events: list[Event]) -> list[str]:
+    """Folding the row writes recorded in `service.effect` events gives exactly the tables' rows."""
+    implied: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
+    for event in events:
+        if event.kind is EventKind.SERVICE_EFFECT:
+            for table, key, values in event.data.get("writes", []):
+                row_key = tuple(sorted(key.items()))
+                implied[table].setdefault(row_key, dict(key)).update(values)
+    problems = []
+    for table, rows in implied.items():
+        stored = {}
+        for row in await resource_rows(store, run_id, table):
+            row.pop("run_id", None)
+            key = tuple(sorted((name, row[name]) for name, _ in next(iter(rows))))
+            stored[key] = row
+        for key, values in rows.items():
+            row = stored.get(key)
+            actual = None if row is None else {name: row.get(name) for name in values}
+            if actual != values:
+                problems.append(f"table {table} row {dict(key)}: the events imply {values}, the table has {actual}")
+                break
+        if len(stored) != len(rows):
+            problems.append(f"table {table}: {len(stored)} rows stored, the events imply {len(rows)}")
+    return problems

@@ -1,0 +1,104 @@
+"""Same pack + seed + recorded inputs => the same event stream, event for event."""
+
+from pathlib import Path
+
+import pytest
+
+from sagatui.headless import run_scenario
+from sagatui.lab import Lab
+from sagatui.model.faults import FaultProfile
+from sagatui.packs.bundled import bundled_pack_names, read_pack
+from sagatui.replay import Recording, recording_from_session, recording_from_store, replay, write_session
+from sagatui.store.database import Store
+from sagatui.testing import areplay_session
+
+SCENARIOS = [(name, scenario) for name in bundled_pack_names() for scenario in read_pack(name).pack.scenarios]
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = await Store.open(tmp_path / "runs.db")
+    yield store
+    await store.close()
+
+
+async def record(store: Store, pack_name: str, scenario: str, seed: int = 1) -> Recording:
+    source = read_pack(pack_name)
+    report = await run_scenario(source.pack, source.text, store, scenario, seed=seed)
+    return await recording_from_store(store, report.run_id)
+
+
+@pytest.mark.parametrize(("pack_name", "scenario"), SCENARIOS)
+async def test_every_bundled_scenario_replays_identically(store, pack_name, scenario):
+    recording = await record(store, pack_name, scenario)
+    result = await replay(recording)
+    assert result.identical, result.divergence.describe()
+    assert len(result.events) == len(recording.events) > 3
+
+
+async def test_a_changed_pack_is_caught_at_the_first_divergence(store):
+    recording = await record(store, "ecommerce", "payment_outage")
+    changed_text = recording.pack_text.replace("max_attempts: 3", "max_attempts: 2", 1)
+    assert changed_text != recording.pack_text
+    changed = Recording(recording.pack_name, changed_text, recording.seed, recording.events, "changed pack")
+    result = await replay(changed)
+    assert not result.identical
+    divergence = result.divergence
+    assert 0 < divergence.index < len(recording.events)
+    assert recording.events[divergence.index].comparable() == divergence.expected
+    assert divergence.got is not None and divergence.got != divergence.expected
+    assert "first divergence at event index" in divergence.describe()
+
+
+async def test_a_different_seed_diverges(store):
+    recording = await record(store, "resilience", "retry_with_backoff")
+    reseeded = Recording(recording.pack_name, recording.pack_text, recording.seed + 1, recording.events, "reseeded")
+    assert not (await replay(reseeded)).identical
+
+
+async def test_interactive_commands_are_replayed_at_their_place(store):
+    """Outages toggled and scenarios started by hand, as the dashboard does, on a paced clock."""
+    source = read_pack("ecommerce")
+    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
+    await lab.open()
+    lab.command("start_load", scenario="load_with_outages", rate=20)
+    await lab.clock.sleep(2)
+    lab.command("set_fault", service="payment", profile=FaultProfile(mode="offline"))
+    await lab.clock.sleep(3)
+    lab.command("set_fault", service="payment", profile=FaultProfile())
+    lab.command("stop_load")
+    await lab.clock.sleep(1)
+    await lab.close()
+    recording = await recording_from_store(store, lab.run_id)
+    assert len(recording.commands) == 4
+    result = await replay(recording)
+    assert result.identical, result.divergence.describe()
+
+
+async def test_exported_session_replays_through_the_testing_helper(store, tmp_path):
+    recording = await record(store, "payments", "carrier_failing")
+    session = tmp_path / "carrier.json"
+    write_session(recording, session)
+    loaded = recording_from_session(session)
+    assert [e.comparable() for e in loaded.events] == [e.comparable() for e in recording.events]
+    result = await areplay_session(session)
+    assert result.identical
+
+
+async def test_testing_helper_shows_a_readable_diff(store, tmp_path):
+    recording = await record(store, "ecommerce", "payment_outage")
+    edited_text = recording.pack_text.replace("initial_delay: 200ms", "initial_delay: 300ms")
+    assert edited_text != recording.pack_text
+    broken = Recording(recording.pack_name, edited_text, recording.seed, recording.events, "edited")
+    session = tmp_path / "edited.json"
+    write_session(broken, session)
+    with pytest.raises(AssertionError, match="first divergence at event index"):
+        await areplay_session(session)
+
+
+SESSIONS = sorted((Path(__file__).parent.parent / "sessions").glob("*.json"))
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=[s.stem for s in SESSIONS])
+async def test_committed_sessions_still_replay(session):
+    await areplay_session(session)
