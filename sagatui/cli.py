@@ -20,7 +20,7 @@ from rich.text import Text
 from sagatui import __version__
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
-from sagatui.model.events import Event
+from sagatui.model.events import Event, EventKind
 from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
@@ -279,12 +279,25 @@ def _packs(options: argparse.Namespace, out: Console) -> int:
     return ExitCode.OK
 
 
+def _event_kinds(names: list[str]) -> list[EventKind]:
+    """Kinds by value (`compensation.ended`) or by family (`compensation`)."""
+    kinds = []
+    for name in names:
+        matching = [kind for kind in EventKind if name in (kind.value, kind.family)]
+        if not matching:
+            families = sorted({kind.family for kind in EventKind})
+            raise UsageError(f"no event kind or family {name!r} (families: {', '.join(families)})")
+        kinds.extend(matching)
+    return kinds
+
+
 def _events(options: argparse.Namespace, out: Console) -> int:
     from sagatui.store.database import Store
     from sagatui.store.queries import latest_run_id, read_events
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
+    kinds = _event_kinds(options.kind) if options.kind else None
 
     async def read() -> list[Event]:
         store = await Store.open(options.db, read_only=True)
@@ -292,7 +305,7 @@ def _events(options: argparse.Namespace, out: Console) -> int:
             run_id = options.run if options.run is not None else await latest_run_id(store)
             if run_id is None:
                 return []
-            return await read_events(store, run_id, saga_id=options.saga, kinds=options.kind, limit=options.limit)
+            return await read_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit)
         finally:
             await store.close()
 
