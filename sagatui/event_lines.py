@@ -76,7 +76,7 @@ def _detail(event: Event) -> str:
             reason = f" ({data['reason']})" if data.get("reason") else ""
             return f"{data.get('outcome')} after {event.attempt} attempt(s){reason}{extra}"
         case EventKind.FAULT_CHANGED:
-            return str(data.get("label") or data.get("profile", {}).get("mode", ""))
+            return event.message or str(data.get("profile", {}).get("mode", ""))
         case EventKind.COMMAND:
             args = " ".join(f"{k}={v}" for k, v in data.get("args", {}).items())
             return f"{data.get('name')} {args}".strip()
@@ -89,7 +89,6 @@ def _detail(event: Event) -> str:
 
 
 def describe(event: Event) -> str:
-    """`  12.345s compensation.ended    S-0003 charge_payment payment.refund  completed after 1 attempt(s)`"""
-    where = _where(event)
-    detail = _detail(event)
-    return f"{event.time:9.3f}s {event.kind.value:<24} {where}{'  ' + detail if detail else ''}"
+    """`   12.345s compensation.ended           S-0003 charge_payment payment.refund  completed after 1 attempt(s)`"""
+    text = "  ".join(part for part in (_where(event), _detail(event)) if part)
+    return f"{event.time:9.3f}s {event.kind.value:<28} {text}".rstrip()

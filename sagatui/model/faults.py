@@ -57,7 +57,8 @@ class FaultProfile(Definition):
             "rate_limit": f" {self.rate:g}/s",
             "flapping": f" {self.period:g}s/{self.duty:.0%}",
         }
-        return self.mode + details.get(self.mode, "")
+        slow = f" +{self.latency * 1000:.0f}ms" if self.latency and self.mode not in ("latency", "hang") else ""
+        return self.mode + details.get(self.mode, "") + slow
 
 
 ONLINE = FaultProfile()
