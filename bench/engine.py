@@ -1,17 +1,23 @@
 """Engine throughput, by hand: `python bench/engine.py [--sagas N]`.
 
-Prints sagas/s for the 4-step happy path and the fail-at-step-3 path, 1 and 100 concurrent, for
-the engine on the virtual clock (events kept in memory) and for a naive baseline measured in the
-same run: the same steps as plain asyncio calls with a hand-written rollback, no events, no retries,
-no breakers. The ratio says what the engine's bookkeeping costs.
+1. In memory: sagas/s for the 4-step happy path and the fail-at-step-3 path, 1 and 100 concurrent,
+   for the engine on the virtual clock (events kept in a list) next to a naive baseline measured in
+   the same run: the same steps as plain asyncio calls with a hand-written rollback, no events, no
+   retries, no breakers. The ratio says what the engine's bookkeeping costs.
+2. Durable: the same happy path with every event committed to SQLite by the group-commit writer
+   (and each call's intent durable before the call), next to a naive durable baseline: plain
+   aiosqlite, one commit per transition (saga running, each step running and done, saga done).
+   The last line reads `ratio <x>`: durable engine at 100 concurrent / that baseline.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from sagatui.engine.breaker import BreakerBoard, record_transitions
@@ -21,6 +27,8 @@ from sagatui.engine.recorder import EventRecorder, MemorySink
 from sagatui.model.calls import Call
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.store.database import Store
+from sagatui.store.writer import EventWriter
 
 ORDER = SagaDef.model_validate({"name": "order", "steps": [
     {"name": "reserve_inventory", "action": "inventory.reserve", "compensation": "inventory.release"},
@@ -61,17 +69,51 @@ async def run_batches(total: int, concurrency: int, one: Callable[[int], Awaitab
     return total / (time.perf_counter() - started)
 
 
-async def engine_rate(total: int, concurrency: int, fail: bool) -> float:
+async def engine_rate(total: int, concurrency: int, fail: bool, db: Path | None = None) -> float:
+    """The engine's rate; with `db`, every event goes through the store's group-commit writer."""
     clock = VirtualClock()
     clock.start()
-    recorder = EventRecorder(1, clock, MemorySink())
+    store = await Store.open(db) if db is not None else None
+    sink: MemorySink | EventWriter = MemorySink()
+    if store is not None:
+        run_id = await store.create_run(pack_name="bench", pack_text="", seed=1, clock_mode="virtual")
+        sink = await EventWriter.start(store, run_id, clock)
+    recorder = EventRecorder(1, clock, sink)
     engine = SagaEngine(sagas={"order": ORDER}, services=InstantServices(),
                         breakers=BreakerBoard(clock, record_transitions(recorder)), clock=clock,
                         recorder=recorder, seed=1)
     try:
-        return await run_batches(total, concurrency, lambda n: engine.run("order", f"S{n}", {"fail": fail}))
+        rate = await run_batches(total, concurrency, lambda n: engine.run("order", f"S{n}", {"fail": fail}))
+        if isinstance(sink, EventWriter):
+            await sink.close()
+        return rate
     finally:
+        if store is not None:
+            await store.close()
         await clock.stop()
+
+
+async def naive_durable_rate(total: int, concurrency: int, db: Path) -> float:
+    """Plain aiosqlite, autocommit: one INSERT, so one commit, per transition."""
+    import aiosqlite
+
+    async with aiosqlite.connect(db, isolation_level=None) as conn:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("CREATE TABLE transitions (saga TEXT, step TEXT, status TEXT)")
+        services = InstantServices()
+
+        async def saga(n: int) -> None:
+            saga_id = f"S{n}"
+            await conn.execute("INSERT INTO transitions VALUES (?, NULL, 'running')", (saga_id,))
+            for step in ORDER.all_steps():
+                service, operation = step.action.split(".")
+                await conn.execute("INSERT INTO transitions VALUES (?, ?, 'running')", (saga_id, step.name))
+                await services.invoke(Call(saga_id, step.name, service, operation, saga_id, {}))
+                await conn.execute("INSERT INTO transitions VALUES (?, ?, 'succeeded')", (saga_id, step.name))
+            await conn.execute("INSERT INTO transitions VALUES (?, NULL, 'completed')", (saga_id,))
+
+        return await run_batches(total, concurrency, saga)
 
 
 async def naive_rate(total: int, concurrency: int, fail: bool) -> float:
@@ -80,13 +122,23 @@ async def naive_rate(total: int, concurrency: int, fail: bool) -> float:
 
 
 async def main(total: int) -> None:
-    print(f"{'path':<22}{'concurrent':>11}{'engine/s':>12}{'naive/s':>12}{'ratio':>8}")
+    print(f"{'in memory':<22}{'concurrent':>11}{'engine/s':>12}{'naive/s':>12}{'ratio':>8}")
     for fail in (False, True):
         for concurrency in (1, 100):
             engine = await engine_rate(total, concurrency, fail)
             naive = await naive_rate(total, concurrency, fail)
             path = "fail at step 3" if fail else "4-step happy path"
             print(f"{path:<22}{concurrency:>11}{engine:>12,.0f}{naive:>12,.0f}{engine / naive:>8.3f}")
+    print()
+    print(f"{'durable (SQLite)':<22}{'concurrent':>11}{'engine/s':>12}{'naive/s':>12}{'ratio':>8}")
+    ratio = 0.0
+    with tempfile.TemporaryDirectory() as scratch:
+        for concurrency in (1, 100):
+            engine = await engine_rate(total, concurrency, False, Path(scratch) / f"engine-{concurrency}.db")
+            naive = await naive_durable_rate(total, concurrency, Path(scratch) / f"naive-{concurrency}.db")
+            ratio = engine / naive
+            print(f"{'4-step happy path':<22}{concurrency:>11}{engine:>12,.0f}{naive:>12,.0f}{ratio:>8.3f}")
+    print(f"ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":
