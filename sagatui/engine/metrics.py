@@ -37,14 +37,21 @@ class RunMetrics:
     fallbacks: int = 0
     compensations: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
+    needing_attention: set[str] = field(default_factory=set)  # an operator's retry or resolve ends them again
 
     def add(self, event: Event) -> None:
         kind = event.kind
         if kind is EventKind.SAGA_STARTED:
             self.started += 1
         elif kind in _SAGA_ENDINGS:
+            if event.saga_id in self.needing_attention:  # a retried rollback ended: the saga moves, once
+                self.needing_attention.discard(event.saga_id)
+                self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
+            else:
+                self.latencies.append(float(event.data.get("duration", 0.0)))
             self.ended[_SAGA_ENDINGS[kind]] += 1
-            self.latencies.append(float(event.data.get("duration", 0.0)))
+            if kind is EventKind.SAGA_NEEDS_ATTENTION and event.saga_id is not None:
+                self.needing_attention.add(event.saga_id)
         elif kind is EventKind.ATTEMPT_STARTED:
             self.attempts += 1
         elif kind is EventKind.RETRY_SCHEDULED:
@@ -60,6 +67,7 @@ class RunMetrics:
         elif kind is EventKind.COMPENSATION_ENDED:
             self.compensations[str(event.data.get("outcome"))] += 1
         elif kind is EventKind.SAGA_RESOLVED:
+            self.needing_attention.discard(event.saga_id or "")
             self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
             self.ended[SagaStatus.COMPENSATED] += 1
 

@@ -23,3 +23,18 @@ async def test_metrics_from_a_mixed_run():
     assert metrics.compensations == {"completed": 1}
     assert metrics.as_dict()["by_status"] == {"completed": 1, "compensated": 1}
     assert metrics.attempts == 4 + 1 + 2
+
+
+async def test_a_retried_rollback_moves_the_saga_out_of_needs_attention_once():
+    saga_def = ORDER.model_copy(update={"steps": (
+        ORDER.steps[0], ORDER.steps[1].model_copy(
+            update={"compensation_retry": ORDER.steps[1].compensation_retry.model_copy(update={"max_attempts": 2})}),
+        ORDER.steps[2], ORDER.steps[3])})
+    async with rig(saga_def) as r:
+        r.services.script("shipping.create_shipment", permanent())
+        r.services.script("payment.refund", transient("refund gateway down"), transient("refund gateway down"))
+        saga = await r.engine.run("order", "S1", {})
+        await r.engine.retry_compensations(saga)
+    metrics = RunMetrics().extend(r.events())
+    assert metrics.as_dict()["by_status"] == {"compensated": 1}
+    assert metrics.in_flight == 0 and len(metrics.latencies) == 1
