@@ -195,10 +195,13 @@ class VirtualClock:
                 return
 
     async def _run_idle_hooks(self) -> bool:
-        changed = False
+        """Run the hooks in order until one changes something. A later hook (user commands) thus acts
+        only at a moment the earlier ones (durability waiters) left alone: where a command lands never
+        depends on whether sagas happened to be waiting for the disk."""
         for hook in self._idle_hooks:
-            changed = await hook() or changed
-        return changed
+            if await hook():
+                return True
+        return False
 
     def _next_due(self) -> float | None:
         while self._timers and self._timers[0][2].cancelled:

@@ -10,6 +10,10 @@ Rules worth knowing:
 - The compensation goes to the provider that did the work (primary or a fallback).
 - A provider that timed out may have done the work, so the step does not fall back from it (that
   could do the work twice); the step fails and that provider's compensation cleans up.
+- Write-ahead: the intent of every call (`attempt.started`, `compensation.attempt_started`) is durable
+  before the call is made, so after a crash no call can have happened that the log does not name.
+- `continue_saga()` continues a saga rebuilt from its events (sagatui.recovery): a call whose intent is durable
+  but whose answer is not is sent again under the same attempt number and idempotency key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import asyncio
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
@@ -27,13 +31,23 @@ from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.retry import is_retryable, make_retrying
 from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call, CompensationContext
-from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.definitions import (
+    CompensationPolicy,
+    Fallback,
+    ParallelGroup,
+    RetryPolicy,
+    SagaDef,
+    StepDef,
+    split_action,
+)
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
-from sagatui.model.events import EventKind
+from sagatui.model.events import Event, EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
 _SIBLING_FAILED = "cancelled: another member of its group failed"
 _FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
+_FINISHED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED})
+PolicyT = TypeVar("PolicyT", RetryPolicy, CompensationPolicy)
 
 
 @dataclass
@@ -65,6 +79,33 @@ class SagaRun:
     @property
     def error(self) -> ServiceError | None:
         return self.steps[self.failed_step].error if self.failed_step else None
+
+
+@dataclass(frozen=True)
+class InterruptedCall:
+    """A call (a step's, or its compensation's) that a stopped process left open, as its events tell.
+
+    `attempt` is the number of the attempt to make next. With `resend`, that attempt's intent is durable
+    but no answer is: it is sent again under the same number and idempotency key, so a service that did
+    the work answers with its recorded result instead of doing it twice. Otherwise `last_error` is how
+    the attempt before it failed, and the policy decides whether there is another."""
+
+    provider: int = 0  # index into the step's providers (forward calls)
+    attempt: int = 1
+    resend: bool = False
+    last_error: ServiceError | None = None
+    step_started_at: float = 0.0  # a step's retry deadline counts from here
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a saga rebuilt from its events stood when its process stopped."""
+
+    calls: Mapping[str, InterruptedCall] = field(default_factory=dict)  # by step
+    undone: int = 0  # rollback steps already settled (compensated or skipped), newest first
+
+
+_FRESH = ResumePoint()
 
 
 class SagaEngine:
@@ -108,17 +149,33 @@ class SagaEngine:
         saga.steps = {step.name: StepRecord(step) for step in definition.all_steps()}
         saga.status = SagaStatus.RUNNING
         self._emit(EventKind.SAGA_STARTED, saga, data={"saga": saga_name, "input": saga_input})
-        for element in definition.steps:
-            ok = await (self._run_group(saga, element) if isinstance(element, ParallelGroup)
-                        else self._run_step(saga, element))
-            if not ok:
-                break
-        if saga.failed_step is None:
-            self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
-        elif not saga.effects:
-            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
-        else:
-            await self._compensate(saga)
+        return await self._drive(saga, _FRESH)
+
+    async def continue_saga(self, saga: SagaRun, point: ResumePoint) -> SagaRun:
+        """Continue a saga rebuilt from the events of a stopped run, from where they leave it: finished
+        steps are not run again, open calls go on from their attempt, settled compensations stay settled."""
+        return await self._drive(saga, point)
+
+    async def _drive(self, saga: SagaRun, point: ResumePoint) -> SagaRun:
+        if saga.status is not SagaStatus.COMPENSATING:
+            for element in saga.definition.steps:
+                members = element.parallel if isinstance(element, ParallelGroup) else [element]
+                statuses = [saga.steps[member.name].status for member in members]
+                if all(status in _FINISHED for status in statuses):
+                    continue
+                if saga.failed_step is not None and all(status is StepStatus.PENDING for status in statuses):
+                    break
+                ok = await (self._run_group(saga, element, point) if isinstance(element, ParallelGroup)
+                            else self._run_step(saga, element, point.calls.get(element.name)))
+                if not ok or saga.failed_step is not None:
+                    break
+            if saga.failed_step is None:
+                self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
+                return saga
+            if not saga.effects:
+                self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
+                return saga
+        await self._compensate(saga, point)
         return saga
 
     def _finish(self, saga: SagaRun, status: SagaStatus, kind: EventKind) -> None:
@@ -131,11 +188,12 @@ class SagaEngine:
             data={"status": status.value, "duration": saga.ended_at - saga.started_at},
         )
 
-    def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> None:
-        self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
+    def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
+        return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
 
-    async def _run_group(self, saga: SagaRun, group: ParallelGroup) -> bool:
-        tasks = [asyncio.ensure_future(self._run_step(saga, member)) for member in group.parallel]
+    async def _run_group(self, saga: SagaRun, group: ParallelGroup, point: ResumePoint) -> bool:
+        tasks = [asyncio.ensure_future(self._run_step(saga, member, point.calls.get(member.name)))
+                 for member in group.parallel if saga.steps[member.name].status not in _FINISHED]
         if group.on_failure == "finish":
             return all(await asyncio.gather(*tasks))
         pending: set[asyncio.Future[bool]] = set(tasks)
@@ -149,32 +207,38 @@ class SagaEngine:
         return True
 
     # -- one step ---------------------------------------------------------------------------------------
-    async def _run_step(self, saga: SagaRun, step: StepDef) -> bool:
-        """Run a step through its provider chain; False when the saga must roll back."""
+    async def _run_step(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None) -> bool:
+        """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
+        saga must roll back."""
         record = saga.steps[step.name]
-        if step.when is not None and not step.when.holds(saga.input):
-            record.status = StepStatus.SKIPPED
-            self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
-                       data={"reason": "condition", "condition": step.when.model_dump(by_alias=True,
-                                                                                      exclude_none=True)})
-            return True
-        record.status = StepStatus.RUNNING
-        service, operation = split_action(step.action)
-        self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation)
-        deadline_at = self.clock.now() + step.retry.deadline if step.retry.deadline is not None else None
+        if resumed is None:
+            if step.when is not None and not step.when.holds(saga.input):
+                record.status = StepStatus.SKIPPED
+                self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
+                           data={"reason": "condition", "condition": step.when.model_dump(by_alias=True,
+                                                                                          exclude_none=True)})
+                return True
+            record.status = StepStatus.RUNNING
+            service, operation = split_action(step.action)
+            self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation)
+            resumed = InterruptedCall(step_started_at=self.clock.now())
+        deadline_at = resumed.step_started_at + step.retry.deadline if step.retry.deadline is not None else None
         providers = step.providers
         error: ServiceError | None = None
-        provider = providers[0]
+        first = resumed.provider
+        provider = providers[first]
         try:
-            for index, provider in enumerate(providers):
-                if index > 0:
+            for index in range(first, len(providers)):
+                provider = providers[index]
+                if index > first:
                     self._emit(EventKind.FALLBACK_USED, saga, step=step.name,
                                service=split_action(provider.action)[0],
                                data={"from": providers[index - 1].action, "to": provider.action,
                                      "reason": error.message if error else ""})
                 try:
                     result = await self._call_provider(saga, record, provider, index, deadline_at,
-                                                       has_fallback=index < len(providers) - 1)
+                                                       has_fallback=index < len(providers) - 1,
+                                                       start=resumed if index == first else InterruptedCall())
                 except ServiceError as failure:
                     error = failure
                     if failure.kind in _FINAL_AT_ONCE or record.provider is not None:
@@ -226,18 +290,19 @@ class SagaEngine:
 
     async def _call_provider(
         self, saga: SagaRun, record: StepRecord, provider: Fallback, index: int,
-        deadline_at: float | None, has_fallback: bool,
+        deadline_at: float | None, has_fallback: bool, start: InterruptedCall,
     ) -> dict[str, Any]:
         step = record.definition
         service, operation = split_action(provider.action)
         breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
         policy = step.retry
         rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:{index}")
+        done = start.attempt - 1
 
         def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
             record.status = StepStatus.WAITING_RETRY
             self._emit(EventKind.RETRY_SCHEDULED, saga, step=step.name, service=service, operation=operation,
-                       attempt=next_attempt, error_kind=getattr(error, "kind", None),
+                       attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
                        data={"delay": delay})
 
         def retryable(error: BaseException) -> bool:
@@ -246,9 +311,13 @@ class SagaEngine:
                 return False
             return isinstance(error, ServiceError) and error.kind in policy.retry_on
 
-        retrying = make_retrying(policy, self.clock, retryable=retryable, rng=rng,
+        past_deadline = deadline_at is not None and self.clock.now() >= deadline_at
+        if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
+                                             or not retryable(start.last_error)):
+            raise start.last_error  # resumed after a failed attempt that was its last
+        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=deadline_at, before_sleep=scheduled)
-        attempt = 0
+        attempt = done
         async for trial in retrying:
             with trial:
                 attempt += 1
@@ -260,8 +329,9 @@ class SagaEngine:
                     timeout = remaining if timeout is None else min(timeout, remaining)
                 call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
                             {**saga.input, **step.params}, attempt)
+                intent = None if start.resend and attempt == start.attempt else EventKind.ATTEMPT_STARTED
                 try:
-                    return await self._attempt(saga, call, breaker, timeout, EventKind.ATTEMPT_SUCCEEDED,
+                    return await self._attempt(saga, call, breaker, timeout, intent, EventKind.ATTEMPT_SUCCEEDED,
                                                EventKind.ATTEMPT_FAILED)
                 except ServiceError as error:
                     if error.kind is ErrorKind.TIMEOUT:
@@ -271,9 +341,10 @@ class SagaEngine:
 
     async def _attempt(
         self, saga: SagaRun, call: Call, breaker: CircuitBreaker, timeout: float | None,
-        succeeded: EventKind, failed: EventKind,
+        intent: EventKind | None, succeeded: EventKind, failed: EventKind,
     ) -> dict[str, Any]:
-        """One call through the breaker and the attempt timeout, reported as events."""
+        """One call through the breaker and the attempt timeout, reported as events. The `intent` event
+        is durable before the call goes out (None: it already is, from before a restart)."""
         where = {"step": call.step, "service": call.service, "operation": call.operation, "attempt": call.attempt}
         try:
             breaker.admit()
@@ -283,8 +354,12 @@ class SagaEngine:
             raise
         if not self._running.is_set():
             await self._running.wait()
-        if not call.is_compensation:
-            self._emit(EventKind.ATTEMPT_STARTED, saga, **where)
+        if intent is not None:
+            try:
+                await self.recorder.durable(self._emit(intent, saga, **where))
+            except BaseException:
+                breaker.abandon()  # admitted but never called
+                raise
         started = self.clock.now()
         try:
             async with self.clock.timeout(timeout):
@@ -303,14 +378,19 @@ class SagaEngine:
         return result
 
     # -- rollback ----------------------------------------------------------------------------------------
-    async def _compensate(self, saga: SagaRun) -> None:
-        saga.status = SagaStatus.COMPENSATING
-        error = saga.error
-        self._emit(EventKind.SAGA_COMPENSATING, saga, step=saga.failed_step,
-                   error_kind=error.kind if error else None, message=error.message if error else None,
-                   data={"to_undo": list(reversed(saga.effects))})
-        for name in reversed(saga.effects):
-            await self.compensate_step(saga, saga.steps[name])
+    async def _compensate(self, saga: SagaRun, point: ResumePoint) -> None:
+        if saga.status is not SagaStatus.COMPENSATING:
+            saga.status = SagaStatus.COMPENSATING
+            error = saga.error
+            self._emit(EventKind.SAGA_COMPENSATING, saga, step=saga.failed_step,
+                       error_kind=error.kind if error else None, message=error.message if error else None,
+                       data={"to_undo": list(reversed(saga.effects))})
+        for name in list(reversed(saga.effects))[point.undone:]:
+            resumed = point.calls.get(name)
+            if resumed is None:
+                await self.compensate_step(saga, saga.steps[name])
+            else:
+                await self._undo(saga, saga.steps[name], False, resumed)
         self._conclude_rollback(saga)
 
     async def retry_compensations(self, saga: SagaRun) -> None:
@@ -335,6 +415,12 @@ class SagaEngine:
     ) -> CompensationOutcome | None:
         """Undo one step through the provider that did the work; None when there is nothing to call.
         The TTL counts from the saga's failure, or from now when an operator retries."""
+        return await self._undo(saga, record, restart_ttl, None)
+
+    async def _undo(
+        self, saga: SagaRun, record: StepRecord, restart_ttl: bool, resumed: InterruptedCall | None,
+    ) -> CompensationOutcome | None:
+        """compensate_step, or (`resumed`) the rest of one its process left under way."""
         step = record.definition
         compensation = record.provider.compensation if record.provider else None
         if compensation is None:
@@ -347,12 +433,14 @@ class SagaEngine:
                                       error.kind if error else None, error.message if error else "",
                                       forward_result=record.result)
         record.status = StepStatus.COMPENSATING
-        self._emit(EventKind.COMPENSATION_STARTED, saga, step=step.name, service=service, operation=operation,
-                   data={"context": context.as_dict()})
+        if resumed is None:
+            self._emit(EventKind.COMPENSATION_STARTED, saga, step=step.name, service=service, operation=operation,
+                       data={"context": context.as_dict()})
         policy = step.compensation_retry
         counted_from = self.clock.now() if restart_ttl or saga.failed_at is None else saga.failed_at
         expires_at = counted_from + policy.ttl
-        outcome, detail = await self._compensation_attempts(saga, record, service, operation, context, expires_at)
+        outcome, detail = await self._compensation_attempts(saga, record, service, operation, context, expires_at,
+                                                            resumed or InterruptedCall())
         record.status, record.compensation = outcome.step_status, outcome
         self._emit(EventKind.COMPENSATION_ENDED, saga, step=step.name, service=service, operation=operation,
                    attempt=detail.pop("attempts"), data={"outcome": outcome.value, **detail})
@@ -360,23 +448,27 @@ class SagaEngine:
 
     async def _compensation_attempts(
         self, saga: SagaRun, record: StepRecord, service: str, operation: str,
-        context: CompensationContext, expires_at: float,
+        context: CompensationContext, expires_at: float, start: InterruptedCall,
     ) -> tuple[CompensationOutcome, dict[str, Any]]:
         step = record.definition
         policy = step.compensation_retry
+        done = start.attempt - 1
         if self.clock.now() >= expires_at:
-            return CompensationOutcome.EXPIRED, {"attempts": 0, "reason": "TTL passed before it could run"}
+            return CompensationOutcome.EXPIRED, {"attempts": done, "reason": "TTL passed before it could run"}
+        retryable = is_retryable(DEFAULT_RETRYABLE)
+        if start.last_error is not None and (start.attempt > policy.max_attempts or not retryable(start.last_error)):
+            return _compensation_failure(start.last_error, done, policy.max_attempts)
         breaker = self.breaker_for(service)
         rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:undo")
 
         def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
             self._emit(EventKind.COMPENSATION_RETRY_SCHEDULED, saga, step=step.name, service=service,
-                       operation=operation, attempt=next_attempt, error_kind=getattr(error, "kind", None),
+                       operation=operation, attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
                        data={"delay": delay})
 
-        retrying = make_retrying(policy, self.clock, retryable=is_retryable(DEFAULT_RETRYABLE), rng=rng,
+        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=expires_at, before_sleep=scheduled)
-        attempt = 0
+        attempt = done
         try:
             async for trial in retrying:
                 with trial:
@@ -386,17 +478,31 @@ class SagaEngine:
                     call = Call(saga.saga_id, step.name, service, operation,
                                 f"{saga.saga_id}:{step.name}:undo", {**saga.input, **step.params}, attempt,
                                 compensation=context)
-                    result = await self._attempt(saga, call, breaker, timeout,
+                    intent = (None if start.resend and attempt == start.attempt
+                              else EventKind.COMPENSATION_ATTEMPT_STARTED)
+                    result = await self._attempt(saga, call, breaker, timeout, intent,
                                                  EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_ATTEMPT)
         except ServiceError as error:
-            retryable = error.kind in DEFAULT_RETRYABLE
-            outcome = (CompensationOutcome.EXPIRED if retryable and attempt < policy.max_attempts
-                       else CompensationOutcome.FAILED)
-            return outcome, {"attempts": attempt, "reason": error.message, "error_kind": error.kind.value}
+            return _compensation_failure(error, attempt, policy.max_attempts)
         if result.get("outcome") == CompensationOutcome.PARTIAL.value:
             return CompensationOutcome.PARTIAL, {"attempts": attempt, "undone": result.get("undone", []),
                                                  "not_undone": result.get("not_undone", [])}
         return CompensationOutcome.COMPLETED, {"attempts": attempt, "result": result}
+
+
+def _continued(policy: PolicyT, start: InterruptedCall) -> PolicyT:
+    """The policy of a call resumed at attempt `start.attempt`: the attempts it has left."""
+    if start.attempt == 1:
+        return policy
+    return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
+
+
+def _compensation_failure(error: ServiceError, attempts: int, max_attempts: int) -> tuple[
+        CompensationOutcome, dict[str, Any]]:
+    """A transient error with attempts left means the TTL ran out (expired); anything else failed."""
+    retryable = error.kind in DEFAULT_RETRYABLE
+    outcome = CompensationOutcome.EXPIRED if retryable and attempts < max_attempts else CompensationOutcome.FAILED
+    return outcome, {"attempts": attempts, "reason": error.message, "error_kind": error.kind.value}
 
 
 def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:

@@ -13,6 +13,8 @@ from sagatui.model.errors import ErrorKind
 class EventKind(StrEnum):
     RUN_STARTED = "run.started"
     RUN_SETTLED = "run.settled"
+    RUN_INTERRUPTED = "run.interrupted"
+    RUN_RESUMED = "run.resumed"
 
     SAGA_STARTED = "saga.started"
     SAGA_COMPLETED = "saga.completed"
@@ -37,6 +39,7 @@ class EventKind(StrEnum):
     BREAKER_REJECTED = "breaker.rejected"
 
     COMPENSATION_STARTED = "compensation.started"
+    COMPENSATION_ATTEMPT_STARTED = "compensation.attempt_started"
     COMPENSATION_ATTEMPT = "compensation.attempt"
     COMPENSATION_RETRY_SCHEDULED = "compensation.retry_scheduled"
     COMPENSATION_ENDED = "compensation.ended"
