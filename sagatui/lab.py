@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.bus import EventBus
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.metrics import RunMetrics
-from sagatui.engine.orchestrator import SagaEngine, SagaRun
+from sagatui.engine.orchestrator import ResumePoint, SagaEngine, SagaRun
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.seeds import random_stream
 from sagatui.model.events import Event, EventKind
@@ -30,6 +31,7 @@ from sagatui.model.status import SagaStatus
 from sagatui.packs.model import Pack, Scenario
 from sagatui.sim.directory import ServiceDirectory
 from sagatui.store.database import Store
+from sagatui.store.errors import StorageError
 from sagatui.store.invariants import InvariantResult, check_invariants
 from sagatui.store.writer import EventWriter
 
@@ -92,15 +94,38 @@ class Lab:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> int:
-        self.clock = VirtualClock(speed=self.speed)
-        self.clock.start()
         self.run_id = await self.store.create_run(
             pack_name=self.pack.name, pack_text=self.pack_text, seed=self.seed,
             clock_mode="virtual" if self.speed is None else f"paced x{self.speed:g}",
             scenario=self.label, settings={"version": __version__, "pack_hash": pack_hash(self.pack_text)},
         )
+        await self._wire(0.0)
+        self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
+        self.services.start()
+        return self.run_id
+
+    async def reopen(self, run_id: int, clock_time: float, sagas: Iterable[SagaRun] = ()) -> None:
+        """Continue a stored run after its last committed event (resume, or an operator's action outside a
+        live session; see sagatui.recovery): the clock from `clock_time`, the sequence after the last
+        committed seq, the services rebuilt from their committed rows, and the run's `sagas` as rebuilt
+        from its events (new sagas are numbered after them)."""
+        self.run_id = run_id
+        await self._wire(clock_time)
+        await self.services.restore(self.store, run_id)
+        self.sagas.update((saga.saga_id, saga) for saga in sagas)
+        self._saga_count = len(self.sagas)
+
+    def continue_saga(self, saga: SagaRun, point: ResumePoint) -> None:
+        """Carry on a saga rebuilt from a stopped run's events, from `point`; it ends like any other."""
+        self.sagas[saga.saga_id] = saga
+        self._track(asyncio.ensure_future(self.engine.continue_saga(saga, point)))
+
+    async def _wire(self, clock_time: float) -> None:
+        self.clock = VirtualClock(start=clock_time, speed=self.speed)
+        self.clock.start()
         self.writer = await EventWriter.start(self.store, self.run_id, self.clock)
-        self.recorder = EventRecorder(self.run_id, self.clock, self.writer, self.bus)
+        self.recorder = EventRecorder(self.run_id, self.clock, self.writer, self.bus,
+                                      next_seq=self.writer.committed_seq + 1)
         self.bus.add_listener(self.metrics.add)
         self.breakers = BreakerBoard(self.clock, record_transitions(self.recorder), dict(self.pack.breakers))
         self.services = ServiceDirectory(self.clock, self.recorder, self.seed)
@@ -112,9 +137,6 @@ class Lab:
             service_breakers={name: svc.breaker for name, svc in self.pack.services.items() if svc.breaker},
         )
         self.clock.add_idle_hook(self._apply_commands)
-        self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
-        self.services.start()
-        return self.run_id
 
     async def close(self) -> None:
         """Stop taking work, let in-flight sagas end, and make every event durable."""
@@ -127,14 +149,30 @@ class Lab:
 
     async def conclude(self) -> list[InvariantResult]:
         """End a run that ran to completion: wait for every saga, check the invariants on the durable
-        tables, and record `run.settled` with the metrics and the invariant report."""
-        await self.settle()
+        tables, and record `run.settled` with the metrics and the invariant report. Cancelled while
+        waiting (Ctrl-C), it interrupts the run instead."""
+        try:
+            await self.settle()
+        except asyncio.CancelledError:
+            await self.interrupt()
+            raise
         await self.writer.flush()
         with self.clock.io():
             invariants = await check_invariants(self.store, self.run_id)
         self.recorder.emit(EventKind.RUN_SETTLED, data={
             "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
         return invariants
+
+    async def interrupt(self) -> None:
+        """Stop a run before it settled: no new sagas; sagas in flight stop where they stand (a call whose
+        answer never came stays an intent without a result, which `sagatui resume` sends again); the run
+        is recorded as interrupted and every event made durable."""
+        self.stop_load()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.recorder.emit(EventKind.RUN_INTERRUPTED, data={"unfinished": self.metrics.in_flight})
+        await self.writer.flush()
 
     # -- starting sagas --------------------------------------------------------------------------------
     def _next_saga_id(self) -> tuple[str, int]:
@@ -156,7 +194,15 @@ class Lab:
 
     def _track(self, task: asyncio.Future[Any]) -> None:
         self._tasks[task] = None
-        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.pop(task, None)
+        if not task.cancelled() and isinstance(task.exception(), StorageError):
+            # Without its log the run cannot go on: stop now, not after the workload has run out.
+            self.stop_load()
+            for other in list(self._tasks):
+                other.cancel()
 
     def launch(self, scenario_name: str) -> None:
         """Start a scenario: its fixed inputs now, or its workload over time, and its fault schedule."""

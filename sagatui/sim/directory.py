@@ -86,6 +86,13 @@ class ServiceDirectory:
             if self._configured[name] != ONLINE:
                 self.set_fault(name, self._configured[name], source="pack")
 
+    def configure_faults(self, source: str) -> None:
+        """Switch every service to its configured profile (recorded): a stored run reopened for an
+        operator's action, after the outages of its session are over."""
+        for name, profile in self._configured.items():
+            if self._faults[name].profile != profile:
+                self.set_fault(name, profile, source=source)
+
     async def restore(self, store: Store, run_id: int) -> None:
         """Rebuild every service's in-memory state from its committed rows (resuming a run)."""
         for name, service in self.services.items():
@@ -121,14 +128,22 @@ class ServiceDirectory:
         if service not in self.services:
             raise ValueError(f"no service named {service!r}")
         previous = self._faults[service].profile
-        self._faults[service] = FaultState(profile, self._clock, self._fault_rngs[service])
-        self._generation[service] += 1
+        self._switch(service, profile, profile.revert_after)
         self._recorder.emit(EventKind.FAULT_CHANGED, service=service, message=profile.label(),
                             data={"profile": profile.model_dump(mode="json"), "previous": previous.label(),
                                   "source": source})
-        if profile.revert_after is not None:
+
+    def restore_fault(self, service: str, profile: FaultProfile, revert_in: float | None) -> None:
+        """Put back the profile a stopped run left on `service`, and its revert if one was still due.
+        No event: the change is in the log already."""
+        self._switch(service, profile, revert_in)
+
+    def _switch(self, service: str, profile: FaultProfile, revert_in: float | None) -> None:
+        self._faults[service] = FaultState(profile, self._clock, self._fault_rngs[service])
+        self._generation[service] += 1
+        if revert_in is not None:
             generation = self._generation[service]
-            self._clock.call_later(profile.revert_after, lambda: self._revert(service, generation))
+            self._clock.call_later(revert_in, lambda: self._revert(service, generation))
 
     def _revert(self, service: str, generation: int) -> None:
         if self._generation[service] != generation:

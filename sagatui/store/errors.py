@@ -30,10 +30,20 @@ def explain(error: sqlite3.Error, path: Path) -> StorageError:
     name = getattr(error, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error):
         return StorageError(StorageProblem.LOCKED, f"{path} is locked by another process; close it and retry")
-    if name.startswith("SQLITE_READONLY") or "readonly" in str(error):
+    if name.startswith("SQLITE_READONLY") or "readonly" in str(error) or (
+            name.startswith("SQLITE_IOERR") and not _writable(path)):
         return StorageError(StorageProblem.READ_ONLY, f"{path} is read-only; choose a writable file or folder")
+    if name == "SQLITE_FULL":
+        return StorageError(StorageProblem.UNAVAILABLE, f"cannot write {path}: the disk is full")
     if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
         return StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
     if name.startswith("SQLITE_CANTOPEN") and not os.access(path.parent, os.W_OK):
         return StorageError(StorageProblem.READ_ONLY, f"cannot write in {path.parent}; choose a writable folder")
     return StorageError(StorageProblem.UNAVAILABLE, f"cannot use {path}: {error}")
+
+
+def _writable(path: Path) -> bool:
+    """A write that failed with an I/O error may have met a file made read-only under a running
+    process (it holds the file open, so SQLite reports the refused write, not a read-only file)."""
+    files = [path, path.with_name(path.name + "-wal")]
+    return all(os.access(file, os.W_OK) for file in files if file.exists())

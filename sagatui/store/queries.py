@@ -92,6 +92,14 @@ async def list_runs(store: Store, limit: int = 50) -> list[RunInfo]:
     return [_run(row) for row in rows]
 
 
+async def runs_by_status(store: Store, statuses: Iterable[str]) -> list[RunInfo]:
+    """Every run in one of `statuses`, oldest first (e.g. the runs a crash left unfinished)."""
+    wanted = list(statuses)
+    rows = await _fetch(store, f"SELECT {_RUN_COLUMNS} FROM runs WHERE status IN ({', '.join('?' * len(wanted))})"
+                               " ORDER BY id", *wanted)
+    return [_run(row) for row in rows]
+
+
 async def latest_run_id(store: Store) -> int | None:
     rows = await _fetch(store, "SELECT max(id) FROM runs")
     return rows[0][0]

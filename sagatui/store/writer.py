@@ -31,6 +31,9 @@ from sagatui.store.projection import SAGA_COLUMNS, STEP_COLUMNS, Projector, Saga
 _INSERT_EVENT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_SAGA = f"INSERT OR REPLACE INTO sagas ({', '.join(SAGA_COLUMNS)}) VALUES ({', '.join('?' * len(SAGA_COLUMNS))})"
 _UPSERT_STEP = f"INSERT OR REPLACE INTO steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
+_RUN_STATUS = {  # events that change a run's status: resume looks for runs not settled
+    EventKind.RUN_SETTLED: "settled", EventKind.RUN_INTERRUPTED: "interrupted", EventKind.RUN_RESUMED: "running",
+}
 _BATCH_LIMIT = 5000  # events per transaction: bounds how long one commit holds the write lock
 
 # A row write ready for SQL: table, key columns (sorted), their values, the columns it sets.
@@ -178,7 +181,7 @@ class EventWriter:
         wall_time = time.time()
         rows = [(*row, wall_time) for _, row, _ in batch]
         writes = _group(_merge(write for _, _, effect in batch for write in effect), self.run_id)
-        settled = [event for event in events if event.kind is EventKind.RUN_SETTLED]
+        status_changes = [event for event in events if event.kind in _RUN_STATUS]
         try:
             await self._db.execute("BEGIN IMMEDIATE")
             missing = self._projector.missing(events)
@@ -193,7 +196,8 @@ class EventWriter:
                 (_UPSERT_SAGA, sagas), (_UPSERT_STEP, steps),
                 ("UPDATE runs SET last_seq = ? WHERE id = ?", [(events[-1].seq, self.run_id)]),
                 ("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
-                 [(str(event.data.get("status", "settled")), wall_time, self.run_id) for event in settled]),
+                 [(_RUN_STATUS[event.kind], None if event.kind is EventKind.RUN_RESUMED else wall_time,
+                   self.run_id) for event in status_changes]),
             ]
             # Queued together, the statements run back to back in the connection's thread (one
             # round trip, not one each); only if every one succeeded is the transaction committed.
