@@ -1,0 +1,118 @@
+"""The needs_attention inbox: sagas whose rollback could not finish, and what an operator does about them.
+
+`retry` runs the compensations that did not complete again (with their policy, the TTL counted from
+now); `resolve` marks the saga handled with a note. Both go through the lab as recorded commands, as
+the dashboard sends them. Outside a live session the run is reopened in this process first (as
+`resume` does), with the services as the pack configures them: the outages of the session are over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sagatui.model.events import Event, EventKind
+from sagatui.model.status import SagaStatus
+from sagatui.recovery.reopen import find_run, reopen_run
+from sagatui.recovery.world import reset_world
+from sagatui.store.database import Store
+from sagatui.store.queries import SagaInfo, saga_timeline, sagas
+
+_INBOX_PAGE = 10_000
+
+
+class NotNeedingAttention(LookupError):
+    """The saga named is not in the inbox (unknown, or not needs_attention)."""
+
+
+@dataclass(frozen=True)
+class CompensationLink:
+    """One step of a saga's rollback, newest first: what undoes it and how that went."""
+
+    step: str
+    action: str | None  # service.operation of the compensation (None: the step has none)
+    outcome: str | None  # completed | partial | failed | expired; skipped; None: not run
+    attempts: int
+    reason: str | None  # why it did not complete
+
+    def describe(self) -> str:
+        if self.outcome is None:
+            return "not run"
+        if self.outcome == "skipped":
+            return "skipped (no compensation)"
+        return f"{self.outcome} after {self.attempts} attempt(s)" + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class AttentionCase:
+    saga: SagaInfo
+    chain: list[CompensationLink]
+    context: dict[str, Any]  # what the compensations were told: failed step, error, forward result
+
+
+async def inbox(store: Store, run_id: int) -> list[SagaInfo]:
+    """The run's sagas that need attention, in start order."""
+    return await sagas(store, run_id, statuses=[SagaStatus.NEEDS_ATTENTION.value], limit=_INBOX_PAGE)
+
+
+async def attention_case(store: Store, run_id: int, saga_id: str) -> AttentionCase:
+    """One saga in the inbox with its compensation chain, as its events tell it."""
+    timeline = await saga_timeline(store, run_id, saga_id)
+    if timeline is None or timeline.saga.status != SagaStatus.NEEDS_ATTENTION:
+        status = "not in the run" if timeline is None else timeline.saga.status
+        raise NotNeedingAttention(f"saga {saga_id} of run {run_id} does not need attention ({status})")
+    return AttentionCase(timeline.saga, *_chain(timeline.events))
+
+
+def _chain(events: list[Event]) -> tuple[list[CompensationLink], dict[str, Any]]:
+    rollback: list[str] = []
+    ends: dict[str, Event] = {}
+    context: dict[str, Any] = {}
+    for event in events:
+        if event.kind is EventKind.SAGA_COMPENSATING:
+            rollback = list(event.data.get("to_undo", []))
+        elif event.kind in (EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_SKIPPED) and event.step:
+            ends[event.step] = event
+        elif event.kind is EventKind.COMPENSATION_STARTED:
+            context = dict(event.data.get("context", {}))
+    return [_link(step, ends.get(step)) for step in rollback], context
+
+
+def _link(step: str, end: Event | None) -> CompensationLink:
+    if end is None:
+        return CompensationLink(step, None, None, 0, None)
+    if end.kind is EventKind.COMPENSATION_SKIPPED:
+        return CompensationLink(step, None, "skipped", 0, None)
+    reason = end.data.get("reason")
+    if end.data.get("not_undone"):
+        reason = f"not undone: {end.data['not_undone']}"
+    return CompensationLink(step, f"{end.service}.{end.operation}", str(end.data.get("outcome")), end.attempt or 0,
+                            str(reason) if reason else None)
+
+
+async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,
+                ) -> SagaStatus:
+    """Run the saga's unfinished compensations again; its status afterwards."""
+    return await _act(store, run_id, saga_id, "retry_compensation", {}, on_event)
+
+
+async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
+                  on_event: Callable[[Event], None] | None = None) -> SagaStatus:
+    """Mark the saga handled (compensated) with the operator's note."""
+    return await _act(store, run_id, saga_id, "resolve", {"note": note}, on_event)
+
+
+async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict[str, Any],
+               on_event: Callable[[Event], None] | None) -> SagaStatus:
+    await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
+    reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
+    lab = reopened.lab
+    try:
+        if command == "retry_compensation":
+            reset_world(lab, reopened.events)
+        lab.apply(command, {"saga_id": saga_id, **args})
+        await lab.settle()
+    finally:
+        await lab.close()
+    return lab.sagas[saga_id].status

@@ -1,0 +1,181 @@
+"""Sagas rebuilt from a run's event log: the SagaRun each one was when its process stopped, and the
+ResumePoint the engine carries it on from.
+
+The log is enough because of write-ahead: a call's intent is durable before the call, so a call the
+log does not name never happened; one it names without an answer is sent again under the same
+idempotency key, and a service that did the work answers from its record instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sagatui.engine.orchestrator import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.model.definitions import SagaDef
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.events import Event, EventKind
+from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
+
+_ENDINGS = {
+    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
+    EventKind.SAGA_FAILED: SagaStatus.FAILED,
+    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
+    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
+    EventKind.SAGA_RESOLVED: SagaStatus.COMPENSATED,
+}
+
+
+@dataclass(frozen=True)
+class RebuiltSaga:
+    saga: SagaRun
+    point: ResumePoint
+
+    @property
+    def resent(self) -> list[str]:
+        """The idempotency keys of the open calls to be sent again (intent durable, answer not)."""
+        return [f"{self.saga.saga_id}:{step}" + (":undo" if self.saga.steps[step].status is StepStatus.COMPENSATING
+                                                else "")
+                for step, call in self.point.calls.items() if call.resend]
+
+
+@dataclass
+class _CallTrace:
+    """What the log says of one open call: its provider, its last attempt, and how that attempt ended."""
+
+    provider: int = 0
+    attempt: int = 0  # the last attempt named (0: none yet)
+    answered: bool = True
+    error: ServiceError | None = None
+
+    def started(self, attempt: int) -> None:
+        self.attempt, self.answered, self.error = attempt, False, None
+
+    def ended(self, error: ServiceError | None) -> None:
+        self.answered, self.error = True, error
+
+    def interrupted(self, step_started_at: float) -> InterruptedCall:
+        if self.attempt and (not self.answered or self.error is None):
+            # An intent without an answer, or an answer whose outcome was not recorded: ask again.
+            return InterruptedCall(self.provider, self.attempt, resend=True, step_started_at=step_started_at)
+        return InterruptedCall(self.provider, self.attempt + 1, last_error=self.error,
+                               step_started_at=step_started_at)
+
+
+@dataclass
+class _StepTrace:
+    started_at: float = 0.0
+    forward: _CallTrace = field(default_factory=_CallTrace)
+    undo: _CallTrace | None = None  # a compensation under way
+    undo_settled: bool = False  # its compensation ended or was skipped
+
+
+class _SagaFold:
+    """Folds one saga's events, in order, into the engine's view of it."""
+
+    def __init__(self, definition: SagaDef, started: Event) -> None:
+        assert started.saga_id is not None
+        self.saga = SagaRun(started.saga_id, definition, dict(started.data.get("input", {})),
+                            started_at=started.time, status=SagaStatus.RUNNING,
+                            steps={step.name: StepRecord(step) for step in definition.all_steps()})
+        self.traces = {name: _StepTrace() for name in self.saga.steps}
+
+    def apply(self, event: Event) -> None:
+        saga = self.saga
+        if event.kind in _ENDINGS:
+            saga.status, saga.ended_at = _ENDINGS[event.kind], event.time
+            return
+        if event.kind is EventKind.SAGA_COMPENSATING:
+            saga.status = SagaStatus.COMPENSATING
+            return
+        if event.step not in saga.steps:
+            return
+        record, trace = saga.steps[event.step], self.traces[event.step]
+        providers = record.definition.providers
+        match event.kind:
+            case EventKind.STEP_STARTED:
+                record.status, trace.started_at = StepStatus.RUNNING, event.time
+            case EventKind.STEP_SKIPPED:
+                record.status = StepStatus.SKIPPED
+            case EventKind.FALLBACK_USED:
+                actions = [provider.action for provider in providers]
+                trace.forward = _CallTrace(provider=actions.index(str(event.data["to"])))
+            case EventKind.ATTEMPT_STARTED:
+                record.status = StepStatus.RUNNING
+                record.attempts += 1
+                trace.forward.started(event.attempt or 1)
+            case EventKind.ATTEMPT_SUCCEEDED:
+                trace.forward.ended(None)
+            case EventKind.ATTEMPT_FAILED:
+                error = _error(event)
+                trace.forward.ended(error)
+                if error.kind is ErrorKind.TIMEOUT:
+                    record.provider = providers[trace.forward.provider]  # it may have done the work
+            case EventKind.BREAKER_REJECTED:
+                call = trace.undo if trace.undo is not None else trace.forward
+                if trace.undo is None:
+                    record.attempts += 1
+                call.started(event.attempt or 1)
+                call.ended(_error(event))
+            case EventKind.RETRY_SCHEDULED:
+                record.status = StepStatus.WAITING_RETRY
+            case EventKind.STEP_SUCCEEDED:
+                record.status = StepStatus.SUCCEEDED
+                record.provider = providers[trace.forward.provider]
+                record.result = dict(event.data.get("result", {}))
+                saga.effects.append(event.step)
+            case EventKind.STEP_FAILED:
+                record.status, record.error = StepStatus.FAILED, _error(event)
+                if event.data.get("may_have_effect"):
+                    record.provider = providers[trace.forward.provider]
+                    saga.effects.append(event.step)
+                if not event.data.get("optional") and saga.failed_step is None:
+                    saga.failed_step, saga.failed_at = event.step, event.time
+            case EventKind.COMPENSATION_STARTED:
+                record.status = StepStatus.COMPENSATING
+                trace.undo, trace.undo_settled = _CallTrace(), False
+            case EventKind.COMPENSATION_ATTEMPT_STARTED if trace.undo is not None:
+                trace.undo.started(event.attempt or 1)
+            case EventKind.COMPENSATION_ATTEMPT if trace.undo is not None:
+                trace.undo.ended(_error(event) if event.error_kind else None)
+            case EventKind.COMPENSATION_ENDED:
+                outcome = CompensationOutcome(event.data.get("outcome", CompensationOutcome.FAILED.value))
+                record.status, record.compensation = outcome.step_status, outcome
+                trace.undo, trace.undo_settled = None, True
+            case EventKind.COMPENSATION_SKIPPED:
+                trace.undo_settled = True
+
+    def rebuilt(self) -> RebuiltSaga:
+        saga, calls = self.saga, {}
+        for name, trace in self.traces.items():
+            record = saga.steps[name]
+            if trace.undo is not None:
+                calls[name] = trace.undo.interrupted(trace.started_at)
+            elif record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY):
+                call = trace.forward.interrupted(trace.started_at)
+                if call.resend:
+                    record.attempts -= 1  # the resend counts it again
+                    record.provider = record.definition.providers[call.provider]  # it may have done the work
+                calls[name] = call
+        rollback = list(reversed(saga.effects))
+        undone = next((index for index, name in enumerate(rollback) if not self.traces[name].undo_settled),
+                      len(rollback))
+        return RebuiltSaga(saga, ResumePoint(calls, undone))
+
+
+def rebuild_sagas(definitions: Mapping[str, SagaDef], events: Iterable[Event]) -> dict[str, RebuiltSaga]:
+    """Every saga of a run, by id in start order, as its events (in seq order) leave it."""
+    folds: dict[str, _SagaFold] = {}
+    for event in events:
+        if event.saga_id is None:
+            continue
+        if event.kind is EventKind.SAGA_STARTED:
+            folds[event.saga_id] = _SagaFold(definitions[str(event.data["saga"])], event)
+        elif event.saga_id in folds:
+            folds[event.saga_id].apply(event)
+    return {saga_id: fold.rebuilt() for saga_id, fold in folds.items()}
+
+
+def _error(event: Event) -> ServiceError:
+    return ServiceError(event.error_kind or ErrorKind.UNEXPECTED, event.message or "",
+                        code=event.data.get("code"), retry_after=event.data.get("retry_after"))

@@ -1,0 +1,50 @@
+"""A stored run reopened in a new process: its lab rebuilt from what the database holds (pack text and
+seed from the runs table, the sequence after the last committed event, services from their rows, sagas
+from their events), ready to go on writing the same run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sagatui.lab import Lab
+from sagatui.model.events import Event
+from sagatui.packs.loader import load_pack_text
+from sagatui.recovery.rebuild import RebuiltSaga, rebuild_sagas
+from sagatui.store.database import Store
+from sagatui.store.queries import RunInfo, get_run, read_events, run_pack_text
+
+
+class NoSuchRun(LookupError):
+    """A run id the database does not hold."""
+
+
+@dataclass
+class ReopenedRun:
+    lab: Lab
+    events: list[Event]  # the run's committed events, before it was reopened
+    sagas: dict[str, RebuiltSaga]
+
+
+async def find_run(store: Store, run_id: int) -> RunInfo:
+    run = await get_run(store, run_id)
+    if run is None:
+        raise NoSuchRun(f"{store.path} has no run {run_id}")
+    return run
+
+
+async def reopen_run(
+    store: Store, run: RunInfo, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
+) -> ReopenedRun:
+    """Open `run` for writing again; `close()` its lab when done."""
+    pack_text = await run_pack_text(store, run.id)
+    assert pack_text is not None, "every run row holds its pack text"
+    pack = load_pack_text(pack_text, f"run {run.id} of {store.path}")
+    events = await read_events(store, run.id, limit=None)
+    sagas = rebuild_sagas(pack.sagas, events)
+    lab = Lab(pack, pack_text, store, seed=run.seed, speed=speed, label=run.scenario)
+    lab.metrics.extend(events)
+    if on_event is not None:
+        lab.bus.add_listener(on_event)
+    await lab.reopen(run.id, events[-1].time if events else 0.0, [rebuilt.saga for rebuilt in sagas.values()])
+    return ReopenedRun(lab, events, sagas)

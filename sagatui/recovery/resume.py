@@ -1,0 +1,68 @@
+"""Resuming runs that a crash (or Ctrl-C) left unfinished: `sagatui resume`, and the dashboard on start.
+
+Each unfinished saga goes on from where its events leave it: a call whose intent is durable but whose
+answer is not is sent again with the same idempotency key (a service that did the work answers from its
+record, so nothing happens twice), then the saga runs forward or compensates as its state says;
+compensations that completed are never run again. The run then settles with its invariant report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sagatui.model.events import Event, EventKind
+from sagatui.model.status import SagaStatus
+from sagatui.recovery.reopen import find_run, reopen_run
+from sagatui.recovery.world import restore_world
+from sagatui.store.database import Store
+from sagatui.store.invariants import InvariantResult, check_invariants
+from sagatui.store.queries import RunInfo, runs_by_status, saga_counts
+
+UNFINISHED = ("running", "interrupted")
+"""Run statuses that `resume` picks up: never settled (a crash leaves `running`)."""
+
+
+@dataclass
+class ResumeReport:
+    run: RunInfo
+    resumed: list[str]  # saga ids carried on
+    resent: list[str]  # idempotency keys of calls with a durable intent and no answer, sent again
+    statuses: dict[str, int]  # every saga of the run, by status, once it settled
+    invariants: list[InvariantResult]
+
+    @property
+    def ok(self) -> bool:
+        """Every saga terminal and every invariant holding."""
+        return (all(SagaStatus(status).terminal for status in self.statuses)
+                and all(result.ok for result in self.invariants))
+
+
+async def unfinished_runs(store: Store) -> list[RunInfo]:
+    """Runs a crash or an interruption left unfinished, oldest first: what `resume` would carry on."""
+    return await runs_by_status(store, UNFINISHED)
+
+
+async def resume_run(
+    store: Store, run_id: int, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
+) -> ResumeReport:
+    """Carry on every unfinished saga of a run and settle it. A settled run is only checked (nothing is
+    written). Raises NoSuchRun, StorageError; cancelled (Ctrl-C), the run is recorded as interrupted."""
+    run = await find_run(store, run_id)
+    if run.status not in UNFINISHED:
+        return ResumeReport(run, [], [], await saga_counts(store, run_id), await check_invariants(store, run_id))
+    reopened = await reopen_run(store, run, speed=speed, on_event=on_event)
+    lab = reopened.lab
+    unfinished = [rebuilt for rebuilt in reopened.sagas.values() if not rebuilt.saga.status.terminal]
+    resumed = [rebuilt.saga.saga_id for rebuilt in unfinished]
+    resent = [key for rebuilt in unfinished for key in rebuilt.resent]
+    try:
+        lab.recorder.emit(EventKind.RUN_RESUMED, data={"after_seq": lab.recorder.next_seq - 1,
+                                                       "sagas": resumed, "resent": resent})
+        restore_world(lab, reopened.events)
+        for rebuilt in unfinished:
+            lab.continue_saga(rebuilt.saga, rebuilt.point)
+        invariants = await lab.conclude()
+    finally:
+        await lab.close()
+    return ResumeReport(run, resumed, resent, await saga_counts(store, run_id), invariants)
