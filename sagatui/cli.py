@@ -21,6 +21,7 @@ from sagatui import __version__
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
 from sagatui.model.events import Event, EventKind
+from sagatui.model.status import SagaStatus
 from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
@@ -28,7 +29,7 @@ from sagatui.packs.model import Pack
 from sagatui.store.errors import StorageError
 
 DEFAULT_DB = "sagatui.db"
-SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz")
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
 
 
 class UsageError(Exception):
@@ -165,6 +166,32 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--start-seed", type=int, default=1, help="first seed (default: 1)")
     fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
     fuzz.set_defaults(handler=_fuzz)
+
+    resume = commands.add_parser(
+        "resume", help="carry on the sagas a crash or Ctrl-C left unfinished",
+        description="Carry on every unfinished saga of each run a crash or an interruption left unfinished "
+                    "(or of --run): calls whose answer was never recorded are sent again with their "
+                    "idempotency key, then each saga goes forward or compensates as its state says. Ends with "
+                    "each run's invariant report: exit 0 when every saga is terminal and every invariant holds, "
+                    "1 otherwise, 3 on a storage error.")
+    resume.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    resume.add_argument("--run", type=int, help="only this run (default: every run still running or interrupted)")
+    resume.add_argument("--quiet", action="store_true", help="print only the summaries")
+    resume.add_argument("--verbose", action="store_true", help="print every event, not just notable ones")
+    resume.set_defaults(handler=_resume)
+
+    attention = commands.add_parser(
+        "attention", help="the needs_attention inbox: list, show, retry or resolve",
+        description="list: the sagas that need attention. show SAGA_ID: its compensation chain and what the "
+                    "compensations were told. retry SAGA_ID: run its unfinished compensations again (exit 1 if "
+                    "it still needs attention). resolve SAGA_ID --note TEXT: mark it handled. Retry and resolve "
+                    "are recorded in the run's event log.")
+    attention.add_argument("action", choices=("list", "show", "retry", "resolve"))
+    attention.add_argument("saga", nargs="?", metavar="SAGA_ID", help="the saga (show, retry, resolve)")
+    attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    attention.add_argument("--run", type=int, help="run id (default: the latest run)")
+    attention.add_argument("--note", help="resolve: what was done about it (required)")
+    attention.set_defaults(handler=_attention)
     return parser
 
 
@@ -394,6 +421,110 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
     out.print(Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
                    + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""), style=style))
     return ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK
+
+
+def _resume(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.recovery.reopen import NoSuchRun, find_run
+    from sagatui.recovery.resume import ResumeReport, resume_run, unfinished_runs
+    from sagatui.store.database import Store
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+    printer = None if options.quiet else _event_printer(out, every=options.verbose)
+
+    async def resume_all() -> list[ResumeReport]:
+        store = await Store.open(options.db)
+        try:
+            runs = [await find_run(store, options.run)] if options.run is not None else await unfinished_runs(store)
+            reports = []
+            for run in runs:
+                out.print(Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
+                               style="bold"))
+                reports.append(await resume_run(store, run.id, on_event=printer))
+                _print_resumed(out, reports[-1])
+            return reports
+        except NoSuchRun as error:
+            raise UsageError(str(error)) from None
+        finally:
+            await store.close()
+
+    reports = asyncio.run(resume_all())
+    if not reports:
+        out.print(f"nothing to resume: no unfinished run in {options.db}", markup=False)
+    return ExitCode.OK if all(report.ok for report in reports) else ExitCode.EXPECTATION_FAILED
+
+
+def _print_resumed(out: Console, report: Any) -> None:
+    by_status = ", ".join(f"{status} {count}" for status, count in sorted(report.statuses.items())) or "none"
+    out.print(Text(f"-- run {report.run.id}: {len(report.resumed)} saga(s) carried on, {len(report.resent)} call(s) "
+                   f"sent again with their idempotency key", style="bold"))
+    out.print(f"  sagas {sum(report.statuses.values())}: {by_status}", markup=False)
+    for invariant in report.invariants:
+        line = Text("  invariant ")
+        line.append_text(_mark(invariant.ok))
+        line.append(f" {invariant.name}" + ("" if invariant.ok else f": {invariant.details}"))
+        out.print(line)
+    out.print(Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
+    out.print()
+
+
+def _attention(options: argparse.Namespace, out: Console) -> int:
+    from sagatui import attention
+    from sagatui.recovery.reopen import NoSuchRun
+    from sagatui.store.database import Store
+    from sagatui.store.queries import latest_run_id
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+    if options.action != "list" and not options.saga:
+        raise UsageError(f"attention {options.action} needs a SAGA_ID")
+    if options.action == "resolve" and not options.note:
+        raise UsageError("attention resolve needs --note TEXT: what was done about it")
+
+    async def act() -> int:
+        store = await Store.open(options.db, read_only=options.action in ("list", "show"))
+        try:
+            run_id = options.run if options.run is not None else await latest_run_id(store)
+            if run_id is None:
+                raise UsageError(f"{options.db} has no runs")
+            match options.action:
+                case "list":
+                    _print_inbox(out, run_id, await attention.inbox(store, run_id))
+                case "show":
+                    _print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
+                case "retry":
+                    status = await attention.retry(store, run_id, options.saga, on_event=_event_printer(out, False))
+                    out.print(f"{options.saga}: {status}", markup=False)
+                    return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
+                case "resolve":
+                    status = await attention.resolve(store, run_id, options.saga, options.note)
+                    out.print(f"{options.saga}: resolved ({status}): {options.note}", markup=False)
+            return ExitCode.OK
+        except (NoSuchRun, attention.NotNeedingAttention) as error:
+            raise UsageError(str(error)) from None
+        finally:
+            await store.close()
+
+    return asyncio.run(act())
+
+
+def _print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:
+    out.print(Text(f"run {run_id}: {len(sagas)} saga(s) need attention", style="bold"))
+    for saga in sagas:
+        out.print(f"  {saga.saga_id}  {saga.saga}  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}",
+                  markup=False)
+
+
+def _print_case(out: Console, run_id: int, case: Any) -> None:
+    saga = case.saga
+    out.print(Text(f"{saga.saga_id} ({saga.saga}) in run {run_id}: {saga.status}", style="bold"))
+    out.print(f"  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}", markup=False)
+    out.print(f"  input: {json.dumps(saga.input, sort_keys=True)}", markup=False)
+    out.print("  compensation chain, newest first:", markup=False)
+    width = max((len(link.step) for link in case.chain), default=0)
+    for link in case.chain:
+        out.print(f"    {link.step:<{width}}  {link.action or '-':<26} {link.describe()}", markup=False)
+    out.print(f"  context: {json.dumps(case.context, sort_keys=True)}", markup=False)
 
 
 def _dashboard(options: argparse.Namespace, out: Console) -> int:

@@ -1,0 +1,71 @@
+"""Run the sagatui CLI and SIGKILL it at a chosen moment (a test helper, started as a subprocess):
+
+    python -m tests.recovery.crashing SPEC sagatui-arguments...
+
+SPEC is `emit:KIND:N` (die as the N-th event of KIND is emitted, before it is queued for commit), or
+`commit:N:before` / `commit:N:after` (die inside the N-th COMMIT of the writer connection: just before
+it runs, or just after it returned, before anyone heard of it).
+
+The kill is a real SIGKILL of a process writing a real SQLite file. The moment is chosen by what the
+run is doing rather than by wall time, so the tests can spread the moments over forward steps,
+compensations and commits on purpose, and any failure reproduces exactly. Nothing of this is in the
+sagatui package: it patches the recorder and the connection from outside.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections import Counter
+from typing import Any
+
+import aiosqlite
+
+from sagatui.cli import main
+from sagatui.engine.recorder import EventRecorder
+from sagatui.model.events import Event
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_at_emit(kind: str, nth: int) -> None:
+    emit, seen = EventRecorder.emit, Counter[str]()
+
+    def emitting(self: EventRecorder, event_kind: Any, **fields: Any) -> Event:
+        seen[event_kind.value] += 1
+        if event_kind.value == kind and seen[kind] == nth:
+            die()
+        return emit(self, event_kind, **fields)
+
+    EventRecorder.emit = emitting  # type: ignore[method-assign]
+
+
+def kill_at_commit(nth: int, when: str) -> None:
+    execute, commits = aiosqlite.Connection.execute, Counter[str]()
+
+    async def committing(self: aiosqlite.Connection, sql: str) -> Any:
+        commits["COMMIT"] += 1
+        if commits["COMMIT"] == nth and when == "before":
+            die()
+        cursor = await execute(self, sql)
+        if commits["COMMIT"] == nth:
+            die()
+        return cursor
+
+    def executing(self: aiosqlite.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
+        # Not a coroutine itself: aiosqlite's result is also used as an async context manager.
+        return committing(self, sql) if sql == "COMMIT" else execute(self, sql, *args, **kwargs)
+
+    aiosqlite.Connection.execute = executing  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    spec, arguments = sys.argv[1].split(":"), sys.argv[2:]
+    if spec[0] == "emit":
+        kill_at_emit(spec[1], int(spec[2]))
+    else:
+        kill_at_commit(int(spec[1]), spec[2])
+    sys.exit(main(arguments))

@@ -1,0 +1,111 @@
+"""Running the real CLI in subprocesses on real SQLite files, and checking a run once it is over."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sagatui.fuzz import check_stream, check_tables
+from sagatui.packs.loader import load_pack_text
+from sagatui.store.database import Store
+from sagatui.store.invariants import check_invariants
+from sagatui.store.queries import get_run, read_events, run_pack_text
+
+ROOT = Path(__file__).resolve().parents[2]
+ECOMMERCE = ROOT / "scenarios" / "ecommerce.yaml"
+LOAD = ("run", str(ECOMMERCE), "--scenario", "load_with_outages", "--quiet")
+
+DUPLICATED = {  # what no run may show, whatever happened to it; each query returns the offending rows
+    "effect applied twice for one idempotency key": (
+        "SELECT json_extract(data, '$.key'), count(*) FROM events WHERE run_id = :run AND kind = 'service.effect'"
+        " AND json_extract(data, '$.key') IS NOT NULL GROUP BY 1 HAVING count(*) > 1"),
+    "two payments for one saga step": (
+        "SELECT saga_id, step, count(*) FROM payments WHERE run_id = :run GROUP BY 1, 2 HAVING count(*) > 1"),
+    "two reservations for one saga step": (
+        "SELECT saga_id, step, count(DISTINCT reservation_id) FROM reservations WHERE run_id = :run"
+        " GROUP BY 1, 2 HAVING count(DISTINCT reservation_id) > 1"),
+    "two shipments for one saga step": (
+        "SELECT saga_id, step, count(*) FROM shipments WHERE run_id = :run GROUP BY 1, 2 HAVING count(*) > 1"),
+    "two messages of a kind for one saga step": (
+        "SELECT saga_id, step, kind, count(*) FROM messages WHERE run_id = :run GROUP BY 1, 2, 3 HAVING count(*) > 1"),
+    "a payment refunded twice": (
+        "SELECT payment_id, count(*) FROM refunds WHERE run_id = :run GROUP BY 1 HAVING count(*) > 1"),
+    "a compensation completed twice": (
+        "SELECT saga_id, step, count(*) FROM events WHERE run_id = :run AND kind = 'compensation.ended'"
+        " AND json_extract(data, '$.outcome') = 'completed' GROUP BY 1, 2 HAVING count(*) > 1"),
+}
+
+
+def sagatui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sagatui", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    """Start the CLI in the background, Ctrl-C reaching it as it would from a terminal."""
+    return subprocess.Popen([sys.executable, "-m", "sagatui", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def wait_for_events(db: Path, count: int, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Poll the run's committed events from outside until there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while not (db.exists() and query(db, "SELECT count(*) FROM events")[0][0] >= count):
+        assert process.poll() is None, f"the run ended early: {process.communicate()}"
+        assert time.monotonic() < deadline, f"fewer than {count} events after {timeout}s"
+        time.sleep(0.05)
+
+
+def one_line_error(stderr: str, *words: str) -> bool:
+    """Storage problems are reported in one line, never a traceback."""
+    return (stderr.count("\n") == 1 and stderr.startswith("sagatui: storage error: ")
+            and all(word in stderr for word in words))
+
+
+def crash(spec: str, *args: str) -> None:
+    """Run the CLI and SIGKILL it at `spec` (see tests/recovery/crashing.py); it must have died there."""
+    done = subprocess.run([sys.executable, "-m", "tests.recovery.crashing", spec, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, f"{spec}: not killed (exit {done.returncode}): {done.stderr}"
+
+
+def query(db: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Read with a separate read-only connection, as another process would."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        return connection.execute(sql, args).fetchall()
+
+
+def unfinished_sagas(db: Path) -> list[str]:
+    rows = query(db, "SELECT saga_id FROM sagas WHERE status IN ('running', 'compensating') ORDER BY saga_id")
+    return [str(row[0]) for row in rows]
+
+
+async def problems(db: Path, run_id: int = 1) -> list[str]:
+    """What a run that ended must never show, one line each: empty when all is well. Gapless seq, run
+    settled, every saga terminal, invariants, the fuzz properties (compensations only of steps that took
+    effect, at most once, newest first; no call through an open breaker; attempts within policy; tables
+    equal to what the log implies), and no effect applied twice."""
+    store = await Store.open(db, read_only=True)
+    try:
+        events = await read_events(store, run_id, limit=None)
+        run = await get_run(store, run_id)
+        pack_text = await run_pack_text(store, run_id)
+        assert run is not None and pack_text is not None
+        found = [] if [event.seq for event in events] == list(range(1, len(events) + 1)) else ["seq has a gap"]
+        if run.status != "settled":
+            found.append(f"run status {run.status}")
+        found += check_stream(load_pack_text(pack_text, "run"), events)
+        found += await check_tables(store, run_id, events)
+        found += [f"invariant {result.name}: {result.details}" for result in await check_invariants(store, run_id)
+                  if not result.ok]
+        for what, sql in DUPLICATED.items():
+            rows = await store.reader_db.execute_fetchall(sql, {"run": run_id})
+            found += [f"{what}: {tuple(row)}" for row in rows]
+        return found
+    finally:
+        await store.close()

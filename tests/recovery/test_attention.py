@@ -1,0 +1,93 @@
+"""The needs_attention inbox from the CLI: list, show, retry and resolve a saga whose refund could not be
+made (the ecommerce `refund_gateway_down` scenario), on a run no live session holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from sagatui.store.database import Store
+from sagatui.store.invariants import check_invariants
+from tests.recovery.helpers import DUPLICATED, ECOMMERCE, query, sagatui
+
+
+def needing_attention(db: Path, pack: Path = ECOMMERCE) -> None:
+    done = sagatui("run", str(pack), "--scenario", "refund_gateway_down", "--quiet", "--db", str(db))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def compensations(db: Path, step: str) -> list[tuple[object, ...]]:
+    return query(db, "SELECT json_extract(data, '$.outcome'), attempt FROM events WHERE kind = 'compensation.ended'"
+                     " AND saga_id = 'S-0001' AND step = ? ORDER BY seq", step)
+
+
+async def test_list_show_then_retry_with_the_gateway_back(tmp_path: Path) -> None:
+    db = tmp_path / "inbox.db"
+    needing_attention(db)
+
+    listed = sagatui("attention", "list", "--db", str(db))
+    assert listed.returncode == 0
+    assert "1 saga(s) need attention" in listed.stdout and "S-0001  order  failed at create_shipment" in listed.stdout
+    shown = sagatui("attention", "show", "S-0001", "--db", str(db)).stdout
+    assert "charge_payment     payment.refund             failed after 5 attempt(s): 503" in shown
+    assert "reserve_inventory  inventory.release          completed after 1 attempt(s)" in shown
+    assert '"failed_step": "create_shipment"' in shown and '"reservation_id": "RES-000001"' in shown
+
+    retried = sagatui("attention", "retry", "S-0001", "--db", str(db))
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert "S-0001: compensated" in retried.stdout
+    assert "0 saga(s) need attention" in sagatui("attention", "list", "--db", str(db)).stdout
+    # The refund ran again and completed; the release, completed the first time, did not run again.
+    assert compensations(db, "charge_payment") == [("failed", 5), ("completed", 1)]
+    assert compensations(db, "reserve_inventory") == [("completed", 1)]
+    assert query(db, "SELECT json_extract(data, '$.name') FROM events WHERE kind = 'command'")[-1] == (
+        "retry_compensation",)
+    assert query(db, "SELECT status FROM runs") == [("settled",)]
+    await holds(db)
+
+
+async def test_a_retry_that_fails_again_leaves_it_in_the_inbox(tmp_path: Path) -> None:
+    pack = yaml.safe_load(ECOMMERCE.read_text(encoding="utf-8"))
+    pack["services"]["payment"]["fault"] = {"mode": "offline", "target": "compensations"}  # for good
+    path = tmp_path / "no_refunds.yaml"
+    path.write_text(yaml.safe_dump(pack, sort_keys=False), encoding="utf-8")
+    db = tmp_path / "inbox.db"
+    needing_attention(db, path)
+
+    retried = sagatui("attention", "retry", "S-0001", "--db", str(db))
+    assert retried.returncode == 1 and "S-0001: needs_attention" in retried.stdout
+    assert compensations(db, "charge_payment") == [("failed", 5), ("failed", 5)]  # its policy, once more
+    assert "S-0001" in sagatui("attention", "list", "--db", str(db)).stdout
+
+
+async def test_resolve_records_the_note(tmp_path: Path) -> None:
+    db = tmp_path / "inbox.db"
+    needing_attention(db)
+    assert sagatui("attention", "resolve", "S-0001", "--db", str(db)).returncode == 2  # a note is required
+
+    resolved = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand, ticket 42")
+    assert resolved.returncode == 0 and "S-0001: resolved (compensated)" in resolved.stdout
+    last_two = query(db, "SELECT kind, json_extract(data, '$.note') FROM events ORDER BY seq DESC LIMIT 2")
+    assert last_two == [("saga.resolved", "refunded by hand, ticket 42"), ("command", None)]
+    assert query(db, "SELECT status FROM sagas WHERE saga_id = 'S-0001'") == [("compensated",)]
+    again = sagatui("attention", "retry", "S-0001", "--db", str(db))
+    assert again.returncode == 2 and "does not need attention (compensated)" in again.stderr
+
+
+async def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
+    db = tmp_path / "inbox.db"
+    needing_attention(db)
+    for arguments in (("show",), ("show", "S-0099"), ("retry", "S-0001", "--run", "7")):
+        done = sagatui("attention", *arguments, "--db", str(db))
+        assert done.returncode == 2 and done.stderr.startswith("sagatui: error: "), (arguments, done.stderr)
+
+
+async def holds(db: Path) -> None:
+    store = await Store.open(db, read_only=True)
+    try:
+        assert all(result.ok for result in await check_invariants(store, 1))
+        for sql in DUPLICATED.values():
+            assert list(await store.reader_db.execute_fetchall(sql, {"run": 1})) == []
+    finally:
+        await store.close()
