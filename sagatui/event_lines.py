@@ -6,7 +6,7 @@ from sagatui.model.events import Event, EventKind
 
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
 NOTABLE = frozenset({
-    EventKind.RUN_STARTED, EventKind.RUN_SETTLED,
+    EventKind.RUN_STARTED, EventKind.RUN_SETTLED, EventKind.RUN_INTERRUPTED, EventKind.RUN_RESUMED,
     EventKind.SAGA_STARTED, EventKind.SAGA_COMPLETED, EventKind.SAGA_FAILED, EventKind.SAGA_COMPENSATING,
     EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
     EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.ATTEMPT_FAILED,
@@ -80,6 +80,11 @@ def _detail(event: Event) -> str:
         case EventKind.COMMAND:
             args = " ".join(f"{k}={v}" for k, v in data.get("args", {}).items())
             return f"{data.get('name')} {args}".strip()
+        case EventKind.RUN_RESUMED:
+            return (f"after seq {data.get('after_seq')}: {len(data.get('sagas', []))} saga(s) carried on, "
+                    f"{len(data.get('resent', []))} call(s) sent again")
+        case EventKind.RUN_INTERRUPTED:
+            return f"{data.get('unfinished')} saga(s) left unfinished"
         case EventKind.SAGA_RESOLVED:
             return str(data.get("note", ""))
         case EventKind.ATTEMPT_FAILED | EventKind.ATTEMPT_SUCCEEDED | EventKind.ATTEMPT_STARTED:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
-from sagatui.recovery.reopen import find_run, reopen_run
+from sagatui.recovery.reopen import ReopenedRun, find_run, reopen_run
 from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
 from sagatui.store.invariants import InvariantResult, check_invariants
@@ -52,17 +52,25 @@ async def resume_run(
     if run.status not in UNFINISHED:
         return ResumeReport(run, [], [], await saga_counts(store, run_id), await check_invariants(store, run_id))
     reopened = await reopen_run(store, run, speed=speed, on_event=on_event)
+    try:
+        resumed, resent = carry_on(reopened)
+        invariants = await reopened.lab.conclude()
+    finally:
+        await reopened.lab.close()
+    return ResumeReport(run, resumed, resent, await saga_counts(store, run_id), invariants)
+
+
+def carry_on(reopened: ReopenedRun) -> tuple[list[str], list[str]]:
+    """Record `run.resumed`, put the world back, and set every unfinished saga going again in the reopened
+    lab, which stays live: the dashboard watches it go on, resume_run settles it. Returns the ids of the
+    sagas carried on and the idempotency keys of the calls sent again."""
     lab = reopened.lab
     unfinished = [rebuilt for rebuilt in reopened.sagas.values() if not rebuilt.saga.status.terminal]
     resumed = [rebuilt.saga.saga_id for rebuilt in unfinished]
     resent = [key for rebuilt in unfinished for key in rebuilt.resent]
-    try:
-        lab.recorder.emit(EventKind.RUN_RESUMED, data={"after_seq": lab.recorder.next_seq - 1,
-                                                       "sagas": resumed, "resent": resent})
-        restore_world(lab, reopened.events)
-        for rebuilt in unfinished:
-            lab.continue_saga(rebuilt.saga, rebuilt.point)
-        invariants = await lab.conclude()
-    finally:
-        await lab.close()
-    return ResumeReport(run, resumed, resent, await saga_counts(store, run_id), invariants)
+    lab.recorder.emit(EventKind.RUN_RESUMED, data={"after_seq": lab.recorder.next_seq - 1, "sagas": resumed,
+                                                   "resent": resent})
+    restore_world(lab, reopened.events)
+    for rebuilt in unfinished:
+        lab.continue_saga(rebuilt.saga, rebuilt.point)
+    return resumed, resent
