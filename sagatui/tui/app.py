@@ -1,0 +1,456 @@
+"""The dashboard app: holds the lab session, drains its events on a short timer into the panels, reads
+the store for resources and timelines, and turns every key, click and palette entry into a lab command.
+
+Events are never posted one message each: a 100 ms timer takes whatever the subscription buffered and
+hands the batch to the panels inside one `batch_update()`, so the screen repaints once per tick however
+many thousand events arrived.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from sagatui.exit_codes import ExitCode
+from sagatui.lab import Lab
+from sagatui.model.events import Event
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import BreakerState
+from sagatui.packs.bundled import bundled_packs, read_pack
+from sagatui.packs.loader import load_pack
+from sagatui.packs.model import Pack
+from sagatui.store import queries, summaries
+from sagatui.store.errors import StorageError
+from sagatui.store.invariants import check_invariants
+from sagatui.tui.badges import fault_label, toggled
+from sagatui.tui.commands import LabCommands, PaletteCommand
+from sagatui.tui.messages import (
+    BreakerCommand,
+    OpenTimeline,
+    PickFault,
+    ResolveSaga,
+    RetryCompensation,
+    RunScenario,
+    ToggleService,
+)
+from sagatui.tui.rate_history import RateHistory
+from sagatui.tui.saga_board import SagaBoard
+from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, ResolveNote
+from sagatui.tui.screens.help import NAVIGATION, HelpScreen
+from sagatui.tui.screens.main import VIEWS, MainScreen
+from sagatui.tui.screens.timeline import TimelineScreen
+from sagatui.tui.session import LabSession, LabSettings
+from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
+from sagatui.tui.widgets.event_stream import EventLog, EventStream
+from sagatui.tui.widgets.metrics import MetricsPanel
+from sagatui.tui.widgets.quiet_static import QuietStatic
+from sagatui.tui.widgets.resources import InvariantBadges, ResourcePanel
+from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
+
+TICK = 0.1  # seconds between drains of the event subscription
+STORE_REFRESH = 0.5  # seconds between reads of resource tables, invariants and an open timeline
+METRICS_EVERY = 5  # ticks between metrics redraws (percentiles sort every latency)
+SPEEDS: tuple[float | None, ...] = (1.0, 10.0, None)
+BOUNDED_TABLES = ("stock", "capacity", "balances")  # one row per SKU / service / account: read whole
+
+
+def speed_label(speed: float | None) -> str:
+    return "virtual" if speed is None else "real time" if speed == 1 else f"x{speed:g}"
+
+
+class SagaDashboard(App[None]):
+    TITLE = "sagatui"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
+    COMMANDS = App.COMMANDS | {LabCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", tooltip="stop the engine, flush the database and leave"),
+        Binding("question_mark", "help", "Help", tooltip="this list of keys"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False,
+                tooltip="command palette: every action by name"),
+    ]
+
+    def __init__(self, settings: LabSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session: LabSession | None = None
+        self.board = SagaBoard(self._scenario_of)
+        self.history = RateHistory()
+        self.load_rate: float | None = None  # the rate `l` starts load at; None: the scenario's own
+        self._ticks = 0
+        self._board_drawn = (-1, -1.0)
+        self._store_seq = -1
+        self._reading_store = False
+        self.events_absorbed = 0  # events drained into the panels since the app started (the bench reads it)
+        self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(self.settings.pack)
+
+    async def on_mount(self) -> None:
+        try:
+            self.session = await LabSession.open(self.settings)
+        except StorageError as error:
+            self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
+            return
+        self.set_interval(TICK, self._tick)
+        self.set_interval(STORE_REFRESH, self._read_store)
+        self._tick()
+
+    async def action_quit(self) -> None:
+        await self._close_session()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self._close_session()  # when the app ends some other way than by `q`
+
+    async def _close_session(self) -> None:
+        """Stop the engine and flush the store: the database is left consistent."""
+        if self.session is not None:
+            session, self.session = self.session, None
+            for worker in self.workers.cancel_group(self, "store"):  # never close the store under a read
+                with suppress(WorkerCancelled, WorkerFailed):
+                    await worker.wait()
+            await session.close()
+
+    @property
+    def lab(self) -> Lab | None:
+        return self.session.lab if self.session is not None else None
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def _scenario_of(self, saga_id: str) -> str:
+        lab = self.lab
+        return lab.saga_scenarios.get(saga_id, "") if lab is not None else ""
+
+    # -- the tick: events into panels ----------------------------------------------------------------------
+    def _tick(self) -> None:
+        lab, session = self.lab, self.session
+        if lab is None or session is None or session.subscription is None or not self.is_running:
+            return  # not open yet, resetting, or shutting down (the panels may be gone)
+        events = session.subscription.drain()
+        self.events_absorbed += len(events)
+        for event in events:
+            self.board.add(event)
+            self.history.add(event)
+        self._ticks += 1
+        with self.batch_update():
+            self.main.query_one(EventStream).add(events, session.subscription.dropped)
+            self._draw(lab, events)
+
+    def _draw(self, lab: Lab, events: list[Event]) -> None:
+        main = self.main
+        now = lab.clock.now()
+        main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(lab))
+        main.query_one(ScenarioTable).show(lab.pack)
+        main.query_one(Switchboard).show({name: lab.services.fault(name) for name in lab.pack.services})
+        main.query_one(BreakerTable).show(self.breaker_names(lab), lab.breakers.breakers, self._countdown_now(lab))
+        if (self.board.version, now) != self._board_drawn or events:
+            self._board_drawn = (self.board.version, now)
+            sagas = main.query_one(SagaTable)
+            sagas.show(self.board, now)
+            sagas.border_title = (f"Sagas [dim]{sagas.status_filter or 'all'} · / filter · enter timeline[/]")
+            main.query_one(AttentionTable).show(self.board, now)
+            main.set_attention_count(len(self.board.needing_attention()))
+        if self._ticks % METRICS_EVERY == 1 or not events:
+            main.query_one(MetricsPanel).show(lab.metrics, self.history)
+
+    def _status_line(self, lab: Lab) -> str:
+        """Most important first, so a narrow terminal cuts only the tail."""
+        clock = f"t {lab.clock.now():.1f}s " + ("[b black on yellow] paused [/]" if lab.engine.paused
+                                               else f"▶ {speed_label(lab.clock.speed)}")
+        load = f"[b]load {lab.load.rate:g}/s[/]" if lab.load is not None else "load off"
+        return (f"[b]{lab.pack.name}[/] run {lab.run_id} │ {clock} │ {load} │ {self.board.in_flight} in flight │ "
+                f"{lab.recorder.next_seq - 1:,} events │ [dim]seed {lab.seed} · {self.settings.db.name}[/]")
+
+    def _countdown_now(self, lab: Lab) -> float:
+        """Clock time for breaker countdowns. A paced clock jumps from timer to timer; an open breaker's
+        half-open timer is always pending, so between jumps the clock is extrapolated by wall time."""
+        clock = lab.clock
+        now = clock.now()
+        if clock.speed is None or clock.paused:
+            return now
+        if now != self._seen_clock:
+            self._seen_clock, self._seen_at = now, time.monotonic()
+        return now + (time.monotonic() - self._seen_at) * clock.speed
+
+    @staticmethod
+    def breaker_names(lab: Lab) -> list[str]:
+        """Every breaker the pack can use, in pack order, before any call has created it."""
+        names = [service.breaker or name for name, service in lab.pack.services.items()]
+        names += list(lab.pack.breakers) + list(lab.breakers.breakers)
+        return list(dict.fromkeys(names))
+
+    # -- the store: resources, invariants, the open timeline ------------------------------------------------
+    def _read_store(self) -> None:
+        if self._reading_store or self.lab is None:
+            return
+        self._reading_store = True
+        self._store_worker()
+
+    @work(group="store")
+    async def _store_worker(self) -> None:
+        try:
+            lab, session = self.lab, self.session
+            if lab is None or session is None:
+                return
+            if isinstance(self.screen, TimelineScreen):
+                screen = self.screen
+                screen.show(await queries.saga_timeline(session.store, lab.run_id, screen.saga_id),
+                            self._scenario_of(screen.saga_id))
+            committed = lab.writer.committed_seq
+            if committed == self._store_seq:
+                return
+            store, run_id = session.store, lab.run_id
+            tables = {table: await queries.resource_rows(store, run_id, table) for table in BOUNDED_TABLES}
+            activity = await summaries.activity(store, run_id)
+            held = await summaries.held_reservations(store, run_id, limit=20)
+            invariants = await check_invariants(store, run_id)
+            if self.lab is not lab or not self.is_running:
+                return  # the lab was reset, or the app closed, while reading
+            self._store_seq = committed
+            caught_up = committed >= lab.recorder.next_seq - 1
+            with self.batch_update():
+                self.main.query_one(ResourcePanel).show(tables, activity, held)
+                self.main.query_one(InvariantBadges).show(invariants, self.board.in_flight or not caught_up)
+        finally:
+            self._reading_store = False
+
+    @property
+    def store_caught_up(self) -> bool:
+        """The store-backed panels show every event committed so far."""
+        lab = self.lab
+        return lab is not None and not self._reading_store and self._store_seq == lab.writer.committed_seq
+
+    # -- sending commands ------------------------------------------------------------------------------------
+    def send(self, name: str, **args: Any) -> None:
+        """Every action is a lab command: applied at the clock's next quiet moment and recorded."""
+        if self.lab is not None:
+            self.lab.command(name, **args)
+
+    def action_toggle_service(self, index: int) -> None:
+        lab = self.lab
+        if lab is not None and index < len(lab.pack.services):
+            self._toggle(list(lab.pack.services)[index])
+
+    @on(ToggleService)
+    def _on_toggle(self, message: ToggleService) -> None:
+        self._toggle(message.service)
+
+    def _toggle(self, service: str) -> None:
+        lab = self.lab
+        if lab is not None:
+            self.send("set_fault", service=service,
+                      profile=toggled(lab.services.fault(service), lab.pack.services[service].fault))
+
+    @on(PickFault)
+    def _on_pick_fault(self, message: PickFault) -> None:
+        lab = self.lab
+        if lab is None:
+            return
+        service = message.service
+
+        def chosen(profile: FaultProfile | None) -> None:
+            if profile is not None:
+                self.send("set_fault", service=service, profile=profile)
+
+        self.push_screen(FaultPicker(service, lab.services.fault(service), lab.pack.services[service].fault), chosen)
+
+    @on(RunScenario)
+    def _on_run(self, message: RunScenario) -> None:
+        self.send("start_scenario", scenario=message.scenario)
+        self.notify(f"started {message.scenario}", timeout=2)
+
+    @on(BreakerCommand)
+    def _on_breaker(self, message: BreakerCommand) -> None:
+        self.send(message.command, breaker=message.breaker)
+
+    @on(RetryCompensation)
+    def _on_retry(self, message: RetryCompensation) -> None:
+        self.send("retry_compensation", saga_id=message.saga_id)
+
+    @on(ResolveSaga)
+    def _on_resolve(self, message: ResolveSaga) -> None:
+        row = self.board.get(message.saga_id)
+
+        def resolved(note: str | None) -> None:
+            if note:
+                self.send("resolve", saga_id=message.saga_id, note=note)
+
+        self.push_screen(ResolveNote(message.saga_id, row.problem if row else ""), resolved)
+
+    @on(OpenTimeline)
+    def _on_open_timeline(self, message: OpenTimeline) -> None:
+        self.push_screen(TimelineScreen(message.saga_id))
+        self._read_store()
+
+    def action_pause(self) -> None:
+        if self.lab is not None:
+            self.send("resume" if self.lab.engine.paused else "pause")
+
+    def action_speed(self) -> None:
+        """Pacing is not part of the run (the same events come out at any speed), so it is set directly."""
+        lab = self.lab
+        if lab is not None:
+            speed = SPEEDS[(SPEEDS.index(lab.clock.speed) + 1) % len(SPEEDS)] if lab.clock.speed in SPEEDS else 1.0
+            lab.clock.set_speed(speed)
+            self.notify(f"speed: {speed_label(speed)}", timeout=2)
+
+    def _load_scenario(self, lab: Lab) -> str | None:
+        """The scenario under the cursor when it has a workload, else the pack's first one that does."""
+        highlighted = self.main.query_one(ScenarioTable).selected_key
+        workloads = [name for name, scenario in lab.pack.scenarios.items() if scenario.workload is not None]
+        if lab.load is not None:
+            return lab.load.scenario
+        return highlighted if highlighted in workloads else next(iter(workloads), None)
+
+    def action_load(self) -> None:
+        lab = self.lab
+        if lab is None:
+            return
+        if lab.load is not None:
+            self.send("stop_load")
+            return
+        self._start_load(lab)
+
+    def _start_load(self, lab: Lab) -> None:
+        scenario = self._load_scenario(lab)
+        if scenario is None:
+            self.notify(f"{lab.pack.name} has no scenario with a workload to load", severity="warning")
+            return
+        workload = lab.pack.scenarios[scenario].workload
+        assert workload is not None
+        self.send("start_load", scenario=scenario, rate=self.load_rate or workload.rate)
+
+    def action_load_rate(self, factor: float) -> None:
+        lab = self.lab
+        if lab is None:
+            return
+        current = lab.load.rate if lab.load is not None else self.load_rate
+        if current is None:
+            scenario = self._load_scenario(lab)
+            workload = lab.pack.scenarios[scenario].workload if scenario else None
+            current = workload.rate if workload else 10.0
+        self.load_rate = min(5000.0, max(0.25, current * factor))
+        if lab.load is not None:
+            self._start_load(lab)
+        self.notify(f"load rate {self.load_rate:g}/s", timeout=2)
+
+    async def action_reset(self) -> None:
+        await self._reset()
+
+    async def _reset(self, pack: Pack | None = None, pack_text: str = "", pack_path: Path | None = None) -> None:
+        if self.session is None:
+            return
+        old_run = self.lab.run_id if self.lab is not None else None
+        self.session.subscription = None
+        await self.session.reset(pack, pack_text, pack_path)
+        self.board = SagaBoard(self._scenario_of)
+        self.history = RateHistory()
+        self._store_seq = -1
+        stream = self.main.query_one(EventStream)
+        stream.reset()
+        stream.set_services(self.session.settings.pack.services)
+        self._tick()
+        assert self.lab is not None
+        self.notify(f"new run {self.lab.run_id} on {self.lab.pack.name} (run {old_run} stays in the database)")
+
+    def action_open_pack(self) -> None:
+        packs = [(path.stem, load_pack(path).description) for path in bundled_packs()]
+
+        async def chosen(name: str | None) -> None:
+            if name is not None:
+                source = read_pack(name)
+                await self._reset(source.pack, source.text, source.path)
+
+        self.push_screen(PackPicker(packs, self.settings.pack.name if self.lab is None else self.lab.pack.name),
+                         chosen)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen([
+            ("Everywhere", self.BINDINGS, []),
+            ("Main board", MainScreen.BINDINGS, []),
+            ("Outages (switchboard)", Switchboard.BINDINGS, [("click", "a service's switch toggles it")]),
+            ("Circuit breakers", BreakerTable.BINDINGS, []),
+            ("Scenarios", ScenarioTable.BINDINGS, []),
+            ("Sagas", SagaTable.BINDINGS, []),
+            ("Events", [*EventStream.BINDINGS, *EventLog.BINDINGS], []),
+            ("Needs attention", AttentionTable.BINDINGS, []),
+            ("Saga timeline", TimelineScreen.BINDINGS, []),
+            ("Moving around", [], NAVIGATION),
+        ]))
+
+    # -- the command palette ---------------------------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        lab = self.lab
+        if lab is None:
+            return []
+        pack = lab.pack
+        commands = [
+            PaletteCommand(f"Run scenario {name}", scenario.description,
+                           lambda name=name: self.post_message(RunScenario(name)))
+            for name, scenario in pack.scenarios.items()
+        ]
+        commands += [
+            PaletteCommand("Stop load" if lab.load else "Start load", "start or stop the load generator",
+                           self.action_load),
+            PaletteCommand("Load rate x2", "double the load generator's rate", lambda: self.action_load_rate(2)),
+            PaletteCommand("Load rate /2", "halve the load generator's rate", lambda: self.action_load_rate(0.5)),
+            PaletteCommand("Resume engine" if lab.engine.paused else "Pause engine", "hold every saga before its "
+                           "next call", self.action_pause),
+        ]
+        commands += [PaletteCommand(f"Speed: {speed_label(speed)}", "how fast the run clock goes",
+                                    lambda speed=speed: lab.clock.set_speed(speed)) for speed in SPEEDS]
+        for name in pack.services:
+            commands.append(PaletteCommand(f"Toggle {name} offline/online", "flip the service's switch",
+                                           lambda name=name: self._toggle(name)))
+            commands.append(PaletteCommand(f"Fault {name}…", "pick a fault profile",
+                                           lambda name=name: self.post_message(PickFault(name))))
+            commands += [PaletteCommand(f"Fault {name}: {fault_label(profile)}", "switch this profile on",
+                                        lambda name=name, profile=profile: self.send("set_fault", service=name,
+                                                                                     profile=profile),
+                                        discover=False) for profile in FAULT_PRESETS]
+        for name in self.breaker_names(lab):
+            breaker = lab.breakers.breakers.get(name)
+            state = breaker.state if breaker else BreakerState.CLOSED
+            commands.append(PaletteCommand(f"Isolate breaker {name}", f"force it open (now {state.value})",
+                                           lambda name=name: self.send("isolate", breaker=name)))
+            commands.append(PaletteCommand(f"Reset breaker {name}", f"close it (now {state.value})",
+                                           lambda name=name: self.send("reset_breaker", breaker=name)))
+        for row in self.board.needing_attention():
+            commands.append(PaletteCommand(f"Retry compensation of {row.saga_id}", row.problem,
+                                           lambda saga_id=row.saga_id: self.send("retry_compensation",
+                                                                                 saga_id=saga_id)))
+            commands.append(PaletteCommand(f"Resolve {row.saga_id}…", row.problem,
+                                           lambda saga_id=row.saga_id: self.post_message(ResolveSaga(saga_id))))
+        commands += [PaletteCommand(f"Show {label}", f"view ({key})",
+                                    lambda view=view: self.main.action_show_view(view))
+                     for view, (label, key) in VIEWS.items()]
+        commands += [
+            PaletteCommand("Reset lab", "stop this run and start a new one", self.action_reset),
+            PaletteCommand("Open pack…", "start a new run on another bundled pack", self.action_open_pack),
+            PaletteCommand("Keys", "every key, by where it works", self.action_help),
+        ]
+        return commands
+
+
+def run_dashboard(pack: Pack, pack_text: str, path: Path | str | None, *, db: Path | str, seed: int = 1,
+                  speed: float | None = 1.0) -> int:
+    """Open the dashboard on `pack` and a database file; returns the exit code."""
+    app = SagaDashboard(LabSettings(pack, pack_text, Path(path) if path else None, Path(db), seed, speed))
+    app.run()
+    return app.return_code or ExitCode.OK

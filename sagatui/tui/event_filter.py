@@ -1,0 +1,59 @@
+"""Which events the event stream shows: a filter typed as words, e.g. `breaker payment S-0003`.
+
+Each word is a kind (`compensation.ended`) or family (`breaker`), a service name, or a saga id;
+`kind:`, `service:` and `saga:` prefixes say which explicitly. Words of the same sort are
+alternatives, different sorts must all hold: `retry payment shipping` is a retry at either service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sagatui.model.events import Event, EventKind
+
+FAMILIES = frozenset(kind.family for kind in EventKind)
+KINDS = frozenset(kind.value for kind in EventKind)
+
+
+class FilterError(ValueError):
+    """A word that is no kind, family, service or saga id."""
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    kinds: frozenset[str] = frozenset()  # kind values or families
+    services: frozenset[str] = frozenset()
+    sagas: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str, services: Iterable[str]) -> EventFilter:
+        known_services = set(services)
+        kinds: set[str] = set()
+        service_names: set[str] = set()
+        sagas: set[str] = set()
+        for word in text.split():
+            sort, _, value = word.rpartition(":")
+            if sort == "kind" or (not sort and value in KINDS | FAMILIES):
+                if value not in KINDS | FAMILIES:
+                    raise FilterError(f"no event kind {value!r}")
+                kinds.add(value)
+            elif sort == "service" or (not sort and value in known_services):
+                service_names.add(value)
+            elif sort == "saga" or (not sort and value.upper().startswith("S-")):
+                sagas.add(value.upper())
+            else:
+                raise FilterError(f"{word!r} is no event kind, service or saga id")
+        return cls(frozenset(kinds), frozenset(service_names), frozenset(sagas))
+
+    def matches(self, event: Event) -> bool:
+        return ((not self.kinds or event.kind.value in self.kinds or event.kind.family in self.kinds)
+                and (not self.services or event.service in self.services)
+                and (not self.sagas or event.saga_id in self.sagas))
+
+    @property
+    def everything(self) -> bool:
+        return not (self.kinds or self.services or self.sagas)
+
+    def __str__(self) -> str:
+        return " ".join(sorted(self.kinds) + sorted(self.services) + sorted(self.sagas))

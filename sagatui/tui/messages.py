@@ -1,0 +1,44 @@
+"""What the panels ask the app to do. Panels only display and post these; the app turns them into
+lab commands or screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class RunScenario(Message):
+    scenario: str
+
+
+@dataclass
+class ToggleService(Message):
+    service: str
+
+
+@dataclass
+class PickFault(Message):
+    service: str
+
+
+@dataclass
+class BreakerCommand(Message):
+    breaker: str
+    command: str  # "isolate" or "reset_breaker"
+
+
+@dataclass
+class OpenTimeline(Message):
+    saga_id: str
+
+
+@dataclass
+class RetryCompensation(Message):
+    saga_id: str
+
+
+@dataclass
+class ResolveSaga(Message):
+    saga_id: str

@@ -1,0 +1,1 @@
+"""The dashboard's screens: the main board, a saga's timeline, help, and the small dialogs."""

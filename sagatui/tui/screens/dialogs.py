@@ -1,0 +1,120 @@
+"""Small dialogs: pick a fault profile for a service, write the note that resolves a saga, pick a pack."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
+from textual.widgets.option_list import Option
+
+from sagatui.model.faults import FaultProfile
+from sagatui.tui.badges import fault_label
+
+# What a user most often wants to break a service with; "normal" (the pack's own profile) comes first.
+FAULT_PRESETS: tuple[FaultProfile, ...] = (
+    FaultProfile(mode="offline"),
+    FaultProfile(mode="degraded", error_rate=0.1),
+    FaultProfile(mode="degraded", error_rate=0.3),
+    FaultProfile(mode="degraded", error_rate=0.5),
+    FaultProfile(mode="degraded", error_rate=0.9),
+    FaultProfile(mode="latency", latency=1.0),
+    FaultProfile(mode="latency", latency=5.0, latency_jitter=1.0),
+    FaultProfile(mode="hang"),
+    FaultProfile(mode="rate_limit", rate=2.0, burst=2),
+    FaultProfile(mode="rate_limit", rate=10.0, burst=5),
+    FaultProfile(mode="flapping", period=4.0, duty=0.5),
+    FaultProfile(mode="flapping", period=10.0, duty=0.8),
+    FaultProfile(mode="lost_reply", error_rate=0.3),
+    FaultProfile(mode="offline", revert_after=5.0),
+)
+TARGETS = {"both": "calls and undos", "actions": "calls only", "compensations": "undos only"}
+
+
+class FaultPicker(ModalScreen[FaultProfile | None]):
+    """Enter switches the highlighted profile on; the target says whether it hits calls, undos or both."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, service: str, now: FaultProfile, normal: FaultProfile) -> None:
+        super().__init__()
+        self._service = service
+        self._now = now
+        self._profiles = (normal, *FAULT_PRESETS)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"[b]{self._service}[/b] is now [b]{fault_label(self._now)}[/b]. "
+                        "Hits (shift+tab, ←/→, space):")
+            with RadioSet(id="target"):
+                for target, label in TARGETS.items():
+                    yield RadioButton(label, value=target == "both")
+            yield OptionList(*[Option(("normal: " if index == 0 else "") + fault_label(profile), id=str(index))
+                               for index, profile in enumerate(self._profiles)], id="profiles")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = f"Fault for {self._service}"
+        self.query_one("#dialog").border_subtitle = "enter switch on · esc cancel"
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        profile = self._profiles[int(event.option.id or 0)]
+        target = list(TARGETS)[max(0, self.query_one(RadioSet).pressed_index)]
+        self.dismiss(profile if event.option.id == "0" else profile.model_copy(update={"target": target}))
+
+
+class ResolveNote(ModalScreen[str | None]):
+    """Marking a saga resolved needs a note: it is recorded with the event, for whoever reads it next."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, saga_id: str, problem: str) -> None:
+        super().__init__()
+        self._saga_id = saga_id
+        self._problem = problem
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"[b]{self._saga_id}[/b] did not roll back: {self._problem or 'see its timeline'}")
+            yield Label("What was done by hand?")
+            yield Input(placeholder="e.g. refunded by hand in the gateway console", id="note")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = f"Resolve {self._saga_id}"
+        self.query_one("#dialog").border_subtitle = "enter resolve · esc cancel"
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
+            self.notify("a note is required", severity="warning")
+
+
+class PackPicker(ModalScreen[str | None]):
+    """Choosing a pack resets the lab onto it: a new run in the same database."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, packs: list[tuple[str, str]], current: str) -> None:
+        super().__init__()
+        self._packs = packs
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield OptionList(*[Option(f"{name}{' (open)' if name == self._current else ''}: {about}", id=name)
+                               for name, about in self._packs])
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = "Open a bundled pack (starts a new run)"
+        self.query_one("#dialog").border_subtitle = "enter open · esc cancel"
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

@@ -1,0 +1,129 @@
+"""The main board: outage switchboard and circuit breakers on top, then one view at a time (scenarios,
+sagas, events, resources, metrics, needs attention) picked by tab or letter; on a large terminal every
+view is shown at once."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Tab, Tabs
+
+from sagatui.packs.model import Pack
+from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
+from sagatui.tui.widgets.event_stream import EventStream
+from sagatui.tui.widgets.metrics import MetricsPanel
+from sagatui.tui.widgets.quiet_static import QuietStatic
+from sagatui.tui.widgets.resources import ResourcePanel
+from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
+
+VIEWS = {  # id -> (tab label, key)
+    "scenarios": ("Scenarios", "c"),
+    "sagas": ("Sagas", "s"),
+    "events": ("Events", "e"),
+    "resources": ("Resources", "r"),
+    "metrics": ("Metrics", "m"),
+    "attention": ("Attention", "a"),
+}
+WIDE = (180, 45)  # from this many columns and rows, every view is on screen at once
+
+
+class ViewTabs(Tabs, can_focus=False):
+    """The view picker: clicked, or driven by the view keys; never takes the focus from a panel."""
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        *[Binding(str(n), f"app.toggle_service({n - 1})", "Toggle service", show=False,
+                  tooltip="switch service 1-9 (top to bottom) offline, or back on") for n in range(1, 10)],
+        *[Binding(key, f"show_view('{view}')", f"{label} view", show=False) for view, (label, key) in VIEWS.items()],
+        Binding("p", "app.pause", "Pause", show=False, tooltip="pause or resume the engine (sagas hold before "
+                                                                 "their next call)"),
+        Binding("x", "app.speed", "Speed", show=False, tooltip="clock speed: real time -> x10 -> virtual (as fast "
+                                                                "as possible)"),
+        Binding("l", "app.load", "Load", show=False, tooltip="start or stop the load generator (the highlighted "
+                                                              "workload scenario, else the pack's first)"),
+        Binding("plus", "app.load_rate(2)", "Load x2", show=False, tooltip="double the load generator's rate"),
+        Binding("minus", "app.load_rate(0.5)", "Load /2", show=False, tooltip="halve the load generator's rate"),
+        Binding("R", "app.reset", "Reset lab", show=False, tooltip="stop this run and start a new one (the old "
+                                                                    "one stays in the database)"),
+        Binding("o", "app.open_pack", "Open pack", show=False, tooltip="start a new run on another bundled pack"),
+    ]
+
+    def __init__(self, pack: Pack) -> None:
+        super().__init__()
+        self._pack = pack
+
+    def compose(self) -> ComposeResult:
+        yield QuietStatic(id="status-line")
+        with Horizontal(id="controls"):
+            yield Switchboard(id="services")
+            yield BreakerTable(id="breakers")
+        yield ViewTabs(*[Tab(label, id=f"tab-{view}") for view, (label, _) in VIEWS.items()], id="views")
+        with Container(id="deck"):  # in grid order for the wide layout; the tabs keep their own order
+            yield SagaTable(id="sagas")
+            yield EventStream(self._pack.services, id="events")
+            yield ScenarioTable(id="scenarios")
+            yield ResourcePanel(id="resources")
+            yield MetricsPanel(id="metrics")
+            yield AttentionTable(id="attention")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {
+            "services": "Outages [dim]1-9 · f[/]",
+            "breakers": "Breakers [dim]i isolate · u reset[/]",
+            "scenarios": "Scenarios [dim]enter run · l load[/]",
+            "sagas": "Sagas",
+            "events": "Events",
+            "resources": "Resources",
+            "metrics": "Metrics",
+            "attention": "Needs attention [dim]t retry undo · n resolve[/]",
+        }
+        for widget_id, title in titles.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.border_title = title
+            widget.add_class("panel")
+        self.show_view("scenarios")
+
+    @property
+    def active_view(self) -> str:
+        return self.query_one(ViewTabs).active.removeprefix("tab-")
+
+    def show_view(self, view: str) -> None:
+        self.query_one(ViewTabs).active = f"tab-{view}"
+
+    def action_show_view(self, view: str) -> None:
+        self.show_view(view)
+        self._focus_view(view)
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        view = event.tab.id.removeprefix("tab-") if event.tab and event.tab.id else "scenarios"
+        for panel in self.query_one("#deck").children:
+            panel.set_class(panel.id == view, "-shown")
+        if self.focused is None or not self.is_wide:
+            self._focus_view(view)
+
+    def _focus_view(self, view: str) -> None:
+        panel = self.query_one(f"#{view}")
+        target: Widget = panel if panel.can_focus else next(
+            (child for child in panel.query("*") if child.can_focus and child.display), panel)
+        target.focus()
+
+    @property
+    def is_wide(self) -> bool:
+        return self.has_class("-wide")
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= WIDE[0] and event.size.height >= WIDE[1], "-wide")
+
+    def set_attention_count(self, count: int) -> None:
+        tab = self.query_one("#tab-attention", Tab)
+        label = f"Attention ({count})" if count else "Attention"
+        if tab.label_text != label:
+            tab.label = label

@@ -1,0 +1,111 @@
+"""One saga from start to end: its steps, every attempt with delays and errors, fallback hops and
+breaker rejections, then the compensation chain with outcomes and context. Read from the store and
+re-read while the saga is still moving."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from sagatui.model.status import SagaStatus
+from sagatui.store.queries import SagaTimeline
+from sagatui.tui.badges import SAGA_STATUS_STYLES
+from sagatui.tui.messages import ResolveSaga, RetryCompensation
+from sagatui.tui.timeline import Entry, build_timeline
+
+_STEP_STYLES = {"succeeded": "green", "failed": "red", "compensated": "yellow", "skipped": "dim",
+                "compensation_failed": "bold red", "compensation_partial": "bold red",
+                "compensation_expired": "bold red"}
+
+
+def _entries(title: str, entries: list[Entry]) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
+                  expand=True, padding=(0, 1))
+    table.add_column("time", justify="right", style="dim", no_wrap=True)
+    table.add_column("step", no_wrap=True)
+    table.add_column("what", no_wrap=True)
+    table.add_column("detail", ratio=1, overflow="fold")
+    for entry in entries:
+        table.add_row(f"{entry.time:.3f}s", entry.step, Text(entry.what, style=entry.style), entry.detail)
+    return table
+
+
+def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
+    saga = timeline.saga
+    status = SagaStatus(saga.status)
+    head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", SAGA_STATUS_STYLES[status]),
+                         (f"  {scenario} · saga {saga.saga}", "dim"))
+    if saga.ended_at is not None:
+        head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({saga.ended_at - saga.started_at:.3f}s)",
+                    style="dim")
+    if saga.failed_step:
+        head.append(f"\nfailed at {saga.failed_step}: {saga.error_kind}: {saga.message}", style="red")
+    steps = Table(title="Steps", title_justify="left", title_style="bold", box=None, padding=(0, 1))
+    steps.add_column("step", no_wrap=True)
+    steps.add_column("status", no_wrap=True)
+    steps.add_column("call", style="dim", overflow="fold")
+    steps.add_column("tries", justify="right")
+    steps.add_column("undo", no_wrap=True)
+    steps.add_column("undo tries", justify="right")
+    for step in timeline.steps:
+        call = f"{step.service}.{step.operation}" if step.operation else step.service or ""
+        steps.add_row(step.step, Text(step.status, style=_STEP_STYLES.get(step.status, "")), call,
+                      str(step.attempts), step.compensation_outcome or "",
+                      str(step.compensation_attempts or ""))
+    acts = build_timeline(timeline.events)
+    parts: list[Table | Text] = [head, Text(), steps, Text(), _entries("Forward", acts.forward)]
+    if acts.compensation:
+        parts += [Text(), _entries("Compensation (newest step first)", acts.compensation)]
+    if acts.ending:
+        parts += [Text(), _entries("Outcome", acts.ending)]
+    return Group(*parts)
+
+
+class TimelineScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", tooltip="back to the board"),
+        Binding("t", "retry", "Retry undo", tooltip="while it needs attention: run its failed compensations "
+                                                     "again"),
+        Binding("n", "resolve", "Resolve…", tooltip="while it needs attention: mark it resolved, with a note"),
+    ]
+
+    def __init__(self, saga_id: str) -> None:
+        super().__init__()
+        self.saga_id = saga_id
+        self.timeline: SagaTimeline | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="timeline-scroll"):
+            yield Static(f"loading {self.saga_id}…", id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline-scroll").border_title = f"Timeline of {self.saga_id}"
+        self.query_one("#timeline-scroll").focus()
+
+    def show(self, timeline: SagaTimeline | None, scenario: str) -> None:
+        if timeline is None:
+            self.query_one("#timeline", Static).update(f"{self.saga_id} is not in the store yet")
+            return
+        if self.timeline is not None and timeline.saga.last_seq == self.timeline.saga.last_seq:
+            return
+        self.timeline = timeline
+        self.query_one("#timeline", Static).update(render_timeline(timeline, scenario))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Retry and resolve are offered only while the saga needs attention."""
+        if action in ("retry", "resolve"):
+            return self.timeline is not None and self.timeline.saga.status == SagaStatus.NEEDS_ATTENTION
+        return True
+
+    def action_retry(self) -> None:
+        self.post_message(RetryCompensation(self.saga_id))
+
+    def action_resolve(self) -> None:
+        self.post_message(ResolveSaga(self.saga_id))

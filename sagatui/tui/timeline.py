@@ -1,0 +1,129 @@
+"""A saga's story in three acts, built from its events: the forward steps (attempts, retries with
+their delays, fallback hops, breaker rejections), the compensation chain in the order it ran (with
+each compensation's context and outcome), and how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui.model.events import Event, EventKind
+
+_ENDINGS = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPENSATED, EventKind.SAGA_FAILED,
+                      EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED})
+_ENDING_STYLES = {
+    EventKind.SAGA_COMPLETED: "bold green",
+    EventKind.SAGA_COMPENSATED: "bold yellow",
+    EventKind.SAGA_FAILED: "bold red",
+    EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
+    EventKind.SAGA_RESOLVED: "bold green",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    time: float
+    step: str
+    what: str
+    detail: str
+    style: str = ""
+
+
+@dataclass
+class Timeline:
+    forward: list[Entry] = field(default_factory=list)
+    compensation: list[Entry] = field(default_factory=list)
+    ending: list[Entry] = field(default_factory=list)
+
+
+def _error(event: Event) -> str:
+    if event.error_kind is None:
+        return event.message or ""
+    return f"{event.error_kind.value}: {event.message}" if event.message else event.error_kind.value
+
+
+def _call(event: Event) -> str:
+    return f"{event.service}.{event.operation}" if event.operation else event.service or ""
+
+
+def _took(event: Event) -> str:
+    duration = event.data.get("duration")
+    return f" ({duration:.3f}s)" if isinstance(duration, int | float) else ""
+
+
+def _context(context: dict[str, Any]) -> str:
+    """The compensation context on one line: why the undo runs and what it is undoing."""
+    parts = [f"saga failed at {context.get('failed_step')}"]
+    if context.get("error_kind") or context.get("error_message"):
+        parts.append(f"{context.get('error_kind')}: {context.get('error_message')}")
+    if context.get("forward_result"):
+        parts.append("forward result " + ", ".join(f"{k}={v}" for k, v in context["forward_result"].items()))
+    return " · ".join(parts)
+
+
+def _entry(event: Event) -> Entry | None:
+    """How one event reads on the timeline; None for events the timeline leaves out."""
+    kind, data, step = event.kind, event.data, event.step or ""
+    match kind:
+        case EventKind.SAGA_STARTED:
+            inputs = ", ".join(f"{k}={v}" for k, v in data.get("input", {}).items())
+            return Entry(event.time, "", "started", f"saga {data.get('saga')}: {inputs}", "bold")
+        case EventKind.STEP_STARTED:
+            return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
+        case EventKind.STEP_SKIPPED:
+            return Entry(event.time, step, "skipped", str(data.get("reason", "")), "dim")
+        case EventKind.ATTEMPT_SUCCEEDED:
+            return Entry(event.time, step, f"attempt {event.attempt}", f"ok {_call(event)}{_took(event)}", "green")
+        case EventKind.ATTEMPT_FAILED:
+            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
+        case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
+            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {data.get('delay', 0):.3g}s",
+                         "yellow")
+        case EventKind.FALLBACK_USED:
+            reason = f" ({data['reason']})" if data.get("reason") else ""
+            return Entry(event.time, step, "fallback", f"{data.get('from')} -> {data.get('to')}{reason}",
+                         "bright_blue")
+        case EventKind.BREAKER_REJECTED:
+            return Entry(event.time, step, "rejected", f"breaker {data.get('breaker')}: {event.message}", "bold red")
+        case EventKind.STEP_SUCCEEDED:
+            return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s)", "bold green")
+        case EventKind.STEP_FAILED:
+            effect = " (may have had an effect)" if data.get("may_have_effect") else ""
+            return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold red")
+        case EventKind.SAGA_COMPENSATING:
+            return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(data.get("to_undo", [])),
+                         "bold magenta")
+        case EventKind.COMPENSATION_STARTED:
+            return Entry(event.time, step, "undo", f"{_call(event)} · {_context(data.get('context', {}))}", "magenta")
+        case EventKind.COMPENSATION_ATTEMPT:
+            if event.error_kind is None:
+                return Entry(event.time, step, f"attempt {event.attempt}", f"ok{_took(event)}", "green")
+            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
+        case EventKind.COMPENSATION_ENDED:
+            outcome = str(data.get("outcome"))
+            reason = f": {data['reason']}" if data.get("reason") else ""
+            not_undone = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
+            return Entry(event.time, step, outcome, f"after {event.attempt} attempt(s){reason}{not_undone}",
+                         "bold green" if outcome == "completed" else "bold red")
+        case EventKind.COMPENSATION_SKIPPED:
+            return Entry(event.time, step, "nothing to undo", str(data.get("reason", "")), "dim")
+        case kind if kind in _ENDINGS:
+            detail = str(data.get("note", "")) if kind is EventKind.SAGA_RESOLVED else _error(event)
+            return Entry(event.time, step, kind.value.removeprefix("saga."), detail, _ENDING_STYLES[kind])
+        case _:
+            return None
+
+
+def build_timeline(events: Iterable[Event]) -> Timeline:
+    timeline = Timeline()
+    act = timeline.forward
+    for event in events:
+        if event.kind in (EventKind.SAGA_COMPENSATING, EventKind.COMPENSATION_STARTED):
+            act = timeline.compensation
+        elif event.kind in _ENDINGS:
+            act = timeline.ending
+        entry = _entry(event)
+        if entry is not None:
+            act.append(entry)
+    return timeline

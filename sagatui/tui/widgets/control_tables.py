@@ -1,0 +1,124 @@
+"""The lab's controls: the scenario picker, the outage switchboard and the circuit breakers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on
+from textual.binding import Binding
+
+from sagatui.engine.breaker import CircuitBreaker
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import BreakerState
+from sagatui.packs.model import Pack, Scenario
+from sagatui.tui.badges import breaker_state, fault_label, switch
+from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
+from sagatui.tui.widgets.keyed_table import KeyedTable
+
+
+def _runs(scenario: Scenario) -> str:
+    if scenario.workload is not None:
+        return f"{scenario.workload.count} @ {scenario.workload.rate:g}/s"
+    return f"{len(scenario.inputs)} saga" + ("s" if len(scenario.inputs) > 1 else "")
+
+
+class ScenarioTable(KeyedTable):
+    """The pack's scenarios; Enter runs the one under the cursor."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Run", tooltip="run the highlighted scenario")]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__([("name", "scenario", None), ("runs", "runs", None), ("about", "description", None)], id=id)
+
+    def show(self, pack: Pack) -> None:
+        self.sync({name: (name, _runs(scenario), scenario.description) for name, scenario in pack.scenarios.items()})
+
+    @on(KeyedTable.RowSelected)
+    def _run(self, event: KeyedTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(RunScenario(event.row_key.value))
+
+
+class Switchboard(KeyedTable):
+    """One row per service: a number key, a switch (click it) and the fault profile switched on."""
+
+    BINDINGS = [
+        Binding("enter", "toggle", "Toggle", tooltip="switch the highlighted service offline, or back on"),
+        Binding("f", "pick_fault", "Fault…", tooltip="pick a fault profile: degraded, latency, hang, rate limit, "
+                                                      "flapping, lost reply, ..."),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__([("service", "# service", None), ("switch", "", 4), ("profile", "profile", None)], id=id)
+
+    def show(self, profiles: dict[str, FaultProfile]) -> None:
+        """`profiles`: service -> the profile switched on now."""
+        self.sync({
+            service: (f"{number if number <= 9 else ' '} {service}", switch(profile), fault_label(profile))
+            for number, (service, profile) in enumerate(profiles.items(), start=1)
+        })
+
+    def action_toggle(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(ToggleService(self.selected_key))
+
+    def action_pick_fault(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(PickFault(self.selected_key))
+
+    @on(KeyedTable.RowSelected)
+    def _ignore_second_click(self, event: KeyedTable.RowSelected) -> None:
+        event.stop()  # a click toggles only on the switch itself (below)
+
+    def on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        if meta.get("column") == 1 and 0 <= meta.get("row", -1) < self.row_count:
+            key = self.ordered_rows[meta["row"]].key.value
+            if key is not None:
+                self.post_message(ToggleService(key))
+
+
+class BreakerTable(KeyedTable):
+    """Every breaker: its state (an open one counts down to half-open), failures against its
+    threshold, and how often it tripped."""
+
+    BINDINGS = [
+        Binding("i", "command('isolate')", "Isolate", tooltip="force the highlighted breaker open until reset"),
+        Binding("u", "command('reset_breaker')", "Reset", tooltip="close the highlighted breaker"),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__([("breaker", "breaker", None), ("state", "state", 11), ("failures", "fail", None),
+                          ("trips", "trips", 5)], id=id)
+
+    def show(self, names: list[str], breakers: dict[str, CircuitBreaker], now: float) -> None:
+        rows = {}
+        for name in names:
+            breaker = breakers.get(name)
+            if breaker is None:  # no call has needed it yet
+                rows[name] = (name, breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
+                continue
+            half_open_at = breaker.half_open_at
+            countdown = max(0.0, half_open_at - now) if half_open_at is not None else None
+            rows[name] = (name, breaker_state(breaker.state, countdown), _failures(breaker), str(breaker.trips))
+        self.sync(rows)
+
+    def action_command(self, command: str) -> None:
+        if self.selected_key is not None:
+            self.post_message(BreakerCommand(self.selected_key, command))
+
+
+def _failures(breaker: CircuitBreaker) -> Text:
+    """`3/5`: failures in a row against the threshold; `40%`: the window's failure rate (rate breakers).
+    Red once half way to tripping."""
+    config = breaker.config
+    parts = []
+    alarming = False
+    if config.consecutive_failures is not None:
+        parts.append(f"{breaker.consecutive_failures}/{config.consecutive_failures}")
+        alarming = breaker.consecutive_failures * 2 >= config.consecutive_failures > 1
+    rate = breaker.failure_rate
+    if config.failure_rate is not None and rate is not None:
+        parts.append(f"{rate:.0%}")
+        alarming = alarming or rate * 2 >= config.failure_rate
+    return Text(" ".join(parts), style="bold red" if alarming else "")

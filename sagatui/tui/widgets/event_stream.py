@@ -1,0 +1,195 @@
+"""Every event as a line, coloured by kind. Filterable, pausable, capped; follows the tail unless the
+user has scrolled up. Lines go in through `Log.write_lines` once per refresh, never one per event."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Log
+
+from sagatui.event_lines import describe, style_for
+from sagatui.model.events import Event
+from sagatui.tui.event_filter import EventFilter, FilterError
+from sagatui.tui.widgets.quiet_static import QuietStatic
+
+LOG_LINES = 2_000  # lines the log holds
+KEPT_EVENTS = 10_000  # events kept to redraw the log when the filter changes or the stream resumes
+
+
+NARROW = 110  # a log narrower than this drops the padding that aligns the kinds
+
+
+def compact(line: str) -> str:
+    """`describe()` pads each kind to align the columns; a narrow log cannot spare the blanks."""
+    time, kind, *rest = line.split(None, 2)
+    return f"{time:>10} {kind} {rest[0] if rest else ''}".rstrip()
+
+
+class KindColours(Highlighter):
+    """Colours each line as `style_for` its event. Log lines are plain strings, so the style of every
+    line still in the log is remembered by its text (the same text always means the same style)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._styles: OrderedDict[str, str] = OrderedDict()
+        self._capacity = capacity
+
+    def line(self, event: Event, narrow: bool) -> str:
+        text = compact(describe(event)) if narrow else describe(event)
+        self._styles[text] = style_for(event)
+        self._styles.move_to_end(text)
+        if len(self._styles) > self._capacity:
+            self._styles.popitem(last=False)
+        return text
+
+    def highlight(self, text: Text) -> None:
+        style = self._styles.get(text.plain)
+        if style:
+            text.stylize(style, 11)
+        text.stylize("dim", 0, 10)
+
+    def clear(self) -> None:
+        self._styles.clear()
+
+
+class EventLog(Log):
+    """The log itself: scrolling up stops following; End (or scrolling back down) follows again."""
+
+    BINDINGS = [Binding("end", "follow", "Follow", tooltip="jump to the newest line and follow it again "
+                                                           "(scrolling up stops following)")]
+
+    def action_follow(self) -> None:
+        self.scroll_end(animate=False)
+
+
+class FilterInput(Input):
+    """The filter field: Enter applies, Escape leaves the filter as it was."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    class Cancelled(Message):
+        pass
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+class EventStream(Vertical):
+    BINDINGS = [
+        Binding("slash", "edit_filter", "Filter", tooltip="filter by kinds, families, services or saga ids, "
+                                                           "e.g. `breaker payment S-0003`"),
+        Binding("space", "toggle_pause", "Pause log", tooltip="freeze the log (events are still kept); "
+                                                               "again to resume"),
+    ]
+
+    def __init__(self, services: Iterable[str], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._services = list(services)
+        self._kept: deque[Event] = deque(maxlen=KEPT_EVENTS)
+        self._colours = KindColours(LOG_LINES * 2)
+        self.filter = EventFilter()
+        self.paused = False
+        self._unseen = 0
+        self.dropped = 0
+
+    def compose(self) -> ComposeResult:
+        yield QuietStatic(id="event-status")
+        yield FilterInput(placeholder="kinds, services or saga ids, e.g. breaker payment S-0003 (empty: all)",
+                    id="event-filter", classes="hidden")
+        log = EventLog(max_lines=LOG_LINES, highlight=True, id="event-log")
+        log.highlighter = self._colours
+        yield log
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    @property
+    def log_widget(self) -> EventLog:
+        return self.query_one(EventLog)
+
+    def set_services(self, services: Iterable[str]) -> None:
+        self._services = list(services)
+
+    def reset(self) -> None:
+        """A new run: forget the old one's events."""
+        self._kept.clear()
+        self._colours.clear()
+        self.log_widget.clear()
+        self._unseen = self.dropped = 0
+        self._show_status()
+
+    def add(self, events: list[Event], dropped: int) -> None:
+        self._kept.extend(events)
+        self.dropped = dropped
+        if self.paused:
+            self._unseen += len(events)
+        else:
+            self._write(events[-LOG_LINES:])
+        self._show_status()
+
+    def _write(self, events: Iterable[Event]) -> None:
+        log = self.log_widget
+        narrow = log.size.width < NARROW
+        lines = [self._colours.line(event, narrow) for event in events if self.filter.matches(event)]
+        if lines:
+            log.write_lines(lines[-LOG_LINES:])
+            if log.line_count >= LOG_LINES:
+                log.refresh()  # Log refreshes the new lines at their index before pruning moved them
+
+    def _redraw(self) -> None:
+        self.log_widget.clear()
+        self._colours.clear()
+        matching = [event for event in self._kept if self.filter.matches(event)]
+        self._write(matching[-LOG_LINES:])
+        self.log_widget.scroll_end(animate=False)
+
+    def _show_status(self) -> None:
+        parts = [f"filter: {self.filter}" if not self.filter.everything else "all events",
+                 f"{len(self._kept):,} kept"]
+        if self.paused:
+            parts.append(f"PAUSED, {self._unseen:,} new")
+        if self.dropped:
+            parts.append(f"{self.dropped:,} dropped (still in the store)")
+        self.query_one("#event-status", QuietStatic).update_if_changed(
+            Text(" · ".join(parts) + "   / filter · space pause", style="bold yellow" if self.paused else "dim"))
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self._unseen = 0
+            self._redraw()
+        self._show_status()
+
+    def action_edit_filter(self) -> None:
+        field = self.query_one(FilterInput)
+        field.value = str(self.filter)
+        field.remove_class("hidden")
+        field.focus()
+
+    @on(FilterInput.Submitted)
+    def _apply_filter(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            self.filter = EventFilter.parse(event.value, self._services)
+        except FilterError as error:
+            self.notify(str(error), severity="error")
+            return
+        self._close_filter()
+        self._redraw()
+        self._show_status()
+
+    def _close_filter(self) -> None:
+        self.query_one(FilterInput).add_class("hidden")
+        self.log_widget.focus()
+
+    @on(FilterInput.Cancelled)
+    def _cancel_filter(self, event: FilterInput.Cancelled) -> None:
+        event.stop()
+        self._close_filter()

@@ -1,0 +1,105 @@
+"""The resource tables that prove a rollback put everything back, under invariant badges that turn
+red the moment a rule breaks. Read from the store (committed rows), never from the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from sagatui.store.invariants import InvariantResult
+from sagatui.store.summaries import ActivityTotal
+from sagatui.tui.widgets.keyed_table import Column, KeyedTable
+from sagatui.tui.widgets.quiet_static import QuietStatic
+
+INVARIANT_LABELS = {
+    "stock_conserved": "stock conserved",
+    "nothing_leaked": "nothing leaked",
+    "charges_refunded": "charges refunded",
+    "all_terminal": "all settled",
+}
+
+_SECTIONS: dict[str, tuple[str, list[Column]]] = {
+    "stock": ("Inventory per SKU", [("service", "service", None), ("sku", "sku", None), ("initial", "initial", None),
+                                    ("available", "available", None), ("reserved", "reserved", None),
+                                    ("shipped", "shipped", None)]),
+    "capacity": ("Capacity", [("service", "service", None), ("capacity", "capacity", None),
+                              ("booked", "booked", None), ("free", "free", None)]),
+    "balances": ("Balances", [("service", "service", None), ("account", "account", None),
+                              ("initial", "initial", None), ("balance", "balance", None)]),
+    "activity": ("Payments, refunds, shipments, bookings, …", [
+        ("table", "table", None), ("service", "service", None), ("state", "state", None), ("rows", "rows", None),
+        ("total", "total", None)]),
+    "held": ("Reservations held (newest)", [("reservation", "reservation", 11), ("sku", "sku", None),
+                                            ("quantity", "qty", None), ("saga", "saga", 6)]),
+}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _changed(now: Any, initial: Any) -> Text:
+    """A value that differs from where it started is highlighted: a finished rollback shows none."""
+    return Text(_number(now), style="" if now == initial else "bold yellow")
+
+
+class InvariantBadges(QuietStatic):
+    def show(self, results: list[InvariantResult], in_flight: int) -> None:
+        """`all settled` only counts as broken once nothing is in flight any more."""
+        badges = Text()
+        problems: list[str] = []
+        for result in results:
+            label = INVARIANT_LABELS.get(result.name, result.name)
+            if result.ok:
+                badges.append(f" ✓ {label} ", style="bold black on green")
+            elif result.name == "all_terminal" and in_flight:
+                badges.append(f" … {in_flight} in flight ", style="bold black on grey70")
+            else:
+                badges.append(f" ✗ {label} ", style="bold white on red")
+                problems.extend(result.details[:2])
+            badges.append(" ")
+        for problem in problems[:3]:
+            badges.append(f"\n{problem}", style="red")
+        self.update_if_changed(badges)
+
+
+class ResourcePanel(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield InvariantBadges("checking invariants…", id="invariants")
+        for key, (title, columns) in _SECTIONS.items():
+            yield Static(title, classes="section-title hidden", id=f"{key}-title")
+            yield KeyedTable(columns, cursor=False, id=f"{key}-table", classes="resource-table hidden")
+
+    def show(self, tables: dict[str, list[dict[str, Any]]], activity: list[ActivityTotal],
+             held: list[dict[str, Any]]) -> None:
+        self._section("stock", {
+            f"{r['service']}/{r['sku']}": (r["service"], r["sku"], _number(r["initial"]),
+                                           _changed(r["available"], r["initial"]), _changed(r["reserved"], 0),
+                                           _changed(r["shipped"], 0))
+            for r in tables.get("stock", [])})
+        self._section("capacity", {
+            r["service"]: (r["service"], _number(r["capacity"]), _changed(r["booked"], 0),
+                           _number(r["capacity"] - r["booked"]))
+            for r in tables.get("capacity", [])})
+        self._section("balances", {
+            f"{r['service']}/{r['account']}": (r["service"], r["account"], _number(r["initial"]),
+                                               _changed(r["balance"], r["initial"]))
+            for r in tables.get("balances", [])})
+        self._section("activity", {
+            f"{t.table}/{t.service}/{t.state}": (t.table, t.service, t.state, _number(t.rows), _number(t.total))
+            for t in activity})
+        self._section("held", {  # keyed by position: the newest change on every read, and cells update in place
+            str(position): (r["reservation_id"], r["sku"], _number(r["quantity"]), r["saga_id"])
+            for position, r in enumerate(held)})
+
+    def _section(self, key: str, rows: dict[str, tuple[Any, ...]]) -> None:
+        self.query_one(f"#{key}-title").set_class(not rows, "hidden")
+        table = self.query_one(f"#{key}-table", KeyedTable)
+        table.set_class(not rows, "hidden")
+        table.sync(rows)

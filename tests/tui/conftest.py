@@ -1,0 +1,55 @@
+"""Driving the real dashboard: a lab on the virtual clock, a fixed seed, real SQLite in tmp_path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from sagatui.packs.loader import load_pack
+from sagatui.tui.app import SagaDashboard
+from sagatui.tui.session import LabSettings
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., SagaDashboard]:
+    def make(pack: str = "ecommerce", *, seed: int = 7, speed: float | None = None) -> SagaDashboard:
+        path = SCENARIOS / f"{pack}.yaml"
+        return SagaDashboard(LabSettings(load_pack(path), path.read_text(encoding="utf-8"), path,
+                                         tmp_path / "dashboard.db", seed, speed))
+
+    return make
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    """Poll `condition` while the app runs: a live app may never go idle, so `pilot.pause()` alone
+    cannot be trusted to settle it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def lab_ready(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, SagaDashboard)
+    await wait_for(pilot, lambda: app.lab is not None and app.main.query_one("#scenarios").row_count, "the lab")
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    """Every saga started has ended, every event is committed, and the panels show the store as it is."""
+    app = pilot.app
+    assert isinstance(app, SagaDashboard)
+
+    def done() -> bool:
+        lab = app.lab
+        return (lab is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
+                and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up)
+
+    await wait_for(pilot, done, "the run to settle and the panels to catch up")

@@ -1,0 +1,145 @@
+"""The dashboard driven as a user would: keys, the real lab on the virtual clock, real SQLite."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.widgets import Static
+
+from sagatui.model.events import EventKind
+from sagatui.model.status import SagaStatus
+from sagatui.store.queries import read_events
+from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.dialogs import ResolveNote
+from sagatui.tui.screens.timeline import TimelineScreen
+from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
+from sagatui.tui.widgets.event_stream import EventStream
+from sagatui.tui.widgets.keyed_table import KeyedTable
+from sagatui.tui.widgets.resources import InvariantBadges
+from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
+from tests.tui.conftest import lab_ready, settled, wait_for
+
+
+def cell(table: KeyedTable, row: str, column: str) -> str:
+    return str(table.get_cell(row, column))
+
+
+def shown_text(static: Static) -> str:
+    """What a Static shows, as plain text (its content may be any Rich renderable)."""
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(static.content)
+    return console.export_text()
+
+
+async def run_scenario(pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick the scenario in the picker and press Enter, as a user does."""
+    app = pilot.app
+    await pilot.press("c")
+    table = app.main.query_one(ScenarioTable)
+    table.move_cursor(row=table.get_row_index(name))
+    await pilot.press("enter")
+
+
+async def test_outage_opens_the_breaker_and_sagas_compensate(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        await pilot.press("2")  # payment goes offline
+        switchboard = app.main.query_one(Switchboard)
+        await wait_for(pilot, lambda: "offline" in cell(switchboard, "payment", "profile"), "the switch to flip")
+        assert cell(switchboard, "payment", "switch").strip() == "OFF"
+        for _ in range(2):  # two sagas of three failed charges each: past the breaker's five in a row
+            await run_scenario(pilot, "successful_order")
+        breakers = app.main.query_one(BreakerTable)
+        await wait_for(pilot, lambda: cell(breakers, "payment_gateway", "trips") != "0", "the breaker to trip")
+        await settled(pilot)
+        log = app.main.query_one(EventStream).log_widget
+        assert any("breaker.transition" in line and "closed -> open" in line for line in log.lines)
+        await pilot.press("s")
+        sagas = app.main.query_one(SagaTable)
+        assert [cell(sagas, saga, "status") for saga in ("S-0001", "S-0002")] == ["compensated", "compensated"]
+
+
+async def test_rollbacks_put_every_resource_back(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        for name in ("payment_declined", "shipping_outage_after_payment", "partial_reservation"):
+            await run_scenario(pilot, name)
+        await settled(pilot)
+        await pilot.press("r")
+        stock = app.main.query_one("#stock-table", KeyedTable)
+        assert stock.row_count == 5
+        for row in stock.ordered_rows:
+            initial, available, reserved, shipped = (cell(stock, row.key.value or "", column)
+                                                     for column in ("initial", "available", "reserved", "shipped"))
+            assert (available, reserved, shipped) == (initial, "0", "0"), row.key.value
+        activity = app.main.query_one("#activity-table", KeyedTable)
+        assert cell(activity, "payments/payment/refunded", "rows") == "1"
+        assert "payments/payment/charged" not in [row.key.value for row in activity.ordered_rows]
+        badges = shown_text(app.main.query_one(InvariantBadges))
+        assert badges.count("✓") == 4, badges
+
+
+async def test_enter_on_a_saga_opens_its_timeline(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "shipping_outage_after_payment")
+        await settled(pilot)
+        await pilot.press("s", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None,
+                       "the timeline")
+        text = shown_text(app.screen.query_one("#timeline", Static))
+        for expected in ("S-0001", "compensated", "Forward", "retry", "Compensation", "undo",
+                         "saga failed at create_shipment", "charge_payment", "reserve_inventory"):
+            assert expected in text, expected
+        assert text.index("payment.refund") < text.index("inventory.release")  # newest step undone first
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TimelineScreen)
+
+
+async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        for _ in range(2):
+            await run_scenario(pilot, "refund_gateway_down")
+        await settled(pilot)
+        await pilot.press("a")
+        inbox = app.main.query_one(AttentionTable)
+        assert [row.key.value for row in inbox.ordered_rows] == ["S-0001", "S-0002"]
+        assert "charge_payment: failed" in cell(inbox, "S-0001", "problem")
+
+        await pilot.press("2")  # the refund gateway is back (the scenario broke only compensations)
+        await wait_for(pilot, lambda: cell(app.main.query_one(Switchboard), "payment", "switch").strip() == "ON",
+                       "the gateway to come back")
+        inbox.focus()
+        await pilot.press("t")  # retry the undo of S-0001
+        await wait_for(pilot, lambda: inbox.row_count == 1, "the retried saga to leave the inbox")
+        assert app.board.get("S-0001").status is SagaStatus.COMPENSATED
+
+        await pilot.press("n")  # resolve S-0002 by hand, with a note
+        await wait_for(pilot, lambda: isinstance(app.screen, ResolveNote), "the note dialog")
+        await pilot.press(*"refunded by hand", "enter")
+        await wait_for(pilot, lambda: inbox.row_count == 0, "the inbox to empty")
+        await settled(pilot)
+        assert app.lab is not None and app.session is not None
+        resolved = await read_events(app.session.store, app.lab.run_id, kinds=[EventKind.SAGA_RESOLVED])
+        assert [(event.saga_id, event.data["note"]) for event in resolved] == [("S-0002", "refunded by hand")]
+
+
+async def test_quitting_closes_the_lab_and_leaves_every_event_committed(
+    make_app: Callable[..., SagaDashboard],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "successful_order")
+        lab = app.lab
+        assert lab is not None
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.session is None, "the lab to close")
+    assert lab.writer.committed_seq == lab.recorder.next_seq - 1
