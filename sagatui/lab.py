@@ -33,6 +33,7 @@ from sagatui.sim.directory import ServiceDirectory
 from sagatui.store.database import Store
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import InvariantResult, check_invariants
+from sagatui.store.run_lock import claim_run, release_run
 from sagatui.store.writer import EventWriter
 
 COMMANDS = (
@@ -99,6 +100,7 @@ class Lab:
             clock_mode="virtual" if self.speed is None else f"paced x{self.speed:g}",
             scenario=self.label, settings={"version": __version__, "pack_hash": pack_hash(self.pack_text)},
         )
+        claim_run(self.store.path, self.run_id)
         await self._wire(0.0)
         self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
         self.services.start()
@@ -108,7 +110,9 @@ class Lab:
         """Continue a stored run after its last committed event (resume, or an operator's action outside a
         live session; see sagatui.recovery): the clock from `clock_time`, the sequence after the last
         committed seq, the services rebuilt from their committed rows, and the run's `sagas` as rebuilt
-        from its events (new sagas are numbered after them)."""
+        from its events (new sagas are numbered after them). StorageError if another live process
+        writes the run."""
+        claim_run(self.store.path, run_id)
         self.run_id = run_id
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)
@@ -146,6 +150,7 @@ class Lab:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.writer.close()
         await self.clock.stop()
+        release_run(self.store.path, self.run_id)
 
     async def conclude(self) -> list[InvariantResult]:
         """End a run that ran to completion: wait for every saga, check the invariants on the durable

@@ -18,6 +18,7 @@ from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
 from sagatui.store.invariants import InvariantResult, check_invariants
 from sagatui.store.queries import RunInfo, runs_by_status, saga_counts
+from sagatui.store.run_lock import run_in_use
 
 UNFINISHED = ("running", "interrupted")
 """Run statuses that `resume` picks up: never settled (a crash leaves `running`)."""
@@ -39,15 +40,17 @@ class ResumeReport:
 
 
 async def unfinished_runs(store: Store) -> list[RunInfo]:
-    """Runs a crash or an interruption left unfinished, oldest first: what `resume` would carry on."""
-    return await runs_by_status(store, UNFINISHED)
+    """Runs a crash or an interruption left unfinished, oldest first: what `resume` would carry on
+    (not those a live process is still writing)."""
+    return [run for run in await runs_by_status(store, UNFINISHED) if not run_in_use(store.path, run.id)]
 
 
 async def resume_run(
     store: Store, run_id: int, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
 ) -> ResumeReport:
     """Carry on every unfinished saga of a run and settle it. A settled run is only checked (nothing is
-    written). Raises NoSuchRun, StorageError; cancelled (Ctrl-C), the run is recorded as interrupted."""
+    written). Raises NoSuchRun, StorageError (also when a live process still writes the run);
+    cancelled (Ctrl-C), the run is recorded as interrupted."""
     run = await find_run(store, run_id)
     if run.status not in UNFINISHED:
         return ResumeReport(run, [], [], await saga_counts(store, run_id), await check_invariants(store, run_id))

@@ -15,7 +15,17 @@ import pytest
 
 from sagatui.recovery.resume import resume_run, unfinished_runs
 from sagatui.store.database import Store
-from tests.recovery.helpers import LOAD, crash, problems, query, sagatui, unfinished_sagas
+from tests.recovery.helpers import (
+    LOAD,
+    crash,
+    one_line_error,
+    problems,
+    query,
+    sagatui,
+    start,
+    unfinished_sagas,
+    wait_for_events,
+)
 
 MOMENTS = [
     # forward steps
@@ -71,4 +81,19 @@ async def test_the_dashboard_finds_and_resumes_an_unfinished_run(tmp_path: Path)
         assert await unfinished_runs(store) == []
     finally:
         await store.close()
+    assert await problems(db) == []
+
+
+async def test_a_run_another_process_is_still_writing_is_left_alone(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    live = start(*LOAD, "--realtime", "--db", str(db))
+    try:
+        wait_for_events(db, 100, live)
+        assert "nothing to resume" in sagatui("resume", "--db", str(db)).stdout
+        refused = sagatui("resume", "--db", str(db), "--run", "1")
+        assert refused.returncode == 3 and one_line_error(refused.stderr, "being written by another process")
+    finally:
+        live.kill()  # SIGKILL: the run is free for resume at once
+        live.communicate()
+    assert sagatui("resume", "--db", str(db), "--quiet").returncode == 0
     assert await problems(db) == []
