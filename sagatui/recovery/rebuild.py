@@ -4,6 +4,9 @@ ResumePoint the engine carries it on from.
 The log is enough because of write-ahead: a call's intent is durable before the call, so a call the
 log does not name never happened; one it names without an answer is sent again under the same
 idempotency key, and a service that did the work answers from its record instead of doing it twice.
+
+What a restart does not keep: a retry that was waiting for its delay goes at once, and the backoff of
+the attempts a call has left starts again from its policy's initial delay.
 """
 
 from __future__ import annotations
