@@ -360,7 +360,7 @@ def _replay(options: argparse.Namespace, out: Console) -> int:
 
     recording = _recording(options.source, options.run)
     if options.watch:
-        from sagatui.tui.app import watch_recording
+        from sagatui.tui.watch import watch_recording
 
         return watch_recording(recording)
     result = asyncio.run(replay(recording))

@@ -104,6 +104,7 @@ class Lab:
         await self._wire(0.0)
         self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
         self.services.start()
+        self.clock.poke()  # a script's first command may be due now: look at this quiet moment again
         return self.run_id
 
     async def reopen(self, run_id: int, clock_time: float, sagas: Iterable[SagaRun] = ()) -> None:

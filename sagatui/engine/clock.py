@@ -88,6 +88,7 @@ class VirtualClock:
         self._idle: asyncio.Event | None = None
         self._advancer: asyncio.Task[None] | None = None
         self.paused = False
+        self._steps = 0  # jumps allowed while paused (step())
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
@@ -176,6 +177,12 @@ class VirtualClock:
         self.paused = paused
         self._poke()
 
+    def step(self) -> None:
+        """While paused, let time jump once (to the next timer) and hold again: watching a recording
+        one moment at a time."""
+        self._steps += 1
+        self._poke()
+
     def set_speed(self, speed: float | None) -> None:
         self.speed = speed
         self._poke()
@@ -225,6 +232,10 @@ class VirtualClock:
             if await self._run_idle_hooks():
                 continue
             due = self._next_due()
+            if due is not None and self.paused and self._steps:
+                self._steps -= 1
+                self._fire_due(due)
+                continue
             if due is None or self.paused:
                 assert self._idle is not None
                 self._idle.set()

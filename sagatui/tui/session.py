@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sagatui.engine.bus import Subscription
 from sagatui.lab import Lab
+from sagatui.model.events import Event
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
 
@@ -23,6 +24,7 @@ class LabSettings:
     db: Path
     seed: int = 1
     speed: float | None = 1.0  # None: virtual time, as fast as possible
+    script: tuple[Event, ...] = ()  # watching a recording: its commands, applied where they were recorded
 
 
 class LabSession:
@@ -44,6 +46,8 @@ class LabSession:
         lab = Lab(settings.pack, settings.pack_text, self.store, seed=settings.seed, speed=settings.speed,
                   label="dashboard")
         self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
+        if settings.script:
+            lab.follow_script(list(settings.script))
         await lab.open()
         self.lab = lab
 

@@ -1,0 +1,43 @@
+"""The virtual clock: jumps to the next timer at quiet moments, pauses, steps."""
+
+import asyncio
+
+from sagatui.engine.clock import VirtualClock
+
+
+async def test_a_paused_clock_steps_one_timer_at_a_time():
+    clock = VirtualClock()
+    clock.start()
+    clock.set_paused(True)
+    woke: list[float] = []
+
+    async def sleeper(delay: float) -> None:
+        await clock.sleep(delay)
+        woke.append(clock.now())
+
+    tasks = [asyncio.ensure_future(sleeper(d)) for d in (1.0, 2.0, 5.0)]
+    await clock.wait_idle()
+    assert woke == [] and clock.now() == 0.0
+    clock.step()
+    await clock.wait_idle()
+    assert woke == [1.0]
+    clock.step()
+    await clock.wait_idle()
+    assert woke == [1.0, 2.0]
+    clock.set_paused(False)
+    await asyncio.gather(*tasks)
+    assert woke == [1.0, 2.0, 5.0]
+    await clock.stop()
+
+
+async def test_timeouts_run_on_clock_time():
+    clock = VirtualClock()
+    clock.start()
+    try:
+        async with clock.timeout(2):
+            await clock.sleep(100)
+    except TimeoutError:
+        assert clock.now() == 2.0
+    else:
+        raise AssertionError("the timeout did not fire")
+    await clock.stop()
