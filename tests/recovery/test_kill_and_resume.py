@@ -29,7 +29,7 @@ from tests.recovery.helpers import (
 
 MOMENTS = [
     # forward steps
-    "emit:attempt.started:1",
+    "emit:attempt.started:2",
     "emit:attempt.started:120",
     "emit:attempt.started:420",
     "emit:service.effect:300",
