@@ -52,7 +52,7 @@ from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Swit
 from sagatui.tui.widgets.event_stream import EventLog, EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
-from sagatui.tui.widgets.resources import InvariantBadges, ResourcePanel
+from sagatui.tui.widgets.resources import INVARIANT_LABELS, InvariantBadges, ResourcePanel
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
 
 TICK = 0.1  # seconds between drains of the event subscription
@@ -86,9 +86,11 @@ class SagaDashboard(App[None]):
         self.load_rate: float | None = None  # the rate `l` starts load at; None: the scenario's own
         self._ticks = 0
         self._board_drawn = (-1, -1.0)
-        self._store_seq = -1
+        self._checked_seq = -1  # the committed seq the invariants were last checked at
+        self._tables_seq = -1  # the committed seq the resource tables show (they are read only on screen)
         self._reading_store = False
         self.events_absorbed = 0  # events drained into the panels since the app started (the bench reads it)
+        self.broken_invariants: list[str] = []  # shown on the status line, whichever view is on screen
         self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -172,8 +174,10 @@ class SagaDashboard(App[None]):
         clock = f"t {lab.clock.now():.1f}s " + ("[b black on yellow] paused [/]" if lab.engine.paused
                                                else f"▶ {speed_label(lab.clock.speed)}")
         load = f"[b]load {lab.load.rate:g}/s[/]" if lab.load is not None else "load off"
-        return (f"[b]{lab.pack.name}[/] run {lab.run_id} │ {clock} │ {load} │ {self.board.in_flight} in flight │ "
-                f"{lab.recorder.next_seq - 1:,} events │ [dim]seed {lab.seed} · {self.settings.db.name}[/]")
+        broken = "".join(f"[b white on red] ✗ {INVARIANT_LABELS.get(name, name)} [/] "
+                         for name in self.broken_invariants)
+        return (f"{broken}[b]{lab.pack.name}[/] run {lab.run_id} │ {clock} │ {load} │ {self.board.in_flight} in flight"
+                f" │ {lab.recorder.next_seq - 1:,} events │ [dim]seed {lab.seed} · {self.settings.db.name}[/]")
 
     def _countdown_now(self, lab: Lab) -> float:
         """Clock time for breaker countdowns. A paced clock jumps from timer to timer; an open breaker's
@@ -211,28 +215,44 @@ class SagaDashboard(App[None]):
                 screen.show(await queries.saga_timeline(session.store, lab.run_id, screen.saga_id),
                             self._scenario_of(screen.saga_id))
             committed = lab.writer.committed_seq
-            if committed == self._store_seq:
+            resources_shown = self.main.view_on_screen("resources")
+            if committed == self._checked_seq and (committed == self._tables_seq or not resources_shown):
                 return
             store, run_id = session.store, lab.run_id
-            tables = {table: await queries.resource_rows(store, run_id, table) for table in BOUNDED_TABLES}
-            activity = await summaries.activity(store, run_id)
-            held = await summaries.held_reservations(store, run_id, limit=20)
+            if resources_shown:
+                tables = {table: await queries.resource_rows(store, run_id, table) for table in BOUNDED_TABLES}
+                activity = await summaries.activity(store, run_id)
+                held = await summaries.held_reservations(store, run_id, limit=20)
             invariants = await check_invariants(store, run_id)
             if self.lab is not lab or not self.is_running:
                 return  # the lab was reset, or the app closed, while reading
-            self._store_seq = committed
-            caught_up = committed >= lab.recorder.next_seq - 1
+            self._checked_seq = committed
+            if resources_shown:
+                self._tables_seq = committed
+            unsettled = bool(self.board.in_flight) or committed < lab.recorder.next_seq - 1
+            self.broken_invariants = [result.name for result in invariants
+                                      if not result.ok and not (result.name == "all_terminal" and unsettled)]
             with self.batch_update():
-                self.main.query_one(ResourcePanel).show(tables, activity, held)
-                self.main.query_one(InvariantBadges).show(invariants, self.board.in_flight or not caught_up)
+                if resources_shown:
+                    self.main.query_one(ResourcePanel).show(tables, activity, held)
+                self.main.query_one(InvariantBadges).show(invariants, self.board.in_flight, unsettled)
         finally:
             self._reading_store = False
+
+    @on(MainScreen.ViewShown)
+    def _on_view_shown(self, message: MainScreen.ViewShown) -> None:
+        if message.view == "resources":  # its tables are read only while on screen: read them now
+            self._read_store()
 
     @property
     def store_caught_up(self) -> bool:
         """The store-backed panels show every event committed so far."""
         lab = self.lab
-        return lab is not None and not self._reading_store and self._store_seq == lab.writer.committed_seq
+        if lab is None or self._reading_store:
+            return False
+        committed = lab.writer.committed_seq
+        return self._checked_seq == committed and (self._tables_seq == committed
+                                                   or not self.main.view_on_screen("resources"))
 
     # -- sending commands ------------------------------------------------------------------------------------
     def send(self, name: str, **args: Any) -> None:
@@ -359,7 +379,8 @@ class SagaDashboard(App[None]):
         await self.session.reset(pack, pack_text, pack_path)
         self.board = SagaBoard(self._scenario_of)
         self.history = RateHistory()
-        self._store_seq = -1
+        self._checked_seq = self._tables_seq = -1
+        self.broken_invariants = []
         stream = self.main.query_one(EventStream)
         stream.reset()
         stream.set_services(self.session.settings.pack.services)

@@ -4,11 +4,14 @@ view is shown at once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.events import Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
@@ -37,6 +40,10 @@ class ViewTabs(Tabs, can_focus=False):
 
 
 class MainScreen(Screen[None]):
+    @dataclass
+    class ViewShown(Message):
+        view: str
+
     BINDINGS = [
         *[Binding(str(n), f"app.toggle_service({n - 1})", "Toggle service", show=False,
                   tooltip="switch service 1-9 (top to bottom) offline, or back on") for n in range(1, 10)],
@@ -106,6 +113,7 @@ class MainScreen(Screen[None]):
         view = event.tab.id.removeprefix("tab-") if event.tab and event.tab.id else "scenarios"
         for panel in self.query_one("#deck").children:
             panel.set_class(panel.id == view, "-shown")
+        self.post_message(self.ViewShown(view))
         if self.focused is None or not self.is_wide:
             self._focus_view(view)
 
@@ -115,12 +123,16 @@ class MainScreen(Screen[None]):
             (child for child in panel.query("*") if child.can_focus and child.display), panel)
         target.focus()
 
+    def view_on_screen(self, view: str) -> bool:
+        return self.is_wide or self.active_view == view
+
     @property
     def is_wide(self) -> bool:
         return self.has_class("-wide")
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE[0] and event.size.height >= WIDE[1], "-wide")
+        self.post_message(self.ViewShown(self.active_view))
 
     def set_attention_count(self, count: int) -> None:
         tab = self.query_one("#tab-attention", Tab)

@@ -50,16 +50,17 @@ def _changed(now: Any, initial: Any) -> Text:
 
 
 class InvariantBadges(QuietStatic):
-    def show(self, results: list[InvariantResult], in_flight: int) -> None:
-        """`all settled` only counts as broken once nothing is in flight any more."""
+    def show(self, results: list[InvariantResult], in_flight: int, unsettled: bool) -> None:
+        """`all settled` only counts as broken once nothing is in flight or uncommitted any more."""
         badges = Text()
         problems: list[str] = []
         for result in results:
             label = INVARIANT_LABELS.get(result.name, result.name)
             if result.ok:
                 badges.append(f" ✓ {label} ", style="bold black on green")
-            elif result.name == "all_terminal" and in_flight:
-                badges.append(f" … {in_flight} in flight ", style="bold black on grey70")
+            elif result.name == "all_terminal" and unsettled:
+                badges.append(f" … {in_flight} in flight " if in_flight else " … committing ",
+                              style="bold black on grey70")
             else:
                 badges.append(f" ✗ {label} ", style="bold white on red")
                 problems.extend(result.details[:2])
