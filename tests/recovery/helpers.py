@@ -55,10 +55,19 @@ def start(*args: str) -> subprocess.Popen[str]:
 def wait_for_events(db: Path, count: int, process: subprocess.Popen[str], timeout: float = 60) -> None:
     """Poll the run's committed events from outside until there are `count` of them."""
     deadline = time.monotonic() + timeout
-    while not (db.exists() and query(db, "SELECT count(*) FROM events")[0][0] >= count):
+    while committed_events(db) < count:
         assert process.poll() is None, f"the run ended early: {process.communicate()}"
         assert time.monotonic() < deadline, f"fewer than {count} events after {timeout}s"
         time.sleep(0.05)
+
+
+def committed_events(db: Path) -> int:
+    """How many events another process has committed so far (0 while the file or its schema is not
+    there yet: the run creates them a moment after it starts)."""
+    try:
+        return int(query(db, "SELECT count(*) FROM events")[0][0]) if db.exists() else 0
+    except sqlite3.OperationalError:
+        return 0
 
 
 def one_line_error(stderr: str, *words: str) -> bool:
