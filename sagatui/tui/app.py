@@ -163,7 +163,8 @@ class SagaDashboard(App[None]):
             self._board_drawn = (self.board.version, now)
             sagas = main.query_one(SagaTable)
             sagas.show(self.board, now)
-            sagas.border_title = (f"Sagas [dim]{sagas.status_filter or 'all'} · / filter · enter timeline[/]")
+            held = "" if sagas.following else " · held (End follows)"
+            sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · / filter · enter timeline[/]"
             main.query_one(AttentionTable).show(self.board, now)
             main.set_attention_count(len(self.board.needing_attention()))
         if self._ticks % METRICS_EVERY == 1 or not events:

@@ -59,7 +59,8 @@ async def test_outage_opens_the_breaker_and_sagas_compensate(make_app: Callable[
         assert any("breaker.transition" in line and "closed -> open" in line for line in log.lines)
         await pilot.press("s")
         sagas = app.main.query_one(SagaTable)
-        assert [cell(sagas, saga, "status") for saga in ("S-0001", "S-0002")] == ["compensated", "compensated"]
+        assert sagas.saga_ids == ["S-0001", "S-0002"]
+        assert [cell(sagas, slot, "status") for slot in ("0", "1")] == ["compensated", "compensated"]
 
 
 async def test_rollbacks_put_every_resource_back(make_app: Callable[..., SagaDashboard]) -> None:

@@ -42,11 +42,6 @@ class KeyedTable(DataTable[Cell]):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
-    @property
-    def oldest_key(self) -> str | None:
-        """The key of the first row shown."""
-        return next(iter(self._shown), None)
-
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> None:
         """Show `rows` (key -> cells, in display order). New keys are appended, so when the order of
         rows already shown changes, or most of them go, the table is rebuilt instead."""

@@ -13,7 +13,7 @@ from sagatui.tui.saga_board import SagaBoard, SagaRow
 from sagatui.tui.widgets.keyed_table import KeyedTable
 
 STATUS_FILTERS: tuple[SagaStatus | None, ...] = (None, *SagaStatus)
-SHOWN_SAGAS = 200  # at least the newest this many; older ones are in the store (their timelines still open)
+SHOWN_SAGAS = 200  # the newest; older ones are in the store (and their timelines still open)
 
 
 def _step(row: SagaRow) -> Text:
@@ -29,14 +29,22 @@ def _age(row: SagaRow, now: float) -> Text:
 class _SagaList(KeyedTable):
     """Enter opens the timeline of the saga under the cursor."""
 
+    def saga_of(self, row_key: str) -> str:
+        return row_key
+
     @on(KeyedTable.RowSelected)
     def _open(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.post_message(OpenTimeline(event.row_key.value))
+            self.post_message(OpenTimeline(self.saga_of(event.row_key.value)))
 
 
 class SagaTable(_SagaList):
+    """The newest sagas, following the tail like a log: rows are slots, refilled cell by cell, so under
+    load the table never adds or removes a row (each of which reflows the whole screen). Moving the
+    cursor up freezes the rows on the sagas they show, so the one under the cursor stays put; back on
+    the last row, it follows again."""
+
     BINDINGS = [
         Binding("enter", "select_cursor", "Timeline", tooltip="open the highlighted saga's timeline"),
         Binding("slash", "next_filter", "Filter", tooltip="next status filter: all, running, compensating, "
@@ -48,19 +56,27 @@ class SagaTable(_SagaList):
                           ("attempts", "att", 3), ("age", "age", 7), ("scenario", "scenario", None)],
                          follow_tail=True, id=id)
         self.status_filter: SagaStatus | None = None
+        self.saga_ids: list[str] = []  # the saga in each row, top to bottom
+
+    @property
+    def following(self) -> bool:
+        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+
+    def saga_of(self, row_key: str) -> str:
+        return self.saga_ids[int(row_key)]
 
     def show(self, board: SagaBoard, now: float) -> None:
-        """Under load the oldest rows are dropped in batches (the table grows to twice SHOWN_SAGAS, then
-        is cut back): removing a row reflows the whole screen, so doing it on every tick would not keep up."""
-        window = board.rows(self.status_filter, 2 * SHOWN_SAGAS)
-        keys = [row.saga_id for row in window]
-        oldest = self.oldest_key
-        rows = window[keys.index(oldest):] if oldest in keys else window[-SHOWN_SAGAS:]
-        self.sync({row.saga_id: (row.saga_id, saga_status(row.status), _step(row), str(row.attempts),
-                                 _age(row, now), row.scenario) for row in rows})
+        if not self.following:
+            rows = [row for row in map(board.get, self.saga_ids) if row is not None]
+        else:
+            rows = board.rows(self.status_filter, SHOWN_SAGAS)
+        self.saga_ids = [row.saga_id for row in rows]
+        self.sync({str(slot): (row.saga_id, saga_status(row.status), _step(row), str(row.attempts),
+                               _age(row, now), row.scenario) for slot, row in enumerate(rows)})
 
     def action_next_filter(self) -> None:
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
+        self.move_cursor(row=self.row_count - 1)  # a new filter follows the newest again
 
 
 class AttentionTable(_SagaList):
