@@ -1,0 +1,116 @@
+"""Make the README's screenshots: SVG from the real app (headless), PNG through `rsvg-convert`
+(apt-get install librsvg2-bin). Run from the repository root:
+
+    python screenshots/make_screenshots.py
+
+- main-outage: the board at 200x50 while payment is offline under load: the breaker open and counting
+  down to half-open, sagas compensating, resources and invariants live (real-time clock).
+- timeline-compensated: the timeline of a saga whose shipment failed after the card was charged.
+- help: the key list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from sagatui.model.status import BreakerState
+from sagatui.packs.bundled import read_pack
+from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.timeline import TimelineScreen
+from sagatui.tui.session import LabSettings
+from sagatui.tui.widgets.control_tables import ScenarioTable
+
+HERE = Path(__file__).resolve().parent
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise TimeoutError("the app never got there")
+
+
+def save(app: SagaDashboard, name: str) -> None:
+    """Write NAME.svg, and NAME.png from it. rsvg drops leading no-break spaces in a text run, so the
+    PNG is made from a copy that uses preserved ordinary spaces instead."""
+    svg = app.export_screenshot(title="sagatui")
+    (HERE / f"{name}.svg").write_text(svg, encoding="utf-8")
+    with tempfile.NamedTemporaryFile("w", suffix=".svg", encoding="utf-8") as for_png:
+        for_png.write(svg.replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1))
+        for_png.flush()
+        subprocess.run(["rsvg-convert", for_png.name, "-o", str(HERE / f"{name}.png")], check=True)
+    print(f"screenshots/{name}.svg, screenshots/{name}.png")
+
+
+def dashboard(folder: str, speed: float | None) -> SagaDashboard:
+    source = read_pack("ecommerce")
+    return SagaDashboard(LabSettings(source.pack, source.text, source.path, Path(folder) / "shots.db", seed=1,
+                                     speed=speed))
+
+
+async def main_during_an_outage(folder: str) -> None:
+    app = dashboard(folder, speed=1.0)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.lab is not None)
+        await pilot.press("l")  # the load generator at the workload's 20 sagas/s
+        await pilot.pause(2.0)
+        await pilot.press("2")  # payment goes offline
+
+        def breaker_open() -> bool:
+            breaker = app.lab.breakers.breakers.get("payment_gateway") if app.lab else None
+            return breaker is not None and breaker.state is BreakerState.OPEN and breaker.trips >= 2
+
+        await wait_for(pilot, breaker_open)
+        await pilot.pause(0.6)
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "main-outage")
+        await pilot.press("q")
+
+
+async def timeline_of_a_compensated_saga(folder: str) -> None:
+    app = dashboard(folder, speed=None)
+    async with app.run_test(size=(100, 44)) as pilot:
+        await wait_for(pilot, lambda: app.lab is not None)
+        table = app.main.query_one(ScenarioTable)
+        await wait_for(pilot, lambda: table.row_count)
+        table.move_cursor(row=table.get_row_index("shipping_outage_after_payment"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+        await pilot.press("s", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
+                       and app.screen.timeline.saga.status == "compensated")
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "timeline-compensated")
+        await pilot.press("escape", "q")
+
+
+async def help_screen(folder: str) -> None:
+    app = dashboard(folder, speed=None)
+    async with app.run_test(size=(100, 44)) as pilot:
+        await wait_for(pilot, lambda: app.lab is not None)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        save(app, "help")
+        await pilot.press("escape", "q")
+
+
+async def make_all() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        await main_during_an_outage(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await timeline_of_a_compensated_saga(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await help_screen(folder)
+
+
+if __name__ == "__main__":
+    asyncio.run(make_all())
