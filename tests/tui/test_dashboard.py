@@ -144,3 +144,18 @@ async def test_quitting_closes_the_lab_and_leaves_every_event_committed(
         await pilot.press("q")
         await wait_for(pilot, lambda: app.session is None, "the lab to close")
     assert lab.writer.committed_seq == lab.recorder.next_seq - 1
+
+
+async def test_clicking_a_service_switch_toggles_it(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        switchboard = app.main.query_one(Switchboard)
+        name_column, switch_column = switchboard.ordered_columns[:2]
+        x = 1 + name_column.get_render_width(switchboard) + switch_column.get_render_width(switchboard) // 2
+        y = 1 + 1 + 2  # border, header, then the third service: shipping
+        await pilot.click(Switchboard, offset=(x, y))
+        await wait_for(pilot, lambda: cell(switchboard, "shipping", "switch").strip() == "OFF", "the switch off")
+        await pilot.click(Switchboard, offset=(x, y))
+        await wait_for(pilot, lambda: cell(switchboard, "shipping", "switch").strip() == "ON", "the switch on")
+        assert app.lab is not None and app.lab.services.fault("shipping") == app.lab.pack.services["shipping"].fault
