@@ -97,6 +97,7 @@ class TimelineScreen(Screen[None]):
             return
         self.timeline = timeline
         self.query_one("#timeline", Static).update(render_timeline(timeline, scenario))
+        self.refresh_bindings()  # retry and resolve come and go with the saga's status
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Retry and resolve are offered only while the saga needs attention."""

@@ -49,6 +49,8 @@ class SagaTable(_SagaList):
         Binding("enter", "select_cursor", "Timeline", tooltip="open the highlighted saga's timeline"),
         Binding("slash", "next_filter", "Filter", tooltip="next status filter: all, running, compensating, "
                                                            "completed, ..."),
+        Binding("end", "follow", "Follow", show=False, tooltip="back to the newest saga, following new ones "
+                                                               "(moving up holds the rows)"),
     ]
 
     def __init__(self, id: str | None = None) -> None:
@@ -74,9 +76,12 @@ class SagaTable(_SagaList):
         self.sync({str(slot): (row.saga_id, saga_status(row.status), _step(row), str(row.attempts),
                                _age(row, now), row.scenario) for slot, row in enumerate(rows)})
 
+    def action_follow(self) -> None:
+        self.move_cursor(row=self.row_count - 1, animate=False)
+
     def action_next_filter(self) -> None:
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
-        self.move_cursor(row=self.row_count - 1)  # a new filter follows the newest again
+        self.action_follow()  # a new filter follows the newest again
 
 
 class AttentionTable(_SagaList):
