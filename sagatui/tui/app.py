@@ -159,7 +159,7 @@ class SagaDashboard(App[None]):
         main.query_one(ScenarioTable).show(lab.pack)
         main.query_one(Switchboard).show({name: lab.services.fault(name) for name in lab.pack.services})
         main.query_one(BreakerTable).show(self.breaker_names(lab), lab.breakers.breakers, self._countdown_now(lab))
-        if (self.board.version, now) != self._board_drawn or events:
+        if (self.board.version, now) != self._board_drawn:
             self._board_drawn = (self.board.version, now)
             sagas = main.query_one(SagaTable)
             sagas.show(self.board, now)
