@@ -90,6 +90,17 @@ class ReplayResult:
         return self.divergence is None
 
 
+def replayable(events: list[Event]) -> list[Event]:
+    """The part of a stored run that one process produced from its inputs: up to its settling, or to
+    where it was interrupted or resumed after a crash (a new process, whose stream cannot match)."""
+    for index, event in enumerate(events):
+        if event.kind is EventKind.RUN_SETTLED:
+            return events[:index + 1]
+        if event.kind in (EventKind.RUN_INTERRUPTED, EventKind.RUN_RESUMED):
+            return events[:index]
+    return events
+
+
 # -- loading recordings --------------------------------------------------------------------------------
 async def recording_from_store(store: Store, run_id: int | None = None) -> Recording:
     run_id = run_id if run_id is not None else await latest_run_id(store)
@@ -97,7 +108,7 @@ async def recording_from_store(store: Store, run_id: int | None = None) -> Recor
     pack_text = await run_pack_text(store, run_id) if run_id is not None else None
     if run is None or pack_text is None:
         raise RecordingError(f"{store.path} has no run {run_id}" if run_id else f"{store.path} has no runs")
-    events = await read_events(store, run.id, limit=None)
+    events = replayable(await read_events(store, run.id, limit=None))
     return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode)
 
 

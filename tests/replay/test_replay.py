@@ -102,3 +102,16 @@ SESSIONS = sorted((Path(__file__).parent.parent / "sessions").glob("*.json"))
 @pytest.mark.parametrize("session", SESSIONS, ids=[s.stem for s in SESSIONS])
 async def test_committed_sessions_still_replay(session):
     await areplay_session(session)
+
+
+def test_replay_covers_what_one_process_produced():
+    from sagatui.model.events import Event, EventKind
+    from sagatui.replay import replayable
+
+    def stream(*kinds: EventKind) -> list[Event]:
+        return [Event(run_id=1, seq=n, time=0.0, kind=kind) for n, kind in enumerate(kinds, start=1)]
+
+    settled = stream(EventKind.RUN_STARTED, EventKind.RUN_SETTLED, EventKind.COMMAND, EventKind.SAGA_RESOLVED)
+    assert [e.kind for e in replayable(settled)] == [EventKind.RUN_STARTED, EventKind.RUN_SETTLED]
+    crashed = stream(EventKind.RUN_STARTED, EventKind.SAGA_STARTED, EventKind.RUN_RESUMED, EventKind.RUN_SETTLED)
+    assert [e.kind for e in replayable(crashed)] == [EventKind.RUN_STARTED, EventKind.SAGA_STARTED]
