@@ -267,7 +267,7 @@ class SagaEngine:
 
     def _fail_step(self, saga: SagaRun, record: StepRecord, error: ServiceError) -> bool:
         step = record.definition
-        record.status, record.error = StepStatus.FAILED, error
+        record.status, record.error = StepStatus.FAILED, _detached(error)
         may_have_effect = record.provider is not None
         if may_have_effect:
             saga.effects.append(step.name)
@@ -503,6 +503,12 @@ def _compensation_failure(error: ServiceError, attempts: int, max_attempts: int)
     retryable = error.kind in DEFAULT_RETRYABLE
     outcome = CompensationOutcome.EXPIRED if retryable and attempts < max_attempts else CompensationOutcome.FAILED
     return outcome, {"attempts": attempts, "reason": error.message, "error_kind": error.kind.value}
+
+
+def _detached(error: ServiceError) -> ServiceError:
+    """The same error, never raised: a step keeps its error as long as its saga is kept, and a raised
+    one's traceback (and cause) would keep every frame of its retries alive with it."""
+    return ServiceError(error.kind, error.message, code=error.code, retry_after=error.retry_after)
 
 
 def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:
