@@ -209,8 +209,8 @@ class SagaDashboard(App[None]):
     async def _store_worker(self) -> None:
         try:
             lab, session = self.lab, self.session
-            if lab is None or session is None:
-                return
+            if lab is None or session is None or not self.is_running or not self.screen_stack:
+                return  # not open yet, or the app is closing (no screen left to draw on)
             if isinstance(self.screen, TimelineScreen):
                 screen = self.screen
                 screen.show(await queries.saga_timeline(session.store, lab.run_id, screen.saga_id),
