@@ -16,7 +16,7 @@ from typing import Any
 
 from sagatui.engine.seeds import random_stream
 from sagatui.lab import Lab
-from sagatui.model.definitions import split_action
+from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
@@ -136,14 +136,20 @@ def _compensations(events: list[Event]) -> list[str]:
     return problems
 
 
+def _step_definitions(pack: Pack, events: list[Event]) -> Callable[[Event], StepDef | None]:
+    """The definition of the step an event belongs to (via the saga its saga_id started as)."""
+    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
+    steps = {(saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
+    return lambda event: steps.get((sagas_of.get(event.saga_id), event.step))
+
+
 def _breaker_of(pack: Pack, events: list[Event]) -> Callable[[Event], str]:
     """The breaker an attempt went through, by the engine's rule (a step's own breaker for its
     primary action, else the service's breaker, else the service's name)."""
-    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
-    steps = {(saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
+    step_of = _step_definitions(pack, events)
 
     def breaker(event: Event) -> str:
-        step = steps.get((sagas_of.get(event.saga_id), event.step))
+        step = step_of(event)
         service = event.service or ""
         if step is not None and step.breaker and split_action(step.action)[0] == service:
             return step.breaker
@@ -180,19 +186,17 @@ def _breakers(pack: Pack, events: list[Event]) -> list[str]:
 
 def _attempts(pack: Pack, events: list[Event]) -> list[str]:
     """No provider of a step was tried more often than the step's retry policy allows."""
-    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
-    limits = {(saga.name, step.name): step.retry.max_attempts
-              for saga in pack.sagas.values() for step in saga.all_steps()}
-    counted: Counter[tuple[Any, ...]] = Counter()
+    step_of = _step_definitions(pack, events)
+    tries: dict[tuple[Any, ...], list[Event]] = defaultdict(list)
     for event in events:
         if event.kind is EventKind.ATTEMPT_STARTED:
-            counted[(event.saga_id, event.step, event.service, event.operation)] += 1
+            tries[(event.saga_id, event.step, event.service, event.operation)].append(event)
     problems = []
-    for (saga_id, step, service, operation), attempts in counted.items():
-        limit = limits.get((sagas_of.get(saga_id), step))
-        if limit is not None and attempts > limit:
-            problems.append(f"saga {saga_id}: step {step} tried {service}.{operation} {attempts} times "
-                            f"(max_attempts {limit})")
+    for (saga_id, step, service, operation), attempts in tries.items():
+        definition = step_of(attempts[0])
+        if definition is not None and len(attempts) > definition.retry.max_attempts:
+            problems.append(f"saga {saga_id}: step {step} tried {service}.{operation} {len(attempts)} times "
+                            f"(max_attempts {definition.retry.max_attempts})")
     return problems
 
 

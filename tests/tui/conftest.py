@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from sagatui.packs.loader import load_pack
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.session import LabSettings
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -53,3 +54,11 @@ async def settled(pilot: Pilot[None]) -> None:
                 and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up)
 
     await wait_for(pilot, done, "the run to settle and the panels to catch up")
+
+
+async def open_timeline_of_first_saga(pilot: Pilot[None]) -> None:
+    """From the board: the sagas view, Enter on the first saga, and wait for its timeline to load."""
+    app = pilot.app
+    await pilot.press("s", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None,
+                   "the timeline")

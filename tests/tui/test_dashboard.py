@@ -19,7 +19,7 @@ from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.keyed_table import KeyedTable
 from sagatui.tui.widgets.resources import InvariantBadges
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
-from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.conftest import lab_ready, open_timeline_of_first_saga, settled, wait_for
 
 
 def cell(table: KeyedTable, row: str, column: str) -> str:
@@ -90,9 +90,7 @@ async def test_enter_on_a_saga_opens_its_timeline(make_app: Callable[..., SagaDa
         await lab_ready(pilot)
         await run_scenario(pilot, "shipping_outage_after_payment")
         await settled(pilot)
-        await pilot.press("s", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None,
-                       "the timeline")
+        await open_timeline_of_first_saga(pilot)
         text = shown_text(app.screen.query_one("#timeline", Static))
         for expected in ("S-0001", "compensated", "Forward", "retry", "Compensation", "undo",
                          "saga failed at create_shipment", "charge_payment", "reserve_inventory"):

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sagatui.tui.app import SagaDashboard
-from sagatui.tui.screens.timeline import TimelineScreen
-from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.conftest import lab_ready, open_timeline_of_first_saga, settled
 from tests.tui.test_dashboard import run_scenario
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -50,8 +49,6 @@ async def test_timeline_of_a_compensated_saga(make_app: Callable[..., SagaDashbo
         await lab_ready(pilot)
         await run_scenario(pilot, "shipping_outage_after_payment")
         await settled(pilot)
-        await pilot.press("s", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None,
-                       "the timeline")
+        await open_timeline_of_first_saga(pilot)
         await assert_snapshot(pilot, "timeline_compensated")
         await pilot.press("q")
