@@ -1,13 +1,14 @@
 """How the dashboard holds up under a flood of events. Run by hand:
 
-    python bench/dashboard.py [--seconds 30] [--rate 200] [--size 120x40]
+    python bench/dashboard.py [--seconds 30] [--rate 200] [--size 120x40] [--sample 30]
 
 A load generator on the virtual clock starts sagas as fast as the engine can run them, while the real
 app (headless, real SQLite in a temporary folder) drains, draws and reads the store as it does for a
 user. Printed: events/s the panels absorbed and how many the subscription dropped; the time one tick
 (drain + redraw) takes; key-press-to-repaint latency (a view switch, posted as a key, until the screen
-has been refreshed with it); and resident memory at the start and the end of the flood, which should
-stay flat however long it runs (`--seconds 600` for the ten-minute check).
+has been refreshed with it); and resident memory sampled every `--sample` seconds of the flood, with
+its start, end and maximum, which should stay flat however long it runs (`--seconds 600` for the
+ten-minute check; each sample is also printed as it is taken, so a long run shows its progress).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ async def key_to_repaint(app: SagaDashboard, key: str) -> float:
     return time.perf_counter() - started
 
 
-async def bench(seconds: float, rate: float, size: tuple[int, int]) -> None:
+async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every: float) -> None:
     source = read_pack("ecommerce")
     with tempfile.TemporaryDirectory() as folder:
         app = TimedDashboard(LabSettings(source.pack, source.text, source.path, Path(folder) / "bench.db",
@@ -84,24 +85,29 @@ async def bench(seconds: float, rate: float, size: tuple[int, int]) -> None:
             app.send("start_load", scenario="load_with_outages", rate=rate)
             await asyncio.sleep(2.0)  # warm up: the store and the tables fill
             tick_times.clear()
-            memory_start, absorbed_start, started = rss_mb(), app.events_absorbed, time.perf_counter()
+            absorbed_start, started = app.events_absorbed, time.perf_counter()
+            memory = [(0.0, rss_mb())]  # (seconds into the flood, RSS in MB)
+            print(f"rss {memory[0][1]:.0f} MB at 0s", flush=True)
             latencies: list[float] = []
             while time.perf_counter() - started < seconds:
                 latencies.append(await key_to_repaint(app, VIEWS[len(latencies) % len(VIEWS)]))
                 await asyncio.sleep(0.25)
+                if time.perf_counter() - started - memory[-1][0] >= sample_every:
+                    memory.append((time.perf_counter() - started, rss_mb()))
+                    print(f"rss {memory[-1][1]:.0f} MB at {memory[-1][0]:.0f}s", flush=True)
             elapsed = time.perf_counter() - started
             absorbed = app.events_absorbed - absorbed_start
-            memory_end = rss_mb()
+            memory.append((elapsed, rss_mb()))
             lab, session = app.lab, app.session
             assert lab is not None and session is not None and session.subscription is not None
             dropped = session.subscription.dropped
-            clock = lab.clock.now()
+            clock, sagas = lab.clock.now(), lab.metrics.started
             stream = app.main.query_one(EventStream)
             held = (f"{len(app.board._rows):,} saga rows, {len(stream._kept):,} kept events, "
                     f"{stream.log_widget.line_count:,} log lines, {app.main.query_one(SagaTable).row_count} table rows")
             await pilot.press("q")
     print(f"flood: load_with_outages at {rate:g}/s on the virtual clock, {size[0]}x{size[1]}, {elapsed:.0f}s wall, "
-          f"{clock:.0f}s clock")
+          f"{clock:.0f}s clock, {sagas:,} sagas")
     print(f"events absorbed: {absorbed:,} ({absorbed / elapsed:,.0f}/s), dropped by the subscription: {dropped:,}")
     print(f"tick (drain + redraw): p50 {statistics.median(tick_times) * 1000:.1f} ms, "
           f"p95 {percentile(tick_times, 0.95) * 1000:.1f} ms, max {max(tick_times) * 1000:.1f} ms "
@@ -109,8 +115,10 @@ async def bench(seconds: float, rate: float, size: tuple[int, int]) -> None:
     print(f"key press to repaint: p50 {statistics.median(latencies) * 1000:.0f} ms, "
           f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
           f"over {len(latencies)} presses")
-    print(f"memory (RSS): {memory_start:.0f} MB after warm-up, {memory_end:.0f} MB at the end; the dashboard holds "
-          f"{held} (all capped)")
+    series = ", ".join(f"{at:.0f}s {mb:.0f}" for at, mb in memory)
+    print(f"memory (RSS, MB) every {sample_every:g}s: {series}")
+    print(f"memory (RSS): {memory[0][1]:.0f} MB after warm-up, {memory[-1][1]:.0f} MB at the end, "
+          f"max {max(mb for _, mb in memory):.0f} MB; the dashboard holds {held} (all capped)")
 
 
 def main() -> None:
@@ -120,9 +128,10 @@ def main() -> None:
                         help="sagas started per clock second (default 200; the virtual clock runs as fast as the "
                              "engine can, so any rate floods it; at 200 the sagas in flight stay bounded)")
     parser.add_argument("--size", default="120x40", help="terminal size, COLSxROWS (default 120x40)")
+    parser.add_argument("--sample", type=float, default=30.0, help="seconds between memory samples (default 30)")
     options = parser.parse_args()
     columns, rows = (int(part) for part in options.size.split("x"))
-    asyncio.run(bench(options.seconds, options.rate, (columns, rows)))
+    asyncio.run(bench(options.seconds, options.rate, (columns, rows), options.sample))
 
 
 if __name__ == "__main__":
