@@ -9,7 +9,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiosqlite
@@ -18,6 +19,7 @@ from sagatui.store.errors import StorageError, StorageProblem, explain
 from sagatui.store.schema import APPLICATION_ID, MIGRATIONS, RESOURCE_TABLES, SCHEMA_VERSION
 
 Durability = Literal["normal", "full"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,16 @@ class Store:
 
     async def close(self) -> None:
         await _close_all(self.writer_db, self.reader_db)
+
+
+async def in_connection_thread(db: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:
+    """Run `function(sqlite3_connection, *args)` in the aiosqlite connection's own thread and await it.
+
+    aiosqlite hops to its thread and back once per statement; a commit of several statements would cost
+    several hops. This queues the whole function as one item on the connection's worker queue, through
+    aiosqlite's `_execute` and `_conn` (not public API, present from 0.17 through 0.22; pinned in
+    pyproject), so the statements still run in order with every other use of the connection."""
+    return await db._execute(lambda: function(db._conn, *args))  # noqa: SLF001
 
 
 def _check_writable(path: Path) -> None:

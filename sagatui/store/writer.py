@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
-from sagatui.store.database import Store
+from sagatui.store.database import Store, in_connection_thread
 from sagatui.store.errors import StorageError, StorageProblem, explain
 from sagatui.store.projection import SAGA_COLUMNS, STEP_COLUMNS, Projector, SagaKey
 
@@ -183,7 +183,6 @@ class EventWriter:
         writes = _group(_merge(write for _, _, effect in batch for write in effect), self.run_id)
         status_changes = [event for event in events if event.kind in _RUN_STATUS]
         try:
-            await self._db.execute("BEGIN IMMEDIATE")
             missing = self._projector.missing(events)
             if missing:
                 await self._load(missing)
@@ -199,18 +198,8 @@ class EventWriter:
                  [(_RUN_STATUS[event.kind], None if event.kind is EventKind.RUN_RESUMED else wall_time,
                    self.run_id) for event in status_changes]),
             ]
-            # Queued together, the statements run back to back in the connection's thread (one
-            # round trip, not one each); only if every one succeeded is the transaction committed.
-            outcomes = await asyncio.gather(
-                *(self._db.executemany(sql, params) for sql, params in statements if params),
-                return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            await self._db.execute("COMMIT")
+            await in_connection_thread(self._db, _transaction, [(sql, params) for sql, params in statements if params])
         except sqlite3.Error as error:
-            with suppress(sqlite3.Error):
-                await self._db.execute("ROLLBACK")
             self._failure = explain(error, self._store.path)
             self._release_waiters()
             raise self._failure from None
@@ -257,6 +246,20 @@ class EventWriter:
                    f" ON CONFLICT ({conflict}) {update}")
             self._sql[signature] = sql
         return sql
+
+
+def _transaction(connection: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """One commit, run whole in the connection's thread: BEGIN, every statement, COMMIT; or ROLLBACK
+    and raise. One hop to that thread and back, however many statements."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params in statements:
+            connection.executemany(sql, params)
+        connection.execute("COMMIT")
+    except BaseException:
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
 
 
 def _merge(writes: Iterable[_Write]) -> list[_Write]:

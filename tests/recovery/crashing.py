@@ -15,6 +15,7 @@ sagatui package: it patches the recorder and the connection from outside.
 from __future__ import annotations
 
 import os
+import sqlite3
 import signal
 import sys
 from collections import Counter
@@ -25,6 +26,7 @@ import aiosqlite
 from sagatui.cli import main
 from sagatui.engine.recorder import EventRecorder
 from sagatui.model.events import Event
+from sagatui.store import writer
 
 
 def die() -> None:
@@ -44,14 +46,41 @@ def kill_at_emit(kind: str, nth: int) -> None:
 
 
 def kill_at_commit(nth: int, when: str) -> None:
-    execute, commits = aiosqlite.Connection.execute, Counter[str]()
+    commits = Counter[str]()
 
-    async def committing(self: aiosqlite.Connection, sql: str) -> Any:
+    def reached() -> bool:
+        """Count a COMMIT about to run; die now if it is the N-th and `when` is before."""
         commits["COMMIT"] += 1
         if commits["COMMIT"] == nth and when == "before":
             die()
+        return commits["COMMIT"] == nth
+
+    # The event writer commits inside the connection's thread (store/writer.py `_transaction`) ...
+    transaction = writer._transaction
+
+    class Dying:
+        def __init__(self, connection: sqlite3.Connection) -> None:
+            self.connection = connection
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            last = sql == "COMMIT" and reached()
+            cursor = self.connection.execute(sql, *args)
+            if last:
+                die()
+            return cursor
+
+        def executemany(self, sql: str, params: Any) -> Any:
+            return self.connection.executemany(sql, params)
+
+    writer._transaction = lambda connection, statements: transaction(Dying(connection), statements)
+
+    # ... and opening a database (migrations) commits through aiosqlite's execute.
+    execute = aiosqlite.Connection.execute
+
+    async def committing(self: aiosqlite.Connection, sql: str) -> Any:
+        last = reached()
         cursor = await execute(self, sql)
-        if commits["COMMIT"] == nth:
+        if last:
             die()
         return cursor
 
