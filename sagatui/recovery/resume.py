@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sagatui.lab import Lab
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import ReopenedRun, find_run, reopen_run
@@ -39,10 +40,29 @@ class ResumeReport:
                 and all(result.ok for result in self.invariants))
 
 
+@dataclass(frozen=True)
+class UnfinishedRun:
+    run: RunInfo
+    sagas_left: int  # sagas it left running or compensating
+
+
 async def unfinished_runs(store: Store) -> list[RunInfo]:
     """Runs a crash or an interruption left unfinished, oldest first: what `resume` would carry on
     (not those a live process is still writing)."""
     return [run for run in await runs_by_status(store, UNFINISHED) if not run_in_use(store.path, run.id)]
+
+
+async def runs_with_sagas_left(store: Store) -> list[UnfinishedRun]:
+    """The unfinished runs that left sagas to carry on, with how many, oldest first: what the dashboard
+    offers to resume on start. (A dashboard quit with nothing in flight leaves its run unfinished too,
+    with nothing to carry on; `resume` would only settle it.)"""
+    offered = []
+    for run in await unfinished_runs(store):
+        left = sum(count for status, count in (await saga_counts(store, run.id)).items()
+                   if not SagaStatus(status).terminal)
+        if left:
+            offered.append(UnfinishedRun(run, left))
+    return offered
 
 
 async def resume_run(
@@ -77,3 +97,18 @@ def carry_on(reopened: ReopenedRun) -> tuple[list[str], list[str]]:
     for rebuilt in unfinished:
         lab.continue_saga(rebuilt.saga, rebuilt.point)
     return resumed, resent
+
+
+async def leave_run(lab: Lab, *, settle: bool = False) -> None:
+    """Close a live session's lab (the dashboard quit or reset) so that its run can be carried on later:
+    while sagas are in flight or the load generator runs, the run is interrupted (they stop where they
+    stand; `resume`, or the dashboard's next start, carries them on). Idle, it is settled first when
+    `settle` says so (a resumed run that ran nothing but what was carried on, ended as `resume_run` ends
+    one); otherwise it stays open, as an interactive session leaves its run."""
+    try:
+        if lab.metrics.in_flight or lab.load is not None:
+            await lab.interrupt()
+        elif settle:
+            await lab.conclude()
+    finally:
+        await lab.close()
