@@ -27,6 +27,7 @@ from sagatui.model.status import BreakerState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.store import queries, summaries
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import check_invariants
@@ -43,7 +44,7 @@ from sagatui.tui.messages import (
 )
 from sagatui.tui.rate_history import RateHistory
 from sagatui.tui.saga_board import SagaBoard
-from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, ResolveNote
+from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, ResolveNote, ResumePrompt
 from sagatui.tui.screens.help import NAVIGATION, HelpScreen
 from sagatui.tui.screens.main import VIEWS, MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
@@ -100,12 +101,37 @@ class SagaDashboard(App[None]):
     async def on_mount(self) -> None:
         try:
             self.session = await LabSession.open(self.settings)
+            unfinished = await runs_with_sagas_left(self.session.store)
         except StorageError as error:
-            self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
+            self._storage_failed(error)
             return
         self.set_interval(TICK, self._tick)
         self.set_interval(STORE_REFRESH, self._read_store)
-        self._tick()
+        if unfinished:
+            self.push_screen(ResumePrompt(unfinished), self._begin)
+        else:
+            await self._begin(None)
+
+    async def _begin(self, unfinished: queries.RunInfo | None) -> None:
+        """The first lab: a new run, or the unfinished run the user chose to carry on."""
+        session = self.session
+        if session is None:
+            return  # quit while the prompt was up
+        try:
+            if unfinished is None:
+                await session.start()
+            else:
+                resumed = await session.resume(unfinished)
+        except StorageError as error:
+            self._storage_failed(error)
+            return
+        self._follow_new_lab()
+        if unfinished is not None:
+            self.notify(f"resuming run {resumed.run_id}: {len(resumed.sagas)} saga(s) carried on, "
+                        f"{len(resumed.resent)} call(s) sent again with their idempotency key", timeout=8)
+
+    def _storage_failed(self, error: StorageError) -> None:
+        self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
 
     async def action_quit(self) -> None:
         await self._close_session()
@@ -142,7 +168,7 @@ class SagaDashboard(App[None]):
         lab, session = self.lab, self.session
         if lab is None or session is None or session.subscription is None or not self.is_running:
             return  # not open yet, resetting, or shutting down (the panels may be gone)
-        events = session.subscription.drain()
+        events = session.drain()
         self.events_absorbed += len(events)
         for event in events:
             self.board.add(event)
@@ -378,6 +404,13 @@ class SagaDashboard(App[None]):
         old_run = self.lab.run_id if self.lab is not None else None
         self.session.subscription = None
         await self.session.reset(pack, pack_text, pack_path)
+        self._follow_new_lab()
+        assert self.lab is not None
+        self.notify(f"new run {self.lab.run_id} on {self.lab.pack.name} (run {old_run} stays in the database)")
+
+    def _follow_new_lab(self) -> None:
+        """The panels start over on the session's new lab (a new run, another pack, a resumed run)."""
+        assert self.session is not None
         self.board = SagaBoard(self._scenario_of)
         self.history = RateHistory()
         self._checked_seq = self._tables_seq = -1
@@ -386,8 +419,6 @@ class SagaDashboard(App[None]):
         stream.reset()
         stream.set_services(self.session.settings.pack.services)
         self._tick()
-        assert self.lab is not None
-        self.notify(f"new run {self.lab.run_id} on {self.lab.pack.name} (run {old_run} stays in the database)")
 
     def action_open_pack(self) -> None:
         packs = [(path.stem, load_pack(path).description) for path in bundled_packs()]
@@ -413,6 +444,7 @@ class SagaDashboard(App[None]):
             ("Events", [*EventStream.BINDINGS, *EventLog.BINDINGS], []),
             ("Needs attention", AttentionTable.BINDINGS, []),
             ("Saga timeline", TimelineScreen.BINDINGS, []),
+            ("Unfinished runs (asked on start)", ResumePrompt.BINDINGS, []),
             ("Moving around", [], NAVIGATION),
         ]))
 

@@ -1,6 +1,6 @@
 """The dashboard's hold on a lab: the store it writes to, the lab itself and the dashboard's
-subscription to its events. Resetting swaps in a fresh lab (a new run) on the same store; earlier
-runs stay in the database."""
+subscription to its events. The lab is a new run, or an unfinished run carried on (`resume`).
+Resetting swaps in a fresh lab (a new run) on the same store; earlier runs stay in the database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from sagatui.engine.bus import Subscription
 from sagatui.lab import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
+from sagatui.recovery.reopen import reopen_run
+from sagatui.recovery.resume import carry_on, leave_run
 from sagatui.store.database import Store
+from sagatui.store.queries import RunInfo
 
 SUBSCRIPTION_CAPACITY = 200_000  # events the dashboard may fall behind by before the oldest are dropped
 
@@ -27,21 +30,29 @@ class LabSettings:
     script: tuple[Event, ...] = ()  # watching a recording: its commands, applied where they were recorded
 
 
+@dataclass(frozen=True)
+class Resumed:
+    run_id: int
+    sagas: list[str]  # ids of the sagas carried on
+    resent: list[str]  # idempotency keys of the calls sent again
+
+
 class LabSession:
     def __init__(self, settings: LabSettings, store: Store) -> None:
         self.settings = settings
         self.store = store
         self.lab: Lab | None = None
         self.subscription: Subscription | None = None
+        self._backlog: list[Event] = []  # a resumed run's events from before, for the panels
+        self._sagas_when_resumed: int | None = None  # sagas a resumed run had started; None: a new run
 
     @classmethod
     async def open(cls, settings: LabSettings) -> LabSession:
-        """Open the store (raises StorageError) and a lab on it."""
-        session = cls(settings, await Store.open(settings.db))
-        await session._start_lab()
-        return session
+        """Open the store (raises StorageError); then `start()` a new run or `resume()` an unfinished one."""
+        return cls(settings, await Store.open(settings.db))
 
-    async def _start_lab(self) -> None:
+    async def start(self) -> None:
+        """A new run of the settings' pack."""
         settings = self.settings
         lab = Lab(settings.pack, settings.pack_text, self.store, seed=settings.seed, speed=settings.speed,
                   label="dashboard")
@@ -51,12 +62,36 @@ class LabSession:
         await lab.open()
         self.lab = lab
 
+    async def resume(self, run: RunInfo) -> Resumed:
+        """Carry on an unfinished run in this session, live: its sagas go on forward or compensate as
+        `sagatui resume` would, and the panels follow, starting from the events it had. The session takes
+        the run's own pack. StorageError if another process writes the run."""
+        reopened = await reopen_run(self.store, run, speed=self.settings.speed)
+        lab = reopened.lab
+        self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
+        sagas, resent = carry_on(reopened)
+        self._backlog = reopened.events
+        self._sagas_when_resumed = lab.metrics.started
+        if lab.pack_text != self.settings.pack_text:
+            self.settings = replace(self.settings, pack=lab.pack, pack_text=lab.pack_text, pack_path=None)
+        self.lab = lab
+        return Resumed(run.id, sagas, resent)
+
+    def drain(self) -> list[Event]:
+        """The events the panels have not seen yet: first, for a resumed run, those it had before."""
+        backlog, self._backlog = self._backlog, []
+        return backlog + (self.subscription.drain() if self.subscription is not None else [])
+
     async def _stop_lab(self) -> None:
+        """Leave the run resumable: interrupted if sagas are still in flight; a resumed run that ran only
+        what it carried on is settled once that has ended."""
         if self.lab is not None:
             lab, self.lab = self.lab, None
             if self.subscription is not None:
                 self.subscription.close()
-            await lab.close()
+            settle = self._sagas_when_resumed == lab.metrics.started
+            self._backlog, self._sagas_when_resumed = [], None
+            await leave_run(lab, settle=settle)
 
     async def reset(self, pack: Pack | None = None, pack_text: str = "", pack_path: Path | None = None) -> None:
         """Stop the current run and start a new one, on another pack if one is given."""
@@ -65,9 +100,9 @@ class LabSession:
         if pack is not None:
             self.settings = replace(self.settings, pack=pack, pack_text=pack_text, pack_path=pack_path)
         self.settings = replace(self.settings, speed=speed)
-        await self._start_lab()
+        await self.start()
 
     async def close(self) -> None:
-        """Stop the engine and make every event durable, then close the store."""
+        """Stop the engine and make every event durable (see `_stop_lab`), then close the store."""
         await self._stop_lab()
         await self.store.close()

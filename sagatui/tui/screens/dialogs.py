@@ -1,6 +1,9 @@
-"""Small dialogs: pick a fault profile for a service, write the note that resolves a saga, pick a pack."""
+"""Small dialogs: pick a fault profile for a service, write the note that resolves a saga, pick a pack,
+resume a run a crash or a quit left unfinished."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,6 +14,8 @@ from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
 from textual.widgets.option_list import Option
 
 from sagatui.model.faults import FaultProfile
+from sagatui.recovery.resume import UnfinishedRun
+from sagatui.store.queries import RunInfo
 from sagatui.tui.badges import fault_label
 
 # What a user most often wants to break a service with; "normal" (the pack's own profile) comes first.
@@ -118,3 +123,59 @@ class PackPicker(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class ResumePrompt(ModalScreen[RunInfo | None]):
+    """On start, when runs were left with sagas unfinished: carry one on here, or start a new run
+    (None). Either way the others stay for a later start or `sagatui resume`."""
+
+    BINDINGS = [
+        Binding("y", "resume", "Resume", tooltip="carry on the highlighted unfinished run, live"),
+        Binding("n,escape", "dismiss(None)", "New run", tooltip="start a new run; the unfinished ones stay "
+                                                                 "resumable (`sagatui resume`)"),
+    ]
+
+    def __init__(self, runs: list[UnfinishedRun]) -> None:
+        super().__init__()
+        self._runs = runs
+
+    def compose(self) -> ComposeResult:
+        newest = self._runs[-1]
+        with Vertical(id="dialog"):
+            question = (f"Run {newest.run.id} ({newest.run.pack_name}, {_sagas(newest.sagas_left)} unfinished) "
+                        f"{_how_it_stopped(newest)}. Resume it?" if len(self._runs) == 1 else
+                        f"{len(self._runs)} runs were left with sagas unfinished. Resume the highlighted one?")
+            yield Label(f"{question} [b]y[/b] resume · [b]n[/b] start a new run")
+            yield OptionList(*[_describe(offered) for offered in self._runs])
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = "Unfinished runs"
+        self.query_one("#dialog").border_subtitle = "y or enter resume · n or esc new run"
+        options = self.query_one(OptionList)
+        options.highlighted = len(self._runs) - 1  # the newest: most likely the one just quit or crashed
+        options.focus()
+
+    def action_resume(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(self._runs[options.highlighted].run)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self._runs[event.option_index].run)
+
+
+def _sagas(count: int) -> str:
+    return f"{count} saga" + ("s" if count != 1 else "")
+
+
+def _how_it_stopped(offered: UnfinishedRun) -> str:
+    return "was interrupted" if offered.run.status == "interrupted" else "was left unfinished (its process ended)"
+
+
+def _describe(offered: UnfinishedRun) -> str:
+    run = offered.run
+    scenario = f" / {run.scenario}" if run.scenario else ""
+    started = datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M")
+    return (f"run {run.id}: {run.pack_name}{scenario}, {_sagas(offered.sagas_left)} unfinished, "
+            f"{run.status}, started {started}")

@@ -1,0 +1,108 @@
+"""The dashboard on start, after asking, carries on a run that a crash or a quit left with sagas
+unfinished, live; `q` while sagas are in flight leaves the run interrupted, for the next start to offer.
+The real app, the real lab on the virtual clock, real SQLite in tmp_path."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sagatui.lab import Lab
+from sagatui.model.status import SagaStatus
+from sagatui.packs.loader import load_pack
+from sagatui.recovery.resume import runs_with_sagas_left
+from sagatui.store.database import Store
+from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.dialogs import ResumePrompt
+from tests.recovery.helpers import ECOMMERCE, problems, query, unfinished_sagas
+from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.test_dashboard import shown_text
+
+
+async def interrupt_a_load(db: Path) -> int:
+    """Run the ecommerce load (300 orders, two outages) and interrupt it with sagas in flight, as Ctrl-C
+    does; returns its run id."""
+    store = await Store.open(db)
+    try:
+        lab = Lab(load_pack(ECOMMERCE), ECOMMERCE.read_text(encoding="utf-8"), store, seed=3,
+                  label="load_with_outages")
+        await lab.open()
+        lab.apply("start_scenario", {"scenario": "load_with_outages"})
+        while lab.metrics.started < 120:
+            await asyncio.sleep(0.01)
+        await lab.interrupt()
+        await lab.close()
+        return lab.run_id
+    finally:
+        await store.close()
+
+
+async def open_prompt(app: SagaDashboard, pilot) -> str:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, ResumePrompt), "the resume prompt")
+    return " ".join(shown_text(label) for label in app.screen.query("Label"))
+
+
+async def test_yes_carries_on_the_interrupted_run_live_until_it_settles(
+    make_app: Callable[..., SagaDashboard], tmp_path: Path,
+) -> None:
+    db = tmp_path / "dashboard.db"
+    run_id = await interrupt_a_load(db)
+    left = unfinished_sagas(db)
+    assert left
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        question = await open_prompt(app, pilot)
+        assert f"Run {run_id} (ecommerce, {len(left)} sagas unfinished) was interrupted. Resume it?" in question
+        assert app.lab is None  # nothing runs until the user answers
+        await pilot.press("y")
+        await lab_ready(pilot)
+        assert app.lab is not None and app.lab.run_id == run_id  # the same run goes on, no new one
+        await settled(pilot)
+        board = app.board
+        assert all(row is not None and row.status.terminal for row in map(board.get, left))
+        assert board.in_flight == 0 and board.counts[SagaStatus.RUNNING] == 0
+        await pilot.press("q")
+    assert query(db, "SELECT id, status FROM runs") == [(run_id, "settled")]
+    assert unfinished_sagas(db) == []
+    assert await problems(db, run_id) == []  # gapless, invariants, nothing done twice
+    ((carried_on,),) = query(db, "SELECT json_extract(data, '$.sagas') FROM events WHERE kind = 'run.resumed'")
+    assert json.loads(str(carried_on)) == left
+    store = await Store.open(db, read_only=True)
+    try:
+        assert await runs_with_sagas_left(store) == []
+    finally:
+        await store.close()
+
+
+async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
+    make_app: Callable[..., SagaDashboard], tmp_path: Path,
+) -> None:
+    db = tmp_path / "dashboard.db"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lab_ready(pilot)
+        await pilot.press("l")  # the load generator: sagas keep arriving
+        lab = app.lab
+        assert lab is not None
+        await wait_for(pilot, lambda: lab.metrics.started >= 40 and lab.metrics.in_flight, "sagas in flight")
+        await pilot.press("q")
+    assert query(db, "SELECT id, status FROM runs") == [(1, "interrupted")]
+    ((last_seq, events, kind, unfinished),) = query(
+        db, "SELECT max(seq), count(*), (SELECT kind FROM events ORDER BY seq DESC LIMIT 1),"
+            " (SELECT json_extract(data, '$.unfinished') FROM events ORDER BY seq DESC LIMIT 1) FROM events")
+    assert (last_seq, kind) == (events, "run.interrupted")
+    left = unfinished_sagas(db)
+    assert unfinished == len(left) > 0
+
+    again = make_app()
+    async with again.run_test(size=(80, 24)) as pilot:
+        question = await open_prompt(again, pilot)
+        assert f"Run 1 (ecommerce, {len(left)} sagas unfinished) was interrupted" in question
+        await pilot.press("n")
+        await lab_ready(pilot)
+        assert again.lab is not None and again.lab.run_id == 2
+        await pilot.press("q")
+    assert query(db, "SELECT id, status FROM runs") == [(1, "interrupted"), (2, "running")]
+    assert unfinished_sagas(db) == left  # still there for `sagatui resume` or the next start
