@@ -12,6 +12,7 @@ from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.store.queries import read_events
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.badges import fault_label
 from sagatui.tui.screens.dialogs import ResolveNote
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
@@ -157,3 +158,25 @@ async def test_clicking_a_service_switch_toggles_it(make_app: Callable[..., Saga
         await pilot.click(Switchboard, offset=(x, y))
         await wait_for(pilot, lambda: cell(switchboard, "shipping", "switch").strip() == "ON", "the switch on")
         assert app.lab is not None and app.lab.services.fault("shipping") == app.lab.pack.services["shipping"].fault
+
+
+async def test_at_80_columns_long_service_names_give_way_to_their_profiles(
+    make_app: Callable[..., SagaDashboard],
+) -> None:
+    app = make_app("travel")  # service names up to 15 characters
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lab_ready(pilot)
+        await pilot.press("1")
+        switchboard = app.main.query_one(Switchboard)
+        await wait_for(pilot, lambda: cell(switchboard, "airline_primary", "profile") == "offline", "the switch")
+        lab = app.lab
+        assert lab is not None
+        assert [cell(switchboard, name, "profile") for name in lab.pack.services] == [
+            fault_label(lab.services.fault(name)) for name in lab.pack.services]  # e.g. online +300ms, whole
+        assert cell(switchboard, "airline_primary", "service") == "1 airlin…"
+        assert cell(switchboard, "payment", "service") == "7 payment"
+        shown = sum(column.get_render_width(switchboard) for column in switchboard.columns.values())
+        assert shown <= switchboard.scrollable_content_region.width  # no column cut at the edge
+        await pilot.resize_terminal(160, 50)
+        await wait_for(pilot, lambda: cell(switchboard, "airline_primary", "service") == "1 airline_primary",
+                       "the whole names back")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
+from textual.widget import Widget
 
 from sagatui.engine.breaker import CircuitBreaker
 from sagatui.model.faults import FaultProfile
@@ -13,6 +14,14 @@ from sagatui.packs.model import Pack, Scenario
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
 from sagatui.tui.widgets.keyed_table import KeyedTable
+
+SWITCH_WIDTH = 4
+NAME_MIN = 7  # a service name cut to leave its profile room keeps this many characters (ellipsis included)
+
+
+def clipped(text: str, width: int) -> str:
+    """`text`, its end replaced by an ellipsis when it is longer than `width`."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _runs(scenario: Scenario) -> str:
@@ -49,14 +58,31 @@ class Switchboard(KeyedTable):
     ]
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__([("service", "# service", None), ("switch", "", 4), ("profile", "profile", None)], id=id)
+        super().__init__([("service", "# service", None), ("switch", "", SWITCH_WIDTH), ("profile", "profile", None)],
+                         id=id)
 
     def show(self, profiles: dict[str, FaultProfile]) -> None:
         """`profiles`: service -> the profile switched on now."""
+        labels = {service: fault_label(profile) for service, profile in profiles.items()}
+        names, kept = self._widths(max(map(len, profiles), default=0), max(map(len, labels.values()), default=0))
         self.sync({
-            service: (f"{number if number <= 9 else ' '} {service}", switch(profile), fault_label(profile))
+            service: (f"{number if number <= 9 else ' '} {clipped(service, names)}", switch(profile),
+                      clipped(labels[service], kept))
             for number, (service, profile) in enumerate(profiles.items(), start=1)
         })
+
+    def _widths(self, longest_name: int, longest_label: int) -> tuple[int, int]:
+        """How much of the service names and of the profiles fits (a narrow terminal): the profile comes
+        first, the names give way down to NAME_MIN. The table's width is auto, so the measure is the
+        widest it may grow (its max-width in its container), less its border and scrollbar, the switch,
+        the number key and the cells' padding."""
+        max_width, container = self.styles.max_width, self.parent
+        if max_width is None or not isinstance(container, Widget) or not container.size.width:
+            return longest_name, longest_label  # free to grow, or not laid out yet
+        room = int(max_width.resolve(container.size, self.app.size)) - self.gutter.width
+        room -= 2 * self.cell_padding * len(self.columns) + SWITCH_WIDTH + len("9 ")
+        names = min(longest_name, max(NAME_MIN, room - longest_label))
+        return names, max(1, room - names)
 
     def action_toggle(self) -> None:
         if self.selected_key is not None:
