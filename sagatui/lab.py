@@ -95,6 +95,15 @@ class Lab:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> int:
+        await self.open_silent()
+        self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
+        self.services.start()
+        self.clock.poke()  # a script's first command may be due now: look at this quiet moment again
+        return self.run_id
+
+    async def open_silent(self) -> int:
+        """Create the run and wire the lab with nothing started and nothing recorded: `open` goes on from
+        here; playback (sagatui.playback) writes a recording's own events into it instead."""
         self.run_id = await self.store.create_run(
             pack_name=self.pack.name, pack_text=self.pack_text, seed=self.seed,
             clock_mode="virtual" if self.speed is None else f"paced x{self.speed:g}",
@@ -102,9 +111,6 @@ class Lab:
         )
         claim_run(self.store.path, self.run_id)
         await self._wire(0.0)
-        self.recorder.emit(EventKind.RUN_STARTED, data={"pack": self.pack.name, "seed": self.seed})
-        self.services.start()
-        self.clock.poke()  # a script's first command may be due now: look at this quiet moment again
         return self.run_id
 
     async def reopen(self, run_id: int, clock_time: float, sagas: Iterable[SagaRun] = ()) -> None:
@@ -197,6 +203,10 @@ class Lab:
     async def _run_saga(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> None:
         saga = await self.engine.run(saga_name, saga_id, saga_input)
         self.sagas[saga_id] = saga
+
+    def keep(self, task: asyncio.Future[Any]) -> None:
+        """Hold `task` as part of this run: `close` cancels it, `settle` waits for it."""
+        self._track(task)
 
     def _track(self, task: asyncio.Future[Any]) -> None:
         self._tasks[task] = None

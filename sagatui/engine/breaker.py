@@ -141,6 +141,20 @@ class CircuitBreaker:
         self._cancel_timer()
         self._move(BreakerState.CLOSED, "reset by operator")
 
+    # -- playback -------------------------------------------------------------------------------------
+    def follow(self, new: BreakerState) -> None:
+        """Take the state a recorded transition gives (a recording played back, nothing called): no
+        timer and no event; an opening counts a trip, and its half-open countdown runs from now."""
+        self._cancel_timer()
+        if new is BreakerState.OPEN:
+            self.trips += 1
+            self.opened_at = self._clock.now()
+        elif new is BreakerState.CLOSED:
+            self._window.clear()
+            self.consecutive_failures = 0
+            self.opened_at = None
+        self.state = new
+
     # -- transitions ----------------------------------------------------------------------------------
     def _open(self, reason: str) -> None:
         self.trips += 1

@@ -11,6 +11,7 @@ from sagatui.engine.bus import Subscription
 from sagatui.lab import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
+from sagatui.playback import Playback
 from sagatui.recovery.reopen import reopen_run
 from sagatui.recovery.resume import carry_on, leave_run
 from sagatui.store.database import Store
@@ -27,7 +28,7 @@ class LabSettings:
     db: Path
     seed: int = 1
     speed: float | None = 1.0  # None: virtual time, as fast as possible
-    script: tuple[Event, ...] = ()  # watching a recording: its commands, applied where they were recorded
+    recorded: tuple[Event, ...] = ()  # watching a recording: its events, played back (sagatui.playback)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class LabSession:
         self.subscription: Subscription | None = None
         self._backlog: list[Event] = []  # a resumed run's events from before, for the panels
         self._sagas_when_resumed: int | None = None  # sagas a resumed run had started; None: a new run
+        self.playback: Playback | None = None  # watching a recording
 
     @classmethod
     async def open(cls, settings: LabSettings) -> LabSession:
@@ -52,14 +54,16 @@ class LabSession:
         return cls(settings, await Store.open(settings.db))
 
     async def start(self) -> None:
-        """A new run of the settings' pack."""
+        """A new run of the settings' pack, or, watching a recording, a run its events are played into."""
         settings = self.settings
         lab = Lab(settings.pack, settings.pack_text, self.store, seed=settings.seed, speed=settings.speed,
                   label="dashboard")
         self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
-        if settings.script:
-            lab.follow_script(list(settings.script))
-        await lab.open()
+        if settings.recorded:
+            self.playback = Playback(lab, settings.recorded)
+            await self.playback.start()
+        else:
+            await lab.open()
         self.lab = lab
 
     async def resume(self, run: RunInfo) -> Resumed:
@@ -91,7 +95,11 @@ class LabSession:
                 self.subscription.close()
             settle = self._sagas_when_resumed == lab.metrics.started
             self._backlog, self._sagas_when_resumed = [], None
-            await leave_run(lab, settle=settle)
+            if self.playback is not None:
+                self.playback = None
+                await lab.close()  # a scratch run: nothing to leave resumable
+            else:
+                await leave_run(lab, settle=settle)
 
     async def reset(self, pack: Pack | None = None, pack_text: str = "", pack_path: Path | None = None) -> None:
         """Stop the current run and start a new one, on another pack if one is given."""
