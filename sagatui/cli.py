@@ -253,10 +253,12 @@ def _mark(ok: bool) -> Text:
     return Text("ok  ", style="green") if ok else Text("FAIL", style="bold red")
 
 
-def _invariant_line(name: str, ok: bool, details: list[str]) -> Text:
+def _invariant_line(name: str, ok: bool, details: list[str], accepted: list[str]) -> Text:
     line = Text("  invariant ")
     line.append_text(_mark(ok))
     line.append(f" {name}" + ("" if ok else f": {details}"))
+    if accepted:
+        line.append(f" (accepted after a resolve: {accepted})", style="yellow")
     return line
 
 
@@ -274,7 +276,8 @@ def _print_summary(out: Console, report: Any) -> None:
     if p50 is not None:
         out.print(f"  saga latency p50 {p50:.3f}s, p95 {p95:.3f}s (clock time)", markup=False)
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant["name"], invariant["ok"], invariant["details"]))
+        out.print(_invariant_line(invariant["name"], invariant["ok"], invariant["details"],
+                                  invariant.get("accepted", [])))
     for check in report.checks:
         line = Text("  expect    ")
         line.append_text(_mark(check.ok))
@@ -464,7 +467,7 @@ def _print_resumed(out: Console, report: Any) -> None:
                    f"sent again with their idempotency key", style="bold"))
     out.print(f"  sagas {sum(report.statuses.values())}: {by_status}", markup=False)
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant.name, invariant.ok, invariant.details))
+        out.print(_invariant_line(invariant.name, invariant.ok, invariant.details, invariant.accepted))
     out.print(Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
     out.print()
 

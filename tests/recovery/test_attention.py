@@ -75,6 +75,23 @@ async def test_resolve_records_the_note(tmp_path: Path) -> None:
     assert again.returncode == 2 and "does not need attention (compensated)" in again.stderr
 
 
+async def test_a_resolved_saga_is_accepted_by_the_invariants_with_its_note(tmp_path: Path) -> None:
+    db = tmp_path / "inbox.db"
+    needing_attention(db)
+    sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand, ticket 42")
+
+    store = await Store.open(db, read_only=True)
+    try:
+        results = {result.name: result for result in await check_invariants(store, 1)}
+    finally:
+        await store.close()
+    # the charge is still unrefunded in the tables: not hidden, but accepted with the operator's note
+    for name in ("nothing_leaked", "charges_refunded"):
+        assert results[name].ok and results[name].details == []
+        assert [line for line in results[name].accepted if line.startswith("saga S-0001")
+                and line.endswith("(resolved: refunded by hand, ticket 42)")], results[name].accepted
+
+
 async def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
     db = tmp_path / "inbox.db"
     needing_attention(db)

@@ -119,6 +119,8 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         inbox.focus()
         await pilot.press("t")  # retry the undo of S-0001
         await wait_for(pilot, lambda: inbox.row_count == 1, "the retried saga to leave the inbox")
+        await wait_for(pilot, lambda: app.board.get("S-0001").status is not SagaStatus.COMPENSATING,
+                       "the retried undo to end")
         assert app.board.get("S-0001").status is SagaStatus.COMPENSATED
 
         await pilot.press("n")  # resolve S-0002 by hand, with a note
@@ -129,6 +131,12 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         assert app.lab is not None and app.session is not None
         resolved = await read_events(app.session.store, app.lab.run_id, kinds=[EventKind.SAGA_RESOLVED])
         assert [(event.saga_id, event.data["note"]) for event in resolved] == [("S-0002", "refunded by hand")]
+        # its charge is still unrefunded: the badges hold, marked as accepted after a resolve, not red
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "resolved" in shown_text(app.main.query_one(InvariantBadges)), "the badges")
+        badges = shown_text(app.main.query_one(InvariantBadges))
+        assert "✗" not in badges and "nothing leaked (1 resolved)" in badges, badges
+        assert app.broken_invariants == []
 
 
 async def test_quitting_closes_the_lab_and_leaves_every_event_committed(

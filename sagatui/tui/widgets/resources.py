@@ -56,7 +56,9 @@ class InvariantBadges(QuietStatic):
         problems: list[str] = []
         for result in results:
             label = INVARIANT_LABELS.get(result.name, result.name)
-            if result.ok:
+            if result.ok and result.accepted:  # holds once what resolved sagas still hold is accepted
+                badges.append(f" ✓ {label} ({len(result.accepted)} resolved) ", style="bold black on yellow")
+            elif result.ok:
                 badges.append(f" ✓ {label} ", style="bold black on green")
             elif result.name == "all_terminal" and unsettled:
                 badges.append(f" … {in_flight} in flight " if in_flight else " … committing ",
