@@ -72,7 +72,8 @@ class SagaDashboard(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
     COMMANDS = App.COMMANDS | {LabCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", tooltip="stop the engine, flush the database and leave"),
+        Binding("q", "quit", "Quit", tooltip="stop the engine, flush the database and leave (sagas still in flight: "
+                                             "the run is interrupted, and the next start offers to resume it)"),
         Binding("question_mark", "help", "Help", tooltip="this list of keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False,
                 tooltip="command palette: every action by name"),

@@ -145,7 +145,8 @@ class ResumePrompt(ModalScreen[RunInfo | None]):
             question = (f"Run {newest.run.id} ({newest.run.pack_name}, {_sagas(newest.sagas_left)} unfinished) "
                         f"{_how_it_stopped(newest)}. Resume it?" if len(self._runs) == 1 else
                         f"{len(self._runs)} runs were left with sagas unfinished. Resume the highlighted one?")
-            yield Label(f"{question} [b]y[/b] resume · [b]n[/b] start a new run")
+            yield Label(question)
+            yield Label("[b]y[/b] resume it here · [b]n[/b] start a new run (it stays resumable)")
             yield OptionList(*[_describe(offered) for offered in self._runs])
 
     def on_mount(self) -> None:
@@ -176,6 +177,6 @@ def _how_it_stopped(offered: UnfinishedRun) -> str:
 def _describe(offered: UnfinishedRun) -> str:
     run = offered.run
     scenario = f" / {run.scenario}" if run.scenario else ""
-    started = datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M")
+    started = datetime.fromtimestamp(run.started_at).strftime("%d %b %H:%M")
     return (f"run {run.id}: {run.pack_name}{scenario}, {_sagas(offered.sagas_left)} unfinished, "
             f"{run.status}, started {started}")
