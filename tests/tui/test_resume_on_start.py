@@ -106,3 +106,25 @@ async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs") == [(1, "interrupted"), (2, "running")]
     assert unfinished_sagas(db) == left  # still there for `sagatui resume` or the next start
+
+
+async def test_with_several_unfinished_runs_the_newest_is_highlighted_and_the_others_stay(
+    make_app: Callable[..., SagaDashboard], tmp_path: Path,
+) -> None:
+    db = tmp_path / "dashboard.db"
+    older, newer = await interrupt_a_load(db), await interrupt_a_load(db)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        question = await open_prompt(app, pilot)
+        assert "2 runs were left with sagas unfinished. Resume the highlighted one?" in question
+        await pilot.press("y")
+        await lab_ready(pilot)
+        assert app.lab is not None and app.lab.run_id == newer
+        await settled(pilot)
+        await pilot.press("q")
+    assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(older, "interrupted"), (newer, "settled")]
+    store = await Store.open(db, read_only=True)
+    try:
+        assert [offered.run.id for offered in await runs_with_sagas_left(store)] == [older]
+    finally:
+        await store.close()
