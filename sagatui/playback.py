@@ -20,6 +20,8 @@ from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 
+_SAME_MOMENT = 1e-9  # clock seconds: now + (t - now) can miss t by a rounding error; still t's moment
+
 
 class Playback:
     """Plays `events` (one run's, in seq order) into `lab`, which must not have been opened."""
@@ -38,7 +40,7 @@ class Playback:
     async def _play(self) -> None:
         clock = self.lab.clock
         for event in self.events:
-            if event.time > clock.now():
+            if event.time > clock.now() + _SAME_MOMENT:
                 await clock.sleep(event.time - clock.now())
             self.play(event)
         self.finished.set()
