@@ -111,8 +111,7 @@ class MainScreen(Screen[None]):
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         view = event.tab.id.removeprefix("tab-") if event.tab and event.tab.id else "scenarios"
-        for panel in self.query_one("#deck").children:
-            panel.set_class(panel.id == view, "-shown")
+        self._show_panels(view)
         self.post_message(self.ViewShown(view))
         if self.focused is None or not self.is_wide:
             self._focus_view(view)
@@ -130,8 +129,16 @@ class MainScreen(Screen[None]):
     def is_wide(self) -> bool:
         return self.has_class("-wide")
 
+    def _show_panels(self, view: str) -> None:
+        """Only `view`'s panel is displayed (every one when wide). Set as each panel's `display`, not as
+        a class: a class change restyles the panel and everything in it, which under a flood of events
+        cost a view switch about a tenth of a second."""
+        for panel in self.query_one("#deck").children:
+            panel.display = self.is_wide or panel.id == view
+
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE[0] and event.size.height >= WIDE[1], "-wide")
+        self._show_panels(self.active_view)
         self.post_message(self.ViewShown(self.active_view))
 
     def set_attention_count(self, count: int) -> None:
