@@ -7,9 +7,9 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -117,7 +117,7 @@ async def in_connection_thread(db: aiosqlite.Connection, function: Callable[...,
     several hops. This queues the whole function as one item on the connection's worker queue, through
     aiosqlite's `_execute` and `_conn` (not public API, present from 0.17 through 0.22; pinned in
     pyproject), so the statements still run in order with every other use of the connection."""
-    return await db._execute(lambda: function(db._conn, *args))  # noqa: SLF001
+    return await db._execute(lambda: function(db._conn, *args))
 
 
 def _check_writable(path: Path) -> None:

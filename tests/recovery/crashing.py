@@ -15,8 +15,8 @@ sagatui package: it patches the recorder and the connection from outside.
 from __future__ import annotations
 
 import os
-import sqlite3
 import signal
+import sqlite3
 import sys
 from collections import Counter
 from typing import Any

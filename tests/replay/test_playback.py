@@ -15,8 +15,8 @@ from tests.replay.test_replay import SCENARIOS, record
 
 
 async def tables(store: Store, run_id: int) -> dict[str, list[dict]]:
-    return {table: [{k: v for k, v in row.items() if k != "run_id"} for row in await resource_rows(store, run_id, table)]
-            for table in store.tables}
+    return {table: [{k: v for k, v in row.items() if k != "run_id"}
+                    for row in await resource_rows(store, run_id, table)] for table in store.tables}
 
 
 @pytest.mark.parametrize(("pack_name", "scenario"), SCENARIOS)
