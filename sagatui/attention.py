@@ -108,6 +108,7 @@ async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict
     await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
+    saga = lab.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
     try:
         if command == "retry_compensation":
             reset_world(lab, reopened.events)
@@ -115,4 +116,4 @@ async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict
         await lab.settle()
     finally:
         await lab.close()
-    return lab.sagas[saga_id].status
+    return saga.status

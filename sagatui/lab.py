@@ -9,6 +9,7 @@ reproduces the run event for event.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import json
 import random
@@ -57,6 +58,37 @@ def fill_placeholders(value: Any, saga_id: str, number: int) -> Any:
     return value
 
 
+class SagaScenarios:
+    """Which scenario started each saga (the dashboard's saga table shows it), in memory that grows with
+    the switches between scenarios, not with the sagas: a load starts thousands in a row, so each run of
+    consecutive saga numbers from one scenario is kept as its first number."""
+
+    def __init__(self) -> None:
+        self._firsts: list[int] = []
+        self._names: list[str] = []
+
+    def add(self, number: int, scenario: str) -> None:
+        """Saga `number` (numbers only grow) was started by `scenario`."""
+        if not self._names or self._names[-1] != scenario:
+            self._firsts.append(number)
+            self._names.append(scenario)
+
+    def get(self, saga_id: str, default: str = "") -> str:
+        """The scenario of a saga this lab started, or `default` (a saga of a stopped run, reopened)."""
+        number = _saga_number(saga_id)
+        index = bisect.bisect_right(self._firsts, number) - 1 if number is not None else -1
+        return self._names[index] if index >= 0 else default
+
+
+def _saga_id(number: int) -> str:
+    return f"S-{number:04d}"
+
+
+def _saga_number(saga_id: str) -> int | None:
+    prefix, _, digits = saga_id.partition("-")
+    return int(digits) if prefix == "S" and digits.isdigit() else None
+
+
 @dataclass
 class LoadGenerator:
     scenario: str
@@ -83,8 +115,11 @@ class Lab:
     services: ServiceDirectory = field(init=False)
     breakers: BreakerBoard = field(init=False)
     writer: EventWriter = field(init=False)
-    sagas: dict[str, SagaRun] = field(default_factory=dict)  # finished or running, by id
-    saga_scenarios: dict[str, str] = field(default_factory=dict)
+    # By id: the sagas needing attention (an operator's retry or resolve looks them up) and those carried
+    # on from a stopped run until they end. A saga that ended otherwise is dropped, here and in the
+    # services' memory: it will make no more calls, and the database has it.
+    sagas: dict[str, SagaRun] = field(default_factory=dict)
+    saga_scenarios: SagaScenarios = field(default_factory=SagaScenarios)
     metrics: RunMetrics = field(default_factory=RunMetrics)
     load: LoadGenerator | None = None
     _tasks: dict[asyncio.Future[Any], None] = field(default_factory=dict)  # insertion-ordered: determinism
@@ -123,13 +158,21 @@ class Lab:
         self.run_id = run_id
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)
-        self.sagas.update((saga.saga_id, saga) for saga in sagas)
-        self._saga_count = len(self.sagas)
+        rebuilt = list(sagas)
+        self._saga_count = len(rebuilt)
+        for saga in rebuilt:
+            if saga.status.terminal:
+                self._ended(saga)
+            else:
+                self.sagas[saga.saga_id] = saga
 
     def continue_saga(self, saga: SagaRun, point: ResumePoint) -> None:
         """Carry on a saga rebuilt from a stopped run's events, from `point`; it ends like any other."""
         self.sagas[saga.saga_id] = saga
-        self._track(asyncio.ensure_future(self.engine.continue_saga(saga, point)))
+        self._track(asyncio.ensure_future(self._continue_saga(saga, point)))
+
+    async def _continue_saga(self, saga: SagaRun, point: ResumePoint) -> None:
+        self._ended(await self.engine.continue_saga(saga, point))
 
     async def _wire(self, clock_time: float) -> None:
         self.clock = VirtualClock(start=clock_time, speed=self.speed)
@@ -187,22 +230,27 @@ class Lab:
         await self.writer.flush()
 
     # -- starting sagas --------------------------------------------------------------------------------
-    def _next_saga_id(self) -> tuple[str, int]:
-        self._saga_count += 1
-        return f"S-{self._saga_count:04d}", self._saga_count
-
     def start_saga(self, scenario_name: str, saga_input: dict[str, Any]) -> str:
         scenario = self.pack.scenarios[scenario_name]
-        saga_id, number = self._next_saga_id()
-        self.saga_scenarios[saga_id] = scenario_name
+        self._saga_count += 1
+        number = self._saga_count
+        saga_id = _saga_id(number)
+        self.saga_scenarios.add(number, scenario_name)
         task = asyncio.ensure_future(self._run_saga(scenario.saga, saga_id,
                                                     fill_placeholders(saga_input, saga_id, number)))
         self._track(task)
         return saga_id
 
     async def _run_saga(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> None:
-        saga = await self.engine.run(saga_name, saga_id, saga_input)
-        self.sagas[saga_id] = saga
+        self._ended(await self.engine.run(saga_name, saga_id, saga_input))
+
+    def _ended(self, saga: SagaRun) -> None:
+        """Keep a saga that needs attention; forget one that will make no more calls."""
+        if saga.status is SagaStatus.NEEDS_ATTENTION:
+            self.sagas[saga.saga_id] = saga
+        else:
+            self.sagas.pop(saga.saga_id, None)
+            self.services.forget(saga.saga_id)
 
     def keep(self, task: asyncio.Future[Any]) -> None:
         """Hold `task` as part of this run: `close` cancels it, `settle` waits for it."""
@@ -334,6 +382,7 @@ class Lab:
         saga = self.sagas.get(saga_id)
         if saga is not None and saga.status is SagaStatus.NEEDS_ATTENTION:
             await self.engine.retry_compensations(saga)
+            self._ended(saga)
 
     def _resolve(self, saga_id: str, note: str) -> None:
         saga = self.sagas.get(saga_id)
@@ -341,6 +390,7 @@ class Lab:
             return
         saga.status = SagaStatus.COMPENSATED
         self.recorder.emit(EventKind.SAGA_RESOLVED, saga_id=saga_id, data={"note": note, "status": "compensated"})
+        self._ended(saga)
 
 
 def _choose(rng: random.Random, variations: Any, weights: list[float]) -> Any:

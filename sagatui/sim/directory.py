@@ -103,6 +103,11 @@ class ServiceDirectory:
                     rows[table] = await resource_rows(store, run_id, table, service=name)
             service.restore(rows)
 
+    def forget(self, saga_id: str) -> None:
+        """Drop every service's records of a saga that will make no more calls."""
+        for service in self.services.values():
+            service.forget(saga_id)
+
     # -- Services ---------------------------------------------------------------------------------
     async def invoke(self, call: Call) -> dict[str, Any]:
         service = self.services.get(call.service)

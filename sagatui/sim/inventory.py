@@ -77,6 +77,10 @@ class InventoryService(SimService):
             elif isinstance(row, ReservationLine):
                 self._lines_of_saga.setdefault(row.saga_id, []).append(row)
 
+    def forget(self, saga_id: str) -> None:
+        super().forget(saga_id)
+        self._lines_of_saga.pop(saga_id, None)
+
     def reserve(self, call: Call) -> tuple[Result, list[Row]]:
         wanted = params.items(call.params)
         reserved = {sku: qty for sku, qty in wanted.items() if sku in self.stock and self.stock[sku].available >= qty}

@@ -4,6 +4,11 @@ key, ids from a counter, and the index of what each saga step created (what its 
 State lives in memory and is authoritative while a run is going; an operation checks and changes it
 without awaiting, so concurrent calls can never interleave halfway (no oversold stock). Each change
 is described as RowWrites that the store commits with the event recording the effect.
+
+What a service remembers of one saga (its calls' recorded results, the rows its steps created) is
+only looked up by that saga's own calls, so the lab `forget`s it once the saga can call no more: under
+an endless load, memory holds the sagas still running or waiting for an operator, and the store has
+the rest.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -70,6 +75,15 @@ class Recorded(Row):
     at: float
 
 
+@dataclass
+class SagaMemory:
+    """What a service remembers of one saga: the result of each of its calls, by idempotency key (a
+    repeated key gets it back), and the rows each of its steps created, by step."""
+
+    recorded: dict[str, str] = field(default_factory=dict)
+    created: dict[str, list[StepRow]] = field(default_factory=dict)
+
+
 Handler = Callable[[Call], tuple[Result, list[Row]]]
 StepRowT = TypeVar("StepRowT", bound=StepRow)
 
@@ -86,9 +100,8 @@ class SimService(ABC):
         self.options = options
         self.rng = rng
         self.clock = clock
-        self._recorded: dict[str, str] = {}
         self._last_id: dict[str, int] = {}
-        self._by_step: dict[tuple[str, str], list[StepRow]] = {}
+        self._sagas: dict[str, SagaMemory] = {}
         self._handlers = self.handlers()
 
     @abstractmethod
@@ -101,7 +114,8 @@ class SimService(ABC):
 
     def perform(self, call: Call) -> tuple[Result, list[RowWrite]]:
         """Run the operation, or return the recorded result of its key; no writes means no effect."""
-        recorded = self._recorded.get(call.idempotency_key)
+        memory = self._sagas.get(call.saga_id)
+        recorded = memory.recorded.get(call.idempotency_key) if memory is not None else None
         if recorded is not None:
             return json.loads(recorded), []
         handler = self._handlers.get(call.operation)
@@ -109,9 +123,25 @@ class SimService(ABC):
             raise ServiceError(ErrorKind.VALIDATION, f"{self.name} ({self.kind}) has no operation {call.operation!r}")
         result, changed = handler(call)
         text = json.dumps(result, separators=(",", ":"))
-        self._recorded[call.idempotency_key] = text
+        self._memory(call.saga_id).recorded[call.idempotency_key] = text
         record = Recorded(call.idempotency_key, call.saga_id, call.step, call.operation, text, self.clock.now())
         return result, [row.write(self.name) for row in (*changed, record)]
+
+    def forget(self, saga_id: str) -> None:
+        """Drop what this service remembers of a saga that will make no more calls (it ended, and no
+        operator can retry its rollback); its rows stay in the store."""
+        self._sagas.pop(saga_id, None)
+
+    @property
+    def sagas_remembered(self) -> int:
+        """How many sagas this service holds records of in memory."""
+        return len(self._sagas)
+
+    def _memory(self, saga_id: str) -> SagaMemory:
+        memory = self._sagas.get(saga_id)
+        if memory is None:
+            memory = self._sagas[saga_id] = SagaMemory()
+        return memory
 
     # -- helpers for subclasses --------------------------------------------------------------------
     def new_id(self, row_type: type[Row]) -> str:
@@ -123,17 +153,19 @@ class SimService(ABC):
 
     def created(self, row: StepRow) -> None:
         """Index a new row under the saga step that created it."""
-        self._by_step.setdefault((row.saga_id, row.step), []).append(row)
+        self._memory(row.saga_id).created.setdefault(row.step, []).append(row)
 
     def created_by(self, call: Call, row_type: type[StepRowT]) -> list[StepRowT]:
         """The rows of `row_type` the call's saga step created (what its compensation must undo)."""
-        return [row for row in self._by_step.get((call.saga_id, call.step), ()) if isinstance(row, row_type)]
+        memory = self._sagas.get(call.saga_id)
+        rows = memory.created.get(call.step, ()) if memory is not None else ()
+        return [row for row in rows if isinstance(row, row_type)]
 
     # -- rebuilding from the store ---------------------------------------------------------------------
     def restore(self, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Rebuild the in-memory state from this service's rows, table by table (crash recovery)."""
         for recorded in rows.get(Recorded.table, ()):
-            self._recorded[recorded["key"]] = recorded["result"]
+            self._memory(recorded["saga_id"]).recorded[recorded["key"]] = recorded["result"]
         for row_type in self.row_types:
             self.load([row_type.from_row(row) for row in rows.get(row_type.table, ())])
 
