@@ -17,12 +17,67 @@ _SAGA_ENDINGS = {
 }
 
 
+EXACT_LATENCIES = 10_000
+"""Up to this many sagas the latency percentiles are exact; past it they come from a histogram."""
+_SMALLEST = 1e-6  # seconds: latencies below it share the histogram's first bucket
+_GROWTH = 1.01  # each bucket 1% wider than the one below: a percentile within 0.5% of the exact one
+
+
+def _rank(count: int, fraction: float) -> int:
+    """Nearest rank, from 0, of the `fraction` percentile among `count` values."""
+    return max(0, min(count - 1, math.ceil(fraction * count) - 1))
+
+
 def percentile(values: list[float], fraction: float) -> float | None:
     """Nearest-rank percentile of already-sorted values."""
-    if not values:
-        return None
-    rank = max(0, min(len(values) - 1, math.ceil(fraction * len(values)) - 1))
-    return values[rank]
+    return values[_rank(len(values), fraction)] if values else None
+
+
+def _bucket(value: float) -> int:
+    return 0 if value < _SMALLEST else 1 + math.floor(math.log(value / _SMALLEST, _GROWTH))
+
+
+def _bucket_value(bucket: int) -> float:
+    """The middle (geometric) of a bucket's range."""
+    return 0.0 if bucket == 0 else _SMALLEST * _GROWTH ** (bucket - 0.5)
+
+
+class Latencies:
+    """Saga latencies in bounded memory, deterministically (no sampling): every value while there are
+    up to EXACT_LATENCIES, so a test's or a scenario's figures are exact; then counts in log-spaced
+    buckets, a few thousand at most whatever the run's length, the answer clamped to the range seen."""
+
+    def __init__(self) -> None:
+        self._values: list[float] = []
+        self._buckets: Counter[int] | None = None  # None while every value is kept
+        self._count = 0
+        self._low = math.inf
+        self._high = -math.inf
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, value: float) -> None:
+        self._count += 1
+        self._low, self._high = min(self._low, value), max(self._high, value)
+        if self._buckets is not None:
+            self._buckets[_bucket(value)] += 1
+            return
+        self._values.append(value)
+        if len(self._values) > EXACT_LATENCIES:
+            self._buckets = Counter(_bucket(kept) for kept in self._values)
+            self._values = []
+
+    def percentile(self, fraction: float) -> float | None:
+        if self._buckets is None:
+            self._values.sort()
+            return percentile(self._values, fraction)
+        rank, seen = _rank(self._count, fraction), 0
+        for bucket in sorted(self._buckets):
+            seen += self._buckets[bucket]
+            if seen > rank:
+                return min(max(_bucket_value(bucket), self._low), self._high)
+        raise AssertionError("the buckets hold every value counted")  # pragma: no cover
 
 
 @dataclass
@@ -36,7 +91,7 @@ class RunMetrics:
     rejected_calls: int = 0
     fallbacks: int = 0
     compensations: Counter[str] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
+    latencies: Latencies = field(default_factory=Latencies)
     needing_attention: set[str] = field(default_factory=set)  # an operator's retry or resolve ends them again
 
     def add(self, event: Event) -> None:
@@ -48,7 +103,7 @@ class RunMetrics:
                 self.needing_attention.discard(event.saga_id)
                 self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
             else:
-                self.latencies.append(float(event.data.get("duration", 0.0)))
+                self.latencies.add(float(event.data.get("duration", 0.0)))
             self.ended[_SAGA_ENDINGS[kind]] += 1
             if kind is EventKind.SAGA_NEEDS_ATTENTION and event.saga_id is not None:
                 self.needing_attention.add(event.saga_id)
@@ -98,7 +153,7 @@ class RunMetrics:
         return self.retries / self.attempts if self.attempts else None
 
     def latency(self, fraction: float) -> float | None:
-        return percentile(sorted(self.latencies), fraction)
+        return self.latencies.percentile(fraction)
 
     def as_dict(self) -> dict[str, object]:
         return {

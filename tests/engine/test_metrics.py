@@ -1,6 +1,8 @@
 """Metrics are a fold of the event stream."""
 
-from sagatui.engine.metrics import RunMetrics, percentile
+import pytest
+
+from sagatui.engine.metrics import EXACT_LATENCIES, Latencies, RunMetrics, percentile
 from tests.engine.harness import ORDER, permanent, rig, transient
 
 
@@ -38,3 +40,26 @@ async def test_a_retried_rollback_moves_the_saga_out_of_needs_attention_once():
     metrics = RunMetrics().extend(r.events())
     assert metrics.as_dict()["by_status"] == {"compensated": 1}
     assert metrics.in_flight == 0 and len(metrics.latencies) == 1
+
+
+def test_latency_percentiles_are_exact_up_to_the_limit():
+    latencies = Latencies()
+    values = [float((n * 7919) % 1009) / 100 for n in range(EXACT_LATENCIES)]
+    for value in values:
+        latencies.add(value)
+    for fraction in (0.0, 0.5, 0.95, 1.0):
+        assert latencies.percentile(fraction) == percentile(sorted(values), fraction)
+
+
+def test_past_the_limit_latencies_fold_into_a_bounded_histogram_within_half_a_percent():
+    latencies = Latencies()
+    values = [0.0] * 1000 + [0.05 + ((n * 7919) % 100_003) / 1000 for n in range(5 * EXACT_LATENCIES)]
+    for value in values:
+        latencies.add(value)
+    ordered = sorted(values)
+    assert len(latencies) == len(values) and latencies._values == []  # no value is kept one by one
+    assert latencies._buckets is not None and len(latencies._buckets) < 1000
+    assert latencies.percentile(0.01) == 0.0
+    for fraction in (0.5, 0.9, 0.95, 0.99):
+        assert latencies.percentile(fraction) == pytest.approx(percentile(ordered, fraction), rel=0.005)
+    assert latencies.percentile(1.0) == ordered[-1]  # clamped to the largest seen
