@@ -90,6 +90,7 @@ class RunMetrics:
     breaker_trips: int = 0
     rejected_calls: int = 0
     fallbacks: int = 0
+    calls: int = 0  # a step's calls to a provider: each is tried once, then once per retry
     compensations: Counter[str] = field(default_factory=Counter)
     latencies: Latencies = field(default_factory=Latencies)
     needing_attention: set[str] = field(default_factory=set)  # an operator's retry or resolve ends them again
@@ -109,6 +110,8 @@ class RunMetrics:
                 self.needing_attention.add(event.saga_id)
         elif kind is EventKind.ATTEMPT_STARTED:
             self.attempts += 1
+        elif kind is EventKind.STEP_STARTED:
+            self.calls += 1
         elif kind is EventKind.RETRY_SCHEDULED:
             self.retries += 1
         elif kind in (EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED):
@@ -119,6 +122,7 @@ class RunMetrics:
             self.rejected_calls += 1
         elif kind is EventKind.FALLBACK_USED:
             self.fallbacks += 1
+            self.calls += 1
         elif kind is EventKind.COMPENSATION_ENDED:
             self.compensations[str(event.data.get("outcome"))] += 1
         elif kind is EventKind.SAGA_RESOLVED:
@@ -149,8 +153,11 @@ class RunMetrics:
 
     @property
     def retry_rate(self) -> float | None:
-        """Share of attempts that were retries."""
-        return self.retries / self.attempts if self.attempts else None
+        """Share of the tries of steps' calls that were retries, in [0, 1]: a call is tried once, then
+        once per retry. Not retries / attempts: a try the breaker turns away makes no attempt, so a call
+        retried while its breaker is open would count retries without attempts (past 100%)."""
+        tries = self.calls + self.retries
+        return self.retries / tries if tries else None
 
     def latency(self, fraction: float) -> float | None:
         return self.latencies.percentile(fraction)

@@ -74,7 +74,7 @@ class RunStats(BaseModel):
     by_status: dict[str, int]
     success_rate: float | None  # completed / settled
     avg_attempts: float | None  # per step that was called
-    retry_rate: float | None  # retries / attempts
+    retry_rate: float | None  # share of tries that were retries, as RunMetrics.retry_rate
     compensations: dict[str, int]  # by outcome
     breaker_trips: int
     latency_p50: float | None
@@ -180,8 +180,7 @@ async def resource_rows(store: Store, run_id: int, table: str, *, service: str |
 async def run_stats(store: Store, run_id: int) -> RunStats:
     by_status = await saga_counts(store, run_id)
     settled = sum(by_status.get(status, 0) for status in _SETTLED)
-    ((attempts, retries),) = await _fetch(
-        store, "SELECT coalesce(sum(attempts), 0), coalesce(sum(retries), 0) FROM sagas WHERE run_id = ?", run_id)
+    ((retries,),) = await _fetch(store, "SELECT coalesce(sum(retries), 0) FROM sagas WHERE run_id = ?", run_id)
     ((avg_attempts,),) = await _fetch(store, "SELECT avg(attempts) FROM steps WHERE run_id = ? AND attempts > 0",
                                       run_id)
     outcomes = await _fetch(
@@ -190,11 +189,13 @@ async def run_stats(store: Store, run_id: int) -> RunStats:
     ((trips,),) = await _fetch(
         store, "SELECT count(*) FROM events WHERE run_id = ? AND kind = ? AND json_extract(data, '$.to') = 'open'",
         run_id, EventKind.BREAKER_TRANSITION.value)
+    ((calls,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ? AND kind IN (?, ?)",
+                               run_id, EventKind.STEP_STARTED.value, EventKind.FALLBACK_USED.value)
     ((event_count,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ?", run_id)
     return RunStats(
         sagas=sum(by_status.values()), by_status=by_status,
         success_rate=by_status.get("completed", 0) / settled if settled else None,
-        avg_attempts=avg_attempts, retry_rate=retries / attempts if attempts else None,
+        avg_attempts=avg_attempts, retry_rate=retries / (calls + retries) if calls + retries else None,
         compensations={row[0]: row[1] for row in outcomes}, breaker_trips=trips,
         latency_p50=await _latency_percentile(store, run_id, 0.50),
         latency_p95=await _latency_percentile(store, run_id, 0.95), events=event_count,

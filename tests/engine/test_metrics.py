@@ -42,6 +42,17 @@ async def test_a_retried_rollback_moves_the_saga_out_of_needs_attention_once():
     assert metrics.in_flight == 0 and len(metrics.latencies) == 1
 
 
+async def test_retry_rate_is_a_share_of_tries_even_when_the_breaker_turns_retries_away():
+    async with rig(ORDER) as r:
+        r.engine.breakers.get("payment").isolate()  # every try of the charge is rejected before any attempt
+        await r.engine.run("order", "S1", {})
+    metrics = RunMetrics().extend(r.events())
+    assert (metrics.calls, metrics.attempts, metrics.rejected_calls, metrics.retries) == (2, 1, 3, 2)
+    # 4 tries (the inventory's one attempt, the charge's three rejections), 2 of them retries; retries
+    # per attempt would say 200%.
+    assert metrics.retry_rate == 0.5
+
+
 def test_latency_percentiles_are_exact_up_to_the_limit():
     latencies = Latencies()
     values = [float((n * 7919) % 1009) / 100 for n in range(EXACT_LATENCIES)]

@@ -101,6 +101,18 @@ async def test_stats_aggregate_a_run(run: Run) -> None:
     assert figures.events == run.writer.committed_seq
 
 
+async def test_stats_count_a_retry_the_breaker_turned_away_as_a_try(run: Run) -> None:
+    where = {"saga_id": "s1", "step": "pay", "service": "payment"}
+    run.recorder.emit(EventKind.SAGA_STARTED, saga_id="s1", data={"saga": "order"})
+    run.recorder.emit(EventKind.STEP_STARTED, **where, operation="charge")
+    for attempt in (1, 2):
+        run.recorder.emit(EventKind.BREAKER_REJECTED, **where, attempt=attempt)
+        run.recorder.emit(EventKind.RETRY_SCHEDULED, **where, attempt=attempt + 1)
+    run.recorder.emit(EventKind.ATTEMPT_STARTED, **where, attempt=3)
+    await run.writer.flush()
+    assert (await run_stats(run.store, run.id)).retry_rate == pytest.approx(2 / 3)  # retries / attempts: 200%
+
+
 async def test_stats_of_an_empty_run(run: Run) -> None:
     figures = await run_stats(run.store, run.id)
     assert (figures.sagas, figures.success_rate, figures.latency_p95, figures.retry_rate) == (0, None, None, None)
