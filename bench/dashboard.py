@@ -6,10 +6,11 @@ A load generator on the virtual clock starts sagas as fast as the engine can run
 app (headless, real SQLite in a temporary folder) drains, draws and reads the store as it does for a
 user. Printed: events/s the panels absorbed and how many the subscription dropped; the time one tick
 (drain + redraw) takes; key-press-to-repaint latency (a view switch, posted as a key, until the screen
-has been refreshed with it), one press every `--press-every` seconds (a view switch restyles the whole
-screen, so pressing four times a second costs the engine about two thirds of its throughput); and resident memory sampled every `--sample` seconds of the flood, with
-its start, end and maximum, which should stay flat however long it runs (`--seconds 600` for the
-ten-minute check; each sample is also printed as it is taken, so a long run shows its progress).
+has been refreshed with it), one press every `--press-every` seconds (a view switch re-lays out the
+screen and rebuilds the footer, so pressing four times a second costs the engine much of its
+throughput); and resident memory sampled every `--sample` seconds of the flood, with its start, end
+and maximum, which should stay flat however long it runs (`--seconds 600` for the ten-minute check;
+each sample is also printed as it is taken, so a long run shows its progress).
 """
 
 from __future__ import annotations

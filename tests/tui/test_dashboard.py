@@ -17,6 +17,7 @@ from sagatui.tui.screens.dialogs import ResolveNote
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
+from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.keyed_table import KeyedTable
 from sagatui.tui.widgets.resources import InvariantBadges
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
@@ -188,3 +189,16 @@ async def test_at_80_columns_long_service_names_give_way_to_their_profiles(
         await pilot.resize_terminal(160, 50)
         await wait_for(pilot, lambda: cell(switchboard, "airline_primary", "service") == "1 airline_primary",
                        "the whole names back")
+
+
+async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[..., SagaDashboard]) -> None:
+    """Each view switch rebuilds the footer; the keys it removed must not stay bound (and in memory)."""
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        footer = app.main.query_one(KeyFooter)
+        for view in "serma" * 8:
+            await pilot.press(view)
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        assert footer.bound_keys <= len(footer.query("FooterKey")) + 2

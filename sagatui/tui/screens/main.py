@@ -14,11 +14,12 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from sagatui.packs.model import Pack
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
+from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
 from sagatui.tui.widgets.resources import ResourcePanel
@@ -78,7 +79,7 @@ class MainScreen(Screen[None]):
             yield ResourcePanel(id="resources")
             yield MetricsPanel(id="metrics")
             yield AttentionTable(id="attention")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         titles = {

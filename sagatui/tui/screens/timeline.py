@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sagatui.model.status import SagaStatus
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
+from sagatui.tui.widgets.key_footer import KeyFooter
 
 _STEP_STYLES = {"succeeded": "green", "failed": "red", "compensated": "yellow", "skipped": "dim",
                 "compensation_failed": "bold red", "compensation_partial": "bold red",
@@ -83,7 +84,7 @@ class TimelineScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="timeline-scroll"):
             yield Static(f"loading {self.saga_id}…", id="timeline")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#timeline-scroll").border_title = f"Timeline of {self.saga_id}"
