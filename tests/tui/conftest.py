@@ -27,9 +27,10 @@ def make_app(tmp_path: Path) -> Callable[..., SagaDashboard]:
     return make
 
 
-async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
     """Poll `condition` while the app runs: a live app may never go idle, so `pilot.pause()` alone
-    cannot be trusted to settle it."""
+    cannot be trusted to settle it. `timeout` (wall seconds) only bounds a hang: it is no speed
+    assertion, so it is generous (a 300-saga load took over 15 s on a machine shared with 5 processes)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -53,7 +54,7 @@ async def settled(pilot: Pilot[None]) -> None:
         return (lab is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
                 and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up)
 
-    await wait_for(pilot, done, "the run to settle and the panels to catch up")
+    await wait_for(pilot, done, "the run to settle and the panels to catch up", timeout=180.0)
 
 
 async def open_timeline_of_first_saga(pilot: Pilot[None]) -> None:
