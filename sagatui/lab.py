@@ -169,7 +169,7 @@ class Lab:
     def continue_saga(self, saga: SagaRun, point: ResumePoint) -> None:
         """Carry on a saga rebuilt from a stopped run's events, from `point`; it ends like any other."""
         self.sagas[saga.saga_id] = saga
-        self._track(asyncio.ensure_future(self._continue_saga(saga, point)))
+        self.keep(asyncio.ensure_future(self._continue_saga(saga, point)))
 
     async def _continue_saga(self, saga: SagaRun, point: ResumePoint) -> None:
         self._ended(await self.engine.continue_saga(saga, point))
@@ -238,7 +238,7 @@ class Lab:
         self.saga_scenarios.add(number, scenario_name)
         task = asyncio.ensure_future(self._run_saga(scenario.saga, saga_id,
                                                     fill_placeholders(saga_input, saga_id, number)))
-        self._track(task)
+        self.keep(task)
         return saga_id
 
     async def _run_saga(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> None:
@@ -254,9 +254,6 @@ class Lab:
 
     def keep(self, task: asyncio.Future[Any]) -> None:
         """Hold `task` as part of this run: `close` cancels it, `settle` waits for it."""
-        self._track(task)
-
-    def _track(self, task: asyncio.Future[Any]) -> None:
         self._tasks[task] = None
         task.add_done_callback(self._forget)
 
@@ -282,7 +279,7 @@ class Lab:
             for saga_input in scenario.inputs:
                 self.start_saga(scenario_name, saga_input)
         else:
-            self._track(asyncio.ensure_future(self._arrivals(scenario_name, scenario, scenario.workload.rate,
+            self.keep(asyncio.ensure_future(self._arrivals(scenario_name, scenario, scenario.workload.rate,
                                                              scenario.workload.count)))
 
     async def _arrivals(self, scenario_name: str, scenario: Scenario, rate: float, count: int | None) -> None:
@@ -350,7 +347,7 @@ class Lab:
                 scenario = self.pack.scenarios[args["scenario"]]
                 self.load = LoadGenerator(args["scenario"], float(args["rate"]))
                 self.load.task = asyncio.ensure_future(self._arrivals(args["scenario"], scenario, self.load.rate, None))
-                self._track(self.load.task)
+                self.keep(self.load.task)
             case "stop_load":
                 self.stop_load()
             case "set_fault":
@@ -368,7 +365,7 @@ class Lab:
             case "reset_breaker":
                 self.breakers.get(args["breaker"]).reset()
             case "retry_compensation":
-                self._track(asyncio.ensure_future(self._retry_compensation(args["saga_id"])))
+                self.keep(asyncio.ensure_future(self._retry_compensation(args["saga_id"])))
             case "resolve":
                 self._resolve(args["saga_id"], args.get("note", ""))
         return event

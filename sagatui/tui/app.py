@@ -58,7 +58,7 @@ from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
 
 TICK = 0.1  # seconds between drains of the event subscription
 STORE_REFRESH = 0.5  # seconds between reads of resource tables, invariants and an open timeline
-METRICS_EVERY = 5  # ticks between metrics redraws (percentiles sort every latency)
+METRICS_EVERY = 5  # ticks between metrics redraws (sparklines and percentiles need no faster)
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, None)
 BOUNDED_TABLES = ("stock", "capacity", "balances")  # one row per SKU / service / account: read whole
 

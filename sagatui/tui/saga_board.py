@@ -1,6 +1,6 @@
 """The sagas the dashboard shows, folded from the event stream.
 
-The lab only knows a saga once it has finished; the table must show sagas in flight, so the dashboard
+The lab keeps no saga that ended (nor those in flight in a form to show); the table shows both, so the dashboard
 folds saga, step and compensation events itself. Memory stays flat under load: in-flight sagas are
 kept (the engine bounds them), and of the settled ones only the newest are kept; the store has the rest.
 """
