@@ -62,6 +62,12 @@ class Projector:
         self._sagas: dict[SagaKey, SagaState] = {}
         self._dirty_sagas: set[SagaKey] = set()
         self._dirty_steps: set[tuple[SagaKey, str]] = set()
+        self._touched: set[SagaKey] = set()  # sagas changed or loaded since `evict_settled` last looked
+
+    @property
+    def held(self) -> int:
+        """Sagas kept in memory: those not settled yet."""
+        return len(self._sagas)
 
     def missing(self, events: Iterable[Event]) -> set[SagaKey]:
         """Sagas the events name that are neither in memory nor started by these events."""
@@ -79,7 +85,9 @@ class Projector:
     def load(self, saga_rows: Iterable[dict[str, Any]], step_rows: Iterable[dict[str, Any]]) -> None:
         """Bring back sagas written earlier (after eviction or on resume)."""
         for row in saga_rows:
-            self._sagas[(row["run_id"], row["saga_id"])] = SagaState(dict(row), {})
+            key = (row["run_id"], row["saga_id"])
+            self._sagas[key] = SagaState(dict(row), {})
+            self._touched.add(key)
         for row in step_rows:
             state = self._sagas.get((row["run_id"], row["saga_id"]))
             if state is not None:
@@ -100,6 +108,7 @@ class Projector:
             return  # an event for a saga never started: nothing to project onto
         state.row["last_seq"] = event.seq
         self._dirty_sagas.add(key)
+        self._touched.add(key)
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(state, event)
@@ -115,9 +124,14 @@ class Projector:
         return sagas, steps
 
     def evict_settled(self) -> None:
-        """Forget sagas that reached a terminal status (their rows are committed by now)."""
-        for key in [key for key, state in self._sagas.items() if state.row["status"] in _TERMINAL]:
-            del self._sagas[key]
+        """Forget sagas that reached a terminal status (their rows are committed by now). Only the sagas
+        touched since the last look can have reached one: the cost follows the events, not the sagas in
+        flight."""
+        for key in self._touched:
+            state = self._sagas.get(key)
+            if state is not None and state.row["status"] in _TERMINAL:
+                del self._sagas[key]
+        self._touched.clear()
 
 
 def _saga_ended(state: SagaState, event: Event) -> None:

@@ -48,9 +48,9 @@ MOMENTS = [
     "commit:20:before",
     "commit:300:after",
     "commit:550:before",
-    "commit:800:after",
-    "commit:1000:before",
-    "commit:1100:after",
+    "commit:700:after",
+    "commit:800:before",
+    "commit:850:after",  # the run makes about 890: one per quiet moment with sagas waiting, a few more
 ]
 
 

@@ -81,3 +81,20 @@ async def test_an_event_for_a_settled_saga_reloads_it(run: Run) -> None:
     await run.writer.flush()
     timeline = await saga_timeline(run.store, run.id, "s1")
     assert timeline is not None and (timeline.saga.status, timeline.saga.saga) == ("compensated", "order")
+    assert run.writer._projector.held == 0  # reloaded, settled again, forgotten again
+
+
+async def test_only_sagas_still_in_flight_are_held_in_memory(run: Run) -> None:
+    emit = run.recorder.emit
+    for saga_id in ("s1", "s2", "s3"):
+        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+    await run.writer.flush()
+    assert run.writer._projector.held == 3
+    emit(EventKind.SAGA_COMPLETED, saga_id="s2")
+    emit(EventKind.SAGA_FAILED, saga_id="s3", data={"status": "failed"})
+    emit(EventKind.STEP_STARTED, saga_id="s1", step="reserve")
+    await run.writer.flush()
+    assert run.writer._projector.held == 1
+    emit(EventKind.SAGA_COMPLETED, saga_id="s1")
+    await run.writer.flush()
+    assert run.writer._projector.held == 0
