@@ -11,6 +11,10 @@ screen and rebuilds the footer, so pressing four times a second costs the engine
 throughput); and resident memory sampled every `--sample` seconds of the flood, with its start, end
 and maximum, which should stay flat however long it runs (`--seconds 600` for the ten-minute check;
 each sample is also printed as it is taken, so a long run shows its progress).
+
+First, as the reference, the same flood runs without the dashboard (the lab alone, its events drained by a
+plain subscriber) for up to 20 s: the `ratio` line gives the share of the engine's own rate the dashboard
+keeps, a ratio that holds across machines better than events/s does.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from pathlib import Path
 
 from textual import events
 
+from sagatui.lab import Lab
 from sagatui.packs.bundled import read_pack
+from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.session import LabSettings
 from sagatui.tui.widgets.event_stream import EventStream
@@ -75,7 +81,30 @@ async def key_to_repaint(app: SagaDashboard, key: str) -> float:
     return time.perf_counter() - started
 
 
+async def engine_alone(seconds: float, rate: float) -> float:
+    """Events/s of the same flood with no dashboard: the lab and its store, drained by a plain subscriber."""
+    source = read_pack("ecommerce")
+    with tempfile.TemporaryDirectory() as folder:
+        store = await Store.open(Path(folder) / "alone.db")
+        lab = Lab(source.pack, source.text, store, seed=1, speed=None, label="bench")
+        subscription = lab.bus.subscribe(100_000)
+        await lab.open()
+        lab.command("start_load", scenario="load_with_outages", rate=rate)
+        await asyncio.sleep(2.0)  # the same warm-up as the dashboard's
+        subscription.drain()
+        drained, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            await asyncio.sleep(0.1)
+            drained += len(subscription.drain())
+        elapsed = time.perf_counter() - started
+        await lab.interrupt()
+        await store.close()
+    return drained / elapsed
+
+
 async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every: float, press_every: float) -> None:
+    alone = await engine_alone(min(seconds, 20.0), rate)
+    print(f"engine alone (no dashboard): {alone:,.0f} events/s", flush=True)
     source = read_pack("ecommerce")
     with tempfile.TemporaryDirectory() as folder:
         app = TimedDashboard(LabSettings(source.pack, source.text, source.path, Path(folder) / "bench.db",
@@ -111,6 +140,7 @@ async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every
     print(f"flood: load_with_outages at {rate:g}/s on the virtual clock, {size[0]}x{size[1]}, {elapsed:.0f}s wall, "
           f"{clock:.0f}s clock, {sagas:,} sagas")
     print(f"events absorbed: {absorbed:,} ({absorbed / elapsed:,.0f}/s), dropped by the subscription: {dropped:,}")
+    print(f"ratio {absorbed / elapsed / alone:.2f} (events/s with the dashboard / the engine alone)")
     print(f"tick (drain + redraw): p50 {statistics.median(tick_times) * 1000:.1f} ms, "
           f"p95 {percentile(tick_times, 0.95) * 1000:.1f} ms, max {max(tick_times) * 1000:.1f} ms "
           f"over {len(tick_times)} ticks")

@@ -87,7 +87,8 @@ class SagaDashboard(App[None]):
         self.history = RateHistory()
         self.load_rate: float | None = None  # the rate `l` starts load at; None: the scenario's own
         self._ticks = 0
-        self._board_drawn = (-1, -1.0)
+        self._drawn: dict[str, tuple[object, ...]] = {}  # view -> what it was drawn from (board version, clock, ...)
+        self._attention_counted = -1  # the board version the attention tab's count was taken at
         self._checked_seq = -1  # the committed seq the invariants were last checked at
         self._tables_seq = -1  # the committed seq the resource tables show (they are read only on screen)
         self._reading_store = False
@@ -176,25 +177,38 @@ class SagaDashboard(App[None]):
             self.history.add(event)
         self._ticks += 1
         with self.batch_update():
-            self.main.query_one(EventStream).add(events, session.subscription.dropped)
+            self.main.query_one(EventStream).add(events, session.subscription.dropped,
+                                                 on_screen=self.main.view_on_screen("events"))
             self._draw(lab, events)
 
     def _draw(self, lab: Lab, events: list[Event]) -> None:
         main = self.main
-        now = lab.clock.now()
         main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(lab))
-        main.query_one(ScenarioTable).show(lab.pack)
         main.query_one(Switchboard).show({name: lab.services.fault(name) for name in lab.pack.services})
         main.query_one(BreakerTable).show(self.breaker_names(lab), lab.breakers.breakers, self._countdown_now(lab))
-        if (self.board.version, now) != self._board_drawn:
-            self._board_drawn = (self.board.version, now)
-            sagas = main.query_one(SagaTable)
+        if self.board.version != self._attention_counted:
+            self._attention_counted = self.board.version
+            main.set_attention_count(len(self.board.needing_attention()))
+        self._draw_views(lab, metrics_due=self._ticks % METRICS_EVERY == 1 or not events)
+
+    def _draw_views(self, lab: Lab, *, metrics_due: bool) -> None:
+        """The views on screen. A hidden view is not drawn (under a flood, redrawing the tables nobody sees
+        cost more than the engine); it is drawn when it is shown."""
+        main = self.main
+        now = lab.clock.now()
+        if main.view_on_screen("scenarios"):
+            main.query_one(ScenarioTable).show(lab.pack)
+        board = (self.board.version, now)
+        sagas = main.query_one(SagaTable)
+        if main.view_on_screen("sagas") and self._drawn.get("sagas") != (*board, sagas.status_filter, sagas.following):
             sagas.show(self.board, now)
+            self._drawn["sagas"] = (*board, sagas.status_filter, sagas.following)
             held = "" if sagas.following else " · held (End follows)"
             sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · / filter · enter timeline[/]"
+        if main.view_on_screen("attention") and self._drawn.get("attention") != board:
+            self._drawn["attention"] = board
             main.query_one(AttentionTable).show(self.board, now)
-            main.set_attention_count(len(self.board.needing_attention()))
-        if self._ticks % METRICS_EVERY == 1 or not events:
+        if main.view_on_screen("metrics") and metrics_due:
             main.query_one(MetricsPanel).show(lab.metrics, self.history)
 
     def _status_line(self, lab: Lab) -> str:
@@ -269,7 +283,16 @@ class SagaDashboard(App[None]):
 
     @on(MainScreen.ViewShown)
     def _on_view_shown(self, message: MainScreen.ViewShown) -> None:
-        if message.view == "resources":  # its tables are read only while on screen: read them now
+        """Hidden views are not drawn: draw the one shown now, from what the panels have absorbed."""
+        lab = self.lab
+        if lab is None or self.session is None or self.session.subscription is None:
+            return
+        main = self.main
+        with self.batch_update():
+            if main.view_on_screen("events"):
+                main.query_one(EventStream).catch_up()
+            self._draw_views(lab, metrics_due=True)
+        if main.view_on_screen("resources"):  # its tables are read from the store only while on screen
             self._read_store()
 
     @property
@@ -415,6 +438,7 @@ class SagaDashboard(App[None]):
         self.board = SagaBoard(self._scenario_of)
         self.history = RateHistory()
         self._checked_seq = self._tables_seq = -1
+        self._drawn, self._attention_counted = {}, -1
         self.broken_invariants = []
         stream = self.main.query_one(EventStream)
         stream.reset()

@@ -57,12 +57,31 @@ async def test_outage_opens_the_breaker_and_sagas_compensate(make_app: Callable[
         breakers = app.main.query_one(BreakerTable)
         await wait_for(pilot, lambda: cell(breakers, "payment_gateway", "trips") != "0", "the breaker to trip")
         await settled(pilot)
+        await pilot.press("e")
         log = app.main.query_one(EventStream).log_widget
         assert any("breaker.transition" in line and "closed -> open" in line for line in log.lines)
         await pilot.press("s")
         sagas = app.main.query_one(SagaTable)
         assert sagas.saga_ids == ["S-0001", "S-0002"]
         assert [cell(sagas, slot, "status") for slot in ("0", "1")] == ["compensated", "compensated"]
+
+
+async def test_a_hidden_view_is_drawn_when_it_is_shown(make_app: Callable[..., SagaDashboard]) -> None:
+    """Views off screen are not drawn (under a flood that cost more than the engine); showing one draws it
+    from everything the panels absorbed meanwhile."""
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "payment_declined")  # from the scenarios view: sagas and events are hidden
+        await settled(pilot)
+        await wait_for(pilot, lambda: app.events_absorbed == app.lab.recorder.next_seq - 1, "the panels to drain")
+        sagas, log = app.main.query_one(SagaTable), app.main.query_one(EventStream).log_widget
+        assert (sagas.row_count, log.line_count) == (0, 0)
+        await pilot.press("s")
+        assert sagas.saga_ids == ["S-0001"] and cell(sagas, "0", "status") == "compensated"
+        await pilot.press("e")
+        assert log.line_count == app.events_absorbed > 5
+        assert "saga.compensated S-0001" in log.lines[-1]
 
 
 async def test_rollbacks_put_every_resource_back(make_app: Callable[..., SagaDashboard]) -> None:

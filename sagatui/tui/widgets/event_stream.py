@@ -3,6 +3,7 @@ user has scrolled up. Lines go in through `Log.write_lines` once per refresh, ne
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 
@@ -97,6 +98,7 @@ class EventStream(Vertical):
         self.filter = EventFilter()
         self.paused = False
         self._unseen = 0
+        self._behind = 0  # events kept but not written while the log was hidden
         self.dropped = 0
 
     def compose(self) -> ComposeResult:
@@ -122,17 +124,28 @@ class EventStream(Vertical):
         self._kept.clear()
         self._colours.clear()
         self.log_widget.clear()
-        self._unseen = self.dropped = 0
+        self._unseen = self._behind = self.dropped = 0
         self._show_status()
 
-    def add(self, events: list[Event], dropped: int) -> None:
+    def add(self, events: list[Event], dropped: int, *, on_screen: bool = True) -> None:
+        """Keep `events`; write them to the log if it is on screen, else when it is shown (`catch_up`)."""
+        if on_screen:
+            self.catch_up()
         self._kept.extend(events)
         self.dropped = dropped
         if self.paused:
             self._unseen += len(events)
-        else:
+        elif on_screen:
             self._write(events[-LOG_LINES:])
+        else:
+            self._behind += len(events)
         self._show_status()
+
+    def catch_up(self) -> None:
+        """Write the events kept while the log was hidden (the newest of them, as many as the log holds)."""
+        behind, self._behind = min(self._behind, LOG_LINES, len(self._kept)), 0
+        if behind and not self.paused:
+            self._write(itertools.islice(self._kept, len(self._kept) - behind, None))
 
     def _write(self, events: Iterable[Event]) -> None:
         log = self.log_widget
@@ -144,6 +157,7 @@ class EventStream(Vertical):
                 log.refresh()  # Log refreshes the new lines at their index before pruning moved them
 
     def _redraw(self) -> None:
+        self._behind = 0
         self.log_widget.clear()
         self._colours.clear()
         matching = [event for event in self._kept if self.filter.matches(event)]
