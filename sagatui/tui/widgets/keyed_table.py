@@ -71,6 +71,14 @@ class KeyedTable(DataTable[Cell]):
             self._shown[key] = cells
         self._restore_cursor(selected, at_tail and self._follow_tail)
 
+    def on_show(self) -> None:
+        """Laid out again after being hidden (its view picked). A sync just before the layout scrolled with
+        the size the table had while hidden, and Textual moves a scrollbar's thumb only while the scrollbar
+        is on show: scroll to the cursor again with the real size, and put the thumb where the rows are."""
+        if self.row_count:
+            self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
+        self.vertical_scrollbar.position = self.scroll_y
+
     def _auto_width(self, column: str) -> bool:
         return any(key == column and width is None for key, _, width in self._columns)
 
