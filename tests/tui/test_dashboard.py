@@ -188,7 +188,7 @@ async def test_clicking_a_service_switch_toggles_it(make_app: Callable[..., Saga
         assert app.lab is not None and app.lab.services.fault("shipping") == app.lab.pack.services["shipping"].fault
 
 
-async def test_at_80_columns_long_service_names_give_way_to_their_profiles(
+async def test_at_80_columns_long_names_give_way_to_profiles_and_breaker_counts(
     make_app: Callable[..., SagaDashboard],
 ) -> None:
     app = make_app("travel")  # service names up to 15 characters
@@ -205,9 +205,22 @@ async def test_at_80_columns_long_service_names_give_way_to_their_profiles(
         assert cell(switchboard, "payment", "service") == "7 payment"
         shown = sum(column.get_render_width(switchboard) for column in switchboard.columns.values())
         assert shown <= switchboard.scrollable_content_region.width  # no column cut at the edge
+        breakers = app.main.query_one(BreakerTable)
+        assert cell(breakers, "airline_primary", "breaker").endswith("…")
+        assert cell(breakers, "payment", "breaker") == "payment"
+        shown = sum(column.get_render_width(breakers) for column in breakers.columns.values())
+        assert shown <= breakers.scrollable_content_region.width  # the trips column whole, not cut at the edge
         await pilot.resize_terminal(160, 50)
         await wait_for(pilot, lambda: cell(switchboard, "airline_primary", "service") == "1 airline_primary",
                        "the whole names back")
+        await wait_for(pilot, lambda: cell(breakers, "airline_primary", "breaker") == "airline_primary",
+                       "the whole breaker names back")
+        await pilot.resize_terminal(80, 24)  # and narrow again: the columns shrink back
+        await wait_for(pilot, lambda: cell(breakers, "airline_primary", "breaker").endswith("…"), "names cut again")
+        await pilot.pause()
+        for table in (switchboard, breakers):
+            shown = sum(column.get_render_width(table) for column in table.columns.values())
+            assert shown <= table.scrollable_content_region.width, table.id
 
 
 async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[..., SagaDashboard]) -> None:

@@ -118,16 +118,28 @@ class BreakerTable(KeyedTable):
                           ("trips", "trips", 5)], id=id)
 
     def show(self, names: list[str], breakers: dict[str, CircuitBreaker], now: float) -> None:
-        rows = {}
+        cells = {}
         for name in names:
             breaker = breakers.get(name)
             if breaker is None:  # no call has needed it yet
-                rows[name] = (name, breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
+                cells[name] = (breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
                 continue
             half_open_at = breaker.half_open_at
             countdown = max(0.0, half_open_at - now) if half_open_at is not None else None
-            rows[name] = (name, breaker_state(breaker.state, countdown), _failures(breaker), str(breaker.trips))
-        self.sync(rows)
+            cells[name] = (breaker_state(breaker.state, countdown), _failures(breaker), str(breaker.trips))
+        width = self._name_width(max(map(len, names), default=0),
+                                 max((len(failures) for _, failures, _ in cells.values()), default=0))
+        self.sync({name: (clipped(name, width), *row) for name, row in cells.items()})
+
+    def _name_width(self, longest_name: int, longest_failures: int) -> int:
+        """How much of the breaker names fits beside the state, failures and trips (a narrow terminal
+        cuts the names, down to NAME_MIN, rather than the trips)."""
+        room = self.scrollable_content_region.width
+        if not room:
+            return longest_name  # not laid out yet
+        fixed = sum(width or max(len(label), longest_failures) for _, label, width in self._columns[1:])
+        room -= fixed + 2 * self.cell_padding * len(self._columns)
+        return min(longest_name, max(NAME_MIN, room))
 
     def action_command(self, command: str) -> None:
         if self.selected_key is not None:
