@@ -13,8 +13,8 @@ and maximum, which should stay flat however long it runs (`--seconds 600` for th
 each sample is also printed as it is taken, so a long run shows its progress).
 
 First, as the reference, the same flood runs without the dashboard (the lab alone, its events drained by a
-plain subscriber) for up to 20 s: the `ratio` line gives the share of the engine's own rate the dashboard
-keeps, a ratio that holds across machines better than events/s does.
+plain subscriber) for `--reference` seconds (20; 0 skips it): the `ratio` line gives the share of the
+engine's own rate the dashboard keeps, a figure that holds across machines better than events/s does.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from textual import events
 
 from sagatui.lab import Lab
 from sagatui.packs.bundled import read_pack
+from sagatui.recovery.resume import leave_run
 from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.session import LabSettings
@@ -97,13 +98,14 @@ async def engine_alone(seconds: float, rate: float) -> float:
             await asyncio.sleep(0.1)
             drained += len(subscription.drain())
         elapsed = time.perf_counter() - started
-        await lab.interrupt()
+        await leave_run(lab)
         await store.close()
     return drained / elapsed
 
 
-async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every: float, press_every: float) -> None:
-    alone = await engine_alone(min(seconds, 20.0), rate)
+async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every: float, press_every: float,
+                reference: float) -> None:
+    alone = await engine_alone(reference, rate) if reference > 0 else float("nan")
     print(f"engine alone (no dashboard): {alone:,.0f} events/s", flush=True)
     source = read_pack("ecommerce")
     with tempfile.TemporaryDirectory() as folder:
@@ -163,9 +165,12 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=30.0, help="seconds between memory samples (default 30)")
     parser.add_argument("--press-every", type=float, default=1.0,
                         help="seconds between timed key presses (default 1: a user's pace, not a key-repeat storm)")
+    parser.add_argument("--reference", type=float, default=20.0,
+                        help="seconds the engine alone runs first, for the ratio (default 20; 0 skips it)")
     options = parser.parse_args()
     columns, rows = (int(part) for part in options.size.split("x"))
-    asyncio.run(bench(options.seconds, options.rate, (columns, rows), options.sample, options.press_every))
+    asyncio.run(bench(options.seconds, options.rate, (columns, rows), options.sample, options.press_every,
+                      options.reference))
 
 
 if __name__ == "__main__":
