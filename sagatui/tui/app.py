@@ -200,9 +200,10 @@ class SagaDashboard(App[None]):
             main.query_one(ScenarioTable).show(lab.pack)
         board = (self.board.version, now)
         sagas = main.query_one(SagaTable)
-        if main.view_on_screen("sagas") and self._drawn.get("sagas") != (*board, sagas.status_filter, sagas.following):
+        drawn_from = (*board, sagas.status_filter, sagas.following, sagas.size.width)
+        if main.view_on_screen("sagas") and self._drawn.get("sagas") != drawn_from:
             sagas.show(self.board, now)
-            self._drawn["sagas"] = (*board, sagas.status_filter, sagas.following)
+            self._drawn["sagas"] = drawn_from
             held = "" if sagas.following else " · held (End follows)"
             sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · / filter · enter timeline[/]"
         if main.view_on_screen("attention") and self._drawn.get("attention") != board:

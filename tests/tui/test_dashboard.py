@@ -223,6 +223,23 @@ async def test_at_80_columns_long_names_give_way_to_profiles_and_breaker_counts(
             assert shown <= table.scrollable_content_region.width, table.id
 
 
+async def test_at_80_columns_the_sagas_scenario_gives_way(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "successful_order")
+        await settled(pilot)
+        await pilot.press("s")
+        sagas = app.main.query_one(SagaTable)
+        await wait_for(pilot, lambda: sagas.row_count == 1, "the saga's row")
+        assert cell(sagas, "0", "scenario").endswith("…") and "successful_order".startswith(
+            cell(sagas, "0", "scenario")[:-1])
+        shown = sum(column.get_render_width(sagas) for column in sagas.columns.values())
+        assert shown <= sagas.scrollable_content_region.width  # no column cut at the edge
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: cell(sagas, "0", "scenario") == "successful_order", "the whole name back")
+
+
 async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[..., SagaDashboard]) -> None:
     """Each view switch rebuilds the footer; the keys it removed must not stay bound (and in memory)."""
     app = make_app()

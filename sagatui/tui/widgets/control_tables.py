@@ -13,15 +13,9 @@ from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack, Scenario
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
-from sagatui.tui.widgets.keyed_table import KeyedTable
+from sagatui.tui.widgets.keyed_table import NAME_MIN, KeyedTable, clipped
 
 SWITCH_WIDTH = 4
-NAME_MIN = 7  # a service name cut to leave its profile room keeps this many characters (ellipsis included)
-
-
-def clipped(text: str, width: int) -> str:
-    """`text`, its end replaced by an ellipsis when it is longer than `width`."""
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _runs(scenario: Scenario) -> str:
@@ -115,31 +109,19 @@ class BreakerTable(KeyedTable):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("breaker", "breaker", None), ("state", "state", 11), ("failures", "fail", None),
-                          ("trips", "trips", 5)], id=id)
+                          ("trips", "trips", 5)], id=id, gives_way="breaker")
 
     def show(self, names: list[str], breakers: dict[str, CircuitBreaker], now: float) -> None:
-        cells = {}
+        rows = {}
         for name in names:
             breaker = breakers.get(name)
             if breaker is None:  # no call has needed it yet
-                cells[name] = (breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
+                rows[name] = (name, breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
                 continue
             half_open_at = breaker.half_open_at
             countdown = max(0.0, half_open_at - now) if half_open_at is not None else None
-            cells[name] = (breaker_state(breaker.state, countdown), _failures(breaker), str(breaker.trips))
-        width = self._name_width(max(map(len, names), default=0),
-                                 max((len(failures) for _, failures, _ in cells.values()), default=0))
-        self.sync({name: (clipped(name, width), *row) for name, row in cells.items()})
-
-    def _name_width(self, longest_name: int, longest_failures: int) -> int:
-        """How much of the breaker names fits beside the state, failures and trips (a narrow terminal
-        cuts the names, down to NAME_MIN, rather than the trips)."""
-        room = self.scrollable_content_region.width
-        if not room:
-            return longest_name  # not laid out yet
-        fixed = sum(width or max(len(label), longest_failures) for _, label, width in self._columns[1:])
-        room -= fixed + 2 * self.cell_padding * len(self._columns)
-        return min(longest_name, max(NAME_MIN, room))
+            rows[name] = (name, breaker_state(breaker.state, countdown), _failures(breaker), str(breaker.trips))
+        self.sync(rows)
 
     def action_command(self, command: str) -> None:
         if self.selected_key is not None:

@@ -1,5 +1,6 @@
 """A DataTable refreshed by keyed diff: `sync()` adds and removes rows and updates only the cells that
-changed, so a refresh costs what changed rather than the table's size, and the cursor stays on its row."""
+changed, so a refresh costs what changed rather than the table's size, and the cursor stays on its row.
+One column may give way: in a narrow table its cells end in an ellipsis, so the others show whole."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 Cell = str | Text
+NAME_MIN = 7  # a name cut to leave the other columns room keeps this many characters (ellipsis included)
 Column = tuple[str, str, int | None]  # key, label, width (None: fit the content)
 
 
@@ -19,6 +21,15 @@ def _look(cell: Cell) -> object:
     return (cell.plain, str(cell.style), cell.spans) if isinstance(cell, Text) else cell
 
 
+def clipped(text: str, width: int) -> str:
+    """`text`, its end replaced by an ellipsis when it is longer than `width`."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _width(cell: Cell) -> int:
+    return len(cell.plain) if isinstance(cell, Text) else len(cell)
+
+
 def _same_cells(new: Sequence[Cell], old: Sequence[Cell]) -> bool:
     return len(new) == len(old) and all(_look(a) == _look(b) for a, b in zip(new, old, strict=True))
 
@@ -26,11 +37,14 @@ def _same_cells(new: Sequence[Cell], old: Sequence[Cell]) -> bool:
 class KeyedTable(DataTable[Cell]):
     def __init__(
         self, columns: Sequence[Column], *, follow_tail: bool = False, cursor: bool = True, id: str | None = None,
-        classes: str | None = None,
+        classes: str | None = None, gives_way: str | None = None,
     ) -> None:
+        """`gives_way`: the key of a column (of str cells) cut to what the others leave in a narrow table,
+        down to NAME_MIN characters."""
         super().__init__(cursor_type="row" if cursor else "none", id=id, classes=classes)
         self._columns = tuple(columns)
         self._follow_tail = follow_tail
+        self._gives_way = [key for key, _, _ in self._columns].index(gives_way) if gives_way else None
         self._shown: dict[str, tuple[Cell, ...]] = {}
         for key, label, width in self._columns:
             self.add_column(label, key=key, width=width)
@@ -45,6 +59,8 @@ class KeyedTable(DataTable[Cell]):
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> None:
         """Show `rows` (key -> cells, in display order). New keys are appended, so when the order of
         rows already shown changes, or most of them go, the table is rebuilt instead."""
+        if self._gives_way is not None:
+            rows = self._give_way(rows)
         selected = self.selected_key
         at_tail = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         kept = [key for key in self._shown if key in rows]
@@ -70,6 +86,20 @@ class KeyedTable(DataTable[Cell]):
             self.add_row(*cells, key=key)
             self._shown[key] = cells
         self._restore_cursor(selected, at_tail and self._follow_tail)
+
+    def _give_way(self, rows: Mapping[str, Sequence[Cell]]) -> dict[str, Sequence[Cell]]:
+        """`rows` with the cells of the column that gives way cut to the room the other columns leave."""
+        assert self._gives_way is not None
+        room = self.scrollable_content_region.width
+        if not room or not rows:
+            return dict(rows)  # not laid out yet
+        for index, (_, label, width) in enumerate(self._columns):
+            if index != self._gives_way:
+                room -= width or max(len(label), *(_width(cells[index]) for cells in rows.values()))
+        room = max(NAME_MIN, room - 2 * self.cell_padding * len(self._columns))
+        index = self._gives_way
+        return {key: (*cells[:index], clipped(str(cells[index]), room), *cells[index + 1:])
+                for key, cells in rows.items()}
 
     def on_show(self) -> None:
         """Laid out again after being hidden (its view picked). A sync just before the layout scrolled with

@@ -56,7 +56,7 @@ class SagaTable(_SagaList):
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("saga", "saga", 6), ("status", "status", 15), ("step", "step", 22),
                           ("attempts", "att", 3), ("age", "age", 7), ("scenario", "scenario", None)],
-                         follow_tail=True, id=id)
+                         follow_tail=True, id=id, gives_way="scenario")
         self.status_filter: SagaStatus | None = None
         self.saga_ids: list[str] = []  # the saga in each row, top to bottom
 
