@@ -105,7 +105,7 @@ class KeyedTable(DataTable[Cell]):
         """Laid out again after being hidden (its view picked). A sync just before the layout scrolled with
         the size the table had while hidden, and Textual moves a scrollbar's thumb only while the scrollbar
         is on show: scroll to the cursor again with the real size, and put the thumb where the rows are."""
-        if self.row_count:
+        if self.row_count and self.cursor_type != "none":
             self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
         self.vertical_scrollbar.position = self.scroll_y
 
