@@ -96,7 +96,8 @@ class KeyedTable(DataTable[Cell]):
         for index, (_, label, width) in enumerate(self._columns):
             if index != self._gives_way:
                 room -= width or max(len(label), *(_width(cells[index]) for cells in rows.values()))
-        room = max(NAME_MIN, room - 2 * self.cell_padding * len(self._columns))
+        # every cell is padded both sides, but the last column's right padding is blank: it may fall past the edge
+        room = max(NAME_MIN, room - 2 * self.cell_padding * len(self._columns) + self.cell_padding)
         index = self._gives_way
         return {key: (*cells[:index], clipped(str(cells[index]), room), *cells[index + 1:])
                 for key, cells in rows.items()}
