@@ -49,7 +49,7 @@ from sagatui.tui.screens.help import NAVIGATION, HelpScreen
 from sagatui.tui.screens.main import VIEWS, MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.session import LabSession, LabSettings
-from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
+from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventLog, EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
@@ -197,7 +197,7 @@ class SagaDashboard(App[None]):
         main = self.main
         now = lab.clock.now()
         if main.view_on_screen("scenarios"):
-            main.query_one(ScenarioTable).show(lab.pack)
+            main.query_one(ScenarioPicker).show(lab.pack)
         board = (self.board.version, now)
         sagas = main.query_one(SagaTable)
         drawn_from = (*board, sagas.status_filter, sagas.following, sagas.size.width)

@@ -13,6 +13,7 @@ from sagatui.packs.loader import load_pack
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.session import LabSettings
+from sagatui.tui.widgets.control_tables import ScenarioTable
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -41,7 +42,7 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: st
 async def lab_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, SagaDashboard)
-    await wait_for(pilot, lambda: app.lab is not None and app.main.query_one("#scenarios").row_count, "the lab")
+    await wait_for(pilot, lambda: app.lab is not None and app.main.query_one(ScenarioTable).row_count, "the lab")
 
 
 async def settled(pilot: Pilot[None]) -> None:

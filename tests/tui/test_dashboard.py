@@ -241,6 +241,25 @@ async def test_at_80_columns_the_sagas_scenario_gives_way(make_app: Callable[...
         await wait_for(pilot, lambda: cell(sagas, "0", "scenario") == "successful_order", "the whole name back")
 
 
+async def test_at_80_columns_the_highlighted_scenario_is_described_whole(
+    make_app: Callable[..., SagaDashboard],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lab_ready(pilot)
+        table = app.main.query_one(ScenarioTable)
+        about = app.main.query_one("#scenario-about", Static)
+        assert app.lab is not None
+        scenarios = app.lab.pack.scenarios
+        await wait_for(pilot, lambda: cell(table, "successful_order", "about").endswith("…"), "the column to give way")
+        shown = sum(column.get_render_width(table) for column in table.columns.values())
+        assert shown <= table.scrollable_content_region.width  # no sideways scrolling
+        await pilot.press("down", "down")
+        await wait_for(pilot, lambda: "payment_declined" in shown_text(about), "the highlighted scenario described")
+        text = " ".join(shown_text(about).split())
+        assert text == f"payment_declined · 1 saga: {scenarios['payment_declined'].description}"
+
+
 async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[..., SagaDashboard]) -> None:
     """Each view switch rebuilds the footer; the keys it removed must not stay bound (and in memory)."""
     app = make_app()

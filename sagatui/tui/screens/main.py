@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from sagatui.packs.model import Pack
-from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioTable, Switchboard
+from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.metrics import MetricsPanel
@@ -75,7 +75,7 @@ class MainScreen(Screen[None]):
         with Container(id="deck"):  # in grid order for the wide layout; the tabs keep their own order
             yield SagaTable(id="sagas")
             yield EventStream(self._pack.services, id="events")
-            yield ScenarioTable(id="scenarios")
+            yield ScenarioPicker(id="scenarios")
             yield ResourcePanel(id="resources")
             yield MetricsPanel(id="metrics")
             yield AttentionTable(id="attention")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events, on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.widget import Widget
+from textual.widgets import DataTable, Static
 
 from sagatui.engine.breaker import CircuitBreaker
 from sagatui.model.faults import FaultProfile
@@ -30,7 +33,8 @@ class ScenarioTable(KeyedTable):
     BINDINGS = [Binding("enter", "select_cursor", "Run", tooltip="run the highlighted scenario")]
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__([("name", "scenario", None), ("runs", "runs", None), ("about", "description", None)], id=id)
+        super().__init__([("name", "scenario", None), ("runs", "runs", None), ("about", "description", None)], id=id,
+                         gives_way="about")
 
     def show(self, pack: Pack) -> None:
         self.sync({name: (name, _runs(scenario), scenario.description) for name, scenario in pack.scenarios.items()})
@@ -40,6 +44,34 @@ class ScenarioTable(KeyedTable):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(RunScenario(event.row_key.value))
+
+
+class ScenarioPicker(Vertical):
+    """The scenarios, and under them the whole description of the highlighted one (in a narrow terminal
+    the table's description column gives way)."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._pack: Pack | None = None
+        self._described: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ScenarioTable()
+        yield Static(id="scenario-about")
+
+    def show(self, pack: Pack) -> None:
+        self._pack = pack
+        self.query_one(ScenarioTable).show(pack)
+        self._describe()
+
+    @on(DataTable.RowHighlighted)
+    def _describe(self) -> None:
+        name = self.query_one(ScenarioTable).selected_key
+        scenario = self._pack.scenarios.get(name) if self._pack is not None and name is not None else None
+        about = f"{name} · {_runs(scenario)}: {scenario.description}" if scenario is not None else ""
+        if about != self._described:
+            self._described = about
+            self.query_one("#scenario-about", Static).update(about)
 
 
 class Switchboard(KeyedTable):

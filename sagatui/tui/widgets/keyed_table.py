@@ -96,8 +96,10 @@ class KeyedTable(DataTable[Cell]):
         for index, (_, label, width) in enumerate(self._columns):
             if index != self._gives_way:
                 room -= width or max(len(label), *(_width(cells[index]) for cells in rows.values()))
-        # every cell is padded both sides, but the last column's right padding is blank: it may fall past the edge
-        room = max(NAME_MIN, room - 2 * self.cell_padding * len(self._columns) + self.cell_padding)
+        room -= 2 * self.cell_padding * len(self._columns)  # every cell is padded on both sides
+        if not self.styles.scrollbar_size_horizontal:
+            room += self.cell_padding  # no scrollbar to show it: the last column's blank padding may fall off the edge
+        room = max(NAME_MIN, room)
         index = self._gives_way
         return {key: (*cells[:index], clipped(str(cells[index]), room), *cells[index + 1:])
                 for key, cells in rows.items()}
