@@ -211,8 +211,9 @@ class Lab:
         except asyncio.CancelledError:
             await self.interrupt()
             raise
-        await self.writer.flush()
-        with self.clock.io():
+        with self.clock.io():  # no time passes between the last saga's end and run.settled: a timer
+            # still pending (an open breaker's cooldown) would otherwise fire or not, by the disk's speed
+            await self.writer.flush()
             invariants = await check_invariants(self.store, self.run_id)
         self.recorder.emit(EventKind.RUN_SETTLED, data={
             "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})

@@ -115,3 +115,27 @@ def test_replay_covers_what_one_process_produced():
     assert [e.kind for e in replayable(settled)] == [EventKind.RUN_STARTED, EventKind.RUN_SETTLED]
     crashed = stream(EventKind.RUN_STARTED, EventKind.SAGA_STARTED, EventKind.RUN_RESUMED, EventKind.RUN_SETTLED)
     assert [e.kind for e in replayable(crashed)] == [EventKind.RUN_STARTED, EventKind.SAGA_STARTED]
+
+
+@pytest.mark.parametrize("commit_seconds", [0.0, 0.02])
+async def test_a_run_settles_at_the_moment_its_last_saga_ended_however_slow_the_disk(
+    store, monkeypatch, commit_seconds
+):
+    """refund_gateway_down ends with a timer still pending: the payment breaker's cooldown, due at 11.3 s,
+    when the last saga ended at 9.4 s. The final commit must not let the clock reach it, or the stream
+    would end with or without a breaker transition (and settle at either time) by how fast the disk was."""
+    import time
+
+    from sagatui.store import writer
+
+    transaction = writer._transaction
+
+    def slow(connection, statements):
+        time.sleep(commit_seconds)
+        return transaction(connection, statements)
+
+    monkeypatch.setattr(writer, "_transaction", slow)
+    recording = await record(store, "ecommerce", "refund_gateway_down")
+    *before, settled = recording.events
+    assert (before[-1].kind.value, settled.kind.value) == ("saga.needs_attention", "run.settled")
+    assert settled.time == max(event.time for event in before) == 9.4
