@@ -107,7 +107,8 @@ class Store:
         return cursor.lastrowid
 
     async def close(self) -> None:
-        await _close_all(self.writer_db, self.reader_db)
+        await _close_all(self.reader_db, self.writer_db)  # the writer last: the last to close checkpoints the WAL
+        # into the file and deletes it, which a query_only reader cannot do
 
 
 async def in_connection_thread(db: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:

@@ -34,6 +34,18 @@ async def test_a_new_file_becomes_a_wal_database_of_the_current_schema(tmp_path:
     await reopened.close()
 
 
+
+async def test_closing_folds_the_log_into_the_file(tmp_path: Path) -> None:
+    """The last connection to close checkpoints the WAL and deletes it; a query_only reader cannot, so
+    the writer closes last. Otherwise every run stays in sagatui.db-wal beside a 4 KB sagatui.db."""
+    store = await Store.open(tmp_path / "runs.db")
+    await store.create_run(pack_name="p", pack_text="", seed=1, clock_mode="virtual")
+    await store.close()
+    assert not (tmp_path / "runs.db-wal").exists()
+    raw = sqlite3.connect(tmp_path / "runs.db")
+    assert raw.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+    raw.close()
+
 @pytest.mark.parametrize(("durability", "level"), [("normal", 1), ("full", 2)])
 async def test_durability_sets_synchronous(tmp_path: Path, durability: str, level: int) -> None:
     store = await Store.open(tmp_path / "d.db", durability=durability)  # type: ignore[arg-type]
