@@ -29,6 +29,11 @@ class Subscription:
         self._buffer.append(event)
         self._ready.set()
 
+    @property
+    def pending(self) -> int:
+        """Events published and not drained yet."""
+        return len(self._buffer)
+
     def drain(self, limit: int | None = None) -> list[Event]:
         """Take what is buffered now (at most `limit`), without waiting."""
         count = len(self._buffer) if limit is None else min(limit, len(self._buffer))

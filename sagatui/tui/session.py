@@ -81,6 +81,11 @@ class LabSession:
         self.lab = lab
         return Resumed(run.id, sagas, resent)
 
+    @property
+    def undrained(self) -> int:
+        """Events the panels have not been given yet."""
+        return len(self._backlog) + (self.subscription.pending if self.subscription is not None else 0)
+
     def drain(self) -> list[Event]:
         """The events the panels have not seen yet: first, for a resumed run, those it had before."""
         backlog, self._backlog = self._backlog, []

@@ -46,14 +46,16 @@ async def lab_ready(pilot: Pilot[None]) -> None:
 
 
 async def settled(pilot: Pilot[None]) -> None:
-    """Every saga started has ended, every event is committed, and the panels show the store as it is."""
+    """Every saga started has ended, every event is committed and drained into the panels, and the panels
+    show the store as it is."""
     app = pilot.app
     assert isinstance(app, SagaDashboard)
 
     def done() -> bool:
-        lab = app.lab
-        return (lab is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
-                and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up)
+        lab, session = app.lab, app.session
+        return (lab is not None and session is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
+                and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up
+                and session.undrained == 0)  # and the panels were given every event (the next tick drains them)
 
     await wait_for(pilot, done, "the run to settle and the panels to catch up", timeout=180.0)
 
