@@ -211,9 +211,8 @@ class Lab:
         except asyncio.CancelledError:
             await self.interrupt()
             raise
-        with self.clock.io():  # no time passes between the last saga's end and run.settled: a timer
-            # still pending (an open breaker's cooldown) would otherwise fire or not, by the disk's speed
-            await self.writer.flush()
+        with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
+            await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
         self.recorder.emit(EventKind.RUN_SETTLED, data={
             "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
@@ -228,7 +227,14 @@ class Lab:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.recorder.emit(EventKind.RUN_INTERRUPTED, data={"unfinished": self.metrics.in_flight})
-        await self.writer.flush()
+        await self._flush_holding_time()
+
+    async def _flush_holding_time(self) -> None:
+        """Make every event durable with the clock held: while the commit is in flight the clock would see
+        a quiet moment, and a timer still pending (an open breaker's cooldown) would fire or not by the
+        disk's speed, after the run's last mark (run.settled, run.interrupted) or not."""
+        with self.clock.io():
+            await self.writer.flush()
 
     # -- starting sagas --------------------------------------------------------------------------------
     def start_saga(self, scenario_name: str, saga_input: dict[str, Any]) -> str:
