@@ -87,8 +87,7 @@ class SagaDashboard(App[None]):
         self.history = RateHistory()
         self.load_rate: float | None = None  # the rate `l` starts load at; None: the scenario's own
         self._ticks = 0
-        self._drawn: dict[str, tuple[object, ...]] = {}  # view -> what it was drawn from (board version, clock, ...)
-        self._attention_counted = -1  # the board version the attention tab's count was taken at
+        self._drawn: dict[str, tuple[object, ...]] = {}  # panel -> what it was last drawn from (see `_stale`)
         self._checked_seq = -1  # the committed seq the invariants were last checked at
         self._tables_seq = -1  # the committed seq the resource tables show (they are read only on screen)
         self._reading_store = False
@@ -186,8 +185,7 @@ class SagaDashboard(App[None]):
         main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(lab))
         main.query_one(Switchboard).show({name: lab.services.fault(name) for name in lab.pack.services})
         main.query_one(BreakerTable).show(self.breaker_names(lab), lab.breakers.breakers, self._countdown_now(lab))
-        if self.board.version != self._attention_counted:
-            self._attention_counted = self.board.version
+        if self._stale("attention tab", self.board.version):
             main.set_attention_count(len(self.board.needing_attention()))
         self._draw_views(lab, metrics_due=self._ticks % METRICS_EVERY == 1 or not events)
 
@@ -198,19 +196,23 @@ class SagaDashboard(App[None]):
         now = lab.clock.now()
         if main.view_on_screen("scenarios"):
             main.query_one(ScenarioPicker).show(lab.pack)
-        board = (self.board.version, now)
         sagas = main.query_one(SagaTable)
-        drawn_from = (*board, sagas.status_filter, sagas.following, sagas.size.width)
-        if main.view_on_screen("sagas") and self._drawn.get("sagas") != drawn_from:
+        if main.view_on_screen("sagas") and self._stale("sagas", self.board.version, now, sagas.status_filter,
+                                                         sagas.following, sagas.size.width):
             sagas.show(self.board, now)
-            self._drawn["sagas"] = drawn_from
             held = "" if sagas.following else " · held (End follows)"
             sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · / filter · enter timeline[/]"
-        if main.view_on_screen("attention") and self._drawn.get("attention") != board:
-            self._drawn["attention"] = board
+        if main.view_on_screen("attention") and self._stale("attention", self.board.version, now):
             main.query_one(AttentionTable).show(self.board, now)
         if main.view_on_screen("metrics") and metrics_due:
             main.query_one(MetricsPanel).show(lab.metrics, self.history)
+
+    def _stale(self, panel: str, *drawn_from: object) -> bool:
+        """Whether `panel` was last drawn from something else than `drawn_from`; it counts as drawn now."""
+        if self._drawn.get(panel) == drawn_from:
+            return False
+        self._drawn[panel] = drawn_from
+        return True
 
     def _status_line(self, lab: Lab) -> str:
         """Most important first, so a narrow terminal cuts only the tail."""
@@ -439,7 +441,7 @@ class SagaDashboard(App[None]):
         self.board = SagaBoard(self._scenario_of)
         self.history = RateHistory()
         self._checked_seq = self._tables_seq = -1
-        self._drawn, self._attention_counted = {}, -1
+        self._drawn = {}
         self.broken_invariants = []
         stream = self.main.query_one(EventStream)
         stream.reset()

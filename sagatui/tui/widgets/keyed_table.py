@@ -110,7 +110,7 @@ class KeyedTable(DataTable[Cell]):
         is on show: scroll to the cursor again with the real size, and put the thumb where the rows are."""
         if self.row_count and self.cursor_type != "none":
             self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
-        self.vertical_scrollbar.position = self.scroll_y
+        self.vertical_scrollbar.position = self.scroll_y  # even if not shown yet: it may show at the next layout
 
     def _auto_width(self, column: str) -> bool:
         return any(key == column and width is None for key, _, width in self._columns)
