@@ -214,8 +214,9 @@ class Lab:
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
             await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
-        self.recorder.emit(EventKind.RUN_SETTLED, data={
-            "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
+            self.recorder.emit(EventKind.RUN_SETTLED, data={
+                "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
+            self.clock.freeze()
         return invariants
 
     async def interrupt(self) -> None:
@@ -227,6 +228,7 @@ class Lab:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.recorder.emit(EventKind.RUN_INTERRUPTED, data={"unfinished": self.metrics.in_flight})
+        self.clock.freeze()
         await self._flush_holding_time()
 
     async def _flush_holding_time(self) -> None:

@@ -89,6 +89,7 @@ class VirtualClock:
         self._advancer: asyncio.Task[None] | None = None
         self.paused = False
         self._steps = 0  # jumps allowed while paused (step())
+        self.frozen = False  # the run made its last mark: time never moves again
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
@@ -173,6 +174,13 @@ class VirtualClock:
                 await self._advancer
             self._advancer = None
 
+    def freeze(self) -> None:
+        """Hold time for good: no timer fires any more (idle hooks still run, so durability waiters are
+        released). A run freezes its clock at its last mark (run.settled, run.interrupted), so nothing a
+        pending timer would do (an open breaker's cooldown) can follow that mark while the run closes."""
+        self.frozen = True
+        self._poke()
+
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
         self._poke()
@@ -231,7 +239,7 @@ class VirtualClock:
             await self._settle()
             if await self._run_idle_hooks():
                 continue
-            due = self._next_due()
+            due = None if self.frozen else self._next_due()
             if due is not None and self.paused and self._steps:
                 self._steps -= 1
                 self._fire_due(due)
