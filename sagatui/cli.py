@@ -253,12 +253,21 @@ def _mark(ok: bool) -> Text:
     return Text("ok  ", style="green") if ok else Text("FAIL", style="bold red")
 
 
-def _invariant_line(name: str, ok: bool, details: list[str], accepted: list[str]) -> Text:
+_STATE_MARKS = {"ok": Text("ok  ", style="green"), "held": Text("HELD", style="bold dark_orange"),
+                "fail": Text("FAIL", style="bold red")}
+
+
+def _invariant_line(invariant: dict[str, Any]) -> Text:
+    """`invariant HELD nothing_leaked: ...`: an invariant's state (InvariantResult.as_dict) and why."""
     line = Text("  invariant ")
-    line.append_text(_mark(ok))
-    line.append(f" {name}" + ("" if ok else f": {details}"))
-    if accepted:
-        line.append(f" (accepted after a resolve: {accepted})", style="yellow")
+    line.append_text(_STATE_MARKS[invariant["state"]])
+    line.append(f" {invariant['name']}")
+    if invariant["details"]:
+        line.append(": " + "; ".join(invariant["details"]))
+    if invariant.get("held"):
+        line.append(": " + "; ".join(invariant["held"]), style="dark_orange")
+    if invariant.get("accepted"):
+        line.append(" (accepted after a resolve: " + "; ".join(invariant["accepted"]) + ")", style="yellow")
     return line
 
 
@@ -276,8 +285,7 @@ def _print_summary(out: Console, report: Any) -> None:
     if p50 is not None:
         out.print(f"  saga latency p50 {p50:.3f}s, p95 {p95:.3f}s (clock time)", markup=False)
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant["name"], invariant["ok"], invariant["details"],
-                                  invariant.get("accepted", [])))
+        out.print(_invariant_line(invariant))
     for check in report.checks:
         line = Text("  expect    ")
         line.append_text(_mark(check.ok))
@@ -467,7 +475,7 @@ def _print_resumed(out: Console, report: Any) -> None:
                    f"sent again with their idempotency key", style="bold"))
     out.print(f"  sagas {sum(report.statuses.values())}: {by_status}", markup=False)
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant.name, invariant.ok, invariant.details, invariant.accepted))
+        out.print(_invariant_line(invariant.as_dict()))
     out.print(Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
     out.print()
 

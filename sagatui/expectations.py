@@ -9,7 +9,7 @@ from typing import Any
 
 from sagatui.engine.metrics import RunMetrics
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import SagaStatus
+from sagatui.model.status import InvariantState, SagaStatus
 from sagatui.packs.model import Expectations
 
 
@@ -47,7 +47,7 @@ def final_statuses(events: list[Event]) -> dict[str, SagaStatus]:
 
 
 def check_expectations(
-    expect: Expectations, events: list[Event], metrics: RunMetrics, invariants: dict[str, bool]
+    expect: Expectations, events: list[Event], metrics: RunMetrics, invariants: dict[str, InvariantState]
 ) -> list[Check]:
     checks: list[Check] = []
     statuses = final_statuses(events)
@@ -60,9 +60,11 @@ def check_expectations(
         expected_counts = {status.value: n for status, n in expect.counts.items()}
         actual_counts = {name: counted.get(name, 0) for name in expected_counts}
         checks.append(Check("counts", actual_counts == expected_counts, expected_counts, actual_counts))
-    for name in expect.invariants:
-        held = invariants.get(name)
-        checks.append(Check(f"invariant {name}", bool(held), True, held))
+    for name, expected_state in expect.invariants.items():
+        state = invariants.get(name)
+        label = f"invariant {name}" + ("" if expected_state is InvariantState.OK else f" {expected_state.value}")
+        checks.append(Check(label, state is expected_state, expected_state.value,
+                            state.value if state is not None else "not checked"))
     if expect.max_retries is not None:
         checks.append(Check("max_retries", metrics.retries <= expect.max_retries, expect.max_retries,
                             metrics.retries))

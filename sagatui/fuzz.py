@@ -83,7 +83,8 @@ async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed
         driver = asyncio.ensure_future(_apply_schedule(lab, schedule))
         invariants = await lab.conclude()
         driver.cancel()
-        violations = [f"invariant {r.name}: {'; '.join(r.details)}" for r in invariants if not r.ok]
+        # what a saga needing attention still holds is no violation: the run says so, held for an operator
+        violations = [f"invariant {r.name}: {'; '.join(r.details)}" for r in invariants if r.details]
         violations += check_stream(pack, events)
         violations += await check_tables(store, lab.run_id, events)
     finally:

@@ -58,7 +58,7 @@ async def run_scenario(
     finally:
         await lab.close()
     checks = check_expectations(pack.scenarios[scenario].expect, events, lab.metrics,
-                                {result.name: result.ok for result in invariants})
+                                {result.name: result.state for result in invariants})
     invariant_rows = [result.as_dict() for result in invariants]
     statuses = {saga_id: status.value for saga_id, status in final_statuses(events).items()}
     return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.as_dict(), invariant_rows, checks)

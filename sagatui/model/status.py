@@ -22,6 +22,14 @@ TERMINAL_SAGA_STATUSES = frozenset(
 )
 
 
+class InvariantState(StrEnum):
+    """What an invariant check says of a run's tables."""
+
+    OK = "ok"  # the rule holds (what resolved sagas still hold is listed as accepted)
+    HELD = "held"  # it holds but for what sagas needing attention still hold, awaiting an operator
+    FAIL = "fail"  # the rule is broken
+
+
 class StepStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sagatui.model.definitions import BreakerConfig, Definition, SagaDef
 from sagatui.model.durations import Duration
 from sagatui.model.faults import FaultProfile
-from sagatui.model.status import SagaStatus
+from sagatui.model.status import InvariantState, SagaStatus
 
 InvariantName = Literal["stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal"]
 ALL_INVARIANTS: tuple[InvariantName, ...] = ("stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal")
@@ -49,10 +49,20 @@ class FaultChange(Definition):
 class Expectations(Definition):
     statuses: tuple[SagaStatus, ...] | None = None  # the final status of each saga, in start order
     counts: dict[SagaStatus, int] | None = None  # how many sagas end in each status
-    invariants: tuple[InvariantName, ...] = ALL_INVARIANTS
+    # The state each named invariant must end in: a list names those that must be ok; a mapping may also
+    # say `held` (what sagas needing attention still hold) or `fail`. Default: all four ok.
+    invariants: dict[InvariantName, InvariantState] = Field(
+        default_factory=lambda: dict.fromkeys(ALL_INVARIANTS, InvariantState.OK))
     max_retries: int | None = None  # retries (attempts beyond the first) summed over the run
     compensation_order: tuple[str, ...] | None = None  # steps compensated, in order, for each rolled-back saga
     breaker_trips: int | None = None  # at least this many breaker openings
+
+    @field_validator("invariants", mode="before")
+    @classmethod
+    def _listed_means_ok(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return dict.fromkeys(value, InvariantState.OK.value)
+        return value
 
 
 class Scenario(Definition):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sagatui.lab import Lab
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import SagaStatus
+from sagatui.model.status import InvariantState, SagaStatus
 from sagatui.recovery.reopen import ReopenedRun, find_run, reopen_run
 from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
@@ -35,9 +35,10 @@ class ResumeReport:
 
     @property
     def ok(self) -> bool:
-        """Every saga terminal and every invariant holding."""
+        """Every saga terminal and no invariant broken. What sagas needing attention still hold is reported
+        `held` (awaiting an operator: `sagatui attention list`), which is not a failure of the resume."""
         return (all(SagaStatus(status).terminal for status in self.statuses)
-                and all(result.ok for result in self.invariants))
+                and all(result.state is not InvariantState.FAIL for result in self.invariants))
 
 
 @dataclass(frozen=True)

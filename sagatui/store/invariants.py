@@ -3,15 +3,18 @@
 - stock_conserved: per SKU, initial = available + reserved + shipped, and the reserved/shipped
   columns match the reservation lines; likewise booked capacity matches the bookings and every
   ledger balance equals its initial value plus its entries.
-- nothing_leaked: no compensated or failed saga still holds a reservation, an unrefunded charge, a
+- nothing_leaked: no compensated, failed or needs_attention saga still holds a reservation, an unrefunded charge, a
   live shipment, booking, account or order, or a ledger entry not reversed.
-- charges_refunded: every charge of a compensated saga is refunded exactly once; no charge anywhere
+- charges_refunded: every charge of a compensated (or needs_attention) saga is refunded exactly once; no charge anywhere
   is refunded more than it was charged.
 - all_terminal: every saga of the run reached a terminal status.
 
-A saga an operator resolved (its compensation failed and they handled it by hand, with a note) does
-not break nothing_leaked or charges_refunded: what it still holds is listed as accepted, with the note,
-so the report stays honest without staying red for something already dealt with.
+Each check ends in one of three states (InvariantState):
+- ok: the rule holds. A saga an operator resolved (its compensation failed and they handled it by
+  hand, with a note) does not break it: what that saga still holds is listed as accepted, with the note.
+- held: the rule holds but for what sagas needing attention still hold (an unrefunded charge, a
+  reservation not released), listed as held, awaiting an operator: never reported as ok.
+- fail: the rule is broken.
 """
 
 from __future__ import annotations
@@ -21,23 +24,39 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sagatui.model.status import TERMINAL_SAGA_STATUSES
+from sagatui.model.status import TERMINAL_SAGA_STATUSES, InvariantState, SagaStatus
 from sagatui.store.database import Store
 
 INVARIANT_NAMES = ("stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal")
 _MAX_DETAILS = 20
-_ROLLED_BACK = "('compensated', 'failed')"
+_ROLLED_BACK = "('compensated', 'failed', 'needs_attention')"
 _TERMINAL = "(" + ", ".join(f"'{status.value}'" for status in sorted(TERMINAL_SAGA_STATUSES)) + ")"
 
 
 class InvariantResult(BaseModel):
     name: str
-    ok: bool
     details: list[str]  # one line per problem found (the first few)
+    held: list[str] = []  # what sagas needing attention still hold, awaiting an operator (the first few)
     accepted: list[str] = []  # problems of sagas an operator resolved, each with its note (the first few)
 
+    @property
+    def state(self) -> InvariantState:
+        if self.details:
+            return InvariantState.FAIL
+        return InvariantState.HELD if self.held else InvariantState.OK
+
+    @property
+    def ok(self) -> bool:
+        """The rule holds with nothing left awaiting an operator."""
+        return self.state is InvariantState.OK
+
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"accepted"} if not self.accepted else None)
+        row: dict[str, Any] = {"name": self.name, "state": self.state.value, "ok": self.ok, "details": self.details}
+        if self.held:
+            row["held"] = self.held
+        if self.accepted:
+            row["accepted"] = self.accepted
+        return row
 
 
 def _held(table: str, id_column: str, live: str) -> str:
@@ -85,7 +104,8 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
          " FROM payments p JOIN sagas s ON s.run_id = p.run_id AND s.saga_id = p.saga_id"
          " LEFT JOIN refunds r ON r.run_id = p.run_id AND r.service = p.service AND r.payment_id = p.payment_id"
          " WHERE p.run_id = :run GROUP BY p.service, p.payment_id"
-         " HAVING refunded > p.amount + 1e-6 OR (s.status = 'compensated' AND refunded < p.amount - 1e-6)",
+         " HAVING refunded > p.amount + 1e-6"
+         " OR (s.status IN ('compensated', 'needs_attention') AND refunded < p.amount - 1e-6)",
          "saga {0} ({5}): {1} payment {2} of {3} refunded {4}"),
     ],
     "all_terminal": [
@@ -96,6 +116,7 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
 assert tuple(_CHECKS) == INVARIANT_NAMES
 _PER_SAGA = ("nothing_leaked", "charges_refunded")  # their rows name the saga first: a resolve may accept them
 _RESOLVED = "SELECT saga_id, json_extract(data, '$.note') FROM events WHERE run_id = :run AND kind = 'saga.resolved'"
+_NEEDING_ATTENTION = f"SELECT saga_id FROM sagas WHERE run_id = :run AND status = '{SagaStatus.NEEDS_ATTENTION.value}'"
 
 
 async def check_invariants(
@@ -103,25 +124,41 @@ async def check_invariants(
 ) -> list[InvariantResult]:
     """Check the named invariants on a run's committed rows."""
     results = []
-    resolved: dict[str, str] | None = None
+    owners: _Owners | None = None
     for name in names:
         if name not in _CHECKS:
             raise ValueError(f"unknown invariant {name!r}; known: {', '.join(INVARIANT_NAMES)}")
         problems: list[str] = []
+        held: list[str] = []
         accepted: list[str] = []
         for sql, line in _CHECKS[name]:
             rows = await store.reader_db.execute_fetchall(sql, {"run": run_id})
-            if rows and name in _PER_SAGA and resolved is None:
-                resolved = {row[0]: row[1] or "" for row in await store.reader_db.execute_fetchall(
-                    _RESOLVED, {"run": run_id})}
+            if rows and name in _PER_SAGA and owners is None:
+                owners = await _Owners.read(store, run_id)
             for row in rows:
-                if name in _PER_SAGA and resolved and row[0] in resolved:
-                    accepted.append(f"{line.format(*row)} (resolved: {resolved[row[0]] or 'no note'})")
+                if name in _PER_SAGA and owners is not None and row[0] in owners.resolved:
+                    accepted.append(f"{line.format(*row)} (resolved: {owners.resolved[row[0]] or 'no note'})")
+                elif name in _PER_SAGA and owners is not None and row[0] in owners.needing_attention:
+                    held.append(f"{line.format(*row)} (needs attention: awaiting an operator)")
                 else:
                     problems.append(line.format(*row))
-        results.append(InvariantResult(name=name, ok=not problems, details=_first(problems),
+        results.append(InvariantResult(name=name, details=_first(problems), held=_first(held),
                                        accepted=_first(accepted)))
     return results
+
+
+class _Owners(BaseModel):
+    """The sagas whose leftovers are not a broken rule: resolved by an operator (with their notes), or
+    needing attention (held until an operator acts)."""
+
+    resolved: dict[str, str]
+    needing_attention: frozenset[str]
+
+    @classmethod
+    async def read(cls, store: Store, run_id: int) -> _Owners:
+        resolved = {row[0]: row[1] or "" for row in await store.reader_db.execute_fetchall(_RESOLVED, {"run": run_id})}
+        attention = await store.reader_db.execute_fetchall(_NEEDING_ATTENTION, {"run": run_id})
+        return cls(resolved=resolved, needing_attention=frozenset(row[0] for row in attention))
 
 
 def _first(lines: list[str]) -> list[str]:

@@ -23,7 +23,7 @@ from sagatui.exit_codes import ExitCode
 from sagatui.lab import Lab
 from sagatui.model.events import Event
 from sagatui.model.faults import FaultProfile
-from sagatui.model.status import BreakerState
+from sagatui.model.status import BreakerState, InvariantState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
@@ -93,6 +93,7 @@ class SagaDashboard(App[None]):
         self._reading_store = False
         self.events_absorbed = 0  # events drained into the panels since the app started (the bench reads it)
         self.broken_invariants: list[str] = []  # shown on the status line, whichever view is on screen
+        self.held_invariants: list[str] = []  # likewise: holding only but for sagas needing attention
         self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -221,6 +222,8 @@ class SagaDashboard(App[None]):
         load = f"[b]load {lab.load.rate:g}/s[/]" if lab.load is not None else "load off"
         broken = "".join(f"[b white on red] ✗ {INVARIANT_LABELS.get(name, name)} [/] "
                          for name in self.broken_invariants)
+        broken += "".join(f"[b black on dark_orange] ⏸ {INVARIANT_LABELS.get(name, name)} held [/] "
+                          for name in self.held_invariants)
         return (f"{broken}[b]{lab.pack.name}[/] run {lab.run_id} │ {clock} │ {load} │ {self.board.in_flight} in flight"
                 f" │ {lab.recorder.next_seq - 1:,} events │ [dim]seed {lab.seed} · {self.settings.db.name}[/]")
 
@@ -275,8 +278,9 @@ class SagaDashboard(App[None]):
             if resources_shown:
                 self._tables_seq = committed
             unsettled = bool(self.board.in_flight) or committed < lab.recorder.next_seq - 1
-            self.broken_invariants = [result.name for result in invariants
-                                      if not result.ok and not (result.name == "all_terminal" and unsettled)]
+            self.broken_invariants = [result.name for result in invariants if result.state is InvariantState.FAIL
+                                      and not (result.name == "all_terminal" and unsettled)]
+            self.held_invariants = [result.name for result in invariants if result.state is InvariantState.HELD]
             with self.batch_update():
                 if resources_shown:
                     self.main.query_one(ResourcePanel).show(tables, activity, held)
@@ -443,6 +447,7 @@ class SagaDashboard(App[None]):
         self._checked_seq = self._tables_seq = -1
         self._drawn = {}
         self.broken_invariants = []
+        self.held_invariants = []
         stream = self.main.query_one(EventStream)
         stream.reset()
         stream.set_services(self.session.settings.pack.services)

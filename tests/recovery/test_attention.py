@@ -108,3 +108,29 @@ async def holds(db: Path) -> None:
             assert list(await store.reader_db.execute_fetchall(sql, {"run": 1})) == []
     finally:
         await store.close()
+
+
+async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_everywhere(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "held.db"
+    text = sagatui("run", "ecommerce", "--scenario", "refund_gateway_down", "--quiet", "--db", str(db))
+    assert text.returncode == 0, text.stderr  # the scenario expects them held
+    for name in ("nothing_leaked", "charges_refunded"):
+        [line] = [line for line in text.stdout.splitlines() if line.startswith(f"  invariant HELD {name}")]
+        assert "PAY-000001" in line and "awaiting an operator" in line
+        assert f"invariant ok   {name}" not in text.stdout
+    as_json = sagatui("run", "ecommerce", "--scenario", "refund_gateway_down", "--format", "json",
+                      "--db", str(tmp_path / "json.db"))
+    [report] = json.loads(as_json.stdout)["scenarios"]
+    states = {row["name"]: row["state"] for row in report["invariants"]}
+    assert states == {"stock_conserved": "ok", "nothing_leaked": "held", "charges_refunded": "held",
+                      "all_terminal": "ok"}
+    resolved = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand")
+    assert resolved.returncode == 0, resolved.stderr
+    store = await Store.open(db, read_only=True)
+    try:
+        results = {result.name: result for result in await check_invariants(store, 1)}
+    finally:
+        await store.close()
+    assert results["nothing_leaked"].state.value == "ok" and results["nothing_leaked"].accepted

@@ -23,7 +23,10 @@ def lost_reply_pack(folder: Path) -> Path:
     load = pack["scenarios"]["load_with_outages"]
     pack["default_scenario"] = "lost_replies"
     pack["scenarios"] = {"lost_replies": {"description": "500 orders, replies lost everywhere", "saga": load["saga"],
-                                          "workload": {**load["workload"], "count": 500}}}
+                                          "workload": {**load["workload"], "count": 500},
+                                          # lost undo replies leave some sagas needing attention: what they
+                                          # hold is `held`, and problems() below checks nothing is broken
+                                          "expect": {"invariants": ["stock_conserved", "all_terminal"]}}}
     path = folder / "lost_replies.yaml"
     path.write_text(yaml.safe_dump(pack, sort_keys=False), encoding="utf-8")
     return path

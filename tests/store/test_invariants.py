@@ -125,3 +125,24 @@ async def test_details_are_capped(run: Run) -> None:
 async def test_an_unknown_invariant_is_refused(run: Run) -> None:
     with pytest.raises(ValueError, match="unknown invariant"):
         await check_invariants(run.store, run.id, ["money_printed"])
+
+
+async def test_what_a_saga_needing_attention_still_holds_is_held_never_ok(run: Run) -> None:
+    from sagatui.model.status import InvariantState
+
+    saga(run, "s1", "needs_attention")
+    write(run, "payments", {"service": "pay", "payment_id": "P1"}, **step("s1"), card="", amount=20.0,
+          status="charged", charged_at=0.0)
+    write(run, "reservations", {"service": "inv", "reservation_id": "R1", "sku": "A"}, **step("s1"),
+          quantity=1, status="reserved", updated_at=0.0)
+    await run.writer.flush()
+    results = {result.name: result for result in await check_invariants(run.store, run.id)}
+    assert {name: result.state for name, result in results.items()} == {
+        "stock_conserved": InvariantState.OK,
+        "nothing_leaked": InvariantState.HELD, "charges_refunded": InvariantState.HELD,
+        "all_terminal": InvariantState.OK}
+    leaked = results["nothing_leaked"]
+    assert not leaked.ok and leaked.details == []
+    assert leaked.held == ["saga s1: inv reservation R1 still reserved (needs attention: awaiting an operator)",
+                           "saga s1: pay payment P1 still charged (needs attention: awaiting an operator)"]
+    assert leaked.as_dict()["state"] == "held"

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from sagatui.model.status import InvariantState
 from sagatui.store.invariants import InvariantResult
 from sagatui.store.summaries import ActivityTotal
 from sagatui.tui.widgets.keyed_table import Column, KeyedTable
@@ -56,7 +57,10 @@ class InvariantBadges(QuietStatic):
         problems: list[str] = []
         for result in results:
             label = INVARIANT_LABELS.get(result.name, result.name)
-            if result.ok and result.accepted:  # holds once what resolved sagas still hold is accepted
+            if result.state is InvariantState.HELD:  # sagas needing attention still hold something: not ok
+                badges.append(f" ⏸ {label}: {len(result.held)} held ", style="bold black on dark_orange")
+                problems.extend(result.held[:2])
+            elif result.ok and result.accepted:  # holds once what resolved sagas still hold is accepted
                 badges.append(f" ✓ {label} ({len(result.accepted)} resolved) ", style="bold black on yellow")
             elif result.ok:
                 badges.append(f" ✓ {label} ", style="bold black on green")
@@ -68,7 +72,7 @@ class InvariantBadges(QuietStatic):
                 problems.extend(result.details[:2])
             badges.append(" ")
         for problem in problems[:3]:
-            badges.append(f"\n{problem}", style="red")
+            badges.append(f"\n{problem}", style="dark_orange" if "needs attention" in problem else "red")
         self.update_if_changed(badges)
 
 
