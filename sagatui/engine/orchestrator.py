@@ -5,7 +5,11 @@ Rules worth knowing:
 - A step "may have an effect" once it succeeded, or when its last attempt timed out (the service may
   have done the work and lost the reply). Only such steps are compensated; compensations are safe
   to call when the effect is not found, so compensating a timed-out step is harmless.
-- A saga that fails before any step may have had an effect ends `failed`: nothing to undo.
+- A saga that fails before any step may have had an effect ends `failed`: nothing to undo. One whose
+  rollback met a step with an effect but no compensation ends `failed` too, naming what was not undone:
+  `compensated` means every effect was undone.
+- An optional step that failed but may have done its work (it timed out) is undone even when the saga
+  completes: the saga then compensates just those steps and still ends `completed`.
 - Validation, permanent and unexpected errors end a step at once (no retry, no fallback).
 - The compensation goes to the provider that did the work (primary or a fallback).
 - A provider that timed out may have done the work, so the step does not fall back from it (that
@@ -79,6 +83,13 @@ class SagaRun:
     @property
     def error(self) -> ServiceError | None:
         return self.steps[self.failed_step].error if self.failed_step else None
+
+    def rollback_order(self) -> list[str]:
+        """The steps to undo, newest first: every step that may have had an effect when the saga failed;
+        when it completes, only the optional steps that failed but may have done their work."""
+        if self.failed_step is None:
+            return [name for name in reversed(self.effects) if self.steps[name].error is not None]
+        return list(reversed(self.effects))
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,7 @@ class SagaEngine:
                             else self._run_step(saga, element, point.calls.get(element.name)))
                 if not ok or saga.failed_step is not None:
                     break
-            if saga.failed_step is None:
+            if saga.failed_step is None and not saga.rollback_order():
                 self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
                 return saga
             if not saga.effects:
@@ -178,14 +189,14 @@ class SagaEngine:
         await self._compensate(saga, point)
         return saga
 
-    def _finish(self, saga: SagaRun, status: SagaStatus, kind: EventKind) -> None:
+    def _finish(self, saga: SagaRun, status: SagaStatus, kind: EventKind, **data: Any) -> None:
         saga.status = status
         saga.ended_at = self.clock.now()
         error = saga.error
         self._emit(
             kind, saga, step=saga.failed_step,
             error_kind=error.kind if error else None, message=error.message if error else None,
-            data={"status": status.value, "duration": saga.ended_at - saga.started_at},
+            data={"status": status.value, "duration": saga.ended_at - saga.started_at, **data},
         )
 
     def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
@@ -384,8 +395,8 @@ class SagaEngine:
             error = saga.error
             self._emit(EventKind.SAGA_COMPENSATING, saga, step=saga.failed_step,
                        error_kind=error.kind if error else None, message=error.message if error else None,
-                       data={"to_undo": list(reversed(saga.effects))})
-        for name in list(reversed(saga.effects))[point.undone:]:
+                       data={"to_undo": saga.rollback_order()})
+        for name in saga.rollback_order()[point.undone:]:
             resumed = point.calls.get(name)
             if resumed is None:
                 await self.compensate_step(saga, saga.steps[name])
@@ -397,18 +408,25 @@ class SagaEngine:
         """An operator's retry of a saga that needs attention: run again, newest first, every
         compensation that did not complete (completed ones never run twice)."""
         saga.status = SagaStatus.COMPENSATING
-        for name in reversed(saga.effects):
+        for name in saga.rollback_order():
             record = saga.steps[name]
             if record.compensation not in (None, CompensationOutcome.COMPLETED):
                 await self.compensate_step(saga, record, restart_ttl=True)
         self._conclude_rollback(saga)
 
     def _conclude_rollback(self, saga: SagaRun) -> None:
-        outcomes = [saga.steps[name].compensation for name in saga.effects]
-        if all(outcome in (None, CompensationOutcome.COMPLETED) for outcome in outcomes):
-            self._finish(saga, SagaStatus.COMPENSATED, EventKind.SAGA_COMPENSATED)
-        else:
+        """needs_attention while an undo did not complete; otherwise completed (a completed saga that undid
+        its optional leftovers), compensated (every effect undone), or failed (some effect had no undo)."""
+        undone = [saga.steps[name] for name in saga.rollback_order()]
+        if any(record.compensation not in (None, CompensationOutcome.COMPLETED) for record in undone):
             self._finish(saga, SagaStatus.NEEDS_ATTENTION, EventKind.SAGA_NEEDS_ATTENTION)
+        elif saga.failed_step is None:
+            self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
+        elif not_undone := [record.definition.name for record in reversed(undone)
+                            if record.compensation is None]:
+            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED, not_undone=not_undone)
+        else:
+            self._finish(saga, SagaStatus.COMPENSATED, EventKind.SAGA_COMPENSATED)
 
     async def compensate_step(
         self, saga: SagaRun, record: StepRecord, restart_ttl: bool = False

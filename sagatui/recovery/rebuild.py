@@ -160,7 +160,7 @@ class _SagaFold:
                     record.attempts -= 1  # the resend counts it again
                     record.provider = record.definition.providers[call.provider]  # it may have done the work
                 calls[name] = call
-        rollback = list(reversed(saga.effects))
+        rollback = saga.rollback_order()
         undone = next((index for index, name in enumerate(rollback) if not self.traces[name].undo_settled),
                       len(rollback))
         return RebuiltSaga(saga, ResumePoint(calls, undone))
