@@ -48,7 +48,7 @@ class CompensationLink:
 class AttentionCase:
     saga: SagaInfo
     chain: list[CompensationLink]
-    context: dict[str, Any]  # what the compensations were told: failed step, error, forward result
+    context: dict[str, Any]  # what the undo that did not complete was told: failed step, error, forward result
 
 
 async def inbox(store: Store, run_id: int) -> list[SagaInfo]:
@@ -66,17 +66,22 @@ async def attention_case(store: Store, run_id: int, saga_id: str) -> AttentionCa
 
 
 def _chain(events: list[Event]) -> tuple[list[CompensationLink], dict[str, Any]]:
+    """The rollback's links, and the context of the first undo that did not complete (the one an operator
+    must finish by hand: its forward result holds the payment id to refund), else of the last one run."""
     rollback: list[str] = []
     ends: dict[str, Event] = {}
-    context: dict[str, Any] = {}
+    contexts: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.kind is EventKind.SAGA_COMPENSATING:
             rollback = list(event.data.get("to_undo", []))
         elif event.kind in (EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_SKIPPED) and event.step:
             ends[event.step] = event
-        elif event.kind is EventKind.COMPENSATION_STARTED:
-            context = dict(event.data.get("context", {}))
-    return [_link(step, ends.get(step)) for step in rollback], context
+        elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
+            contexts[event.step] = dict(event.data.get("context", {}))
+    links = [_link(step, ends.get(step)) for step in rollback]
+    unfinished = [link.step for link in links if link.outcome not in ("completed", "skipped") and link.step in contexts]
+    context = contexts[unfinished[0]] if unfinished else next(reversed(contexts.values()), {})
+    return links, context
 
 
 def _link(step: str, end: Event | None) -> CompensationLink:

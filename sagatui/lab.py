@@ -394,8 +394,9 @@ class Lab:
         saga = self.sagas.get(saga_id)
         if saga is None or saga.status is not SagaStatus.NEEDS_ATTENTION:
             return
-        saga.status = SagaStatus.COMPENSATED
-        self.recorder.emit(EventKind.SAGA_RESOLVED, saga_id=saga_id, data={"note": note, "status": "compensated"})
+        # handled by hand: what its rollback was for is done (a completed saga's leftover undo, or the rollback)
+        saga.status = SagaStatus.COMPLETED if saga.failed_step is None else SagaStatus.COMPENSATED
+        self.recorder.emit(EventKind.SAGA_RESOLVED, saga_id=saga_id, data={"note": note, "status": saga.status.value})
         self._ended(saga)
 
 

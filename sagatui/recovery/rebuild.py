@@ -86,7 +86,7 @@ class _SagaFold:
     def apply(self, event: Event) -> None:
         saga = self.saga
         if event.kind in _ENDINGS:
-            saga.status, saga.ended_at = _ENDINGS[event.kind], event.time
+            saga.status, saga.ended_at = SagaStatus(event.data.get("status", _ENDINGS[event.kind])), event.time
             return
         if event.kind is EventKind.SAGA_COMPENSATING:
             saga.status = SagaStatus.COMPENSATING
