@@ -15,6 +15,7 @@ import json
 import random
 from collections import deque
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +128,9 @@ class Lab:
     _script: deque[Event] = field(default_factory=deque)
     script_finished: asyncio.Event = field(default_factory=asyncio.Event)
     _saga_count: int = 0
+    # What made the run fail off the sagas' own path (a storage error, a timer callback or a listener that
+    # raised, a saga task that died): the run stops, `conclude` interrupts it and raises this.
+    failure: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> int:
@@ -176,6 +180,7 @@ class Lab:
 
     async def _wire(self, clock_time: float) -> None:
         self.clock = VirtualClock(start=clock_time, speed=self.speed)
+        self.clock.on_error = self.bus.on_listener_error = self.fail
         self.clock.start()
         self.writer = await EventWriter.start(self.store, self.run_id, self.clock)
         self.recorder = EventRecorder(self.run_id, self.clock, self.writer, self.bus,
@@ -211,6 +216,11 @@ class Lab:
         except asyncio.CancelledError:
             await self.interrupt()
             raise
+        if self.failure is not None:
+            failure = self.failure
+            with suppress(StorageError):  # without its log the run cannot record more: the failure tells
+                await self.interrupt()
+            raise failure
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
             await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
@@ -268,11 +278,17 @@ class Lab:
 
     def _forget(self, task: asyncio.Future[Any]) -> None:
         self._tasks.pop(task, None)
-        if not task.cancelled() and isinstance(task.exception(), StorageError):
-            # Without its log the run cannot go on: stop now, not after the workload has run out.
-            self.stop_load()
-            for other in list(self._tasks):
-                other.cancel()
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.fail(error)
+
+    def fail(self, error: BaseException) -> None:
+        """Something the run needs broke (its log, a timer, a reader of its events, a saga's task): stop
+        now, not after the workload has run out; the sagas stop where they stand, resumable."""
+        if self.failure is None:
+            self.failure = error
+        self.stop_load()
+        for other in list(self._tasks):
+            other.cancel()
 
     def launch(self, scenario_name: str) -> None:
         """Start a scenario: its fixed inputs now, or its workload over time, and its fault schedule."""

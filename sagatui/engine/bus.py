@@ -55,6 +55,9 @@ class EventBus:
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Callable[[Event], None]] = []
+        # Told when a listener raises (the printer's stdout went away): that listener is dropped and the
+        # run fails, while the event, already given to the log, stays. With no one to tell, it raises.
+        self.on_listener_error: Callable[[BaseException], None] | None = None
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Call `listener` synchronously with every event: for cheap folds such as run metrics."""
@@ -71,6 +74,12 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         for listener in self._listeners:
-            listener(event)
+            try:
+                listener(event)
+            except (Exception, SystemExit) as error:  # SystemExit: rich's Console on a broken pipe
+                if self.on_listener_error is None:
+                    raise
+                self._listeners = [other for other in self._listeners if other is not listener]
+                self.on_listener_error(error)
         for subscription in self._subscriptions:
             subscription._offer(event)

@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from types import TracebackType
 
 IdleHook = Callable[[], Awaitable[bool]]
+ErrorHandler = Callable[[BaseException], None]
 
 
 class TimerHandle:
@@ -90,6 +91,7 @@ class VirtualClock:
         self.paused = False
         self._steps = 0  # jumps allowed while paused (step())
         self.frozen = False  # the run made its last mark: time never moves again
+        self.on_error: ErrorHandler | None = None  # told when a timer callback raises
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
@@ -263,4 +265,15 @@ class VirtualClock:
         while self._timers and self._timers[0][0] <= self._now:
             _, _, handle = heapq.heappop(self._timers)
             if not handle.cancelled:
-                handle.callback()
+                self._call(handle.callback)
+
+    def _call(self, callback: Callable[[], None]) -> None:
+        """A callback that raises must not end the clock (every saga waiting on it would hang): time
+        freezes, and `on_error` (the run) is told, so it fails loudly. With no one to tell, it raises."""
+        try:
+            callback()
+        except Exception as error:
+            if self.on_error is None:
+                raise
+            self.frozen = True
+            self.on_error(error)

@@ -1,0 +1,99 @@
+"""A failure off the sagas' own path (a timer callback, an event listener, a saga task) never goes
+unnoticed and never hangs the run: the run fails with the error, and is left interrupted, every event it
+made durable, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sagatui.lab import Lab
+from sagatui.model.events import Event
+from sagatui.packs.bundled import read_pack
+from sagatui.store.database import Store
+from tests.recovery.helpers import ROOT, problems, query, sagatui
+
+HANG_GUARD = 120  # seconds: bounds a hang, not speed
+
+
+async def load_lab(db: Path) -> tuple[Lab, Store]:
+    source = read_pack("ecommerce")
+    store = await Store.open(db)
+    lab = Lab(source.pack, source.text, store, seed=1)
+    await lab.open()
+    lab.apply("start_scenario", {"scenario": "load_with_outages"})
+    return lab, store
+
+
+async def fails_and_interrupts(db: Path, lab: Lab, store: Store, error: type[BaseException]) -> None:
+    try:
+        with pytest.raises(error):
+            await asyncio.wait_for(lab.conclude(), HANG_GUARD)
+    finally:
+        await lab.close()
+        await store.close()
+    assert query(db, "SELECT status FROM runs") == [("interrupted",)]
+    kinds = [row[0] for row in query(db, "SELECT kind FROM events ORDER BY seq")]
+    assert kinds[-1] == "run.interrupted" and "run.settled" not in kinds
+
+
+async def test_a_timer_callback_that_raises_fails_the_run_instead_of_stopping_its_clock(tmp_path: Path) -> None:
+    db = tmp_path / "timer.db"
+    lab, store = await load_lab(db)
+
+    def broken() -> None:
+        raise RuntimeError("a timer went wrong")
+
+    lab.clock.call_later(2.0, broken)
+    await fails_and_interrupts(db, lab, store, RuntimeError)
+
+
+async def test_a_listener_that_raises_fails_the_run_and_every_event_stays_durable(tmp_path: Path) -> None:
+    db = tmp_path / "listener.db"
+    lab, store = await load_lab(db)
+    seen: list[Event] = []
+
+    def reader(event: Event) -> None:
+        seen.append(event)
+        if len(seen) == 200:
+            raise OSError(28, "No space left on device")
+
+    lab.bus.add_listener(reader)
+    await fails_and_interrupts(db, lab, store, OSError)
+    stored = {row[0] for row in query(db, "SELECT seq FROM events")}
+    assert {event.seq for event in seen} <= stored
+
+
+async def test_a_saga_task_that_raises_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "saga.db"
+    lab, store = await load_lab(db)
+    ended = lab._ended
+    calls = 0
+
+    def broken(saga: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 20:
+            raise ValueError("bookkeeping went wrong")
+        ended(saga)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lab, "_ended", broken)
+    await fails_and_interrupts(db, lab, store, ValueError)
+
+
+def test_run_piped_into_head_leaves_its_run_interrupted_and_resumable(tmp_path: Path) -> None:
+    db = tmp_path / "piped.db"
+    command = (f"{sys.executable} -m sagatui run {ROOT / 'scenarios' / 'ecommerce.yaml'} --scenario load_with_outages"
+               f" --db {db} | head -3")
+    done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True,
+                          timeout=HANG_GUARD)
+    assert len(done.stdout.splitlines()) == 3
+    assert "Traceback" not in done.stderr, done.stderr
+    assert query(db, "SELECT status FROM runs") == [("interrupted",)]
+    resumed = sagatui("resume", "--db", str(db), "--quiet")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert asyncio.run(problems(db)) == []
