@@ -14,12 +14,29 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
 
 IdleHook = Callable[[], Awaitable[bool]]
 ErrorHandler = Callable[[BaseException], None]
+
+
+class UnsupportedEventLoop(RuntimeError):
+    """The running event loop cannot be watched for quiet moments (not asyncio's own loop: uvloop, say)."""
+
+
+def _ready_queue(loop: asyncio.AbstractEventLoop) -> deque[object]:
+    """The loop's queue of callbacks ready to run: empty means a quiet moment. asyncio offers no public
+    way to ask, so the clock reads the standard loop's queue and refuses any loop that has none, rather
+    than guess (a guess moves time at other moments, and the same seed would give another stream)."""
+    ready = getattr(loop, "_ready", None)
+    if not isinstance(ready, deque):
+        raise UnsupportedEventLoop(
+            f"sagatui's clock needs asyncio's standard event loop to see quiet moments; "
+            f"this one is {type(loop).__module__}.{type(loop).__qualname__}")
+    return ready
 
 
 class TimerHandle:
@@ -88,6 +105,7 @@ class VirtualClock:
         self._io_done: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None
         self._advancer: asyncio.Task[None] | None = None
+        self._loop_ready: deque[object] = deque()
         self.paused = False
         self._steps = 0  # jumps allowed while paused (step())
         self.frozen = False  # the run made its last mark: time never moves again
@@ -164,6 +182,7 @@ class VirtualClock:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
         if self._advancer is None:
+            self._loop_ready = _ready_queue(asyncio.get_running_loop())
             self._wake = asyncio.Event()
             self._io_done = asyncio.Event()
             self._idle = asyncio.Event()
@@ -200,7 +219,6 @@ class VirtualClock:
     # -- the advancer -------------------------------------------------------------------------------
     async def _settle(self) -> None:
         """Return at a quiet moment: nothing else ready to run, no I/O in flight."""
-        loop = asyncio.get_running_loop()
         assert self._io_done is not None
         while True:
             await asyncio.sleep(0)
@@ -208,7 +226,7 @@ class VirtualClock:
                 self._io_done.clear()
                 await self._io_done.wait()
                 continue
-            if not getattr(loop, "_ready", ()):
+            if not self._loop_ready:
                 return
 
     async def _run_idle_hooks(self) -> bool:

@@ -41,3 +41,28 @@ async def test_timeouts_run_on_clock_time():
     else:
         raise AssertionError("the timeout did not fire")
     await clock.stop()
+
+
+async def test_a_loop_whose_quiet_moments_cannot_be_seen_is_refused(monkeypatch):
+    """Under another loop (uvloop) the clock would guess at quiet moments and the same seed could give
+    another stream: it says so instead."""
+    import types
+
+    import pytest
+
+    from sagatui.engine import clock as clock_module
+
+    opaque = types.SimpleNamespace()  # a loop without asyncio's ready queue
+    monkeypatch.setattr(clock_module.asyncio, "get_running_loop", lambda: opaque)
+    with pytest.raises(clock_module.UnsupportedEventLoop, match="standard event loop"):
+        clock_module.VirtualClock().start()
+
+
+async def test_the_standard_loop_is_watched():
+    from sagatui.engine.clock import VirtualClock
+
+    clock = VirtualClock()
+    clock.start()
+    await clock.sleep(5)
+    assert clock.now() == 5
+    await clock.stop()
