@@ -79,6 +79,9 @@ class SagaRun:
     failed_step: str | None = None
     failed_at: float | None = None
     ended_at: float | None = None
+    # Parallel members cancelled because a sibling failed (not by a shutdown, which leaves them for resume).
+    # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
+    abandoned: set[str] = field(default_factory=set)
 
     @property
     def error(self) -> ServiceError | None:
@@ -211,6 +214,7 @@ class SagaEngine:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             if not all(task.result() for task in done):
+                saga.abandoned.update(member.name for member in group.parallel)
                 for task in tasks:
                     task.cancel(_SIBLING_FAILED)
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -266,9 +270,9 @@ class SagaEngine:
                            service=split_action(provider.action)[0], operation=split_action(provider.action)[1],
                            attempt=record.attempts, data={"result": result})
                 return True
-        except asyncio.CancelledError as cancelled:
+        except asyncio.CancelledError:
             # A sibling's failure ends this member; a shutdown leaves it as it is, for `resume`.
-            if cancelled.args == (_SIBLING_FAILED,):
+            if step.name in saga.abandoned:
                 if record.attempts:
                     record.provider = provider  # the call in flight may have done the work
                 self._fail_step(saga, record, ServiceError(ErrorKind.TRANSIENT, _SIBLING_FAILED))
