@@ -1,7 +1,7 @@
 """The `sagatui` command. Output formats and exit codes are an API (see README.md):
 
 0 ok / every expectation held, 1 an expectation or invariant failed, 2 bad input (pack, arguments),
-3 storage error, 130 interrupted (the database is left consistent).
+3 storage error, 130 interrupted (the database is left consistent; 143 by SIGTERM, 129 by SIGHUP).
 """
 
 from __future__ import annotations

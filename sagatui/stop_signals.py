@@ -1,8 +1,7 @@
 """The signals that stop sagatui the way Ctrl-C does: SIGINT, SIGTERM (what containers and service managers
 send) and SIGHUP (the terminal closed). Each is turned into a request, in the event loop, to stop cleanly:
 a headless run's main task is cancelled (its lab records the run as interrupted, resumable), the dashboard
-quits as with `q` (and restores the terminal). The process then exits 128 + the signal's number, as a
-shell reports a process the signal killed: 130, 143, 129."""
+quits as with `q` (and restores the terminal). The process then exits 130, 143 or 129."""
 
 from __future__ import annotations
 
@@ -12,13 +11,16 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
+from sagatui.exit_codes import ExitCode
+
 T = TypeVar("T")
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED,
+                signal.SIGHUP: ExitCode.HUNG_UP}  # 128 + the signal's number, as a shell reports a signal's kill
 
 
-def exit_code(stop: signal.Signals) -> int:
-    return 128 + stop
+def exit_code(stop: signal.Signals) -> ExitCode:
+    return STOP_SIGNALS[stop]
 
 
 def stopped_message(stop: signal.Signals) -> str:

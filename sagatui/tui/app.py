@@ -8,6 +8,7 @@ many thousand events arrived.
 
 from __future__ import annotations
 
+import signal
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -28,6 +29,7 @@ from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
 from sagatui.recovery.resume import runs_with_sagas_left
+from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries, summaries
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import check_invariants
@@ -74,6 +76,8 @@ class SagaDashboard(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="stop the engine, flush the database and leave (sagas still in flight: "
                                              "the run is interrupted, and the next start offers to resume it)"),
+        Binding("ctrl+c", "interrupt", "Interrupt", show=False,
+                tooltip="quit as q does, with exit status 130 as after Ctrl-C anywhere"),
         Binding("question_mark", "help", "Help", tooltip="this list of keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False,
                 tooltip="command palette: every action by name"),
@@ -94,12 +98,14 @@ class SagaDashboard(App[None]):
         self.events_absorbed = 0  # events drained into the panels since the app started (the bench reads it)
         self.broken_invariants: list[str] = []  # shown on the status line, whichever view is on screen
         self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
+        self._stop_signals = StopSignals(lambda stop: self.call_next(self._quit_on, stop))
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen(self.settings.pack)
 
     async def on_mount(self) -> None:
+        self._stop_signals.install()
         try:
             self.session = await LabSession.open(self.settings)
             unfinished = await runs_with_sagas_left(self.session.store)
@@ -138,7 +144,17 @@ class SagaDashboard(App[None]):
         await self._close_session()
         self.exit()
 
+    async def action_interrupt(self) -> None:
+        await self._quit_on(signal.SIGINT)
+
+    async def _quit_on(self, stop: signal.Signals) -> None:
+        """Ctrl-C, SIGTERM or SIGHUP (see sagatui.stop_signals): leave as `q` does, through Textual's own
+        exit so that the terminal is given back, with the exit status `sagatui run` would have."""
+        await self._close_session()
+        self.exit(return_code=exit_code(stop), message=stopped_message(stop))
+
     async def on_unmount(self) -> None:
+        self._stop_signals.remove()
         await self._close_session()  # when the app ends some other way than by `q`
 
     async def _close_session(self) -> None:
