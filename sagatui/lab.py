@@ -193,12 +193,15 @@ class Lab:
         self.clock.add_idle_hook(self._apply_commands)
 
     async def close(self) -> None:
-        """Stop taking work, let in-flight sagas end, and make every event durable."""
+        """Stop taking work, let in-flight sagas end, and make every event durable with the clock held: a
+        timer still pending (the fault schedule's next change, in a resumed run that did not restart its
+        workload) would otherwise fire while the writer closes, after run.settled."""
         self.stop_load()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.writer.close()
+        with self.clock.io():
+            await self.writer.close()
         await self.clock.stop()
         release_run(self.store.path, self.run_id)
 
