@@ -152,9 +152,8 @@ class Lab:
         """Continue a stored run after its last committed event (resume, or an operator's action outside a
         live session; see sagatui.recovery): the clock from `clock_time`, the sequence after the last
         committed seq, the services rebuilt from their committed rows, and the run's `sagas` as rebuilt
-        from its events (new sagas are numbered after them). StorageError if another live process
-        writes the run."""
-        claim_run(self.store.path, run_id)
+        from its events (new sagas are numbered after them). The caller holds the run's lock (claim_run,
+        taken before it read the run: see sagatui.recovery.reopen); `close` releases it."""
         self.run_id = run_id
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)

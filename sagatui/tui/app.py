@@ -28,6 +28,7 @@ from sagatui.model.status import BreakerState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.recovery.reopen import RunMovedOn
 from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries, summaries
@@ -50,7 +51,7 @@ from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, 
 from sagatui.tui.screens.help import NAVIGATION, HelpScreen
 from sagatui.tui.screens.main import VIEWS, MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSession, LabSettings
+from sagatui.tui.session import LabSession, LabSettings, Resumed
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventLog, EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
@@ -125,17 +126,24 @@ class SagaDashboard(App[None]):
         if session is None:
             return  # quit while the prompt was up
         try:
-            if unfinished is None:
+            resumed = await self._carry_on(session, unfinished) if unfinished is not None else None
+            if resumed is None:
                 await session.start()
-            else:
-                resumed = await session.resume(unfinished)
         except StorageError as error:
             self._storage_failed(error)
             return
         self._follow_new_lab()
-        if unfinished is not None:
+        if resumed is not None:
             self.notify(f"resuming run {resumed.run_id}: {len(resumed.sagas)} saga(s) carried on, "
                         f"{len(resumed.resent)} call(s) sent again with their idempotency key", timeout=8)
+
+    async def _carry_on(self, session: LabSession, unfinished: queries.RunInfo) -> Resumed | None:
+        """Resume the run the user chose; None, saying so, if another process settled it since it was offered."""
+        try:
+            return await session.resume(unfinished)
+        except RunMovedOn as moved:
+            self.notify(f"{moved}: a new run starts instead", severity="warning", timeout=8)
+            return None
 
     def _storage_failed(self, error: StorageError) -> None:
         self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
