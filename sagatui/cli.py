@@ -1,7 +1,7 @@
 """The `sagatui` command. Output formats and exit codes are an API (see README.md):
 
 0 ok / every expectation held, 1 an expectation or invariant failed, 2 bad input (pack, arguments),
-3 storage error, 130 interrupted (the database is left consistent).
+3 storage error, 130 interrupted (the database is left consistent; 143 by SIGTERM, 129 by SIGHUP).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.stop_signals import Stopped, run_stoppable
 from sagatui.store.errors import StorageError
 
 DEFAULT_DB = "sagatui.db"
@@ -230,7 +231,11 @@ def _run(options: argparse.Namespace, out: Console) -> int:
             await store.close()
         return reports
 
-    reports = asyncio.run(run_all())
+    try:
+        reports = run_stoppable(run_all())
+    except Stopped as stopped:
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     passed = all(report.passed for report in reports)
     if text:
         style = "bold green" if passed else "bold red"

@@ -156,9 +156,8 @@ class Lab:
         """Continue a stored run after its last committed event (resume, or an operator's action outside a
         live session; see sagatui.recovery): the clock from `clock_time`, the sequence after the last
         committed seq, the services rebuilt from their committed rows, and the run's `sagas` as rebuilt
-        from its events (new sagas are numbered after them). StorageError if another live process
-        writes the run."""
-        claim_run(self.store.path, run_id)
+        from its events (new sagas are numbered after them). The caller holds the run's lock (claim_run,
+        taken before it read the run: see sagatui.recovery.reopen); `close` releases it."""
         self.run_id = run_id
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)
@@ -198,12 +197,15 @@ class Lab:
         self.clock.add_idle_hook(self._apply_commands)
 
     async def close(self) -> None:
-        """Stop taking work, let in-flight sagas end, and make every event durable."""
+        """Stop taking work, let in-flight sagas end, and make every event durable with the clock held: a
+        timer still pending (the fault schedule's next change, in a resumed run that did not restart its
+        workload) would otherwise fire while the writer closes, after run.settled."""
         self.stop_load()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.writer.close()
+        with self.clock.io():
+            await self.writer.close()
         await self.clock.stop()
         release_run(self.store.path, self.run_id)
 

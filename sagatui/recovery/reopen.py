@@ -4,7 +4,7 @@ from their events), ready to go on writing the same run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sagatui.lab import Lab
@@ -13,10 +13,20 @@ from sagatui.packs.loader import load_pack_text
 from sagatui.recovery.rebuild import RebuiltSaga, rebuild_sagas
 from sagatui.store.database import Store
 from sagatui.store.queries import RunInfo, get_run, read_events, run_pack_text
+from sagatui.store.run_lock import claim_run, release_run
 
 
 class NoSuchRun(LookupError):
     """A run id the database does not hold."""
+
+
+class RunMovedOn(Exception):
+    """Read under its lock, the run was no longer in a status the caller could carry on from: another
+    process (`sagatui resume`, say) settled it after the caller had looked."""
+
+    def __init__(self, run: RunInfo) -> None:
+        super().__init__(f"run {run.id} was {run.status} by another process meanwhile")
+        self.run = run
 
 
 @dataclass
@@ -35,16 +45,27 @@ async def find_run(store: Store, run_id: int) -> RunInfo:
 
 async def reopen_run(
     store: Store, run: RunInfo, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
+    statuses: Collection[str] | None = None,
 ) -> ReopenedRun:
-    """Open `run` for writing again; `close()` its lab when done."""
-    pack_text = await run_pack_text(store, run.id)
-    assert pack_text is not None, "every run row holds its pack text"
-    pack = load_pack_text(pack_text, f"run {run.id} of {store.path}")
-    events = await read_events(store, run.id, limit=None)
-    sagas = rebuild_sagas(pack.sagas, events)
-    lab = Lab(pack, pack_text, store, seed=run.seed, speed=speed, label=run.scenario)
-    lab.metrics.extend(events)
-    if on_event is not None:
-        lab.bus.add_listener(on_event)
-    await lab.reopen(run.id, events[-1].time if events else 0.0, [rebuilt.saga for rebuilt in sagas.values()])
+    """Open `run` for writing again; `close()` its lab when done. The run's lock is taken first
+    (StorageError if another live process writes it) and the run read under it, so that nothing another
+    process wrote before is missed; RunMovedOn if its status then is not one of `statuses` (when given)."""
+    claim_run(store.path, run.id)
+    try:
+        run = await find_run(store, run.id)
+        if statuses is not None and run.status not in statuses:
+            raise RunMovedOn(run)
+        pack_text = await run_pack_text(store, run.id)
+        assert pack_text is not None, "every run row holds its pack text"
+        pack = load_pack_text(pack_text, f"run {run.id} of {store.path}")
+        events = await read_events(store, run.id, limit=None)
+        sagas = rebuild_sagas(pack.sagas, events)
+        lab = Lab(pack, pack_text, store, seed=run.seed, speed=speed, label=run.scenario)
+        lab.metrics.extend(events)
+        if on_event is not None:
+            lab.bus.add_listener(on_event)
+        await lab.reopen(run.id, events[-1].time if events else 0.0, [rebuilt.saga for rebuilt in sagas.values()])
+    except BaseException:
+        release_run(store.path, run.id)
+        raise
     return ReopenedRun(lab, events, sagas)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sagatui.lab import Lab
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import InvariantState, SagaStatus
-from sagatui.recovery.reopen import ReopenedRun, find_run, reopen_run
+from sagatui.recovery.reopen import ReopenedRun, RunMovedOn, find_run, reopen_run
 from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
 from sagatui.store.invariants import InvariantResult, check_invariants
@@ -69,13 +69,17 @@ async def runs_with_sagas_left(store: Store) -> list[UnfinishedRun]:
 async def resume_run(
     store: Store, run_id: int, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
 ) -> ResumeReport:
-    """Carry on every unfinished saga of a run and settle it. A settled run is only checked (nothing is
-    written). Raises NoSuchRun, StorageError (also when a live process still writes the run);
-    cancelled (Ctrl-C), the run is recorded as interrupted."""
+    """Carry on every unfinished saga of a run and settle it. A settled run (also one another process
+    settled since it was looked up) is only checked: nothing is written. Raises NoSuchRun, StorageError
+    (also when a live process still writes the run); cancelled (Ctrl-C), the run is recorded as interrupted."""
     run = await find_run(store, run_id)
-    if run.status not in UNFINISHED:
-        return ResumeReport(run, [], [], await saga_counts(store, run_id), await check_invariants(store, run_id))
-    reopened = await reopen_run(store, run, speed=speed, on_event=on_event)
+    try:
+        if run.status not in UNFINISHED:
+            raise RunMovedOn(run)
+        reopened = await reopen_run(store, run, speed=speed, on_event=on_event, statuses=UNFINISHED)
+    except RunMovedOn as settled:
+        return ResumeReport(settled.run, [], [], await saga_counts(store, run_id),
+                            await check_invariants(store, run_id))
     try:
         resumed, resent = carry_on(reopened)
         invariants = await reopened.lab.conclude()

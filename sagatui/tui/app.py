@@ -8,6 +8,7 @@ many thousand events arrived.
 
 from __future__ import annotations
 
+import signal
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -27,7 +28,9 @@ from sagatui.model.status import BreakerState, InvariantState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.recovery.reopen import RunMovedOn
 from sagatui.recovery.resume import runs_with_sagas_left
+from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries, summaries
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import check_invariants
@@ -48,7 +51,7 @@ from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, 
 from sagatui.tui.screens.help import NAVIGATION, HelpScreen
 from sagatui.tui.screens.main import VIEWS, MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSession, LabSettings
+from sagatui.tui.session import LabSession, LabSettings, Resumed
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventLog, EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
@@ -74,6 +77,8 @@ class SagaDashboard(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="stop the engine, flush the database and leave (sagas still in flight: "
                                              "the run is interrupted, and the next start offers to resume it)"),
+        Binding("ctrl+c", "interrupt", "Interrupt", show=False,
+                tooltip="quit as q does, with exit status 130 as after Ctrl-C anywhere"),
         Binding("question_mark", "help", "Help", tooltip="this list of keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False,
                 tooltip="command palette: every action by name"),
@@ -95,12 +100,14 @@ class SagaDashboard(App[None]):
         self.broken_invariants: list[str] = []  # shown on the status line, whichever view is on screen
         self.held_invariants: list[str] = []  # likewise: holding only but for sagas needing attention
         self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
+        self._stop_signals = StopSignals(lambda stop: self.call_next(self._quit_on, stop))
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen(self.settings.pack)
 
     async def on_mount(self) -> None:
+        self._stop_signals.install()
         try:
             self.session = await LabSession.open(self.settings)
             unfinished = await runs_with_sagas_left(self.session.store)
@@ -120,17 +127,24 @@ class SagaDashboard(App[None]):
         if session is None:
             return  # quit while the prompt was up
         try:
-            if unfinished is None:
+            resumed = await self._carry_on(session, unfinished) if unfinished is not None else None
+            if resumed is None:
                 await session.start()
-            else:
-                resumed = await session.resume(unfinished)
         except StorageError as error:
             self._storage_failed(error)
             return
         self._follow_new_lab()
-        if unfinished is not None:
+        if resumed is not None:
             self.notify(f"resuming run {resumed.run_id}: {len(resumed.sagas)} saga(s) carried on, "
                         f"{len(resumed.resent)} call(s) sent again with their idempotency key", timeout=8)
+
+    async def _carry_on(self, session: LabSession, unfinished: queries.RunInfo) -> Resumed | None:
+        """Resume the run the user chose; None, saying so, if another process settled it since it was offered."""
+        try:
+            return await session.resume(unfinished)
+        except RunMovedOn as moved:
+            self.notify(f"{moved}: a new run starts instead", severity="warning", timeout=8)
+            return None
 
     def _storage_failed(self, error: StorageError) -> None:
         self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
@@ -139,7 +153,17 @@ class SagaDashboard(App[None]):
         await self._close_session()
         self.exit()
 
+    async def action_interrupt(self) -> None:
+        await self._quit_on(signal.SIGINT)
+
+    async def _quit_on(self, stop: signal.Signals) -> None:
+        """Ctrl-C, SIGTERM or SIGHUP (see sagatui.stop_signals): leave as `q` does, through Textual's own
+        exit so that the terminal is given back, with the exit status `sagatui run` would have."""
+        await self._close_session()
+        self.exit(return_code=exit_code(stop), message=stopped_message(stop))
+
     async def on_unmount(self) -> None:
+        self._stop_signals.remove()
         await self._close_session()  # when the app ends some other way than by `q`
 
     async def _close_session(self) -> None:

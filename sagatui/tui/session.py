@@ -13,7 +13,7 @@ from sagatui.model.events import Event
 from sagatui.packs.model import Pack
 from sagatui.playback import Playback
 from sagatui.recovery.reopen import reopen_run
-from sagatui.recovery.resume import carry_on, leave_run
+from sagatui.recovery.resume import UNFINISHED, carry_on, leave_run
 from sagatui.store.database import Store
 from sagatui.store.queries import RunInfo
 
@@ -69,8 +69,9 @@ class LabSession:
     async def resume(self, run: RunInfo) -> Resumed:
         """Carry on an unfinished run in this session, live: its sagas go on forward or compensate as
         `sagatui resume` would, and the panels follow, starting from the events it had. The session takes
-        the run's own pack. StorageError if another process writes the run."""
-        reopened = await reopen_run(self.store, run, speed=self.settings.speed)
+        the run's own pack. StorageError if another process writes the run; RunMovedOn if another process
+        settled it since it was offered."""
+        reopened = await reopen_run(self.store, run, speed=self.settings.speed, statuses=UNFINISHED)
         lab = reopened.lab
         self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
         sagas, resent = carry_on(reopened)

@@ -96,9 +96,9 @@ def unfinished_sagas(db: Path) -> list[str]:
 
 async def problems(db: Path, run_id: int = 1) -> list[str]:
     """What a run that ended must never show, one line each: empty when all is well. Gapless seq, run
-    settled, every saga terminal, invariants, the fuzz properties (compensations only of steps that took
-    effect, at most once, newest first; no call through an open breaker; attempts within policy; tables
-    equal to what the log implies), and no effect applied twice."""
+    settled and nothing recorded after that, every saga terminal, invariants, the fuzz properties
+    (compensations only of steps that took effect, at most once, newest first; no call through an open
+    breaker; attempts within policy; tables equal to what the log implies), and no effect applied twice."""
     store = await Store.open(db, read_only=True)
     try:
         events = await read_events(store, run_id, limit=None)
@@ -108,6 +108,8 @@ async def problems(db: Path, run_id: int = 1) -> list[str]:
         found = [] if [event.seq for event in events] == list(range(1, len(events) + 1)) else ["seq has a gap"]
         if run.status != "settled":
             found.append(f"run status {run.status}")
+        elif events[-1].kind != "run.settled":
+            found.append(f"{events[-1].kind} after run.settled")
         found += check_stream(load_pack_text(pack_text, "run"), events)
         found += await check_tables(store, run_id, events)
         found += [f"invariant {result.name}: {result.details}" for result in await check_invariants(store, run_id)

@@ -16,7 +16,7 @@ from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import ResumePrompt
-from tests.recovery.helpers import ECOMMERCE, problems, query, unfinished_sagas
+from tests.recovery.helpers import ECOMMERCE, problems, query, sagatui, unfinished_sagas
 from tests.tui.conftest import lab_ready, settled, wait_for
 from tests.tui.test_dashboard import shown_text
 
@@ -74,6 +74,29 @@ async def test_yes_carries_on_the_interrupted_run_live_until_it_settles(
         assert await runs_with_sagas_left(store) == []
     finally:
         await store.close()
+
+
+async def test_yes_after_the_run_was_settled_elsewhere_starts_a_new_run_instead(
+    make_app: Callable[..., SagaDashboard], tmp_path: Path,
+) -> None:
+    db = tmp_path / "dashboard.db"
+    run_id = await interrupt_a_load(db)
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_prompt(app, pilot)
+        resumed = await asyncio.to_thread(sagatui, "resume", "--db", str(db), "--quiet")  # another terminal
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        await pilot.press("y")
+        await lab_ready(pilot)
+        assert app.lab is not None
+        assert app.lab.run_id == run_id + 1  # a new run: the settled one is not reopened
+        await pilot.press("q")
+    assert query(db, "SELECT id, status FROM runs") == [(run_id, "settled"), (run_id + 1, "running")]
+    ((settled, settled_seq, last_seq, resumed_marks),) = query(
+        db, "SELECT count(*) FILTER (WHERE kind = 'run.settled'), max(seq) FILTER (WHERE kind = 'run.settled'),"
+            " max(seq), count(*) FILTER (WHERE kind = 'run.resumed') FROM events WHERE run_id = ?", run_id)
+    assert (settled, settled_seq, resumed_marks) == (1, last_seq, 1)  # nothing after run.settled; one resume
+    assert await problems(db, run_id) == []
 
 
 async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
