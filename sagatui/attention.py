@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sagatui.event_lines import compensation_reason, compensation_tries
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import find_run, reopen_run
@@ -35,13 +36,15 @@ class CompensationLink:
     outcome: str | None  # completed | partial | failed | expired; skipped; None: not run
     attempts: int
     reason: str | None  # why it did not complete
+    tries: str = ""  # `5 attempt(s)`, or the calls made and the tries an open breaker refused
 
     def describe(self) -> str:
         if self.outcome is None:
             return "not run"
         if self.outcome == "skipped":
             return "skipped (no compensation)"
-        return f"{self.outcome} after {self.attempts} attempt(s)" + (f": {self.reason}" if self.reason else "")
+        tries = self.tries or f"{self.attempts} attempt(s)"
+        return f"{self.outcome} after {tries}" + (f": {self.reason}" if self.reason else "")
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,11 @@ def _link(step: str, end: Event | None) -> CompensationLink:
         return CompensationLink(step, None, None, 0, None)
     if end.kind is EventKind.COMPENSATION_SKIPPED:
         return CompensationLink(step, None, "skipped", 0, None)
-    reason = end.data.get("reason")
+    reason = compensation_reason(end.data) if end.data.get("reason") else None
     if end.data.get("not_undone"):
         reason = f"not undone: {end.data['not_undone']}"
     return CompensationLink(step, f"{end.service}.{end.operation}", str(end.data.get("outcome")), end.attempt or 0,
-                            str(reason) if reason else None)
+                            reason, compensation_tries(end.attempt or 0, end.data))
 
 
 async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagatui.model.events import Event, EventKind
 
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
@@ -73,8 +75,8 @@ def _detail(event: Event) -> str:
             return f"{data.get('from')} -> {data.get('to')} ({event.message})"
         case EventKind.COMPENSATION_ENDED:
             extra = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
-            reason = f" ({data['reason']})" if data.get("reason") else ""
-            return f"{data.get('outcome')} after {event.attempt} attempt(s){reason}{extra}"
+            reason = f" ({compensation_reason(data)})" if data.get("reason") else ""
+            return f"{data.get('outcome')} after {compensation_tries(event.attempt or 0, data)}{reason}{extra}"
         case EventKind.FAULT_CHANGED:
             return event.message or str(data.get("profile", {}).get("mode", ""))
         case EventKind.COMMAND:
@@ -91,6 +93,20 @@ def _detail(event: Event) -> str:
             return f"#{event.attempt} {error}".strip()
         case _:
             return error
+
+
+def compensation_tries(attempts: int, data: dict[str, Any]) -> str:
+    """`5 attempt(s)`, or `5 call(s) and 5 refused by the breaker` when an open breaker turned tries away."""
+    rejected = int(data.get("rejected", 0))
+    if not rejected:
+        return f"{attempts} attempt(s)"
+    return f"{data.get('calls', attempts - rejected)} call(s) and {rejected} refused by the breaker"
+
+
+def compensation_reason(data: dict[str, Any]) -> str:
+    """The last error a call returned, then what refused the tries after it (an open breaker)."""
+    reason = str(data.get("reason", ""))
+    return f"last error: {reason}; then {data['then']}" if data.get("then") else reason
 
 
 def describe(event: Event) -> str:

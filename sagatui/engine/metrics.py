@@ -88,7 +88,8 @@ class RunMetrics:
     retries: int = 0
     steps_finished: int = 0
     breaker_trips: int = 0
-    rejected_calls: int = 0
+    rejected_calls: int = 0  # tries an open breaker turned away, steps' and compensations'
+    rejected_step_tries: int = 0  # of those, steps' tries
     fallbacks: int = 0
     calls: int = 0  # a step's calls to a provider: each is tried once, then once per retry
     compensations: Counter[str] = field(default_factory=Counter)
@@ -120,6 +121,8 @@ class RunMetrics:
             self.breaker_trips += 1
         elif kind is EventKind.BREAKER_REJECTED:
             self.rejected_calls += 1
+            if not event.data.get("undo"):
+                self.rejected_step_tries += 1
         elif kind is EventKind.FALLBACK_USED:
             self.fallbacks += 1
             self.calls += 1
@@ -149,7 +152,10 @@ class RunMetrics:
 
     @property
     def average_attempts(self) -> float | None:
-        return self.attempts / self.steps_finished if self.steps_finished else None
+        """Tries per finished step: the attempts that reached a provider and those an open breaker turned
+        away (each a try of the step's policy), so never below 1."""
+        tries = self.attempts + self.rejected_step_tries
+        return tries / self.steps_finished if self.steps_finished else None
 
     @property
     def retry_rate(self) -> float | None:

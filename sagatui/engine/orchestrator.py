@@ -364,8 +364,11 @@ class SagaEngine:
         try:
             breaker.admit()
         except ServiceError as rejected:
+            data: dict[str, Any] = {"breaker": breaker.name}
+            if succeeded is EventKind.COMPENSATION_ATTEMPT:
+                data["undo"] = True  # a compensation's try, not a step's
             self._emit(EventKind.BREAKER_REJECTED, saga, **where, error_kind=rejected.kind,
-                       message=rejected.message, data={"breaker": breaker.name})
+                       message=rejected.message, data=data)
             raise
         if not self._running.is_set():
             await self._running.wait()
@@ -491,6 +494,7 @@ class SagaEngine:
         retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=expires_at, before_sleep=scheduled)
         attempt = done
+        tally = _UndoTally()
         try:
             async for trial in retrying:
                 with trial:
@@ -502,14 +506,40 @@ class SagaEngine:
                                 compensation=context)
                     intent = (None if start.resend and attempt == start.attempt
                               else EventKind.COMPENSATION_ATTEMPT_STARTED)
-                    result = await self._attempt(saga, call, breaker, timeout, intent,
-                                                 EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_ATTEMPT)
+                    try:
+                        result = await self._attempt(saga, call, breaker, timeout, intent,
+                                                     EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_ATTEMPT)
+                    except ServiceError as error:
+                        tally.failed(error)
+                        raise
+                    tally.calls += 1
         except ServiceError as error:
-            return _compensation_failure(error, attempt, policy.max_attempts)
+            return _compensation_failure(error, attempt, policy.max_attempts, tally)
         if result.get("outcome") == CompensationOutcome.PARTIAL.value:
-            return CompensationOutcome.PARTIAL, {"attempts": attempt, "undone": result.get("undone", []),
+            return CompensationOutcome.PARTIAL, {"attempts": attempt, **tally.as_data(),
+                                                 "undone": result.get("undone", []),
                                                  "not_undone": result.get("not_undone", [])}
-        return CompensationOutcome.COMPLETED, {"attempts": attempt, "result": result}
+        return CompensationOutcome.COMPLETED, {"attempts": attempt, **tally.as_data(), "result": result}
+
+
+@dataclass
+class _UndoTally:
+    """An undo's tries in this process, told apart: calls that reached the service, tries an open breaker
+    refused, and the last error a call itself returned (not hidden behind the breaker's)."""
+
+    calls: int = 0
+    rejected: int = 0
+    last_call_error: ServiceError | None = None
+
+    def failed(self, error: ServiceError) -> None:
+        if error.kind is ErrorKind.BREAKER_OPEN:
+            self.rejected += 1
+        else:
+            self.calls += 1
+            self.last_call_error = error
+
+    def as_data(self) -> dict[str, Any]:
+        return {"calls": self.calls, "rejected": self.rejected}
 
 
 def _continued(policy: PolicyT, start: InterruptedCall) -> PolicyT:
@@ -519,12 +549,19 @@ def _continued(policy: PolicyT, start: InterruptedCall) -> PolicyT:
     return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
 
 
-def _compensation_failure(error: ServiceError, attempts: int, max_attempts: int) -> tuple[
-        CompensationOutcome, dict[str, Any]]:
-    """A transient error with attempts left means the TTL ran out (expired); anything else failed."""
+def _compensation_failure(error: ServiceError, attempts: int, max_attempts: int,
+                          tally: _UndoTally | None = None) -> tuple[CompensationOutcome, dict[str, Any]]:
+    """A transient error with attempts left means the TTL ran out (expired); anything else failed. The
+    reason is the last error a call returned; a breaker that refused the tries after it is told apart."""
     retryable = error.kind in DEFAULT_RETRYABLE
     outcome = CompensationOutcome.EXPIRED if retryable and attempts < max_attempts else CompensationOutcome.FAILED
-    return outcome, {"attempts": attempts, "reason": error.message, "error_kind": error.kind.value}
+    real = tally.last_call_error if tally is not None and tally.last_call_error is not None else error
+    data: dict[str, Any] = {"attempts": attempts, "reason": real.message, "error_kind": real.kind.value}
+    if tally is not None:
+        data.update(tally.as_data())
+        if error is not real:
+            data["then"] = error.message  # e.g. "circuit breaker payment is open"
+    return outcome, data
 
 
 def _detached(error: ServiceError) -> ServiceError:

@@ -66,3 +66,45 @@ async def test_every_effect_undone_is_compensated():
         r.services.script("shipping.create_shipment", *[transient()] * 3)
         saga = await r.engine.run("n", "S1", {})
     assert saga.status is SagaStatus.COMPENSATED
+
+
+async def test_an_undo_refused_by_the_open_breaker_reports_calls_refusals_and_the_real_error():
+    from sagatui.model.definitions import BreakerConfig
+
+    saga_def = SagaDef.model_validate({"name": "b", "steps": [
+        {"name": "charge", "action": "payment.charge", "compensation": "payment.refund",
+         "compensation_retry": {"max_attempts": 10, "initial_delay": "100ms", "multiplier": 1}},
+        {"name": "ship", "action": "shipping.create_shipment"},
+    ]})
+    breakers = {"payment": BreakerConfig.model_validate({"consecutive_failures": 5, "open_duration": "1h"})}
+    async with rig(saga_def, breakers=breakers) as r:
+        r.services.script("shipping.create_shipment", permanent("restricted"))
+        r.services.script("payment.refund", *[transient()] * 10)
+        saga = await r.engine.run("b", "S1", {})
+    assert saga.status is SagaStatus.NEEDS_ATTENTION
+    assert r.services.actions().count("payment.refund") == 5
+    [ended] = r.events(EventKind.COMPENSATION_ENDED)
+    assert (ended.attempt, ended.data["calls"], ended.data["rejected"]) == (10, 5, 5)
+    assert ended.data["reason"] == "503 service unavailable"
+    assert "breaker" in ended.data["then"] and "open" in ended.data["then"]
+
+    from sagatui.event_lines import describe
+    line = describe(ended)
+    assert "failed after 5 call(s) and 5 refused by the breaker" in line
+    assert "last error: 503 service unavailable; then" in line
+
+
+async def test_average_attempts_counts_tries_the_breaker_refused():
+    from sagatui.engine.metrics import RunMetrics
+    from sagatui.model.definitions import BreakerConfig
+
+    saga_def = SagaDef.model_validate({"name": "c", "steps": [
+        {"name": "charge", "action": "payment.charge", "retry": {"max_attempts": 1}}]})
+    breakers = {"payment": BreakerConfig.model_validate({"consecutive_failures": 1, "open_duration": "1h"})}
+    async with rig(saga_def, breakers=breakers) as r:
+        r.services.script("payment.charge", transient())
+        for number in range(4):
+            await r.engine.run("c", f"S{number}", {})
+    metrics = RunMetrics().extend(r.events())
+    assert metrics.attempts == 1 and metrics.rejected_calls == 3
+    assert metrics.average_attempts == 1.0
