@@ -115,7 +115,8 @@ class InterruptedCall:
 class ResumePoint:
     """Where a saga rebuilt from its events stood when its process stopped."""
 
-    calls: Mapping[str, InterruptedCall] = field(default_factory=dict)  # by step
+    calls: Mapping[str, InterruptedCall] = field(default_factory=dict)  # steps' forward calls, by step
+    undos: Mapping[str, InterruptedCall] = field(default_factory=dict)  # compensations under way, by step
     undone: int = 0  # rollback steps already settled (compensated or skipped), newest first
 
 
@@ -404,7 +405,7 @@ class SagaEngine:
                        error_kind=error.kind if error else None, message=error.message if error else None,
                        data={"to_undo": saga.rollback_order()})
         for name in saga.rollback_order()[point.undone:]:
-            resumed = point.calls.get(name)
+            resumed = point.undos.get(name)  # never a forward call's record: an undo has its own intent
             if resumed is None:
                 await self.compensate_step(saga, saga.steps[name])
             else:

@@ -37,9 +37,8 @@ class RebuiltSaga:
     @property
     def resent(self) -> list[str]:
         """The idempotency keys of the open calls to be sent again (intent durable, answer not)."""
-        return [f"{self.saga.saga_id}:{step}" + (":undo" if self.saga.steps[step].status is StepStatus.COMPENSATING
-                                                else "")
-                for step, call in self.point.calls.items() if call.resend]
+        return ([f"{self.saga.saga_id}:{step}" for step, call in self.point.calls.items() if call.resend]
+                + [f"{self.saga.saga_id}:{step}:undo" for step, call in self.point.undos.items() if call.resend])
 
 
 @dataclass
@@ -149,11 +148,11 @@ class _SagaFold:
                 trace.undo_settled = True
 
     def rebuilt(self) -> RebuiltSaga:
-        saga, calls = self.saga, {}
+        saga, calls, undos = self.saga, {}, {}
         for name, trace in self.traces.items():
             record = saga.steps[name]
             if trace.undo is not None:
-                calls[name] = trace.undo.interrupted(trace.started_at)
+                undos[name] = trace.undo.interrupted(trace.started_at)
             elif record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY):
                 call = trace.forward.interrupted(trace.started_at)
                 if call.resend:
@@ -163,7 +162,7 @@ class _SagaFold:
         rollback = saga.rollback_order()
         undone = next((index for index, name in enumerate(rollback) if not self.traces[name].undo_settled),
                       len(rollback))
-        return RebuiltSaga(saga, ResumePoint(calls, undone))
+        return RebuiltSaga(saga, ResumePoint(calls, undos, undone))
 
 
 def rebuild_sagas(definitions: Mapping[str, SagaDef], events: Iterable[Event]) -> dict[str, RebuiltSaga]:

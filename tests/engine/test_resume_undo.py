@@ -1,0 +1,37 @@
+"""A saga carried on after a crash: the undo of a step whose resent forward call failed gets its own
+durable intent and its own full budget, never the forward call's resume record."""
+
+from sagatui.engine.orchestrator import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.model.definitions import SagaDef
+from sagatui.model.events import EventKind
+from sagatui.model.status import SagaStatus, StepStatus
+from tests.engine.harness import Hang, rig
+
+SAGA = SagaDef.model_validate({"name": "o", "steps": [
+    {"name": "reserve", "action": "inventory.reserve", "compensation": "inventory.release"},
+    {"name": "charge", "action": "payment.charge", "compensation": "payment.refund",
+     "retry": {"max_attempts": 3, "initial_delay": "100ms", "attempt_timeout": "1s"},
+     "compensation_retry": {"max_attempts": 3, "initial_delay": "100ms"}},
+]})
+
+
+async def test_the_undo_after_a_failed_resend_has_its_own_intent_numbering_and_budget():
+    async with rig(SAGA) as r:
+        saga = SagaRun("S1", SAGA, {}, started_at=0.0, status=SagaStatus.RUNNING,
+                       steps={step.name: StepRecord(step) for step in SAGA.all_steps()})
+        reserve, charge = saga.steps["reserve"], saga.steps["charge"]
+        reserve.status, reserve.provider = StepStatus.SUCCEEDED, SAGA.steps[0].providers[0]
+        saga.effects.append("reserve")
+        charge.status, charge.attempts = StepStatus.RUNNING, 2  # attempt 3 of 3 was in flight at the crash
+        charge.provider = SAGA.steps[1].providers[0]
+        point = ResumePoint(calls={"charge": InterruptedCall(attempt=3, resend=True)})
+        r.services.script("payment.charge", Hang(5))  # the resend times out: the charge may be made
+        await r.engine.continue_saga(saga, point)
+    assert saga.status is SagaStatus.COMPENSATED
+    undo = [(e.kind, e.step, e.attempt) for e in r.events()
+            if e.kind in (EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ATTEMPT_STARTED) and e.step == "charge"]
+    assert undo == [(EventKind.COMPENSATION_STARTED, "charge", None),
+                    (EventKind.COMPENSATION_ATTEMPT_STARTED, "charge", 1)]
+    refunds = [call for call in r.services.calls if call.operation == "refund"]
+    assert [call.attempt for call in refunds] == [1]
+    assert r.compensated_steps() == ["charge", "reserve"]
