@@ -109,6 +109,7 @@ class InterruptedCall:
     resend: bool = False
     last_error: ServiceError | None = None
     step_started_at: float = 0.0  # a step's retry deadline counts from here
+    retry_at: float | None = None  # the clock time the retry it was waiting for was due (its backoff kept)
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ class SagaEngine:
         if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
                                              or not retryable(start.last_error)):
             raise start.last_error  # resumed after a failed attempt that was its last
+        await self._wait_out_backoff(start)
         retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=deadline_at, before_sleep=scheduled)
         attempt = done
@@ -354,6 +356,12 @@ class SagaEngine:
                         record.provider = provider  # no answer: it may have done the work
                     raise
         raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
+
+    async def _wait_out_backoff(self, start: InterruptedCall) -> None:
+        """A call resumed while it waited for a retry waits out what was left of that delay (a 429's
+        retry-after too): a restart must not change when the next attempt goes out."""
+        if start.retry_at is not None and start.retry_at > self.clock.now():
+            await self.clock.sleep(start.retry_at - self.clock.now())
 
     async def _attempt(
         self, saga: SagaRun, call: Call, breaker: CircuitBreaker, timeout: float | None,
@@ -492,6 +500,7 @@ class SagaEngine:
                        operation=operation, attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
                        data={"delay": delay})
 
+        await self._wait_out_backoff(start)
         retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=expires_at, before_sleep=scheduled)
         attempt = done

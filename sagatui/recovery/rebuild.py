@@ -5,8 +5,9 @@ The log is enough because of write-ahead: a call's intent is durable before the 
 log does not name never happened; one it names without an answer is sent again under the same
 idempotency key, and a service that did the work answers from its record instead of doing it twice.
 
-What a restart does not keep: a retry that was waiting for its delay goes at once, and the backoff of
-the attempts a call has left starts again from its policy's initial delay.
+A retry that was waiting for its delay when the process stopped waits out what was left of it. What a
+restart does not keep: the backoff of the attempts a call has left after that starts again from its
+policy's initial delay.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ class _CallTrace:
     attempt: int = 0  # the last attempt named (0: none yet)
     answered: bool = True
     error: ServiceError | None = None
+    retry_at: float | None = None  # a retry scheduled after its last attempt is due then
 
     def started(self, attempt: int) -> None:
-        self.attempt, self.answered, self.error = attempt, False, None
+        self.attempt, self.answered, self.error, self.retry_at = attempt, False, None, None
 
     def ended(self, error: ServiceError | None) -> None:
         self.answered, self.error = True, error
@@ -61,7 +63,7 @@ class _CallTrace:
             # An intent without an answer, or an answer whose outcome was not recorded: ask again.
             return InterruptedCall(self.provider, self.attempt, resend=True, step_started_at=step_started_at)
         return InterruptedCall(self.provider, self.attempt + 1, last_error=self.error,
-                               step_started_at=step_started_at)
+                               step_started_at=step_started_at, retry_at=self.retry_at)
 
 
 @dataclass
@@ -121,6 +123,9 @@ class _SagaFold:
                 call.ended(_error(event))
             case EventKind.RETRY_SCHEDULED:
                 record.status = StepStatus.WAITING_RETRY
+                trace.forward.retry_at = event.time + float(event.data.get("delay", 0.0))
+            case EventKind.COMPENSATION_RETRY_SCHEDULED if trace.undo is not None:
+                trace.undo.retry_at = event.time + float(event.data.get("delay", 0.0))
             case EventKind.STEP_SUCCEEDED:
                 record.status = StepStatus.SUCCEEDED
                 record.provider = providers[trace.forward.provider]

@@ -28,10 +28,28 @@ async def test_the_undo_after_a_failed_resend_has_its_own_intent_numbering_and_b
         r.services.script("payment.charge", Hang(5))  # the resend times out: the charge may be made
         await r.engine.continue_saga(saga, point)
     assert saga.status is SagaStatus.COMPENSATED
-    undo = [(e.kind, e.step, e.attempt) for e in r.events()
-            if e.kind in (EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ATTEMPT_STARTED) and e.step == "charge"]
+    intents = (EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ATTEMPT_STARTED)
+    undo = [(e.kind, e.step, e.attempt) for e in r.events() if e.kind in intents and e.step == "charge"]
     assert undo == [(EventKind.COMPENSATION_STARTED, "charge", None),
                     (EventKind.COMPENSATION_ATTEMPT_STARTED, "charge", 1)]
     refunds = [call for call in r.services.calls if call.operation == "refund"]
     assert [call.attempt for call in refunds] == [1]
     assert r.compensated_steps() == ["charge", "reserve"]
+
+
+async def test_a_call_resumed_during_its_backoff_waits_out_the_rest_of_it():
+    from sagatui.model.errors import ErrorKind, ServiceError
+
+    async with rig(SAGA) as r:
+        saga = SagaRun("S1", SAGA, {}, started_at=0.0, status=SagaStatus.RUNNING,
+                       steps={step.name: StepRecord(step) for step in SAGA.all_steps()})
+        reserve, charge = saga.steps["reserve"], saga.steps["charge"]
+        reserve.status, reserve.provider = StepStatus.SUCCEEDED, SAGA.steps[0].providers[0]
+        saga.effects.append("reserve")
+        charge.status, charge.attempts = StepStatus.WAITING_RETRY, 1
+        limited = ServiceError(ErrorKind.RATE_LIMITED, "429 too many requests", retry_after=3.0)
+        point = ResumePoint(calls={"charge": InterruptedCall(attempt=2, last_error=limited, retry_at=3.0)})
+        await r.engine.continue_saga(saga, point)
+    assert saga.status is SagaStatus.COMPLETED
+    [second] = r.events(EventKind.ATTEMPT_STARTED)
+    assert (second.attempt, second.time) == (2, 3.0)

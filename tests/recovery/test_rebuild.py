@@ -81,3 +81,13 @@ def test_a_rollback_goes_on_after_the_compensations_that_settled() -> None:
     assert not rebuilt.point.calls
     assert saga.steps["reserve_inventory"].status is StepStatus.COMPENSATING
     assert rebuilt.resent == ["S-1:reserve_inventory:undo"]
+
+
+def test_a_call_stopped_while_waiting_for_its_retry_keeps_the_retry_due_time() -> None:
+    events = log(*RESERVED, (EventKind.ATTEMPT_STARTED, {"step": "charge_payment", "attempt": 1}),
+                 (EventKind.ATTEMPT_FAILED, {"step": "charge_payment", "attempt": 1,
+                                             "error_kind": ErrorKind.RATE_LIMITED, "data": {"retry_after": 3.0}}),
+                 (EventKind.RETRY_SCHEDULED, {"step": "charge_payment", "attempt": 2, "data": {"delay": 3.0}}))
+    call = rebuild_sagas(SAGAS, events)["S-1"].point.calls["charge_payment"]
+    assert (call.attempt, call.resend) == (2, False)
+    assert call.retry_at == events[-1].time + 3.0
