@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sagatui import __version__
+from sagatui.cli_support import OutputError, guarded_stdout, output_failed, unexpected
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
 from sagatui.model.events import Event, EventKind
@@ -37,7 +38,16 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    with guarded_stdout() as guarded:
+        try:
+            code = _main(list(sys.argv[1:] if argv is None else argv))
+            guarded.flush()  # inside the guard: what print() left in the buffer may still fail to go out
+            return code
+        except OutputError as error:
+            return output_failed(error, guarded)
+
+
+def _main(args: list[str]) -> int:
     stdout = Console(highlight=False, soft_wrap=True)
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -60,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         stderr.print("sagatui: interrupted; the database is consistent", markup=False)
         return ExitCode.INTERRUPTED
+    except OutputError:
+        raise
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        return unexpected(error)
 
 
 # -- parsers --------------------------------------------------------------------------------------------
