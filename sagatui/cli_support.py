@@ -13,12 +13,19 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from sagatui.exit_codes import ExitCode
 
 MAX_SEED = 2**63 - 1  # seeds and run ids are SQLite INTEGERs
 DEBUG_VARIABLE = "SAGATUI_DEBUG"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line, as every other error of the command is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.BAD_INPUT, f"sagatui: error: {message} (see {self.prog} --help)\n")
 
 
 # -- argument types ---------------------------------------------------------------------------------------

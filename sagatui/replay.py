@@ -107,7 +107,7 @@ async def recording_from_store(store: Store, run_id: int | None = None) -> Recor
     run = await get_run(store, run_id) if run_id is not None else None
     pack_text = await run_pack_text(store, run_id) if run_id is not None else None
     if run is None or pack_text is None:
-        raise RecordingError(f"{store.path} has no run {run_id}" if run_id else f"{store.path} has no runs")
+        raise RecordingError(f"{store.path} has no run {run_id}" if run_id is not None else f"{store.path} has no runs")
     events = replayable(await read_events(store, run.id, limit=None))
     return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode)
 
