@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, TextIO
 
 from sagatui.exit_codes import ExitCode
+from sagatui.store.schema import MAX_INTEGER
 
-MAX_SEED = 2**63 - 1  # seeds and run ids are SQLite INTEGERs
+MAX_SEED = MAX_INTEGER  # seeds and run ids are SQLite INTEGERs
 DEBUG_VARIABLE = "SAGATUI_DEBUG"
 
 

@@ -47,3 +47,13 @@ def small_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("small")
     _sagatui_in(folder, "run", "ecommerce", "--scenario", "refund_gateway_down", "--db", "small.db", "--quiet")
     return folder / "small.db"
+
+
+@pytest.fixture(scope="session")
+def small_session(small_db, tmp_path_factory) -> dict:
+    """The small run exported as a session document (a fresh copy for each test: `copy.deepcopy` it)."""
+    import json
+
+    folder = tmp_path_factory.mktemp("session")
+    _sagatui_in(folder, "export", str(small_db), "-o", "small.json")
+    return json.loads((folder / "small.json").read_text())

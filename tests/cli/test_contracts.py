@@ -1,6 +1,8 @@
 """What README promises for arguments, unknown runs and damaged databases: exit 2 for bad input, 3 for
 a storage problem, each with one line that says what is wrong (never a traceback)."""
 
+import copy
+import json
 import shutil
 import sqlite3
 
@@ -98,3 +100,42 @@ def test_a_damaged_database_is_a_storage_error_that_says_so(sagatui, load_db, tm
     result = sagatui(*[arg.format(db=db) for arg in command])
     _one_line(result, 3, "damaged")
     assert "not a sagatui database" not in result.err
+
+
+def _set(field, value):
+    def change(document):
+        document[field] = value
+        return document
+    return change
+
+
+def _cut(document):
+    document["events"] = document["events"][:len(document["events"]) // 2]
+    return document
+
+
+def _bad_event(document):
+    document["events"][3]["kind"] = "saga.exploded"
+    return document
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda _: [], "object"), (lambda _: "str", "object"), (lambda _: None, "object"),
+    (_set("pack_text", 123), "pack_text"), (_set("seed", 2**70), "seed"), (_set("seed", 1.5), "seed"),
+    (_set("seed", -1), "seed"), (_set("seed", "1"), "seed"), (_set("pack_name", None), "pack_name"),
+    (_set("events", []), "events"), (_cut, "event"), (_bad_event, "events[3].kind"),
+    (_set("pack_hash", "0" * 64), "pack_hash"),
+])
+def test_a_broken_session_file_is_one_line_naming_the_field(sagatui, small_session, tmp_path, change, field):
+    session = tmp_path / "broken.json"
+    session.write_text(json.dumps(change(copy.deepcopy(small_session))))
+    result = sagatui("replay", str(session))
+    _one_line(result, 2, str(session), field)
+    assert len(result.err.splitlines()) == 1, result.err
+
+
+def test_a_session_counts_its_events_and_still_replays(sagatui, small_session, tmp_path):
+    assert small_session["event_count"] == len(small_session["events"]) > 0
+    session = tmp_path / "whole.json"
+    session.write_text(json.dumps(small_session))
+    assert sagatui("replay", str(session)).code == 0
