@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
-from sagatui.store.errors import StorageError
+from sagatui.store.errors import StorageError, StorageProblem
 
 DEFAULT_DB = "sagatui.db"
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
@@ -152,6 +153,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     export.add_argument("db", help="a sagatui database")
     export.add_argument("--run", type=cli_support.run_id, help="run id (default: the latest run)")
     export.add_argument("-o", "--output", required=True, help="the session .json file to write")
+    export.add_argument("--force", action="store_true", help="replace the output file if it exists")
     export.set_defaults(handler=_export)
 
     fuzz = commands.add_parser(
@@ -400,10 +402,31 @@ def _export(options: argparse.Namespace, out: Console) -> int:
     from sagatui.replay import write_session
 
     recording = _recording(options.db, options.run)
-    write_session(recording, Path(options.output))
+    output = _export_target(Path(options.db), Path(options.output), force=options.force)
+    try:
+        write_session(recording, output)
+    except OSError as error:
+        raise StorageError(StorageProblem.UNAVAILABLE,
+                           f"cannot write {options.output}: {error.strerror or error}") from None
     out.print(f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)",
               markup=False)
     return ExitCode.OK
+
+
+def _export_target(source: Path, output: Path, *, force: bool) -> Path:
+    """Where the session goes (a symlink's target): never the source, an existing file only with --force."""
+    if output.exists() and os.path.samefile(source, output):
+        raise UsageError(f"{output} is the database it reads; write the session to another file")
+    resolved = output.resolve()
+    if resolved.is_dir():
+        raise UsageError(f"{output} is a folder; name a file in it")
+    if not resolved.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist")
+    if resolved.exists() and not resolved.is_file():
+        raise UsageError(f"{output} is not a regular file")
+    if resolved.exists() and not force:
+        raise UsageError(f"{output} exists; add --force to replace it")
+    return resolved
 
 
 def _fuzz(options: argparse.Namespace, out: Console) -> int:

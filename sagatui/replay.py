@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -233,4 +234,18 @@ async def replay(recording: Recording, workdir: Path | None = None) -> ReplayRes
 
 
 def write_session(recording: Recording, path: Path) -> None:
-    path.write_text(json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    """Write the session whole or not at all: into a temporary file beside `path`, then renamed over it."""
+    text = json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as open() would have made it, not mkstemp's owner-only 0600
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
