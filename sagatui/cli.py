@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from sagatui import __version__
+from sagatui import __version__, cli_support
+from sagatui.cli_support import ArgumentParser, OutputError
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
 from sagatui.model.events import Event, EventKind
@@ -27,7 +29,7 @@ from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
 from sagatui.stop_signals import Stopped, run_stoppable
-from sagatui.store.errors import StorageError
+from sagatui.store.errors import StorageError, StorageProblem
 
 DEFAULT_DB = "sagatui.db"
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
@@ -38,7 +40,16 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    with cli_support.guarded_stdout() as guarded:
+        try:
+            code = _main(list(sys.argv[1:] if argv is None else argv))
+            guarded.flush()  # inside the guard: what print() left in the buffer may still fail to go out
+            return code
+        except OutputError as error:
+            return cli_support.output_failed(error, guarded)
+
+
+def _main(args: list[str]) -> int:
     stdout = Console(highlight=False, soft_wrap=True)
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -61,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         stderr.print("sagatui: interrupted; the database is consistent", markup=False)
         return ExitCode.INTERRUPTED
+    except OutputError:
+        raise
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        return cli_support.unexpected(error)
 
 
 # -- parsers --------------------------------------------------------------------------------------------
@@ -69,7 +84,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _dashboard_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="sagatui",
         description="Run sagas, break their services, and watch retries, breakers and compensations. "
                     f"Subcommands: {', '.join(SUBCOMMANDS)} (sagatui COMMAND --help).",
@@ -78,27 +93,15 @@ def _dashboard_parser() -> argparse.ArgumentParser:
     parser.add_argument("pack", nargs="?", default=DEFAULT_PACK,
                         help=f"a pack file or bundled pack name (default: {DEFAULT_PACK})")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
-    parser.add_argument("--seed", type=int, default=1, help="root seed of the run (default: 1)")
-    parser.add_argument("--speed", type=_speed, default=1.0,
+    parser.add_argument("--seed", type=cli_support.seed, default=1, help="root seed of the run (default: 1)")
+    parser.add_argument("--speed", type=cli_support.speed, default=1.0,
                         help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
                              "possible (default: 1)")
     return parser
 
 
-def _speed(text: str) -> float | None:
-    if text == "virtual":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a speed is a number (1 = real time) or 'virtual'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("a speed must be above 0")
-    return value
-
-
 def _subcommand_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sagatui")
+    parser = ArgumentParser(prog="sagatui")
     _common(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -110,7 +113,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     which.add_argument("--scenario", action="append", help="scenario to run (repeatable; default: the "
                                                            "pack's default scenario)")
     which.add_argument("--all", action="store_true", help="run every scenario of the pack")
-    run.add_argument("--seed", type=int, default=1, help="root seed (default: 1)")
+    run.add_argument("--seed", type=cli_support.seed, default=1, help="root seed (default: 1)")
     run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     run.add_argument("--realtime", action="store_true", help="pace the clock to real time")
     run.add_argument("--format", choices=("text", "json"), default="text")
@@ -128,12 +131,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
 
     events = commands.add_parser("events", help="read the event log of a database")
     events.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
-    events.add_argument("--run", type=int, help="run id (default: the latest run)")
+    events.add_argument("--run", type=cli_support.run_id, help="run id (default: the latest run)")
     events.add_argument("--saga", help="only this saga's events")
     events.add_argument("--kind", action="append", help="only events of this kind or family (repeatable), "
                                                         "e.g. breaker or compensation.ended")
     events.add_argument("--format", choices=("table", "jsonl"), default="table")
-    events.add_argument("--limit", type=int, default=None, help="at most this many events")
+    events.add_argument("--limit", type=cli_support.count, default=None, help="at most this many events")
     events.set_defaults(handler=_events)
 
     replay = commands.add_parser(
@@ -142,15 +145,16 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                     "recorded inputs and compare the new event stream with the recorded one: exit 0 when "
                     "identical, 1 with the first divergence shown.")
     replay.add_argument("source", help="a sagatui database or a session .json file")
-    replay.add_argument("--run", type=int, help="run id in the database (default: the latest run)")
+    replay.add_argument("--run", type=cli_support.run_id, help="run id in the database (default: the latest run)")
     replay.add_argument("--watch", action="store_true",
                         help="play the recorded events into the dashboard instead (no re-execution)")
     replay.set_defaults(handler=_replay)
 
     export = commands.add_parser("export", help="write a run as a self-contained session file")
     export.add_argument("db", help="a sagatui database")
-    export.add_argument("--run", type=int, help="run id (default: the latest run)")
+    export.add_argument("--run", type=cli_support.run_id, help="run id (default: the latest run)")
     export.add_argument("-o", "--output", required=True, help="the session .json file to write")
+    export.add_argument("--force", action="store_true", help="replace the output file if it exists")
     export.set_defaults(handler=_export)
 
     fuzz = commands.add_parser(
@@ -163,8 +167,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                     "command that reproduces it.")
     fuzz.add_argument("pack", help="a pack file or bundled pack name")
     fuzz.add_argument("--scenario", required=True, help="the scenario to fuzz")
-    fuzz.add_argument("--runs", type=int, default=100, help="how many seeds (default: 100)")
-    fuzz.add_argument("--start-seed", type=int, default=1, help="first seed (default: 1)")
+    fuzz.add_argument("--runs", type=cli_support.positive, default=100, help="how many seeds (default: 100)")
+    fuzz.add_argument("--start-seed", type=cli_support.seed, default=1, help="first seed (default: 1)")
     fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
     fuzz.set_defaults(handler=_fuzz)
 
@@ -176,7 +180,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                     "each run's invariant report: exit 0 when every saga is terminal and every invariant holds, "
                     "1 otherwise, 3 on a storage error.")
     resume.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
-    resume.add_argument("--run", type=int, help="only this run (default: every run still running or interrupted)")
+    resume.add_argument("--run", type=cli_support.run_id,
+                        help="only this run (default: every run still running or interrupted)")
     resume.add_argument("--quiet", action="store_true", help="print only the summaries")
     resume.add_argument("--verbose", action="store_true", help="print every event, not just notable ones")
     resume.set_defaults(handler=_resume)
@@ -190,7 +195,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     attention.add_argument("action", choices=("list", "show", "retry", "resolve"))
     attention.add_argument("saga", nargs="?", metavar="SAGA_ID", help="the saga (show, retry, resolve)")
     attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
-    attention.add_argument("--run", type=int, help="run id (default: the latest run)")
+    attention.add_argument("--run", type=cli_support.run_id, help="run id (default: the latest run)")
     attention.add_argument("--note", help="resolve: what was done about it (required)")
     attention.set_defaults(handler=_attention)
     return parser
@@ -340,7 +345,7 @@ def _event_kinds(names: list[str]) -> list[EventKind]:
 
 def _events(options: argparse.Namespace, out: Console) -> int:
     from sagatui.store.database import Store
-    from sagatui.store.queries import latest_run_id, read_events
+    from sagatui.store.queries import read_events
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
@@ -349,9 +354,7 @@ def _events(options: argparse.Namespace, out: Console) -> int:
     async def read() -> list[Event]:
         store = await Store.open(options.db, read_only=True)
         try:
-            run_id = options.run if options.run is not None else await latest_run_id(store)
-            if run_id is None:
-                return []
+            run_id = await _chosen_run(store, options.run)
             return await read_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit)
         finally:
             await store.close()
@@ -362,6 +365,22 @@ def _events(options: argparse.Namespace, out: Console) -> int:
         else:
             out.print(Text(describe(event), style=style_for(event)))
     return ExitCode.OK
+
+
+async def _chosen_run(store: Any, run_id: int | None) -> int:
+    """`--run`, which must be a run of the database, or its latest run."""
+    from sagatui.recovery.reopen import NoSuchRun, find_run
+    from sagatui.store.queries import latest_run_id
+
+    if run_id is None:
+        latest = await latest_run_id(store)
+        if latest is None:
+            raise UsageError(f"{store.path} has no runs")
+        return latest
+    try:
+        return (await find_run(store, run_id)).id
+    except NoSuchRun as error:
+        raise UsageError(str(error)) from None
 
 
 def _recording(source: str, run_id: int | None) -> Any:
@@ -396,10 +415,31 @@ def _export(options: argparse.Namespace, out: Console) -> int:
     from sagatui.replay import write_session
 
     recording = _recording(options.db, options.run)
-    write_session(recording, Path(options.output))
+    output = _export_target(Path(options.db), Path(options.output), force=options.force)
+    try:
+        write_session(recording, output)
+    except OSError as error:
+        raise StorageError(StorageProblem.UNAVAILABLE,
+                           f"cannot write {options.output}: {error.strerror or error}") from None
     out.print(f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)",
               markup=False)
     return ExitCode.OK
+
+
+def _export_target(source: Path, output: Path, *, force: bool) -> Path:
+    """Where the session goes (a symlink's target): never the source, an existing file only with --force."""
+    if output.exists() and os.path.samefile(source, output):
+        raise UsageError(f"{output} is the database it reads; write the session to another file")
+    resolved = output.resolve()
+    if resolved.is_dir():
+        raise UsageError(f"{output} is a folder; name a file in it")
+    if not resolved.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist")
+    if resolved.exists() and not resolved.is_file():
+        raise UsageError(f"{output} is not a regular file")
+    if resolved.exists() and not force:
+        raise UsageError(f"{output} exists; add --force to replace it")
+    return resolved
 
 
 def _fuzz(options: argparse.Namespace, out: Console) -> int:
@@ -413,6 +453,9 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
     if options.scenario not in pack.scenarios:
         raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
     seeds = range(options.start_seed, options.start_seed + options.runs)
+    if seeds[-1] > cli_support.MAX_SEED:
+        raise UsageError(f"--runs {options.runs} from --start-seed {options.start_seed} passes "
+                         f"{cli_support.MAX_SEED}, the largest seed")
 
     async def fuzz_all(db: Path) -> list[Any]:
         store = await Store.open(db)
@@ -489,7 +532,6 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
     from sagatui import attention
     from sagatui.recovery.reopen import NoSuchRun
     from sagatui.store.database import Store
-    from sagatui.store.queries import latest_run_id
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
@@ -501,9 +543,7 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
     async def act() -> int:
         store = await Store.open(options.db, read_only=options.action in ("list", "show"))
         try:
-            run_id = options.run if options.run is not None else await latest_run_id(store)
-            if run_id is None:
-                raise UsageError(f"{options.db} has no runs")
+            run_id = await _chosen_run(store, options.run)
             match options.action:
                 case "list":
                     _print_inbox(out, run_id, await attention.inbox(store, run_id))

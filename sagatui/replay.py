@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sagatui import __version__
 from sagatui.lab import Lab, pack_hash
@@ -22,6 +25,7 @@ from sagatui.model.events import Event, EventKind
 from sagatui.packs.loader import load_pack_text
 from sagatui.store.database import Store
 from sagatui.store.queries import get_run, latest_run_id, read_events, run_pack_text
+from sagatui.store.schema import MAX_INTEGER
 
 SESSION_FORMAT = "sagatui-session/1"
 
@@ -59,6 +63,7 @@ class Recording:
             "clock_mode": self.clock_mode,
             "commands": [event.comparable() for event in self.commands],
             "events": [event.comparable() for event in self.events],
+            "event_count": len(self.events),
         }
 
 
@@ -107,21 +112,60 @@ async def recording_from_store(store: Store, run_id: int | None = None) -> Recor
     run = await get_run(store, run_id) if run_id is not None else None
     pack_text = await run_pack_text(store, run_id) if run_id is not None else None
     if run is None or pack_text is None:
-        raise RecordingError(f"{store.path} has no run {run_id}" if run_id else f"{store.path} has no runs")
+        raise RecordingError(f"{store.path} has no run {run_id}" if run_id is not None else f"{store.path} has no runs")
     events = replayable(await read_events(store, run.id, limit=None))
     return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode)
+
+
+class SessionFile(BaseModel):
+    """A session file as written by `as_session` (`commands` is derived from `events`, so not read).
+    `pack_hash` and `event_count` are checked when present (older files have no count)."""
+
+    model_config = ConfigDict(strict=True)
+
+    format: str
+    pack_name: str
+    pack_text: str
+    pack_hash: str | None = None
+    seed: int = Field(ge=0, le=MAX_INTEGER)
+    clock_mode: str = "virtual"
+    event_count: int | None = None
+    events: list[dict[str, Any]] = Field(min_length=1)
 
 
 def recording_from_session(path: Path) -> Recording:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("format") != SESSION_FORMAT:
-            raise RecordingError(f"{path} is not a sagatui session file (format {document.get('format')!r})")
-        events = [Event(run_id=0, **event) for event in document["events"]]
-        return Recording(document["pack_name"], document["pack_text"], int(document["seed"]), events, str(path),
-                         document.get("clock_mode", "virtual"))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError) as error:
         raise RecordingError(f"{path} is not a readable sagatui session file: {error}") from None
+    if not isinstance(document, dict):
+        raise RecordingError(f"{path} is not a sagatui session file (a JSON object, not {type(document).__name__})")
+    if document.get("format") != SESSION_FORMAT:
+        raise RecordingError(f"{path} is not a sagatui session file (format {document.get('format')!r})")
+    session = _validated(path, "", SessionFile, document)
+    if session.pack_hash is not None and session.pack_hash != pack_hash(session.pack_text):
+        raise RecordingError(f"{path}: pack_hash does not match pack_text (to replay an edited pack, remove "
+                             "pack_hash)")
+    if session.event_count is not None and session.event_count != len(session.events):
+        raise RecordingError(f"{path}: events: {len(session.events)} events, but event_count says "
+                             f"{session.event_count} (cut or edited?)")
+    events = [_validated(path, f"events[{index}].", Event, {**event, "run_id": 0})
+              for index, event in enumerate(session.events)]
+    return Recording(session.pack_name, session.pack_text, session.seed, events, str(path), session.clock_mode)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(path: Path, prefix: str, model: type[M], fields: dict[str, Any]) -> M:
+    """`model(**fields)`, or a RecordingError of one line naming the first wrong field."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise RecordingError(f"{path}: {prefix}{where}: {first['msg']}{more}") from None
 
 
 async def load_recording(source: Path, run_id: int | None = None) -> Recording:
@@ -190,4 +234,18 @@ async def replay(recording: Recording, workdir: Path | None = None) -> ReplayRes
 
 
 def write_session(recording: Recording, path: Path) -> None:
-    path.write_text(json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    """Write the session whole or not at all: into a temporary file beside `path`, then renamed over it."""
+    text = json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as open() would have made it, not mkstemp's owner-only 0600
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

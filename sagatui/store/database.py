@@ -68,6 +68,7 @@ class Store:
                 f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None, timeout=lock_timeout
             )
             await reader.execute("PRAGMA query_only = ON")
+            await _check_ours(reader, path, new_ok=False)
             await _check_version(reader, path, require_current=True)
             tables = {name: await _table_shape(reader, name) for name in RESOURCE_TABLES}
         except sqlite3.Error as error:
@@ -131,10 +132,7 @@ def _check_writable(path: Path) -> None:
 
 async def _prepare_writer(db: aiosqlite.Connection, path: Path, durability: Durability) -> None:
     """Claim or verify the file, switch to WAL, migrate, and prove we can take the write lock."""
-    (app_id,) = await _one(db, "PRAGMA application_id")
-    (tables,) = await _one(db, "SELECT count(*) FROM sqlite_master")
-    if app_id != APPLICATION_ID and (app_id != 0 or tables):
-        raise StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
+    await _check_ours(db, path, new_ok=True)
     await _check_version(db, path, require_current=False)
     await db.execute("BEGIN IMMEDIATE")  # fails at once when the file is read-only or locked
     await db.execute("ROLLBACK")
@@ -160,6 +158,14 @@ async def _migrate(db: aiosqlite.Connection) -> None:
     except BaseException:
         await db.execute("ROLLBACK")
         raise
+
+
+async def _check_ours(db: aiosqlite.Connection, path: Path, *, new_ok: bool) -> None:
+    """Is the file ours? An empty one is, when it may be claimed now (opened writable)."""
+    (app_id,) = await _one(db, "PRAGMA application_id")
+    (tables,) = await _one(db, "SELECT count(*) FROM sqlite_master")
+    if app_id != APPLICATION_ID and not (new_ok and app_id == 0 and not tables):
+        raise StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
 
 
 async def _check_version(db: aiosqlite.Connection, path: Path, *, require_current: bool) -> None:

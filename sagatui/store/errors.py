@@ -13,6 +13,7 @@ class StorageProblem(StrEnum):
     READ_ONLY = "read_only"  # the file or its folder cannot be written
     NOT_SAGATUI = "not_sagatui"  # some other file, or another program's database
     NEWER_SCHEMA = "newer_schema"  # written by a newer sagatui
+    DAMAGED = "damaged"  # ours (or SQLite at least), but its pages are truncated or overwritten
     UNAVAILABLE = "unavailable"  # missing folder, a directory, a disk error
 
 
@@ -35,8 +36,10 @@ def explain(error: sqlite3.Error, path: Path) -> StorageError:
         return StorageError(StorageProblem.READ_ONLY, f"{path} is read-only; choose a writable file or folder")
     if name == "SQLITE_FULL":
         return StorageError(StorageProblem.UNAVAILABLE, f"cannot write {path}: the disk is full")
-    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+    if name == "SQLITE_NOTADB":
         return StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
+    if name == "SQLITE_CORRUPT" or "malformed" in str(error) or str(error).startswith("Could not decode"):
+        return StorageError(StorageProblem.DAMAGED, f"{path} is damaged ({error}); restore it from a copy")
     if name.startswith("SQLITE_CANTOPEN") and not os.access(path.parent, os.W_OK):
         return StorageError(StorageProblem.READ_ONLY, f"cannot write in {path.parent}; choose a writable folder")
     return StorageError(StorageProblem.UNAVAILABLE, f"cannot use {path}: {error}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 
 from sagatui.model.events import Event, EventKind
 from sagatui.store.database import Store
+from sagatui.store.errors import explain
 
 
 class RunInfo(BaseModel):
@@ -215,7 +217,10 @@ async def _latency_percentile(store: Store, run_id: int, share: float) -> float 
 
 
 async def _fetch(store: Store, sql: str, *args: Any) -> list[Any]:
-    return list(await store.reader_db.execute_fetchall(sql, args))
+    try:
+        return list(await store.reader_db.execute_fetchall(sql, args))
+    except sqlite3.Error as error:  # a damaged page shows up only when a query reaches it
+        raise explain(error, store.path) from None
 
 
 def _run(row: Any) -> RunInfo:

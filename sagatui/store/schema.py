@@ -4,6 +4,7 @@ applies the missing ones in order, and refuses one written by a newer sagatui.""
 from __future__ import annotations
 
 APPLICATION_ID = 0x53616761  # "Saga": marks a file as a sagatui database (PRAGMA application_id)
+MAX_INTEGER = 2**63 - 1  # the largest SQLite INTEGER: no seed or run id can be larger
 
 _V1 = """
 CREATE TABLE runs (

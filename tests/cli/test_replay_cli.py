@@ -23,6 +23,7 @@ def test_replay_shows_the_first_divergence_and_exits_1(sagatui, tmp_path):
     assert sagatui("export", db, "-o", str(session)).code == 0
     document = json.loads(session.read_text())
     document["pack_text"] = document["pack_text"].replace("initial_delay: 500ms", "initial_delay: 700ms")
+    del document["pack_hash"]  # an edited pack: its hash would no longer match (and be refused)
     session.write_text(json.dumps(document))
     result = sagatui("replay", str(session))
     assert result.code == 1
