@@ -91,6 +91,9 @@ class CircuitBreaker:
     def record(self, error_kind: ErrorKind | None, duration: float) -> None:
         """Feed the outcome of an admitted call. Errors outside `counts_as_failure` count as successes:
         a declined card means the service is working."""
+        if error_kind is not None and error_kind in self.config.ignore:
+            self.abandon()  # neither way; a half-open probe's slot goes back
+            return
         failed = error_kind is not None and error_kind in self.config.counts_as_failure
         slow = self.config.slow_call_duration is not None and duration >= self.config.slow_call_duration
         if self.state is BreakerState.HALF_OPEN:

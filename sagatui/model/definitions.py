@@ -34,6 +34,10 @@ def split_action(action: str) -> tuple[str, str]:
     return service, operation
 
 
+DEFAULT_ATTEMPT_TIMEOUT = 30.0
+"""Seconds an attempt of a step or of a compensation may take unless its policy says otherwise."""
+
+
 class RetryPolicy(Definition):
     """How a step's action is retried. Delays grow by `multiplier` from `initial_delay` up to `max_delay`."""
 
@@ -43,7 +47,8 @@ class RetryPolicy(Definition):
     max_delay: Duration = 10.0
     jitter: Literal["none", "full", "equal"] = "none"
     retry_on: frozenset[ErrorKind] = DEFAULT_RETRYABLE
-    attempt_timeout: Duration | None = None
+    # A hang must not hold a saga for hours by default: each attempt gets this long (null: no limit).
+    attempt_timeout: Duration | None = DEFAULT_ATTEMPT_TIMEOUT
     deadline: Duration | None = None
 
     def backoff(self, retry_number: int) -> float:
@@ -59,7 +64,7 @@ class CompensationPolicy(Definition):
     multiplier: float = Field(2.0, ge=1.0)
     max_delay: Duration = 30.0
     jitter: Literal["none", "full", "equal"] = "none"
-    attempt_timeout: Duration | None = 5.0
+    attempt_timeout: Duration | None = DEFAULT_ATTEMPT_TIMEOUT  # the orra reference's 30 s
     ttl: Duration = 86400.0
 
     def backoff(self, retry_number: int) -> float:
@@ -78,8 +83,11 @@ class BreakerConfig(Definition):
     open_duration: Duration = 60.0
     half_open_probes: int = Field(1, ge=1)
     counts_as_failure: frozenset[ErrorKind] = frozenset(
-        {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.UNEXPECTED}
+        {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.UNEXPECTED}
     )
+    # Outcomes that count neither way (resilience4j's ignored exceptions): a 429 says the service is up
+    # and asks the caller to slow down; it must not open the breaker on everyone.
+    ignore: frozenset[ErrorKind] = frozenset({ErrorKind.RATE_LIMITED})
 
 
 class Condition(Definition):
