@@ -92,7 +92,7 @@ async def test_invariants_hold_after_a_mixed_run_with_outages(tmp_path: Path) ->
         results = await check_invariants(lab.store, lab.run_id)
         assert [result for result in results if result.details] == []  # nothing broken
         held = [line for result in results for line in result.held]  # what sagas needing attention hold
-        assert all("needs attention" in line for line in held)
+        assert all("needs attention" in line for line in held if not line.startswith("... and"))
         assert bool(held) == bool(counts.get("needs_attention", 0))
         assert len(await lab.rows("refunds")) > 5
     finally:
