@@ -73,7 +73,9 @@ def read_yaml(text: str, file: str) -> LocatedYaml:
         if error.problem and error.context:
             started = f" started at line {error.context_mark.line + 1}" if error.context_mark else ""
             message += f" ({error.context}{started})"
-        raise _syntax_error(file, mark.line + 1 if mark else None, message) from None
+        # libyaml marks the end of a file without a final line break one line past it
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else None
+        raise _syntax_error(file, line, message) from None
     except yaml.reader.ReaderError as error:
         character = chr(error.character) if isinstance(error.character, int) else error.character
         raise _syntax_error(file, _reader_line(text, error.position),
