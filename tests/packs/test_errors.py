@@ -317,3 +317,37 @@ def test_a_large_pack_reports_its_one_typo_at_its_line():
                      insert_after={26: "    colour: blue"})
     assert len(text) > 3_000_000
     assert_problem(only_problem(text), 49_027, "scenarios.happy.colour", "unknown field 'colour'")
+
+
+@pytest.mark.parametrize(("line", "text", "field", "fragment"), [
+    (5, "    options: {stock: {LAPTOP-001: -1}}", "services.inventory.options.stock.LAPTOP-001",
+     "expected a number at least 0, got -1"),
+    (9, "  gateway: {open_duration: 2s, window_size: 0}", "breakers.gateway.window_size", "at least 1"),
+    (9, "  gateway: {open_duration: -2}", "breakers.gateway.open_duration", "cannot be negative"),
+    (9, "  gateway: {slow_call_duration: 0s}", "breakers.gateway.slow_call_duration", "more than 0"),
+    (20, "        retry: {multiplier: 1000}", "sagas.order.steps[1].retry.multiplier", "at most 100"),
+    (20, "        retry: {attempt_timeout: 0}", "sagas.order.steps[1].retry.attempt_timeout", "more than 0"),
+    (20, "        retry: {multiplier: 'inf'}", "sagas.order.steps[1].retry.multiplier", "expected a finite number"),
+    (20, "        retry: {initial_delay: 99999999999999999999999999999999999999999999999999999999999999999999999999"
+         "999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+         "99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+         "99999999999999999999999999999999999999999999999h}",
+     "sagas.order.steps[1].retry.initial_delay", "expected a finite number"),
+    (26, "    expect: {max_retries: -1}", "scenarios.happy.expect.max_retries", "at least 0"),
+    (26, "    expect: {breaker_trips: -3}", "scenarios.happy.expect.breaker_trips", "at least 0"),
+    (26, "    expect: {counts: {completed: -1}}", "scenarios.happy.expect.counts.completed", "at least 0"),
+    (23, "    faults: [{at: 1s, service: payment, profile: {mode: flapping, period: 0}}]",
+     "scenarios.happy.faults[0].profile.period", "more than 0"),
+])
+def test_numbers_out_of_range_are_refused(line, text, field, fragment):
+    assert_problem(only_problem(pack_text({line: text})), line, field, fragment)
+
+
+@pytest.mark.parametrize(("value", "fragment"), [(".inf", "is not a number a pack can hold"),
+                                                  ("'nan'", "expected a finite number"),
+                                                  ("0", "more than 0"), ("1e12", "at most 1000000")])
+def test_workload_weights_are_finite_and_bounded(value, fragment):
+    workload = (f"    workload: {{count: 3, variations: [{{weight: {value}, input: {{items: {{LAPTOP-001: 1}}}}}}, "
+                f"{{weight: 1e6, input: {{items: {{LAPTOP-001: 1}}}}}}]}}")
+    text = pack_text({25: workload, 26: "    expect: {counts: {completed: 3}}"})
+    assert_problem(only_problem(text), 25, "scenarios.happy.workload.variations[0].weight", fragment)
