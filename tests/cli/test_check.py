@@ -11,6 +11,8 @@ BROKEN = {
     "negative stock": ("LAPTOP-001: 5", "LAPTOP-001: -5", "LAPTOP-001"),
     "infinite weight": ("- weight: 6", "- weight: .inf", "weight"),
     "negative expectation": ("max_retries: 0", "max_retries: -1", "max_retries"),
+    "compensation on another service": ("compensation: payment.refund", "compensation: inventory.restock",
+                                        "compensation"),
     "surrogate escape": ("description: Warehouse stock;", 'description: "\\ud83d" #', ""),
 }
 
@@ -30,7 +32,8 @@ def test_bundled_packs_check_ok(sagatui):
 
 
 @pytest.mark.parametrize("case", ["unknown operation", "bad duration", "huge integer", "negative stock",
-                                  "infinite weight", "negative expectation", "surrogate escape"])
+                                  "infinite weight", "negative expectation", "surrogate escape",
+                                  "compensation on another service"])
 def test_broken_pack_names_file_line_and_field(sagatui, tmp_path, pack_text, case):
     old, new, field = BROKEN[case]
     assert old in pack_text

@@ -351,3 +351,16 @@ def test_workload_weights_are_finite_and_bounded(value, fragment):
                 f"{{weight: 1e6, input: {{items: {{LAPTOP-001: 1}}}}}}]}}")
     text = pack_text({25: workload, 26: "    expect: {counts: {completed: 3}}"})
     assert_problem(only_problem(text), 25, "scenarios.happy.workload.variations[0].weight", fragment)
+
+
+def test_a_compensation_is_an_operation_of_its_steps_service():
+    text = pack_text({15: "        compensation: orders.cancel"}, insert_after={7: "  orders:\n    kind: orders"})
+    assert_problem(only_problem(text), 17, "sagas.order.steps[0].compensation",
+                   "orders.cancel cannot undo inventory.reserve", "an operation of inventory")
+
+
+def test_a_fallbacks_own_compensation_is_an_operation_of_the_fallbacks_service():
+    fallback = "        fallbacks: [{action: inventory.reserve, compensation: payment.refund}]"
+    text = pack_text(insert_after={19: fallback})
+    assert_problem(only_problem(text), 20, "sagas.order.steps[1].fallbacks[0].compensation",
+                   "payment.refund cannot undo inventory.reserve", "an operation of inventory")
