@@ -111,10 +111,13 @@ class Condition(Definition):
         return self
 
     def holds(self, saga_input: dict[str, Any]) -> bool:
+        """Whether the step runs. A field missing from the input (or a dotted path through something
+        that is not a mapping) equals nothing: `not_equals` holds; `equals`, `in`, `greater_than` and
+        `less_than` do not."""
         value: Any = saga_input
         for part in self.field.split("."):
             if not isinstance(value, dict) or part not in value:
-                return False
+                return self.not_equals is not None
             value = value[part]
         if self.equals is not None:
             return bool(value == self.equals)
