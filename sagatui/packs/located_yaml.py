@@ -10,6 +10,7 @@ per value), and 20,000 levels of nesting overflowed Python's stack."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ _MERGE = f"{_TAG}merge"
 _MERGE_NEEDS_MAPPINGS = "`<<` merges a mapping (or a list of mappings) into this one"
 _MAX_DEPTH = 50
 _MAX_ALIASED_VALUES = 200_000  # aliases can make a short file expand enormously ("billion laughs")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LARGEST_INT = 2**63 - 1  # what SQLite and JSON readers hold; a pack's numbers end up in both
 
 
@@ -288,7 +290,9 @@ class _Builder:
             return
         tag = self._scalar_tag(event)
         key = event.value  # as written: `on:` stays "on", `404:` stays "404"
-        if tag == _MERGE:
+        if self._half_pair(event, mapping.path):
+            mapping.key = _SKIP
+        elif tag == _MERGE:
             mapping.key = _MERGE_KEY
         elif tag not in _KEY_TAGS:
             self._problem(_line(event), mapping.path, _tag_not_allowed(tag))
@@ -364,6 +368,15 @@ class _Builder:
             for key, item in source.items():
                 mapping.inherited.setdefault(key, item)
 
+    def _half_pair(self, event: ScalarEvent, path: FieldPath) -> bool:
+        """Python's YAML reader (libyaml refuses these itself) turns `"\\ud83d"` into half a UTF-16 pair,
+        which no file, terminal or database can hold."""
+        if event.value.isascii() or not _SURROGATE.search(event.value):
+            return False
+        self._refuse(_line(event), path, "a \\ud800-\\udfff escape is half of a UTF-16 pair, not a character: "
+                                         "write the character itself, or its \\U0001F600 form")
+        return True
+
     def _scalar_tag(self, event: ScalarEvent) -> str:
         tag = event.tag
         if tag is None or tag == "!":
@@ -373,7 +386,7 @@ class _Builder:
     def _scalar(self, event: ScalarEvent, path: FieldPath) -> Any:
         tag = self._scalar_tag(event)
         if tag in _TEXT_SCALARS:
-            return event.value
+            return None if self._half_pair(event, path) else event.value
         if tag not in _CONSTRUCTED_SCALARS:
             self._refuse(_line(event), path, _tag_not_allowed(tag))
             return None
