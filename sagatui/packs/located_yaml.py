@@ -38,6 +38,8 @@ _CONSTRUCTED_SCALARS = {f"{_TAG}{name}" for name in ("int", "float", "bool", "nu
 # Text as written: a date-like value stays the string the user typed, so data remains JSON-able.
 _TEXT_SCALARS = {f"{_TAG}str", f"{_TAG}timestamp"}
 _KEY_TAGS = _TEXT_SCALARS | _CONSTRUCTED_SCALARS
+_STR = f"{_TAG}str"
+_PLAIN_TAGS_KEPT = 10_000
 _MERGE = f"{_TAG}merge"
 _MERGE_NEEDS_MAPPINGS = "`<<` merges a mapping (or a list of mappings) into this one"
 _MAX_DEPTH = 50
@@ -162,7 +164,7 @@ class _Replay:
             if event is None:
                 self._streams.pop()
                 continue
-            if not self.replaying:
+            if len(self._streams) == 1 and (self._recording or getattr(event, "anchor", None) is not None):
                 self._record(event)
             yield event
 
@@ -192,6 +194,7 @@ class _Builder:
         self.empty = True
         self._aliased = 0
         self._resolver = Resolver()
+        self._plain_tags: dict[str, str] = {}  # plain scalar -> its resolved tag (values repeat: `1`, `gold`)
         self._constructor = SafeConstructor()
         self._stack: list[_Frame] = []
         self._root: Any = None
@@ -379,9 +382,16 @@ class _Builder:
 
     def _scalar_tag(self, event: ScalarEvent) -> str:
         tag = event.tag
-        if tag is None or tag == "!":
-            return str(self._resolver.resolve(ScalarNode, event.value, event.implicit))
-        return str(tag)
+        if tag is not None and tag != "!":
+            return str(tag)
+        if not event.implicit[0]:
+            return _STR  # quoted: text
+        tag = self._plain_tags.get(event.value)
+        if tag is None:  # resolving is a regex per candidate type: a third of the time of a large pack
+            tag = str(self._resolver.resolve(ScalarNode, event.value, event.implicit))
+            if len(self._plain_tags) < _PLAIN_TAGS_KEPT:
+                self._plain_tags[event.value] = tag
+        return tag
 
     def _scalar(self, event: ScalarEvent, path: FieldPath) -> Any:
         tag = self._scalar_tag(event)
