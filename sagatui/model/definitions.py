@@ -8,16 +8,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sagatui.model.durations import Duration
+from sagatui.model.durations import Duration, PositiveDuration
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
 class Definition(BaseModel):
-    """Base of every definition: unknown fields are errors, values never change after loading."""
+    """Base of every definition: unknown fields are errors, values never change after loading, and
+    every number is finite (`.inf` or `"nan"` would load, then break the run that reads them)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def _check_action(value: str) -> str:
@@ -38,22 +39,31 @@ DEFAULT_ATTEMPT_TIMEOUT = 30.0
 """Seconds an attempt of a step or of a compensation may take unless its policy says otherwise."""
 
 
+def _backoff(initial_delay: float, multiplier: float, max_delay: float, retry_number: int) -> float:
+    """`initial_delay * multiplier ** (retry_number - 1)`, capped at `max_delay`; a power too large
+    for a float (10 ** 999 raises OverflowError) is past any cap."""
+    try:
+        return min(max_delay, initial_delay * multiplier ** (retry_number - 1))
+    except OverflowError:
+        return max_delay
+
+
 class RetryPolicy(Definition):
     """How a step's action is retried. Delays grow by `multiplier` from `initial_delay` up to `max_delay`."""
 
     max_attempts: int = Field(3, ge=1, le=1000)
     initial_delay: Duration = 0.1
-    multiplier: float = Field(2.0, ge=1.0)
+    multiplier: float = Field(2.0, ge=1.0, le=100.0)
     max_delay: Duration = 10.0
     jitter: Literal["none", "full", "equal"] = "none"
     retry_on: frozenset[ErrorKind] = DEFAULT_RETRYABLE
     # A hang must not hold a saga for hours by default: each attempt gets this long (null: no limit).
-    attempt_timeout: Duration | None = DEFAULT_ATTEMPT_TIMEOUT
-    deadline: Duration | None = None
+    attempt_timeout: PositiveDuration | None = DEFAULT_ATTEMPT_TIMEOUT
+    deadline: PositiveDuration | None = None
 
     def backoff(self, retry_number: int) -> float:
         """The un-jittered delay before retry `retry_number` (1 = the first retry)."""
-        return min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
+        return _backoff(self.initial_delay, self.multiplier, self.max_delay, retry_number)
 
 
 class CompensationPolicy(Definition):
@@ -61,27 +71,27 @@ class CompensationPolicy(Definition):
 
     max_attempts: int = Field(10, ge=1, le=1000)
     initial_delay: Duration = 0.1
-    multiplier: float = Field(2.0, ge=1.0)
+    multiplier: float = Field(2.0, ge=1.0, le=100.0)
     max_delay: Duration = 30.0
     jitter: Literal["none", "full", "equal"] = "none"
-    attempt_timeout: Duration | None = DEFAULT_ATTEMPT_TIMEOUT  # the orra reference's 30 s
+    attempt_timeout: PositiveDuration | None = DEFAULT_ATTEMPT_TIMEOUT  # the orra reference's 30 s
     ttl: Duration = 86400.0
 
     def backoff(self, retry_number: int) -> float:
-        return min(self.max_delay, self.initial_delay * self.multiplier ** (retry_number - 1))
+        return _backoff(self.initial_delay, self.multiplier, self.max_delay, retry_number)
 
 
 class BreakerConfig(Definition):
     """Circuit breaker settings (resilience4j/Polly semantics); defaults follow the resilience tutorial."""
 
-    consecutive_failures: int | None = Field(5, ge=1)
+    consecutive_failures: int | None = Field(5, ge=1, le=10_000)
     failure_rate: float | None = Field(None, gt=0, le=1)
-    window_size: int = Field(10, ge=1)
-    minimum_calls: int = Field(5, ge=1)
-    slow_call_duration: Duration | None = None
+    window_size: int = Field(10, ge=1, le=10_000)
+    minimum_calls: int = Field(5, ge=1, le=10_000)
+    slow_call_duration: PositiveDuration | None = None
     slow_call_rate: float | None = Field(None, gt=0, le=1)
     open_duration: Duration = 60.0
-    half_open_probes: int = Field(1, ge=1)
+    half_open_probes: int = Field(1, ge=1, le=10_000)
     counts_as_failure: frozenset[ErrorKind] = frozenset(
         {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.UNEXPECTED}
     )
@@ -109,10 +119,13 @@ class Condition(Definition):
         return self
 
     def holds(self, saga_input: dict[str, Any]) -> bool:
+        """Whether the step runs. A field missing from the input (or a dotted path through something
+        that is not a mapping) equals nothing: `not_equals` holds; `equals`, `in`, `greater_than` and
+        `less_than` do not."""
         value: Any = saga_input
         for part in self.field.split("."):
             if not isinstance(value, dict) or part not in value:
-                return False
+                return self.not_equals is not None
             value = value[part]
         if self.equals is not None:
             return bool(value == self.equals)

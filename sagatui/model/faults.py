@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sagatui.model.definitions import Definition
-from sagatui.model.durations import Duration
+from sagatui.model.durations import Duration, PositiveDuration
 
 FaultMode = Literal["online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply"]
 FAULT_MODES: tuple[FaultMode, ...] = (
@@ -34,8 +34,8 @@ class FaultProfile(Definition):
     latency: Duration = 0.0
     latency_jitter: Duration = 0.0
     rate: float = Field(5.0, gt=0)
-    burst: int = Field(5, ge=1)
-    period: Duration = 10.0
+    burst: int = Field(5, ge=1, le=1_000_000)
+    period: PositiveDuration = 10.0
     duty: float = Field(0.5, ge=0, le=1)
     revert_after: Duration | None = None
 

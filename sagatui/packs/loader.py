@@ -21,9 +21,12 @@ def load_pack(path: str | os.PathLike[str]) -> Pack:
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise PackError([PackProblem(file, None, "", f"cannot read the pack: {reason}")]) from None
+    except OSError as error:
+        raise PackError([PackProblem(file, None, "", f"cannot read the pack: {error.strerror or error}")]) from None
+    except UnicodeDecodeError as error:
+        line = error.object.count(b"\n", 0, error.start) + 1
+        raise PackError([PackProblem(file, line, "", f"cannot read the pack: not UTF-8 text, {error.reason} "
+                                                     f"(byte {error.object[error.start]:#04x})")]) from None
     return load_pack_text(text, file)
 
 

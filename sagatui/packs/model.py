@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, field_validator, model_validator
 
 from sagatui.model.definitions import BreakerConfig, Definition, SagaDef
 from sagatui.model.durations import Duration
@@ -26,7 +26,7 @@ class ServiceDef(Definition):
 
 
 class WeightedInput(Definition):
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, le=1_000_000)  # weights are summed: a sum must stay finite
     input: dict[str, Any]
 
 
@@ -34,7 +34,7 @@ class Workload(Definition):
     """Many sagas arriving at `rate` per clock second, each input drawn (seeded) from `variations`."""
 
     count: int = Field(ge=1, le=100_000)
-    rate: float = Field(50.0, gt=0)
+    rate: float = Field(50.0, ge=0.001, le=1_000_000)  # 1 / rate is the clock time between arrivals
     variations: tuple[WeightedInput, ...] = Field(min_length=1)
 
 
@@ -48,14 +48,14 @@ class FaultChange(Definition):
 
 class Expectations(Definition):
     statuses: tuple[SagaStatus, ...] | None = None  # the final status of each saga, in start order
-    counts: dict[SagaStatus, int] | None = None  # how many sagas end in each status
+    counts: dict[SagaStatus, NonNegativeInt] | None = None  # how many sagas end in each status
     # The state each named invariant must end in: a list names those that must be ok; a mapping may also
     # say `held` (what sagas needing attention still hold) or `fail`. Default: all four ok.
     invariants: dict[InvariantName, InvariantState] = Field(
         default_factory=lambda: dict.fromkeys(ALL_INVARIANTS, InvariantState.OK))
-    max_retries: int | None = None  # retries (attempts beyond the first) summed over the run
+    max_retries: NonNegativeInt | None = None  # retries (attempts beyond the first) summed over the run
     compensation_order: tuple[str, ...] | None = None  # steps compensated, in order, for each rolled-back saga
-    breaker_trips: int | None = None  # at least this many breaker openings
+    breaker_trips: NonNegativeInt | None = None  # at least this many breaker openings
 
     @field_validator("invariants", mode="before")
     @classmethod

@@ -104,18 +104,31 @@ def _steps_with_paths(name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, Ste
 def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
     findings: list[Finding] = []
     for path, step in _steps_with_paths(name, saga):
-        calls: list[tuple[FieldPath, str | None]] = [((*path, "action"), step.action),
-                                                     ((*path, "compensation"), step.compensation)]
+        findings += _check_provider(path, step.action, step.compensation, names, kinds)
         for index, fallback in enumerate(step.fallbacks):
-            calls += [((*path, "fallbacks", index, "action"), fallback.action),
-                      ((*path, "fallbacks", index, "compensation"), fallback.compensation)]
-        for call_path, action in calls:
-            if action is not None and (finding := _check_action(call_path, action, names, kinds)):
-                findings.append(finding)
+            findings += _check_provider((*path, "fallbacks", index), fallback.action, fallback.compensation, names,
+                                        kinds)
         findings += _check_derived_compensations(path, step, kinds)
         if step.breaker is not None and names.breakers is not None and step.breaker not in names.breakers:
             findings.append(((*path, "breaker"), _unknown("breaker", step.breaker, names.breakers)))
     return findings
+
+
+def _check_provider(path: FieldPath, action: str, compensation: str | None, names: _Names,
+                    kinds: dict[str, ServiceKind]) -> list[Finding]:
+    """A step's (or fallback's) action and compensation exist, and the compensation undoes the action
+    on the service the action changed: `inventory.reserve` is never undone by `orders.cancel`."""
+    findings = [finding for finding in [_check_action((*path, "action"), action, names, kinds)] if finding]
+    if compensation is None:
+        return findings
+    service = split_action(action)[0]
+    known = names.services is None or service in names.services  # a misspelt service is reported once
+    if known and split_action(compensation)[0] != service:
+        return [*findings, ((*path, "compensation"),
+                            f"{compensation} cannot undo {action}: a compensation must be an operation of {service}, "
+                            f"the service whose action it undoes")]
+    finding = _check_action((*path, "compensation"), compensation, names, kinds)
+    return [*findings, finding] if finding else findings
 
 
 def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, ServiceKind]) -> Finding | None:

@@ -31,7 +31,10 @@ _EXPECTED = {
     "float_parsing": "expected a number",
     "bool_type": "expected true or false",
     "bool_parsing": "expected true or false",
+    "finite_number": "expected a finite number",
 }
+_BOUNDS = {"greater_than": "more than {gt}", "greater_than_equal": "at least {ge}",
+           "less_than": "less than {lt}", "less_than_equal": "at most {le}"}
 
 
 def explain(error: ValidationError, data: Any, model: type[BaseModel], prefix: FieldPath = ()) -> list[Finding]:
@@ -123,7 +126,10 @@ def _message(item: _Located, model: type[BaseModel]) -> str:
         return _unknown_field(str(item.path[-1]), _fields_at(model, detail["loc"][:-1]))
     if kind in ("value_error", "assertion_error") and "error" in detail.get("ctx", {}):
         return str(detail["ctx"]["error"])
-    text = _EXPECTED.get(kind, detail["msg"])
+    if kind in _BOUNDS:
+        text = "expected a number " + _BOUNDS[kind].format(**detail.get("ctx", {}))
+    else:
+        text = _EXPECTED.get(kind, detail["msg"])
     if item.on_key:
         return f"{item.path[-1]!r} cannot be a key here: {text}"
     return f"{text}, got {_describe(detail['input'])}"

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import Field
+from pydantic import Field, NonNegativeFloat, NonNegativeInt
 
 from sagatui.model.definitions import Definition
 from sagatui.model.durations import Duration
 
 
 class InventoryOptions(Definition):
-    stock: dict[str, int] = Field(default_factory=dict)
+    stock: dict[str, NonNegativeInt] = Field(default_factory=dict)
 
 
 class PaymentOptions(Definition):
-    decline_over: float | None = None  # amounts above this are declined (permanent)
+    decline_over: NonNegativeFloat | None = None  # amounts above this are declined (permanent)
     declined_cards: tuple[str, ...] = ("4000-0000-0000-0002",)
     processing_error_rate: float = Field(0.0, ge=0, le=1)  # seeded share of charges failing transiently
     flaky_cards: tuple[str, ...] = ("4000-0000-0000-0119",)  # first attempt fails transiently, retry works

@@ -67,8 +67,6 @@ class FaultState:
     def flapped_off(self) -> bool:
         """Flapping: online for the first `duty` share of each period since the profile was set, then off."""
         period = self.profile.period
-        if period <= 0:
-            return False
         return (self._clock.now() - self.since) % period >= self.profile.duty * period
 
     def _take_token(self) -> ServiceError | None:

@@ -7,6 +7,13 @@ BROKEN = {
                       "colour"),
     "unknown operation": ("compensation: payment.refund", "compensation: payment.refnd", "compensation"),
     "bad duration": ("initial_delay: 200ms", "initial_delay: soon", "initial_delay"),
+    "huge integer": ("LAPTOP-001: 5", "LAPTOP-001: " + "9" * 5001, "LAPTOP-001"),
+    "negative stock": ("LAPTOP-001: 5", "LAPTOP-001: -5", "LAPTOP-001"),
+    "infinite weight": ("- weight: 6", "- weight: .inf", "weight"),
+    "negative expectation": ("max_retries: 0", "max_retries: -1", "max_retries"),
+    "compensation on another service": ("compensation: payment.refund", "compensation: inventory.restock",
+                                        "compensation"),
+    "surrogate escape": ("description: Warehouse stock;", 'description: "\\ud83d" #', ""),
 }
 
 
@@ -24,7 +31,9 @@ def test_bundled_packs_check_ok(sagatui):
     assert "shipping_outage_after_payment" in result.out
 
 
-@pytest.mark.parametrize("case", ["unknown operation", "bad duration"])
+@pytest.mark.parametrize("case", ["unknown operation", "bad duration", "huge integer", "negative stock",
+                                  "infinite weight", "negative expectation", "surrogate escape",
+                                  "compensation on another service"])
 def test_broken_pack_names_file_line_and_field(sagatui, tmp_path, pack_text, case):
     old, new, field = BROKEN[case]
     assert old in pack_text
@@ -38,6 +47,17 @@ def test_broken_pack_names_file_line_and_field(sagatui, tmp_path, pack_text, cas
         assert result.err.startswith(f"sagatui: error: {path}:{line}: ")
         assert field in result.err.splitlines()[0]
         assert "Traceback" not in result.err
+        assert len(result.err.splitlines()) == 1, result.err
+
+
+def test_invalid_utf8_names_the_line(sagatui, tmp_path, pack_text):
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(pack_text.replace("Warehouse stock", "Warehouse st\xf6ck", 1).encode("latin-1"))
+    for command in ("check", "run"):
+        result = sagatui(command, str(path))
+        assert result.code == 2, result
+        assert result.err.startswith(f"sagatui: error: {path}:19: cannot read the pack: not UTF-8 text")
+        assert len(result.err.splitlines()) == 1, result.err
 
 
 def test_yaml_syntax_error_names_the_line(sagatui, tmp_path):

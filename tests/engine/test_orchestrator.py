@@ -2,7 +2,7 @@
 
 import pytest
 
-from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.definitions import BreakerConfig, Condition, SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
@@ -121,6 +121,28 @@ async def test_condition_skips_step_by_input_data():
     skipped = r.events(EventKind.STEP_SKIPPED)
     assert [(e.saga_id, e.step) for e in skipped] == [("small", "fraud_check")]
     assert [c.saga_id for c in r.services.calls if c.operation == "check"] == ["big"]
+
+
+@pytest.mark.parametrize(("comparison", "missing_holds"), [
+    ({"equals": "premium"}, False), ({"not_equals": "premium"}, True), ({"in": ["gold", "premium"]}, False),
+    ({"greater_than": 500}, False), ({"less_than": 500}, False),
+])
+@pytest.mark.parametrize("saga_input", [{}, {"customer": "ada"}, {"customer": {"name": "ada"}}])
+def test_a_missing_field_equals_nothing(comparison, missing_holds, saga_input):
+    condition = Condition.model_validate({"field": "customer.tier", **comparison})
+    assert condition.holds(saga_input) is missing_holds
+
+
+async def test_not_equals_runs_the_step_when_the_field_is_missing():
+    saga_def = SagaDef.model_validate({"name": "c", "steps": [
+        {"name": "upsell", "action": "notification.send", "when": {"field": "tier", "not_equals": "premium"}},
+        {"name": "charge", "action": "payment.charge"},
+    ]})
+    async with rig(saga_def) as r:
+        await r.engine.run("c", "premium", {"tier": "premium"})
+        await r.engine.run("c", "basic", {"tier": "basic"})
+        await r.engine.run("c", "unknown", {})
+    assert [e.saga_id for e in r.events(EventKind.STEP_SKIPPED)] == ["premium"]
 
 
 FALLBACK = SagaDef.model_validate({"name": "f", "steps": [

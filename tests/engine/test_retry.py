@@ -3,7 +3,7 @@
 import itertools
 import time
 
-from sagatui.model.definitions import SagaDef
+from sagatui.model.definitions import CompensationPolicy, RetryPolicy, SagaDef
 from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus
 from tests.engine.harness import rig, transient
@@ -20,6 +20,11 @@ def attempt_times(r) -> list[float]:
 
 def gaps(times: list[float]) -> list[float]:
     return [round(b - a, 9) for a, b in itertools.pairwise(times)]
+
+
+def test_a_backoff_too_large_for_a_float_is_the_max_delay():
+    assert RetryPolicy(max_attempts=1000, multiplier=100, max_delay="1m").backoff(999) == 60.0  # 100.0 ** 998
+    assert CompensationPolicy(max_attempts=1000, multiplier=100).backoff(999) == 30.0
 
 
 async def test_exponential_backoff_without_jitter_matches_policy():

@@ -1,7 +1,9 @@
 """Each class of pack error names the file, the line and the field, with a message a user can act on."""
 
 import pytest
+import yaml
 
+from sagatui.packs import located_yaml
 from sagatui.packs.errors import PackError, PackProblem
 from sagatui.packs.loader import load_pack, load_pack_text
 from sagatui.packs.model import Pack
@@ -240,3 +242,136 @@ def test_anchors_aliases_and_merge_keys_are_plain_data():
     reserve, charge = load_pack_text(text, FILE).sagas["order"].all_steps()
     assert (reserve.retry.max_attempts, reserve.retry.initial_delay) == (5, pytest.approx(0.2))
     assert (charge.retry.max_attempts, charge.retry.initial_delay) == (2, pytest.approx(0.2))
+
+
+@pytest.mark.parametrize("value", ["9" * 5001, "-" + "9" * 30, "0x" + "f" * 20, ".inf", "-.inf", ".nan", "1.0e+999"])
+def test_numbers_a_pack_cannot_hold_are_refused_at_their_line(value):
+    problem = only_problem(pack_text({25: f"    inputs: [{{items: {{LAPTOP-001: {value}}}}}]"}))
+    assert_problem(problem, 25, "scenarios.happy.inputs[0].items.LAPTOP-001", "is not a number a pack can hold")
+    assert len(str(problem)) < 300
+
+
+@pytest.fixture(params=["libyaml", "python"])
+def yaml_reader(request, monkeypatch):
+    """Either YAML reader: PyYAML's libyaml binding, or its pure-Python one where libyaml is missing."""
+    if request.param == "python":
+        monkeypatch.setattr(located_yaml, "_LOADER", yaml.SafeLoader)
+    return request.param
+
+
+@pytest.mark.parametrize("escape", ["\\ud83d", "\\ude00", "\\ud83d\\ude00"])
+@pytest.mark.parametrize("where", ["    description: \"{}\"", "    \"{}\": 1"])
+def test_surrogate_escapes_are_refused_at_their_line(escape, where, yaml_reader):
+    found = problems(pack_text({23: where.format(escape)}))
+    assert found[0].line == 23, "\n".join(map(str, found))
+    assert "escape" in found[0].message
+
+
+def test_a_lone_surrogate_in_text_given_directly_is_refused_at_its_line(yaml_reader):
+    problem = only_problem(pack_text({23: "    description: \ud83d"}))
+    assert (problem.line, problem.field) == (23, "")
+    assert "UTF-16" in problem.message or "special characters are not allowed" in problem.message
+
+
+def test_invalid_utf8_names_the_line(tmp_path):
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(pack_text().replace("it works", "it w\xf6rks").encode("latin-1"))
+    with pytest.raises(PackError) as raised:
+        load_pack(path)
+    assert (raised.value.line, raised.value.field) == (23, "")
+    assert "not UTF-8 text" in raised.value.message and "0xf6" in raised.value.message
+
+
+@pytest.mark.parametrize("nesting", ["[" * 20_000 + "]" * 20_000, "{a: " * 20_000 + "}" * 20_000])
+def test_deep_flow_nesting_is_refused_with_a_line(nesting):
+    problem = only_problem(pack_text({23: f"    description: {nesting}"}))
+    assert problem.line == 23
+    assert "nest" in problem.message
+
+
+def test_deep_block_nesting_is_refused_with_a_line():
+    block = "\n".join("  " * (depth + 2) + "-" for depth in range(20_000))
+    found = problems(pack_text({23: "    description:\n" + block}))
+    assert all(problem.line is not None and problem.line > 23 for problem in found), "\n".join(map(str, found))
+
+
+def test_nesting_within_the_parser_limit_is_refused_at_the_first_level_too_deep():
+    problem = only_problem(pack_text({25: "    inputs: [{items: {LAPTOP-001: 1}, deep: " + "[" * 60 + "]" * 60 + "}]"}))
+    assert_problem(problem, 25, "scenarios.happy.inputs[0].deep" + "[0]" * 46, "nested more than 50 levels deep")
+
+
+def test_aliases_that_expand_enormously_are_refused_with_a_line():
+    laughs = ["    inputs: &l0 [{items: {LAPTOP-001: 1}}]"]
+    laughs += [f"    l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 10) + "]" for level in range(1, 7)]
+    found = problems(pack_text({25: "\n".join(laughs)}))
+    assert any("aliases expand the document to more than" in problem.message for problem in found)
+    assert all(problem.line is not None for problem in found)
+
+
+def test_an_alias_inside_its_own_anchor_and_an_undefined_alias():
+    found = problems(pack_text({25: "    inputs: &loop [{items: {LAPTOP-001: 1}}, *loop]", 24: "    saga: *nowhere"}))
+    assert_problem(found[1], 25, "scenarios.happy.inputs[1]", "an alias refers to a value that contains it")
+    assert_problem(found[0], 24, "scenarios.happy.saga", "there is no anchor &nowhere")
+    assert len(found) == 2
+
+
+def test_a_second_document_is_a_syntax_error():
+    problem = only_problem(pack_text() + "---\nname: other\n")
+    assert (problem.line, problem.field) == (27, "")
+    assert "another document" in problem.message
+
+
+def test_a_large_pack_reports_its_one_typo_at_its_line():
+    inputs = "\n".join(f"      - {{items: {{LAPTOP-001: 1}}, customer: {{tier: gold, id: c{index}}}}}"
+                       for index in range(49_000))
+    text = pack_text({25: "    inputs:\n" + inputs, 26: "    expect: {invariants: [all_terminal]}"},
+                     insert_after={26: "    colour: blue"})
+    assert len(text) > 3_000_000
+    assert_problem(only_problem(text), 49_027, "scenarios.happy.colour", "unknown field 'colour'")
+
+
+@pytest.mark.parametrize(("line", "text", "field", "fragment"), [
+    (5, "    options: {stock: {LAPTOP-001: -1}}", "services.inventory.options.stock.LAPTOP-001",
+     "expected a number at least 0, got -1"),
+    (9, "  gateway: {open_duration: 2s, window_size: 0}", "breakers.gateway.window_size", "at least 1"),
+    (9, "  gateway: {open_duration: -2}", "breakers.gateway.open_duration", "cannot be negative"),
+    (9, "  gateway: {slow_call_duration: 0s}", "breakers.gateway.slow_call_duration", "more than 0"),
+    (20, "        retry: {multiplier: 1000}", "sagas.order.steps[1].retry.multiplier", "at most 100"),
+    (20, "        retry: {attempt_timeout: 0}", "sagas.order.steps[1].retry.attempt_timeout", "more than 0"),
+    (20, "        retry: {multiplier: 'inf'}", "sagas.order.steps[1].retry.multiplier", "expected a finite number"),
+    (20, "        retry: {initial_delay: 99999999999999999999999999999999999999999999999999999999999999999999999999"
+         "999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+         "99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+         "99999999999999999999999999999999999999999999999h}",
+     "sagas.order.steps[1].retry.initial_delay", "expected a finite number"),
+    (26, "    expect: {max_retries: -1}", "scenarios.happy.expect.max_retries", "at least 0"),
+    (26, "    expect: {breaker_trips: -3}", "scenarios.happy.expect.breaker_trips", "at least 0"),
+    (26, "    expect: {counts: {completed: -1}}", "scenarios.happy.expect.counts.completed", "at least 0"),
+    (23, "    faults: [{at: 1s, service: payment, profile: {mode: flapping, period: 0}}]",
+     "scenarios.happy.faults[0].profile.period", "more than 0"),
+])
+def test_numbers_out_of_range_are_refused(line, text, field, fragment):
+    assert_problem(only_problem(pack_text({line: text})), line, field, fragment)
+
+
+@pytest.mark.parametrize(("value", "fragment"), [(".inf", "is not a number a pack can hold"),
+                                                  ("'nan'", "expected a finite number"),
+                                                  ("0", "more than 0"), ("1e12", "at most 1000000")])
+def test_workload_weights_are_finite_and_bounded(value, fragment):
+    workload = (f"    workload: {{count: 3, variations: [{{weight: {value}, input: {{items: {{LAPTOP-001: 1}}}}}}, "
+                f"{{weight: 1e6, input: {{items: {{LAPTOP-001: 1}}}}}}]}}")
+    text = pack_text({25: workload, 26: "    expect: {counts: {completed: 3}}"})
+    assert_problem(only_problem(text), 25, "scenarios.happy.workload.variations[0].weight", fragment)
+
+
+def test_a_compensation_is_an_operation_of_its_steps_service():
+    text = pack_text({15: "        compensation: orders.cancel"}, insert_after={7: "  orders:\n    kind: orders"})
+    assert_problem(only_problem(text), 17, "sagas.order.steps[0].compensation",
+                   "orders.cancel cannot undo inventory.reserve", "an operation of inventory")
+
+
+def test_a_fallbacks_own_compensation_is_an_operation_of_the_fallbacks_service():
+    fallback = "        fallbacks: [{action: inventory.reserve, compensation: payment.refund}]"
+    text = pack_text(insert_after={19: fallback})
+    assert_problem(only_problem(text), 20, "sagas.order.steps[1].fallbacks[0].compensation",
+                   "payment.refund cannot undo inventory.reserve", "an operation of inventory")
