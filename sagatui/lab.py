@@ -340,18 +340,24 @@ class Lab:
         self._script = deque(commands)
 
     def _apply_scripted(self) -> bool:
-        command = self._script[0]
-        if command.seq != self.recorder.next_seq:
-            return False
-        due = self.clock.next_due()
-        if due is not None and due < command.time:
-            return False  # a timer fired before the command in the recording
-        self.clock.advance_to(command.time)
-        self._script.popleft()
-        self.apply(command.data["name"], command.data["args"])
+        """Apply the recorded commands due at this quiet moment: each at its seq and time, and, as live
+        input applies every command queued since the last quiet moment in one go, those that followed
+        it in the recording at the same moment too (two keys pressed between quiet moments)."""
+        applied = False
+        while self._script:
+            command = self._script[0]
+            if command.seq != self.recorder.next_seq:
+                break
+            due = self.clock.next_due()
+            if due is not None and due < command.time:
+                break  # a timer fired before the command in the recording
+            self.clock.advance_to(command.time)
+            self._script.popleft()
+            self.apply(command.data["name"], command.data["args"])
+            applied = True
         if not self._script:
             self.script_finished.set()
-        return True
+        return applied
 
     async def _apply_commands(self) -> bool:
         if self._script:

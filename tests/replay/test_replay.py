@@ -139,3 +139,22 @@ async def test_a_run_settles_at_the_moment_its_last_saga_ended_however_slow_the_
     *before, settled = recording.events
     assert (before[-1].kind.value, settled.kind.value) == ("saga.needs_attention", "run.settled")
     assert settled.time == max(event.time for event in before) == 9.4
+
+
+async def test_commands_given_in_one_quiet_moment_replay_identically(store):
+    """Key mashing: `l` then `+` (and an outage toggle) before the engine's next quiet moment."""
+    source = read_pack("ecommerce")
+    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
+    await lab.open()
+    lab.command("start_load", scenario="load_with_outages", rate=20)
+    lab.command("start_load", scenario="load_with_outages", rate=40)
+    lab.command("set_fault", service="payment", profile=FaultProfile(mode="offline"))
+    await lab.clock.sleep(1)
+    lab.command("set_fault", service="payment", profile=FaultProfile())
+    lab.command("stop_load")
+    await lab.clock.sleep(1)
+    await lab.close()
+    recording = await recording_from_store(store, lab.run_id)
+    assert len(recording.commands) == 5
+    result = await replay(recording)
+    assert result.identical, result.divergence.describe()
