@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sagatui.model.events import Event, EventKind
+from sagatui.plain_text import plain
 
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
 NOTABLE = frozenset({
@@ -96,4 +97,4 @@ def _detail(event: Event) -> str:
 def describe(event: Event) -> str:
     """`   12.345s compensation.ended           S-0003 charge_payment payment.refund  completed after 1 attempt(s)`"""
     text = "  ".join(part for part in (_where(event), _detail(event)) if part)
-    return f"{event.time:9.3f}s {event.kind.value:<28} {text}".rstrip()
+    return plain(f"{event.time:9.3f}s {event.kind.value:<28} {text}".rstrip())
