@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from sagatui.plain_text import plain
 from sagatui.store.invariants import InvariantResult
 from sagatui.store.summaries import ActivityTotal
 from sagatui.tui.widgets.keyed_table import Column, KeyedTable
@@ -68,7 +69,7 @@ class InvariantBadges(QuietStatic):
                 problems.extend(result.details[:2])
             badges.append(" ")
         for problem in problems[:3]:
-            badges.append(f"\n{problem}", style="red")
+            badges.append("\n" + plain(problem), style="red")
         self.update_if_changed(badges)
 
 
