@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sagatui.event_lines import names
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import find_run, reopen_run
@@ -86,7 +87,7 @@ def _link(step: str, end: Event | None) -> CompensationLink:
         return CompensationLink(step, None, "skipped", 0, None)
     reason = end.data.get("reason")
     if end.data.get("not_undone"):
-        reason = f"not undone: {end.data['not_undone']}"
+        reason = f"not undone: {names(end.data['not_undone'])}"
     return CompensationLink(step, f"{end.service}.{end.operation}", str(end.data.get("outcome")), end.attempt or 0,
                             str(reason) if reason else None)
 

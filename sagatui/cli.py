@@ -20,6 +20,7 @@ from rich.text import Text
 from sagatui import __version__
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
@@ -280,7 +281,7 @@ def _print_summary(out: Console, report: Any) -> None:
                f"{metrics['fallbacks']}")
     _show(out, f"  compensations: {compensations}")
     if p50 is not None:
-        _show(out, f"  saga latency p50 {p50:.3f}s, p95 {p95:.3f}s (clock time)")
+        _show(out, f"  saga latency p50 {format_duration(p50)}, p95 {format_duration(p95)} (clock time)")
     for invariant in report.invariants:
         _show(out, _invariant_line(invariant["name"], invariant["ok"], invariant["details"],
                                    invariant.get("accepted", [])))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 from sagatui.plain_text import plain
 
@@ -43,6 +46,11 @@ _OUTCOME_STYLES = {
 }
 
 
+def names(values: Iterable[object]) -> str:
+    """Names (SKUs, steps) as a reader lists them: `WIDGET, GADGET`, not a Python list."""
+    return ", ".join(map(str, values))
+
+
 def style_for(event: Event) -> str:
     if event.kind is EventKind.COMPENSATION_ENDED:
         return "green" if event.data.get("outcome") == "completed" else "bold red"
@@ -67,13 +75,13 @@ def _detail(event: Event) -> str:
         case EventKind.SAGA_STARTED:
             return str(data.get("saga", ""))
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            return f"attempt {event.attempt} in {data.get('delay', 0):.3g}s"
+            return f"attempt {event.attempt} in {format_duration(data.get('delay', 0))}"
         case EventKind.FALLBACK_USED:
             return f"{data.get('from')} -> {data.get('to')}"
         case EventKind.BREAKER_TRANSITION:
             return f"{data.get('from')} -> {data.get('to')} ({event.message})"
         case EventKind.COMPENSATION_ENDED:
-            extra = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
+            extra = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
             reason = f" ({data['reason']})" if data.get("reason") else ""
             return f"{data.get('outcome')} after {event.attempt} attempt(s){reason}{extra}"
         case EventKind.FAULT_CHANGED:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.event_lines import names
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 
 _ENDINGS = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPENSATED, EventKind.SAGA_FAILED,
@@ -49,7 +51,7 @@ def _call(event: Event) -> str:
 
 def _took(event: Event) -> str:
     duration = event.data.get("duration")
-    return f" ({duration:.3f}s)" if isinstance(duration, int | float) else ""
+    return f" ({format_duration(duration)})" if isinstance(duration, int | float) else ""
 
 
 def _context(context: dict[str, Any]) -> str:
@@ -78,8 +80,8 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.ATTEMPT_FAILED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {data.get('delay', 0):.3g}s",
-                         "yellow")
+            delay = format_duration(data.get("delay", 0))
+            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {delay}", "yellow")
         case EventKind.FALLBACK_USED:
             reason = f" ({data['reason']})" if data.get("reason") else ""
             return Entry(event.time, step, "fallback", f"{data.get('from')} -> {data.get('to')}{reason}",
@@ -103,7 +105,7 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.COMPENSATION_ENDED:
             outcome = str(data.get("outcome"))
             reason = f": {data['reason']}" if data.get("reason") else ""
-            not_undone = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
+            not_undone = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
             return Entry(event.time, step, outcome, f"after {event.attempt} attempt(s){reason}{not_undone}",
                          "bold green" if outcome == "completed" else "bold red")
         case EventKind.COMPENSATION_SKIPPED:

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
 from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
@@ -45,8 +46,8 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
     head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", SAGA_STATUS_STYLES[status]),
                          (plain(f"  {scenario} · saga {saga.saga}"), "dim"))
     if saga.ended_at is not None:
-        head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({saga.ended_at - saga.started_at:.3f}s)",
-                    style="dim")
+        took = format_duration(saga.ended_at - saga.started_at)
+        head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({took})", style="dim")
     if saga.failed_step:
         head.append("\n" + plain(f"failed at {saga.failed_step}: {saga.error_kind}: {saga.message}"), style="red")
     steps = Table(title="Steps", title_justify="left", title_style="bold", box=None, padding=(0, 1))
