@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sagatui.model.durations import format_duration
@@ -46,6 +47,12 @@ _OUTCOME_STYLES = {
 }
 
 
+def shown(value: object) -> str:
+    """A value from an event's data as a reader reads it: text as it is, anything else as JSON
+    (`{"mode": "offline"}`, `true`), never a Python repr."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 def names(values: Iterable[object]) -> str:
     """Names (SKUs, steps) as a reader lists them: `WIDGET, GADGET`, not a Python list."""
     return ", ".join(map(str, values))
@@ -87,7 +94,7 @@ def _detail(event: Event) -> str:
         case EventKind.FAULT_CHANGED:
             return event.message or str(data.get("profile", {}).get("mode", ""))
         case EventKind.COMMAND:
-            args = " ".join(f"{k}={v}" for k, v in data.get("args", {}).items())
+            args = " ".join(f"{k}={shown(v)}" for k, v in data.get("args", {}).items())
             return f"{data.get('name')} {args}".strip()
         case EventKind.RUN_RESUMED:
             return (f"after seq {data.get('after_seq')}: {len(data.get('sagas', []))} saga(s) carried on, "

@@ -55,3 +55,12 @@ def test_resource_counts_are_whole_numbers_and_only_amounts_are_money() -> None:
     assert str(shown["held"]["0"][2]) == "1"
     assert [str(cell) for cell in shown["activity"]["reservations/inventory/reserved"][3:]] == ["2", "3"]
     assert [str(cell) for cell in shown["activity"]["payments/payment/charged"][3:]] == ["1", "1,299.99"]
+
+
+def test_values_in_event_lines_and_timeline_are_never_python_reprs() -> None:
+    command = event(EventKind.COMMAND, data={"name": "set_fault",
+                                             "args": {"service": "payment", "profile": {"mode": "offline"}}})
+    assert describe(command).endswith('set_fault service=payment profile={"mode": "offline"}')
+    started = event(EventKind.SAGA_STARTED, data={"saga": "order", "input": {"items": {"LAPTOP-001": 1},
+                                                                             "gift": True}})
+    assert build_timeline([started]).forward[0].detail == 'saga order: items={"LAPTOP-001": 1}, gift=true'

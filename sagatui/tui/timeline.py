@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagatui.event_lines import names
+from sagatui.event_lines import names, shown
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 
@@ -60,7 +60,7 @@ def _context(context: dict[str, Any]) -> str:
     if context.get("error_kind") or context.get("error_message"):
         parts.append(f"{context.get('error_kind')}: {context.get('error_message')}")
     if context.get("forward_result"):
-        parts.append("forward result " + ", ".join(f"{k}={v}" for k, v in context["forward_result"].items()))
+        parts.append("forward result " + ", ".join(f"{k}={shown(v)}" for k, v in context["forward_result"].items()))
     return " · ".join(parts)
 
 
@@ -69,7 +69,7 @@ def _entry(event: Event) -> Entry | None:
     kind, data, step = event.kind, event.data, event.step or ""
     match kind:
         case EventKind.SAGA_STARTED:
-            inputs = ", ".join(f"{k}={v}" for k, v in data.get("input", {}).items())
+            inputs = ", ".join(f"{k}={shown(v)}" for k, v in data.get("input", {}).items())
             return Entry(event.time, "", "started", f"saga {data.get('saga')}: {inputs}", "bold")
         case EventKind.STEP_STARTED:
             return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
