@@ -41,3 +41,15 @@ def test_check_run_events_and_attention_write_no_escape_sequences(sagatui, tmp_p
     assert events.code == 0, events
     assert_plain(events.out + events.err)
     assert "saga.resolved" in events.out and "[/oops] refunded by hand" in events.out
+
+
+def test_a_pack_problem_in_a_hostile_name_is_one_plain_line(sagatui, tmp_path: Path) -> None:
+    path = write_hostile_pack(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    broken = f'"{HOSTILE_SCENARIO}\\e]0;pwned\\a\\n":\n    colour: red\n'  # and its name ends in a newline
+    path.write_text(text.replace(f'"{HOSTILE_SCENARIO}":\n', broken), encoding="utf-8")
+    check = sagatui("check", str(path))
+    assert check.code == 2, check
+    assert_plain(check.out + check.err)
+    assert check.err.startswith("sagatui: error: ") and check.err.count("\n") == 1
+    assert f"scenarios.{HOSTILE_SCENARIO}␛]0;pwned␇␤.colour: unknown field 'colour'" in check.err
