@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from sagatui.model.status import SagaStatus
@@ -32,6 +33,13 @@ def assert_nothing_raw(app: SagaDashboard) -> None:
         assert raw not in output
 
 
+def palette_prompts(app: SagaDashboard) -> list[str]:
+    if not isinstance(app.screen, CommandPalette):
+        return []
+    commands = app.screen.query_one(CommandList)
+    return [str(commands.get_option_at_index(index).prompt) for index in range(commands.option_count)]
+
+
 async def run_hostile_scenario(pilot: Pilot[None]) -> None:
     app = pilot.app
     table = app.main.query_one(ScenarioTable)
@@ -48,6 +56,11 @@ async def test_markup_and_escapes_in_pack_and_note_are_shown_as_plain_text(tmp_p
         await lab_ready(pilot)
         assert_nothing_raw(app)
         assert "shop [/x]" in shown_text(app.main.query_one("#status-line"))
+        await pilot.press("ctrl+p", *"refund")  # the palette lists and searches the scenarios by name
+        await wait_for(pilot, lambda: any(HOSTILE_SCENARIO in prompt for prompt in palette_prompts(app)),
+                       "the palette's hit")
+        assert_nothing_raw(app)
+        await pilot.press("escape")
 
         await run_hostile_scenario(pilot)
         await settled(pilot)
