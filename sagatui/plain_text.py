@@ -18,9 +18,13 @@ def plain(value: object) -> str:
 
 
 def plain_text(text: str | Text, style: str = "") -> Text:
-    """A Rich `Text` that shows `text` literally (never read as markup) and carries no control characters."""
+    """A Rich `Text` that shows `text` literally (never read as markup) and carries no control characters
+    (`text` itself when it already is such a `Text`)."""
     if isinstance(text, str):
         return Text(plain(text), style=style)
+    shown = plain(text.plain)
+    if shown == text.plain:
+        return text
     cleaned = text.copy()
-    cleaned.plain = plain(text.plain)
+    cleaned.plain = shown
     return cleaned

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from sagatui.plain_text import plain_text
+from sagatui.plain_text import plain, plain_text
 
 Cell = str | Text
 NAME_MIN = 7  # a name cut to leave the other columns room keeps this many characters (ellipsis included)
@@ -31,7 +31,7 @@ def clipped(text: str, width: int) -> str:
 def _shown_as(cell: Cell) -> Text:
     """A cell as the table draws it: plain text (a str cell would be read as markup, and names, SKUs and
     errors come from packs and services), on one line as a str cell would be."""
-    return plain_text(cell) if isinstance(cell, Text) else plain_text(Text(cell, no_wrap=True, end=""))
+    return plain_text(cell) if isinstance(cell, Text) else Text(plain(cell), no_wrap=True, end="")
 
 
 def _width(cell: Cell) -> int:
