@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sagatui.event_lines import compensation_reason, compensation_tries
+from sagatui.event_lines import compensation_reason, compensation_tries, names
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import find_run, reopen_run
@@ -94,7 +94,7 @@ def _link(step: str, end: Event | None) -> CompensationLink:
         return CompensationLink(step, None, "skipped", 0, None)
     reason = compensation_reason(end.data) if end.data.get("reason") else None
     if end.data.get("not_undone"):
-        reason = f"not undone: {end.data['not_undone']}"
+        reason = f"not undone: {names(end.data['not_undone'])}"
     return CompensationLink(step, f"{end.service}.{end.operation}", str(end.data.get("outcome")), end.attempt or 0,
                             reason, compensation_tries(end.attempt or 0, end.data))
 

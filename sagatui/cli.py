@@ -22,12 +22,14 @@ from sagatui import __version__, cli_support
 from sagatui.cli_support import ArgumentParser, OutputError
 from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.plain_text import plain_text
 from sagatui.stop_signals import Stopped, run_stoppable
 from sagatui.store.errors import StorageError, StorageProblem
 
@@ -226,7 +228,7 @@ def _run(options: argparse.Namespace, out: Console) -> int:
         try:
             for name in names:
                 if text:
-                    out.print(Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
+                    _show(out, Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
                 report = await run_scenario(pack, pack_text, store, name, seed=options.seed,
                                             speed=1.0 if options.realtime else None, on_event=printer)
                 reports.append(report)
@@ -244,17 +246,22 @@ def _run(options: argparse.Namespace, out: Console) -> int:
     passed = all(report.passed for report in reports)
     if text:
         style = "bold green" if passed else "bold red"
-        out.print(Text(f"{sum(r.passed for r in reports)} of {len(reports)} scenario(s) passed", style=style))
+        _show(out, Text(f"{sum(r.passed for r in reports)} of {len(reports)} scenario(s) passed", style=style))
     else:
         print(json.dumps({"pack": pack.name, "file": str(path), "seed": options.seed, "db": options.db,
                           "passed": passed, "scenarios": [report.as_dict() for report in reports]}, indent=2))
     return ExitCode.OK if passed else ExitCode.EXPECTATION_FAILED
 
 
+def _show(out: Console, line: str | Text = "") -> None:
+    """Every line of text output: pack, event and operator text as typed, never as markup or escape codes."""
+    out.print(plain_text(line))
+
+
 def _event_printer(out: Console, every: bool) -> Callable[[Event], None]:
     def show(event: Event) -> None:
         if every or event.kind in NOTABLE:
-            out.print(Text(describe(event), style=style_for(event)))
+            _show(out, Text(describe(event), style=style_for(event)))
 
     return show
 
@@ -286,23 +293,23 @@ def _print_summary(out: Console, report: Any) -> None:
     by_status = ", ".join(f"{status} {count}" for status, count in metrics["by_status"].items()) or "none"
     compensations = ", ".join(f"{k} {v}" for k, v in metrics["compensations"].items()) or "none"
     p50, p95 = metrics["latency_p50"], metrics["latency_p95"]
-    out.print(Text(f"-- summary: run {report.run_id}, seed {report.seed}", style="bold"))
-    out.print(f"  sagas {metrics['sagas']}: {by_status}", markup=False)
-    out.print(f"  attempts {metrics['attempts']}, retries {metrics['retries']}, breaker trips "
-              f"{metrics['breaker_trips']}, rejected calls {metrics['rejected_calls']}, fallbacks "
-              f"{metrics['fallbacks']}", markup=False)
-    out.print(f"  compensations: {compensations}", markup=False)
+    _show(out, Text(f"-- summary: run {report.run_id}, seed {report.seed}", style="bold"))
+    _show(out, f"  sagas {metrics['sagas']}: {by_status}")
+    _show(out, f"  attempts {metrics['attempts']}, retries {metrics['retries']}, breaker trips "
+               f"{metrics['breaker_trips']}, rejected calls {metrics['rejected_calls']}, fallbacks "
+               f"{metrics['fallbacks']}")
+    _show(out, f"  compensations: {compensations}")
     if p50 is not None:
-        out.print(f"  saga latency p50 {p50:.3f}s, p95 {p95:.3f}s (clock time)", markup=False)
+        _show(out, f"  saga latency p50 {format_duration(p50)}, p95 {format_duration(p95)} (clock time)")
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant))
+        _show(out, _invariant_line(invariant))
     for check in report.checks:
         line = Text("  expect    ")
         line.append_text(_mark(check.ok))
         line.append(f" {check.name}" + ("" if check.ok else f": expected {check.expected}, got {check.actual}"))
-        out.print(line)
-    out.print(Text("PASS" if report.passed else "FAIL", style="bold green" if report.passed else "bold red"))
-    out.print()
+        _show(out, line)
+    _show(out, Text("PASS" if report.passed else "FAIL", style="bold green" if report.passed else "bold red"))
+    _show(out)
 
 
 def _check(options: argparse.Namespace, out: Console) -> int:
@@ -313,9 +320,9 @@ def _check(options: argparse.Namespace, out: Console) -> int:
         except PackError as error:
             failures.append(error)
             continue
-        out.print(Text(f"{path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
+        _show(out, Text(f"{path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
         for name, scenario in pack.scenarios.items():
-            out.print(f"  {name:<32} saga {scenario.saga:<18} {scenario.description}", markup=False)
+            _show(out, f"  {name:<32} saga {scenario.saga:<18} {scenario.description}")
     if failures:
         raise PackError([problem for error in failures for problem in error.problems])
     return ExitCode.OK
@@ -325,9 +332,9 @@ def _packs(options: argparse.Namespace, out: Console) -> int:
     for path in bundled_packs():
         pack = load_pack(path)
         marker = " (default)" if path.stem == DEFAULT_PACK else ""
-        out.print(Text(f"{path.stem}{marker}: {pack.description}", style="bold"))
+        _show(out, Text(f"{path.stem}{marker}: {pack.description}", style="bold"))
         for name, scenario in pack.scenarios.items():
-            out.print(f"  {name:<32} {scenario.description}", markup=False)
+            _show(out, f"  {name:<32} {scenario.description}")
     return ExitCode.OK
 
 
@@ -363,7 +370,7 @@ def _events(options: argparse.Namespace, out: Console) -> int:
         if options.format == "jsonl":
             print(event.model_dump_json())
         else:
-            out.print(Text(describe(event), style=style_for(event)))
+            _show(out, Text(describe(event), style=style_for(event)))
     return ExitCode.OK
 
 
@@ -404,10 +411,11 @@ def _replay(options: argparse.Namespace, out: Console) -> int:
         return watch_recording(recording)
     result = asyncio.run(replay(recording))
     if result.divergence is None:
-        out.print(Text(f"identical: {len(result.events)} events of {recording.source} replayed", style="green"))
+        _show(out, Text(f"identical: {len(result.events)} events of {recording.source} replayed", style="green"))
         return ExitCode.OK
-    out.print(Text(f"diverged: {recording.source}", style="bold red"))
-    out.print(result.divergence.describe(), markup=False)
+    _show(out, Text(f"diverged: {recording.source}", style="bold red"))
+    for line in result.divergence.describe().splitlines():
+        _show(out, line)
     return ExitCode.EXPECTATION_FAILED
 
 
@@ -421,8 +429,7 @@ def _export(options: argparse.Namespace, out: Console) -> int:
     except OSError as error:
         raise StorageError(StorageProblem.UNAVAILABLE,
                            f"cannot write {options.output}: {error.strerror or error}") from None
-    out.print(f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)",
-              markup=False)
+    _show(out, f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)")
     return ExitCode.OK
 
 
@@ -465,12 +472,12 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
                 outcome = await fuzz_one(pack, pack_text, store, options.scenario, seed)
                 outcomes.append(outcome)
                 if not outcome.ok:
-                    out.print(Text(f"seed {seed}: FAIL ({outcome.sagas} sagas, run {outcome.run_id} of {db})",
-                                   style="bold red"))
+                    _show(out, Text(f"seed {seed}: FAIL ({outcome.sagas} sagas, run {outcome.run_id} of {db})",
+                                    style="bold red"))
                     for violation in outcome.violations[:10]:
-                        out.print(f"  {violation}", markup=False)
-                    out.print(f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
-                              f"--start-seed {seed}", markup=False)
+                        _show(out, f"  {violation}")
+                    _show(out, f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
+                               f"--start-seed {seed}")
             return outcomes
         finally:
             await store.close()
@@ -481,7 +488,7 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
     elapsed = time.perf_counter() - started
     failed = [outcome.seed for outcome in outcomes if not outcome.ok]
     style = "bold red" if failed else "bold green"
-    out.print(Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
+    _show(out, Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
                    + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""), style=style))
     return ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK
 
@@ -501,8 +508,8 @@ def _resume(options: argparse.Namespace, out: Console) -> int:
             runs = [await find_run(store, options.run)] if options.run is not None else await unfinished_runs(store)
             reports = []
             for run in runs:
-                out.print(Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
-                               style="bold"))
+                _show(out, Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
+                                style="bold"))
                 reports.append(await resume_run(store, run.id, on_event=printer))
                 _print_resumed(out, reports[-1])
             return reports
@@ -513,19 +520,19 @@ def _resume(options: argparse.Namespace, out: Console) -> int:
 
     reports = asyncio.run(resume_all())
     if not reports:
-        out.print(f"nothing to resume: no unfinished run in {options.db}", markup=False)
+        _show(out, f"nothing to resume: no unfinished run in {options.db}")
     return ExitCode.OK if all(report.ok for report in reports) else ExitCode.EXPECTATION_FAILED
 
 
 def _print_resumed(out: Console, report: Any) -> None:
     by_status = ", ".join(f"{status} {count}" for status, count in sorted(report.statuses.items())) or "none"
-    out.print(Text(f"-- run {report.run.id}: {len(report.resumed)} saga(s) carried on, {len(report.resent)} call(s) "
-                   f"sent again with their idempotency key", style="bold"))
-    out.print(f"  sagas {sum(report.statuses.values())}: {by_status}", markup=False)
+    _show(out, Text(f"-- run {report.run.id}: {len(report.resumed)} saga(s) carried on, {len(report.resent)} call(s) "
+                    f"sent again with their idempotency key", style="bold"))
+    _show(out, f"  sagas {sum(report.statuses.values())}: {by_status}")
     for invariant in report.invariants:
-        out.print(_invariant_line(invariant.as_dict()))
-    out.print(Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
-    out.print()
+        _show(out, _invariant_line(invariant.as_dict()))
+    _show(out, Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
+    _show(out)
 
 
 def _attention(options: argparse.Namespace, out: Console) -> int:
@@ -551,11 +558,11 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
                     _print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
                 case "retry":
                     status = await attention.retry(store, run_id, options.saga, on_event=_event_printer(out, False))
-                    out.print(f"{options.saga}: {status}", markup=False)
+                    _show(out, f"{options.saga}: {status}")
                     return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
                 case "resolve":
                     status = await attention.resolve(store, run_id, options.saga, options.note)
-                    out.print(f"{options.saga}: resolved ({status}): {options.note}", markup=False)
+                    _show(out, f"{options.saga}: resolved ({status}): {options.note}")
             return ExitCode.OK
         except (NoSuchRun, attention.NotNeedingAttention) as error:
             raise UsageError(str(error)) from None
@@ -566,22 +573,21 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
 
 
 def _print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:
-    out.print(Text(f"run {run_id}: {len(sagas)} saga(s) need attention", style="bold"))
+    _show(out, Text(f"run {run_id}: {len(sagas)} saga(s) need attention", style="bold"))
     for saga in sagas:
-        out.print(f"  {saga.saga_id}  {saga.saga}  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}",
-                  markup=False)
+        _show(out, f"  {saga.saga_id}  {saga.saga}  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}")
 
 
 def _print_case(out: Console, run_id: int, case: Any) -> None:
     saga = case.saga
-    out.print(Text(f"{saga.saga_id} ({saga.saga}) in run {run_id}: {saga.status}", style="bold"))
-    out.print(f"  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}", markup=False)
-    out.print(f"  input: {json.dumps(saga.input, sort_keys=True)}", markup=False)
-    out.print("  compensation chain, newest first:", markup=False)
+    _show(out, Text(f"{saga.saga_id} ({saga.saga}) in run {run_id}: {saga.status}", style="bold"))
+    _show(out, f"  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}")
+    _show(out, f"  input: {json.dumps(saga.input, sort_keys=True)}")
+    _show(out, "  compensation chain, newest first:")
     width = max((len(link.step) for link in case.chain), default=0)
     for link in case.chain:
-        out.print(f"    {link.step:<{width}}  {link.action or '-':<26} {link.describe()}", markup=False)
-    out.print(f"  context: {json.dumps(case.context, sort_keys=True)}", markup=False)
+        _show(out, f"    {link.step:<{width}}  {link.action or '-':<26} {link.describe()}")
+    _show(out, f"  context: {json.dumps(case.context, sort_keys=True)}")
 
 
 def _dashboard(options: argparse.Namespace, out: Console) -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
+from sagatui.plain_text import plain
 
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
 NOTABLE = frozenset({
@@ -44,6 +48,17 @@ _OUTCOME_STYLES = {
 }
 
 
+def shown(value: object) -> str:
+    """A value from an event's data as a reader reads it: text as it is, anything else as JSON
+    (`{"mode": "offline"}`, `true`), never a Python repr."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def names(values: Iterable[object]) -> str:
+    """Names (SKUs, steps) as a reader lists them: `WIDGET, GADGET`, not a Python list."""
+    return ", ".join(map(str, values))
+
+
 def style_for(event: Event) -> str:
     if event.kind is EventKind.COMPENSATION_ENDED:
         return "green" if event.data.get("outcome") == "completed" else "bold red"
@@ -68,19 +83,19 @@ def _detail(event: Event) -> str:
         case EventKind.SAGA_STARTED:
             return str(data.get("saga", ""))
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            return f"attempt {event.attempt} in {data.get('delay', 0):.3g}s"
+            return f"attempt {event.attempt} in {format_duration(data.get('delay', 0))}"
         case EventKind.FALLBACK_USED:
             return f"{data.get('from')} -> {data.get('to')}"
         case EventKind.BREAKER_TRANSITION:
             return f"{data.get('from')} -> {data.get('to')} ({event.message})"
         case EventKind.COMPENSATION_ENDED:
-            extra = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
+            extra = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
             reason = f" ({compensation_reason(data)})" if data.get("reason") else ""
             return f"{data.get('outcome')} after {compensation_tries(event.attempt or 0, data)}{reason}{extra}"
         case EventKind.FAULT_CHANGED:
             return event.message or str(data.get("profile", {}).get("mode", ""))
         case EventKind.COMMAND:
-            args = " ".join(f"{k}={v}" for k, v in data.get("args", {}).items())
+            args = " ".join(f"{k}={shown(v)}" for k, v in data.get("args", {}).items())
             return f"{data.get('name')} {args}".strip()
         case EventKind.RUN_RESUMED:
             return (f"after seq {data.get('after_seq')}: {len(data.get('sagas', []))} saga(s) carried on, "
@@ -112,4 +127,4 @@ def compensation_reason(data: dict[str, Any]) -> str:
 def describe(event: Event) -> str:
     """`   12.345s compensation.ended           S-0003 charge_payment payment.refund  completed after 1 attempt(s)`"""
     text = "  ".join(part for part in (_where(event), _detail(event)) if part)
-    return f"{event.time:9.3f}s {event.kind.value:<28} {text}".rstrip()
+    return plain(f"{event.time:9.3f}s {event.kind.value:<28} {text}".rstrip())

@@ -26,13 +26,17 @@ def parse_duration(value: object) -> object:
 
 
 def format_duration(seconds: float) -> str:
-    """The inverse of parse_duration, for display: 0.15 -> '150ms', 90 -> '1m30s'."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
+    """A duration as people read it, the one format of every display: 250ms, 2.5s, 59.9s, 1m30s, 1h0m.
+    Rounded to what each unit shows, so 59.97 s reads 1m, never 60s."""
+    if round(seconds * 1000) < 1000:
+        return f"{round(seconds * 1000)}ms"
+    if round(seconds, 1) < 60:
         return f"{seconds:.3g}s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}m{rest:02.0f}s" if rest else f"{int(minutes)}m"
+    if round(seconds) < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours}h{minutes}m"
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sagatui.model.definitions import Definition
-from sagatui.model.durations import Duration, PositiveDuration
+from sagatui.model.durations import Duration, PositiveDuration, format_duration
 
 FaultMode = Literal["online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply"]
 FAULT_MODES: tuple[FaultMode, ...] = (
@@ -53,11 +53,11 @@ class FaultProfile(Definition):
         details = {
             "degraded": f" {self.error_rate:.0%}",
             "lost_reply": f" {self.error_rate:.0%}",
-            "latency": f" {self.latency * 1000:.0f}ms",
+            "latency": f" {format_duration(self.latency)}",
             "rate_limit": f" {self.rate:g}/s",
-            "flapping": f" {self.period:g}s/{self.duty:.0%}",
+            "flapping": f" {format_duration(self.period)}/{self.duty:.0%}",
         }
-        slow = f" +{self.latency * 1000:.0f}ms" if self.latency and self.mode not in ("latency", "hang") else ""
+        slow = f" +{format_duration(self.latency)}" if self.latency and self.mode not in ("latency", "hang") else ""
         return self.mode + details.get(self.mode, "") + slow
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sagatui.plain_text import plain
+
 FieldPath = tuple[str | int, ...]
 
 
@@ -30,8 +32,9 @@ class PackProblem:
     message: str
 
     def __str__(self) -> str:
+        """One line of plain text: the field path and message may quote the pack's own names."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return plain(f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}")
 
 
 class PackError(Exception):

@@ -83,7 +83,7 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
         ("SELECT b.service, b.account, b.balance, b.initial + coalesce(sum(e.amount), 0) AS expected FROM balances b"
          " LEFT JOIN ledger_entries e ON e.run_id = b.run_id AND e.service = b.service AND e.account = b.account"
          " WHERE b.run_id = :run GROUP BY b.service, b.account HAVING abs(b.balance - expected) > 1e-6",
-         "{0} {1}: balance {2} != initial + entries {3}"),
+         "{0} {1}: balance {2:.2f} != initial + entries {3:.2f}"),
     ],
     "nothing_leaked": [
         (_held("reservations", "reservation_id", "('reserved', 'committed')"),
@@ -97,7 +97,7 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
          " JOIN sagas s ON s.run_id = e.run_id AND s.saga_id = e.saga_id"
          f" WHERE e.run_id = :run AND s.status IN {_ROLLED_BACK}"
          " GROUP BY e.saga_id, e.service, e.account HAVING abs(net) > 1e-6",
-         "saga {0}: {1} account {2} still moved by {3}"),
+         "saga {0}: {1} account {2} still moved by {3:.2f}"),
     ],
     "charges_refunded": [
         ("SELECT p.saga_id, p.service, p.payment_id, p.amount, coalesce(sum(r.amount), 0) AS refunded, s.status"
@@ -106,11 +106,11 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
          " WHERE p.run_id = :run GROUP BY p.service, p.payment_id"
          " HAVING refunded > p.amount + 1e-6"
          " OR (s.status IN ('compensated', 'needs_attention') AND refunded < p.amount - 1e-6)",
-         "saga {0} ({5}): {1} payment {2} of {3} refunded {4}"),
+         "saga {0} ({5}): {1} payment {2} of {3:.2f} refunded {4:.2f}"),
     ],
     "all_terminal": [
-        (f"SELECT saga_id, status, current_step FROM sagas WHERE run_id = :run AND status NOT IN {_TERMINAL}",
-         "saga {0} is still {1} (at {2})"),
+        (f"SELECT saga_id, status, coalesce('at ' || current_step, 'no step started') FROM sagas"
+         f" WHERE run_id = :run AND status NOT IN {_TERMINAL}", "saga {0} is still {1} ({2})"),
     ],
 }
 assert tuple(_CHECKS) == INVARIANT_NAMES

@@ -14,9 +14,11 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -28,6 +30,7 @@ from sagatui.model.status import BreakerState, InvariantState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
+from sagatui.plain_text import plain, plain_text
 from sagatui.recovery.reopen import RunMovedOn
 from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.stop_signals import StopSignals, exit_code, stopped_message
@@ -149,6 +152,12 @@ class SagaDashboard(App[None]):
     def _storage_failed(self, error: StorageError) -> None:
         self.exit(return_code=ExitCode.STORAGE, message=f"sagatui: storage error: {error}")
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications quote pack and operator text (scenario and pack names, notes): plain text by
+        default, and never an escape sequence."""
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=markup)
+
     async def action_quit(self) -> None:
         await self._close_session()
         self.exit()
@@ -239,17 +248,23 @@ class SagaDashboard(App[None]):
         self._drawn[panel] = drawn_from
         return True
 
-    def _status_line(self, lab: Lab) -> str:
+    def _status_line(self, lab: Lab) -> Text:
         """Most important first, so a narrow terminal cuts only the tail."""
-        clock = f"t {lab.clock.now():.1f}s " + ("[b black on yellow] paused [/]" if lab.engine.paused
-                                               else f"▶ {speed_label(lab.clock.speed)}")
-        load = f"[b]load {lab.load.rate:g}/s[/]" if lab.load is not None else "load off"
-        broken = "".join(f"[b white on red] ✗ {INVARIANT_LABELS.get(name, name)} [/] "
-                         for name in self.broken_invariants)
-        broken += "".join(f"[b black on dark_orange] ⏸ {INVARIANT_LABELS.get(name, name)} held [/] "
-                          for name in self.held_invariants)
-        return (f"{broken}[b]{lab.pack.name}[/] run {lab.run_id} │ {clock} │ {load} │ {self.board.in_flight} in flight"
-                f" │ {lab.recorder.next_seq - 1:,} events │ [dim]seed {lab.seed} · {self.settings.db.name}[/]")
+        line = Text()
+        for name in self.broken_invariants:
+            line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style="b white on red").append(" ")
+        for name in self.held_invariants:
+            line.append(f" ⏸ {INVARIANT_LABELS.get(name, name)} held ", style="b black on dark_orange").append(" ")
+        line.append(lab.pack.name, style="b").append(f" run {lab.run_id} │ t {lab.clock.now():.1f}s ")
+        if lab.engine.paused:
+            line.append(" paused ", style="b black on yellow")
+        else:
+            line.append(f"▶ {speed_label(lab.clock.speed)}")
+        line.append(" │ ").append(f"load {lab.load.rate:g}/s" if lab.load is not None else "load off",
+                                  style="b" if lab.load is not None else "")
+        line.append(f" │ {self.board.in_flight} in flight │ {lab.recorder.next_seq - 1:,} events │ ")
+        line.append(f"seed {lab.seed} · {self.settings.db.name}", style="dim")
+        return plain_text(line)
 
     def _countdown_now(self, lab: Lab) -> float:
         """Clock time for breaker countdowns. A paced clock jumps from timer to timer; an open breaker's

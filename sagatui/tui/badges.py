@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from sagatui.model.durations import format_duration
 from sagatui.model.faults import ONLINE, FaultProfile
 from sagatui.model.status import BreakerState, SagaStatus
 
@@ -60,5 +61,5 @@ def fault_label(profile: FaultProfile) -> str:
     if profile.target != "both":
         label += " (undo only)" if profile.target == "compensations" else " (calls only)"
     if profile.revert_after is not None:
-        label += f" for {profile.revert_after:g}s"
+        label += f" for {format_duration(profile.revert_after)}"
     return label

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from sagatui.plain_text import plain
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,11 @@ class PaletteCommand:
     help: str
     run: Callable[[], object]
     discover: bool = True  # listed before anything is typed (the long per-service fault list is not)
+
+
+def _shown(text: str) -> str:
+    """Palette text as markup that shows `text` literally (it holds pack names and descriptions)."""
+    return escape(plain(text))
 
 
 class HasPaletteCommands(Protocol):
@@ -30,11 +38,11 @@ class LabCommands(Provider):
     async def discover(self) -> Hits:
         for command in self._commands():
             if command.discover:
-                yield DiscoveryHit(command.title, command.run, help=command.help)
+                yield DiscoveryHit(_shown(command.title), command.run, help=_shown(command.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+                yield Hit(score, matcher.highlight(_shown(command.title)), command.run, help=_shown(command.help))

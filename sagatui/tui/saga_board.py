@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sagatui.event_lines import names
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 
@@ -77,7 +78,7 @@ class SagaBoard:
                 self._move(row, SagaStatus.COMPENSATING)
                 row.step, row.undoing, row.ended = event.step, True, None
             case EventKind.COMPENSATION_ENDED if event.data.get("outcome") != "completed":
-                reason = event.data.get("reason") or ", ".join(map(str, event.data.get("not_undone", [])))
+                reason = event.data.get("reason") or names(event.data.get("not_undone", []))
                 row.problem = f"{event.step}: {event.data.get('outcome')}" + (f" ({reason})" if reason else "")
             case kind if kind in _ENDINGS:
                 self._move(row, _ENDINGS[kind])

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.event_lines import names, shown
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 
 _ENDINGS = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPENSATED, EventKind.SAGA_FAILED,
@@ -49,7 +51,7 @@ def _call(event: Event) -> str:
 
 def _took(event: Event) -> str:
     duration = event.data.get("duration")
-    return f" ({duration:.3f}s)" if isinstance(duration, int | float) else ""
+    return f" ({format_duration(duration)})" if isinstance(duration, int | float) else ""
 
 
 def _context(context: dict[str, Any]) -> str:
@@ -58,7 +60,7 @@ def _context(context: dict[str, Any]) -> str:
     if context.get("error_kind") or context.get("error_message"):
         parts.append(f"{context.get('error_kind')}: {context.get('error_message')}")
     if context.get("forward_result"):
-        parts.append("forward result " + ", ".join(f"{k}={v}" for k, v in context["forward_result"].items()))
+        parts.append("forward result " + ", ".join(f"{k}={shown(v)}" for k, v in context["forward_result"].items()))
     return " · ".join(parts)
 
 
@@ -67,7 +69,7 @@ def _entry(event: Event) -> Entry | None:
     kind, data, step = event.kind, event.data, event.step or ""
     match kind:
         case EventKind.SAGA_STARTED:
-            inputs = ", ".join(f"{k}={v}" for k, v in data.get("input", {}).items())
+            inputs = ", ".join(f"{k}={shown(v)}" for k, v in data.get("input", {}).items())
             return Entry(event.time, "", "started", f"saga {data.get('saga')}: {inputs}", "bold")
         case EventKind.STEP_STARTED:
             return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
@@ -78,8 +80,8 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.ATTEMPT_FAILED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {data.get('delay', 0):.3g}s",
-                         "yellow")
+            delay = format_duration(data.get("delay", 0))
+            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {delay}", "yellow")
         case EventKind.FALLBACK_USED:
             reason = f" ({data['reason']})" if data.get("reason") else ""
             return Entry(event.time, step, "fallback", f"{data.get('from')} -> {data.get('to')}{reason}",
@@ -103,7 +105,7 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.COMPENSATION_ENDED:
             outcome = str(data.get("outcome"))
             reason = f": {data['reason']}" if data.get("reason") else ""
-            not_undone = f", not undone: {data['not_undone']}" if data.get("not_undone") else ""
+            not_undone = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
             return Entry(event.time, step, outcome, f"after {event.attempt} attempt(s){reason}{not_undone}",
                          "bold green" if outcome == "completed" else "bold red")
         case EventKind.COMPENSATION_SKIPPED:

@@ -17,6 +17,7 @@ from textual.binding import Binding
 
 from sagatui.exit_codes import ExitCode
 from sagatui.packs.loader import load_pack_text
+from sagatui.plain_text import plain
 from sagatui.replay import Recording
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.session import LabSettings
@@ -45,7 +46,7 @@ class WatchDashboard(SagaDashboard):
         lab, session = self.lab, self.session
         if lab is not None and self._watching is not lab:
             self._watching = lab  # the lab is opened by the dashboard's own mount handler
-            self.title = f"sagatui · watching {self.recording.source}"
+            self.title = plain(f"sagatui · watching {self.recording.source}")
             self.notify(f"watching {self.recording.source}: space play/pause, n step, x speed", timeout=6)
         if (session is not None and session.playback is not None and session.playback.finished.is_set()
                 and not self._told_end):

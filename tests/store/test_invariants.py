@@ -60,7 +60,7 @@ async def test_stock_not_conserved(run: Run) -> None:
         "inv A: stock says reserved 1, lines say 0; stock says shipped 0, lines say 0",
         "inv B: stock says reserved 1, lines say 0; stock says shipped 0, lines say 0",
         "hotel: capacity says 1 booked, bookings say 0",
-        "bank a: balance 7.0 != initial + entries 10.0",
+        "bank a: balance 7.00 != initial + entries 10.00",
     ]}
 
 
@@ -85,7 +85,7 @@ async def test_resources_left_behind_by_a_rolled_back_saga_leak(run: Run, status
     assert problems.pop("nothing_leaked") == [
         "saga s1: svc reservation s1-1 still reserved", "saga s1: svc shipment s1-1 still created",
         "saga s1: svc booking s1-1 still booked", "saga s1: svc account s1-1 still active",
-        "saga s1: svc order s1-1 still created", "saga s1: bank account a still moved by -4.0"]
+        "saga s1: svc order s1-1 still created", "saga s1: bank account a still moved by -4.00"]
     assert set(problems) <= {"stock_conserved", "charges_refunded"}
 
 
@@ -95,7 +95,7 @@ async def test_an_unrefunded_charge_of_a_compensated_saga(run: Run) -> None:
           status="charged", charged_at=0.0)
     assert await failing(run) == {
         "nothing_leaked": ["saga s1: pay payment P1 still charged"],
-        "charges_refunded": ["saga s1 (compensated): pay payment P1 of 20.0 refunded 0"],
+        "charges_refunded": ["saga s1 (compensated): pay payment P1 of 20.00 refunded 0.00"],
     }
 
 
@@ -106,12 +106,12 @@ async def test_a_charge_refunded_twice(run: Run) -> None:
     for refund in ("F1", "F2"):
         write(run, "refunds", {"service": "pay", "refund_id": refund}, **step("s1"), payment_id="P1", amount=20.0,
               refunded_at=0.0)
-    assert await failing(run) == {"charges_refunded": ["saga s1 (completed): pay payment P1 of 20.0 refunded 40.0"]}
+    assert await failing(run) == {"charges_refunded": ["saga s1 (completed): pay payment P1 of 20.00 refunded 40.00"]}
 
 
 async def test_a_saga_still_running(run: Run) -> None:
     saga(run, "s1", "running")
-    assert await failing(run) == {"all_terminal": ["saga s1 is still running (at None)"]}
+    assert await failing(run) == {"all_terminal": ["saga s1 is still running (no step started)"]}
 
 
 async def test_details_are_capped(run: Run) -> None:

@@ -101,7 +101,7 @@ def test_the_timeline_puts_forward_steps_compensations_and_the_ending_in_their_a
     ])
     assert [entry.what for entry in timeline.forward] == ["started", "step", "attempt 1", "retry", "rejected",
                                                           "failed"]
-    assert timeline.forward[3].detail == "attempt 2 after 0.2s"
+    assert timeline.forward[3].detail == "attempt 2 after 200ms"
     assert [entry.what for entry in timeline.compensation] == ["roll back", "undo", "completed"]
     assert "saga failed at charge · breaker_open: open · forward result reservation=R1" in \
         timeline.compensation[1].detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,7 @@ from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
 from textual.widgets.option_list import Option
 
 from sagatui.model.faults import FaultProfile
+from sagatui.plain_text import plain, plain_text
 from sagatui.recovery.resume import UnfinishedRun
 from sagatui.store.queries import RunInfo
 from sagatui.tui.badges import fault_label
@@ -51,8 +53,8 @@ class FaultPicker(ModalScreen[FaultProfile | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"[b]{self._service}[/b] is now [b]{fault_label(self._now)}[/b]. "
-                        "Hits (shift+tab, ←/→, space):")
+            yield Label(Text.assemble((plain(self._service), "b"), " is now ", (fault_label(self._now), "b"),
+                                      ". Hits (shift+tab, ←/→, space):"))
             with RadioSet(id="target"):
                 for target, label in TARGETS.items():
                     yield RadioButton(label, value=target == "both")
@@ -60,7 +62,7 @@ class FaultPicker(ModalScreen[FaultProfile | None]):
                                for index, profile in enumerate(self._profiles)], id="profiles")
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = f"Fault for {self._service}"
+        self.query_one("#dialog").border_title = plain_text(f"Fault for {self._service}")
         self.query_one("#dialog").border_subtitle = "enter switch on · esc cancel"
         self.query_one(OptionList).focus()
 
@@ -83,7 +85,8 @@ class ResolveNote(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"[b]{self._saga_id}[/b] did not roll back: {self._problem or 'see its timeline'}")
+            yield Label(Text.assemble((self._saga_id, "b"),
+                                      plain(f" did not roll back: {self._problem or 'see its timeline'}")))
             yield Label("What was done by hand?")
             yield Input(placeholder="e.g. refunded by hand in the gateway console", id="note")
 
@@ -112,7 +115,8 @@ class PackPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield OptionList(*[Option(f"{name}{' (open)' if name == self._current else ''}: {about}", id=name)
+            yield OptionList(*[Option(plain_text(f"{name}{' (open)' if name == self._current else ''}: {about}"),
+                                      id=name)
                                for name, about in self._packs])
 
     def on_mount(self) -> None:
@@ -145,9 +149,9 @@ class ResumePrompt(ModalScreen[RunInfo | None]):
             question = (f"Run {newest.run.id} ({newest.run.pack_name}, {_sagas(newest.sagas_left)} unfinished) "
                         f"{_how_it_stopped(newest)}. Resume it?" if len(self._runs) == 1 else
                         f"{len(self._runs)} runs were left with sagas unfinished. Resume the highlighted one?")
-            yield Label(question)
+            yield Label(plain_text(question))
             yield Label("[b]y[/b] resume it here · [b]n[/b] start a new run (it stays resumable)")
-            yield OptionList(*[_describe(offered) for offered in self._runs])
+            yield OptionList(*[plain_text(_describe(offered)) for offered in self._runs])
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = "Unfinished runs"

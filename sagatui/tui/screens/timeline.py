@@ -13,7 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
+from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import ResolveSaga, RetryCompensation
@@ -33,7 +35,8 @@ def _entries(title: str, entries: list[Entry]) -> Table:
     table.add_column("what", no_wrap=True)
     table.add_column("detail", ratio=1, overflow="fold")
     for entry in entries:
-        table.add_row(f"{entry.time:.3f}s", entry.step, Text(entry.what, style=entry.style), entry.detail)
+        table.add_row(f"{entry.time:.3f}s", plain_text(entry.step), plain_text(entry.what, style=entry.style),
+                      plain_text(entry.detail))
     return table
 
 
@@ -41,12 +44,12 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
     saga = timeline.saga
     status = SagaStatus(saga.status)
     head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", SAGA_STATUS_STYLES[status]),
-                         (f"  {scenario} · saga {saga.saga}", "dim"))
+                         (plain(f"  {scenario} · saga {saga.saga}"), "dim"))
     if saga.ended_at is not None:
-        head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({saga.ended_at - saga.started_at:.3f}s)",
-                    style="dim")
+        took = format_duration(saga.ended_at - saga.started_at)
+        head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({took})", style="dim")
     if saga.failed_step:
-        head.append(f"\nfailed at {saga.failed_step}: {saga.error_kind}: {saga.message}", style="red")
+        head.append("\n" + plain(f"failed at {saga.failed_step}: {saga.error_kind}: {saga.message}"), style="red")
     steps = Table(title="Steps", title_justify="left", title_style="bold", box=None, padding=(0, 1))
     steps.add_column("step", no_wrap=True)
     steps.add_column("status", no_wrap=True)
@@ -56,8 +59,8 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
     steps.add_column("undo tries", justify="right")
     for step in timeline.steps:
         call = f"{step.service}.{step.operation}" if step.operation else step.service or ""
-        steps.add_row(step.step, Text(step.status, style=_STEP_STYLES.get(step.status, "")), call,
-                      str(step.attempts), step.compensation_outcome or "",
+        steps.add_row(plain_text(step.step), Text(step.status, style=_STEP_STYLES.get(step.status, "")),
+                      plain_text(call), str(step.attempts), step.compensation_outcome or "",
                       str(step.compensation_attempts or ""))
     acts = build_timeline(timeline.events)
     parts: list[Table | Text] = [head, Text(), steps, Text(), _entries("Forward", acts.forward)]

@@ -14,6 +14,7 @@ from sagatui.engine.breaker import CircuitBreaker
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack, Scenario
+from sagatui.plain_text import plain_text
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
 from sagatui.tui.widgets.keyed_table import NAME_MIN, KeyedTable, clipped
@@ -71,7 +72,7 @@ class ScenarioPicker(Vertical):
         about = f"{name} · {_runs(scenario)}: {scenario.description}" if scenario is not None else ""
         if about != self._described:
             self._described = about
-            self.query_one("#scenario-about", Static).update(about)
+            self.query_one("#scenario-about", Static).update(plain_text(about))
 
 
 class Switchboard(KeyedTable):

@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from sagatui.plain_text import plain, plain_text
+
 Cell = str | Text
 NAME_MIN = 7  # a name cut to leave the other columns room keeps this many characters (ellipsis included)
 Column = tuple[str, str, int | None]  # key, label, width (None: fit the content)
@@ -24,6 +26,12 @@ def _look(cell: Cell) -> object:
 def clipped(text: str, width: int) -> str:
     """`text`, its end replaced by an ellipsis when it is longer than `width`."""
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _shown_as(cell: Cell) -> Text:
+    """A cell as the table draws it: plain text (a str cell would be read as markup, and names, SKUs and
+    errors come from packs and services), on one line as a str cell would be."""
+    return plain_text(cell) if isinstance(cell, Text) else Text(plain(cell), no_wrap=True, end="")
 
 
 def _width(cell: Cell) -> int:
@@ -79,11 +87,12 @@ class KeyedTable(DataTable[Cell]):
             if not _same_cells(cells, old):
                 for column, new_cell, old_cell in zip(columns, cells, old, strict=True):
                     if _look(new_cell) != _look(old_cell):
-                        self.update_cell(key, column, new_cell, update_width=self._auto_width(column))
+                        self.update_cell(key, column, _shown_as(new_cell),
+                                         update_width=self._auto_width(column))
                 self._shown[key] = cells
         for key in added:
             cells = tuple(rows[key])
-            self.add_row(*cells, key=key)
+            self.add_row(*map(_shown_as, cells), key=key)
             self._shown[key] = cells
         self._restore_cursor(selected, at_tail and self._follow_tail)
 

@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline
 
 from sagatui.engine.metrics import RunMetrics
+from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.rate_history import RateHistory
@@ -64,5 +65,6 @@ def _totals(metrics: RunMetrics) -> Text:
     text.append("  fallbacks ", style="dim").append(str(metrics.fallbacks), style="bold")
     p50, p95 = metrics.latency(0.5), metrics.latency(0.95)
     if p50 is not None and p95 is not None:
-        text.append("\nlatency ", style="dim").append(f"p50 {p50:.2f}s  p95 {p95:.2f}s", style="bold")
+        text.append("\nlatency ", style="dim").append(f"p50 {format_duration(p50)}  p95 {format_duration(p95)}",
+                                                        style="bold")
     return text

@@ -3,6 +3,7 @@ red the moment a rule breaks. Read from the store (committed rows), never from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -11,8 +12,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from sagatui.model.status import InvariantState
+from sagatui.plain_text import plain
 from sagatui.store.invariants import InvariantResult
-from sagatui.store.summaries import ActivityTotal
+from sagatui.store.summaries import ACTIVITY_TABLES, ActivityTotal
 from sagatui.tui.widgets.keyed_table import Column, KeyedTable
 from sagatui.tui.widgets.quiet_static import QuietStatic
 
@@ -39,15 +41,23 @@ _SECTIONS: dict[str, tuple[str, list[Column]]] = {
 }
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+def _count(value: float | None) -> str:
+    """Units, rows, places: whole numbers, whatever type the store handed them over in."""
+    return "" if value is None else f"{round(value):,}"
 
 
-def _changed(now: Any, initial: Any) -> Text:
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _total(total: ActivityTotal) -> str:
+    """A table's total is money where it sums amounts, a count where it sums quantities."""
+    return _money(total.total) if ACTIVITY_TABLES[total.table][1] == "amount" else _count(total.total)
+
+
+def _changed(now: float, initial: float, shown: Callable[[float | None], str] = _count) -> Text:
     """A value that differs from where it started is highlighted: a finished rollback shows none."""
-    return Text(_number(now), style="" if now == initial else "bold yellow")
+    return Text(shown(now), style="" if now == initial else "bold yellow")
 
 
 class InvariantBadges(QuietStatic):
@@ -72,7 +82,7 @@ class InvariantBadges(QuietStatic):
                 problems.extend(result.details[:2])
             badges.append(" ")
         for problem in problems[:3]:
-            badges.append(f"\n{problem}", style="dark_orange" if "needs attention" in problem else "red")
+            badges.append("\n" + plain(problem), style="dark_orange" if "needs attention" in problem else "red")
         self.update_if_changed(badges)
 
 
@@ -86,23 +96,23 @@ class ResourcePanel(VerticalScroll):
     def show(self, tables: dict[str, list[dict[str, Any]]], activity: list[ActivityTotal],
              held: list[dict[str, Any]]) -> None:
         self._section("stock", {
-            f"{r['service']}/{r['sku']}": (r["service"], r["sku"], _number(r["initial"]),
+            f"{r['service']}/{r['sku']}": (r["service"], r["sku"], _count(r["initial"]),
                                            _changed(r["available"], r["initial"]), _changed(r["reserved"], 0),
                                            _changed(r["shipped"], 0))
             for r in tables.get("stock", [])})
         self._section("capacity", {
-            r["service"]: (r["service"], _number(r["capacity"]), _changed(r["booked"], 0),
-                           _number(r["capacity"] - r["booked"]))
+            r["service"]: (r["service"], _count(r["capacity"]), _changed(r["booked"], 0),
+                           _count(r["capacity"] - r["booked"]))
             for r in tables.get("capacity", [])})
         self._section("balances", {
-            f"{r['service']}/{r['account']}": (r["service"], r["account"], _number(r["initial"]),
-                                               _changed(r["balance"], r["initial"]))
+            f"{r['service']}/{r['account']}": (r["service"], r["account"], _money(r["initial"]),
+                                               _changed(r["balance"], r["initial"], _money))
             for r in tables.get("balances", [])})
         self._section("activity", {
-            f"{t.table}/{t.service}/{t.state}": (t.table, t.service, t.state, _number(t.rows), _number(t.total))
+            f"{t.table}/{t.service}/{t.state}": (t.table, t.service, t.state, _count(t.rows), _total(t))
             for t in activity})
         self._section("held", {  # keyed by position: the newest change on every read, and cells update in place
-            str(position): (r["reservation_id"], r["sku"], _number(r["quantity"]), r["saga_id"])
+            str(position): (r["reservation_id"], r["sku"], _count(r["quantity"]), r["saga_id"])
             for position, r in enumerate(held)})
 
     def _section(self, key: str, rows: dict[str, tuple[Any, ...]]) -> None:
