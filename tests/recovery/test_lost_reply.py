@@ -32,8 +32,8 @@ def lost_reply_pack(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("moment", [None, "emit:attempt.started:900", "emit:compensation.attempt:40",
-                                    "commit:700:before"])
+@pytest.mark.parametrize("moment", [None, "emit:attempt.started:450", "emit:compensation.attempt:40",
+                                    "commit:400:before"])
 async def test_lost_replies_never_duplicate_an_effect(tmp_path: Path, moment: str | None) -> None:
     db, pack = tmp_path / "lost.db", lost_reply_pack(tmp_path)
     arguments = ("run", str(pack), "--scenario", "lost_replies", "--quiet", "--db", str(db))
