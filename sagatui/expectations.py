@@ -4,6 +4,7 @@ retry limits, compensation order and breaker trips. Each check says what was exp
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,33 +25,48 @@ class Check:
         return {"name": self.name, "ok": self.ok, "expected": self.expected, "actual": self.actual}
 
 
-def compensation_orders(events: list[Event]) -> dict[str, list[str]]:
-    """For each saga, the steps whose compensation ran, in the order they ran."""
-    orders: dict[str, list[str]] = {}
-    for event in events:
-        if event.kind is EventKind.COMPENSATION_STARTED and event.saga_id and event.step:
-            orders.setdefault(event.saga_id, []).append(event.step)
-    return orders
+class SagaOutcomes:
+    """What expectations need of a run, folded event by event (a bus listener), so a long run's events
+    are not all held in memory: each saga's last status, in start order, and the steps whose
+    compensation ran, in the order they ran."""
 
+    def __init__(self) -> None:
+        self.statuses: dict[str, SagaStatus] = {}
+        self.orders: dict[str, list[str]] = {}
 
-def final_statuses(events: list[Event]) -> dict[str, SagaStatus]:
-    """Each saga's last status, in the order the sagas started."""
-    statuses: dict[str, SagaStatus] = {}
-    for event in events:
+    def add(self, event: Event) -> None:
         if event.saga_id is None:
-            continue
+            return
         if event.kind is EventKind.SAGA_STARTED:
-            statuses[event.saga_id] = SagaStatus.RUNNING
+            self.statuses[event.saga_id] = SagaStatus.RUNNING
         elif event.kind.family == "saga" and "status" in event.data:
-            statuses[event.saga_id] = SagaStatus(event.data["status"])
-    return statuses
+            self.statuses[event.saga_id] = SagaStatus(event.data["status"])
+        elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
+            self.orders.setdefault(event.saga_id, []).append(event.step)
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> SagaOutcomes:
+        outcomes = cls()
+        for event in events:
+            outcomes.add(event)
+        return outcomes
+
+
+def compensation_orders(events: Iterable[Event]) -> dict[str, list[str]]:
+    """For each saga, the steps whose compensation ran, in the order they ran."""
+    return SagaOutcomes.of(events).orders
+
+
+def final_statuses(events: Iterable[Event]) -> dict[str, SagaStatus]:
+    """Each saga's last status, in the order the sagas started."""
+    return SagaOutcomes.of(events).statuses
 
 
 def check_expectations(
-    expect: Expectations, events: list[Event], metrics: RunMetrics, invariants: dict[str, InvariantState]
+    expect: Expectations, outcomes: SagaOutcomes, metrics: RunMetrics, invariants: dict[str, InvariantState]
 ) -> list[Check]:
     checks: list[Check] = []
-    statuses = final_statuses(events)
+    statuses = outcomes.statuses
     if expect.statuses is not None:
         actual = [status.value for status in statuses.values()]
         expected = [status.value for status in expect.statuses]
@@ -72,7 +88,7 @@ def check_expectations(
         expected_order = list(expect.compensation_order)
         rolled_back = [saga_id for saga_id, status in statuses.items()
                        if status in (SagaStatus.COMPENSATED, SagaStatus.NEEDS_ATTENTION)]
-        orders = compensation_orders(events)
+        orders = outcomes.orders
         wrong = {saga_id: orders.get(saga_id, []) for saga_id in rolled_back
                  if orders.get(saga_id, []) != expected_order}
         checks.append(Check("compensation_order", bool(rolled_back) and not wrong, expected_order,

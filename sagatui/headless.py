@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagatui.expectations import Check, check_expectations, final_statuses
+from sagatui.expectations import Check, SagaOutcomes, check_expectations
 from sagatui.lab import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
@@ -47,8 +47,8 @@ async def run_scenario(
 ) -> ScenarioReport:
     """Run one scenario to the end in its own run of `store`, and check its expectations."""
     lab = Lab(pack, pack_text, store, seed=seed, speed=speed, label=scenario)
-    events: list[Event] = []
-    lab.bus.add_listener(events.append)
+    outcomes = SagaOutcomes()  # folded as the events come: a long run's events are not held in memory
+    lab.bus.add_listener(outcomes.add)
     if on_event is not None:
         lab.bus.add_listener(on_event)
     await lab.open()
@@ -57,8 +57,8 @@ async def run_scenario(
         invariants = await lab.conclude()
     finally:
         await lab.close()
-    checks = check_expectations(pack.scenarios[scenario].expect, events, lab.metrics,
+    checks = check_expectations(pack.scenarios[scenario].expect, outcomes, lab.metrics,
                                 {result.name: result.state for result in invariants})
     invariant_rows = [result.as_dict() for result in invariants]
-    statuses = {saga_id: status.value for saga_id, status in final_statuses(events).items()}
+    statuses = {saga_id: status.value for saga_id, status in outcomes.statuses.items()}
     return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.as_dict(), invariant_rows, checks)
