@@ -6,6 +6,8 @@
 - main-outage: the board at 200x50 while payment is offline under load: the breaker open and counting
   down to half-open, sagas compensating, resources and invariants live (real-time clock).
 - timeline-compensated: the timeline of a saga whose shipment failed after the card was charged.
+- resources-held: the resources view after the refund gateway was down during a rollback: the charge
+  nobody could refund is held, awaiting an operator, not shown as ok.
 - help: the key list.
 """
 
@@ -93,6 +95,24 @@ async def timeline_of_a_compensated_saga(folder: str) -> None:
         await pilot.press("escape", "q")
 
 
+async def resources_with_a_held_charge(folder: str) -> None:
+    app = dashboard(folder, speed=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.lab is not None)
+        table = app.main.query_one(ScenarioTable)
+        await wait_for(pilot, lambda: table.row_count)
+        table.move_cursor(row=table.get_row_index("refund_gateway_down"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.held_invariants)
+        await pilot.pause(0.5)
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "resources-held")
+        await pilot.press("q")
+
+
 async def help_screen(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(100, 44)) as pilot:
@@ -108,6 +128,8 @@ async def make_all() -> None:
         await main_during_an_outage(folder)
     with tempfile.TemporaryDirectory() as folder:
         await timeline_of_a_compensated_saga(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await resources_with_a_held_charge(folder)
     with tempfile.TemporaryDirectory() as folder:
         await help_screen(folder)
 

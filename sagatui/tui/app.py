@@ -254,7 +254,7 @@ class SagaDashboard(App[None]):
         for name in self.broken_invariants:
             line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style="b white on red").append(" ")
         for name in self.held_invariants:
-            line.append(f" ⏸ {INVARIANT_LABELS.get(name, name)} held ", style="b black on dark_orange").append(" ")
+            line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style="b black on dark_orange").append(" ")
         line.append(lab.pack.name, style="b").append(f" run {lab.run_id} │ t {lab.clock.now():.1f}s ")
         if lab.engine.paused:
             line.append(" paused ", style="b black on yellow")

@@ -128,6 +128,13 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         for _ in range(2):
             await run_scenario(pilot, "refund_gateway_down")
         await settled(pilot)
+        # the charges nobody could refund are held, awaiting an operator: never a green badge
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "held" in shown_text(app.main.query_one(InvariantBadges)), "the badges")
+        badges = shown_text(app.main.query_one(InvariantBadges))
+        assert "nothing leaked: 2 held" in badges and "charges refunded: 2 held" in badges, badges
+        assert "✓ nothing leaked" not in badges and "PAY-000001" in badges
+        assert app.held_invariants == ["nothing_leaked", "charges_refunded"] and app.broken_invariants == []
         await pilot.press("a")
         inbox = app.main.query_one(AttentionTable)
         assert [row.key.value for row in inbox.ordered_rows] == ["S-0001", "S-0002"]

@@ -68,7 +68,7 @@ class InvariantBadges(QuietStatic):
         for result in results:
             label = INVARIANT_LABELS.get(result.name, result.name)
             if result.state is InvariantState.HELD:  # sagas needing attention still hold something: not ok
-                badges.append(f" ⏸ {label}: {len(result.held)} held ", style="bold black on dark_orange")
+                badges.append(f" ! {label}: {len(result.held)} held ", style="bold black on dark_orange")
                 problems.extend(result.held[:2])
             elif result.ok and result.accepted:  # holds once what resolved sagas still hold is accepted
                 badges.append(f" ✓ {label} ({len(result.accepted)} resolved) ", style="bold black on yellow")
