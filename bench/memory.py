@@ -1,9 +1,10 @@
 """Memory of a long headless run, by hand: `python bench/memory.py [--sagas N]`.
 
 Runs `sagatui run` in a child process on the ecommerce pack with its load scenario stretched to N
-sagas (default 20,000; ecommerce's stock is raised so the sagas keep doing work), then prints the
-child's peak RSS and the events it made. Beside it, as the baseline measured in the same run, the peak
-RSS of a child that only imports sagatui and loads the same pack: the ratio says what the run adds.
+sagas (default 20,000; ecommerce's stock is raised so the sagas keep doing work), then `sagatui
+events` on that run (every event, as JSON lines, to /dev/null), and prints each child's peak RSS.
+Beside them, as the baseline measured in the same run, the peak RSS of a child that only imports
+sagatui and checks the same pack: the ratios say what the run and the reader add.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ def stretched_pack(folder: Path, sagas: int) -> Path:
 
 def peak_rss_mb(command: list[str]) -> tuple[float, str]:
     """Run `command` in a fresh child (via a wrapper, so each measurement has its own rusage)."""
-    wrapper = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+    wrapper = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], text=True,"
+               " stdout=subprocess.DEVNULL if '--format' in sys.argv else subprocess.PIPE, stderr=subprocess.PIPE);"
                " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(done.returncode);"
-               " print(done.stdout[-400:])")
+               " print((done.stdout or '')[-400:])")
     out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True).stdout
     kilobytes, returncode, *tail = out.splitlines()
     return int(kilobytes) / 1024, f"exit {returncode}: " + " | ".join(line for line in tail if line.strip())[-200:]
@@ -51,11 +53,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         pack = stretched_pack(Path(folder), options.sagas)
         baseline, _ = peak_rss_mb([sys.executable, "-m", "sagatui", "check", str(pack)])
+        database = str(Path(folder) / "long.db")
         run, tail = peak_rss_mb([sys.executable, "-m", "sagatui", "run", str(pack), "--scenario", "load_with_outages",
-                                 "--quiet", "--db", str(Path(folder) / "long.db")])
+                                 "--quiet", "--db", database])
+        events, events_tail = peak_rss_mb([sys.executable, "-m", "sagatui", "events", "--db", database,
+                                           "--format", "jsonl"])
     print(f"sagatui check (baseline)           peak RSS {baseline:7.1f} MB")
     print(f"sagatui run, {options.sagas:,} sagas        peak RSS {run:7.1f} MB   ({tail})")
-    print(f"ratio {run / baseline:.2f}")
+    print(f"sagatui events, that run           peak RSS {events:7.1f} MB   ({events_tail})")
+    print(f"ratio {run / baseline:.2f} (run), {events / baseline:.2f} (events)")
 
 
 if __name__ == "__main__":

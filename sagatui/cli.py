@@ -352,25 +352,26 @@ def _event_kinds(names: list[str]) -> list[EventKind]:
 
 def _events(options: argparse.Namespace, out: Console) -> int:
     from sagatui.store.database import Store
-    from sagatui.store.queries import read_events
+    from sagatui.store.queries import iter_events
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
     kinds = _event_kinds(options.kind) if options.kind else None
 
-    async def read() -> list[Event]:
+    async def stream() -> None:  # a page at a time: a long run's events are never all in memory
         store = await Store.open(options.db, read_only=True)
         try:
             run_id = await _chosen_run(store, options.run)
-            return await read_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit)
+            async for page in iter_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit):
+                for event in page:
+                    if options.format == "jsonl":
+                        print(event.model_dump_json())
+                    else:
+                        _show(out, Text(describe(event), style=style_for(event)))
         finally:
             await store.close()
 
-    for event in asyncio.run(read()):
-        if options.format == "jsonl":
-            print(event.model_dump_json())
-        else:
-            _show(out, Text(describe(event), style=style_for(event)))
+    asyncio.run(stream())
     return ExitCode.OK
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -165,6 +165,24 @@ async def read_events(
     rows = await _fetch(store, f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
                         *args, -1 if limit is None else limit)
     return [_event(row) for row in rows]
+
+
+async def iter_events(
+    store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind | str] | None = None,
+    limit: int | None = None, page: int = 5_000,
+) -> AsyncIterator[list[Event]]:
+    """read_events a page at a time (at most `limit` in all), so a reader of a long run holds one page,
+    not the whole run."""
+    after_seq, left = 0, limit
+    while left is None or left > 0:
+        batch = await read_events(store, run_id, saga_id=saga_id, kinds=kinds, after_seq=after_seq,
+                                  limit=page if left is None else min(page, left))
+        if not batch:
+            return
+        yield batch
+        after_seq = batch[-1].seq
+        if left is not None:
+            left -= len(batch)
 
 
 async def resource_rows(store: Store, run_id: int, table: str, *, service: str | None = None) -> list[dict[str, Any]]:

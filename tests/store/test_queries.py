@@ -121,3 +121,17 @@ async def test_stats_of_an_empty_run(run: Run) -> None:
 async def test_resource_rows_refuse_unknown_tables(run: Run) -> None:
     with pytest.raises(ValueError, match="not a resource table"):
         await resource_rows(run.store, run.id, "sqlite_master")
+
+
+async def test_iter_events_pages_through_a_run_in_order_and_stops_at_the_limit(run: Run) -> None:
+    from sagatui.store.queries import iter_events
+
+    await twenty_sagas(run)
+    everything = await read_events(run.store, run.id, limit=None)
+    pages = [page async for page in iter_events(run.store, run.id, page=7)]
+    assert all(len(page) <= 7 for page in pages) and len(pages) > 2
+    assert [event.seq for page in pages for event in page] == [event.seq for event in everything]
+    capped = [event async for page in iter_events(run.store, run.id, limit=10, page=4) for event in page]
+    assert [event.seq for event in capped] == [event.seq for event in everything[:10]]
+    retries = [e async for page in iter_events(run.store, run.id, kinds=["retry.scheduled"], page=3) for e in page]
+    assert len(retries) == 10
