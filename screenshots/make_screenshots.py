@@ -77,15 +77,20 @@ async def main_during_an_outage(folder: str) -> None:
         await pilot.press("q")
 
 
+async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
+    """Start `scenario` from the scenarios view and wait until its saga S-0001 ended."""
+    await wait_for(pilot, lambda: app.lab is not None)
+    table = app.main.query_one(ScenarioTable)
+    await wait_for(pilot, lambda: table.row_count)
+    table.move_cursor(row=table.get_row_index(scenario))
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+
+
 async def timeline_of_a_compensated_saga(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(100, 44)) as pilot:
-        await wait_for(pilot, lambda: app.lab is not None)
-        table = app.main.query_one(ScenarioTable)
-        await wait_for(pilot, lambda: table.row_count)
-        table.move_cursor(row=table.get_row_index("shipping_outage_after_payment"))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+        await run_one_saga(app, pilot, "shipping_outage_after_payment")
         await pilot.press("s", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
                        and app.screen.timeline.saga.status == "compensated")
@@ -98,12 +103,7 @@ async def timeline_of_a_compensated_saga(folder: str) -> None:
 async def resources_with_a_held_charge(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.lab is not None)
-        table = app.main.query_one(ScenarioTable)
-        await wait_for(pilot, lambda: table.row_count)
-        table.move_cursor(row=table.get_row_index("refund_gateway_down"))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+        await run_one_saga(app, pilot, "refund_gateway_down")
         await pilot.press("r")
         await wait_for(pilot, lambda: app.held_invariants)
         await pilot.pause(0.5)

@@ -15,15 +15,21 @@ SAGA = SagaDef.model_validate({"name": "o", "steps": [
 ]})
 
 
+def stopped_at_the_charge(status: StepStatus, attempts: int) -> SagaRun:
+    """The saga as rebuilt from a stopped run: reserved, its charge under way after `attempts` attempts."""
+    saga = SagaRun("S1", SAGA, {}, started_at=0.0, status=SagaStatus.RUNNING,
+                   steps={step.name: StepRecord(step) for step in SAGA.all_steps()})
+    reserve, charge = saga.steps["reserve"], saga.steps["charge"]
+    reserve.status, reserve.provider = StepStatus.SUCCEEDED, SAGA.steps[0].providers[0]
+    saga.effects.append("reserve")
+    charge.status, charge.attempts = status, attempts
+    return saga
+
+
 async def test_the_undo_after_a_failed_resend_has_its_own_intent_numbering_and_budget():
     async with rig(SAGA) as r:
-        saga = SagaRun("S1", SAGA, {}, started_at=0.0, status=SagaStatus.RUNNING,
-                       steps={step.name: StepRecord(step) for step in SAGA.all_steps()})
-        reserve, charge = saga.steps["reserve"], saga.steps["charge"]
-        reserve.status, reserve.provider = StepStatus.SUCCEEDED, SAGA.steps[0].providers[0]
-        saga.effects.append("reserve")
-        charge.status, charge.attempts = StepStatus.RUNNING, 2  # attempt 3 of 3 was in flight at the crash
-        charge.provider = SAGA.steps[1].providers[0]
+        saga = stopped_at_the_charge(StepStatus.RUNNING, 2)  # attempt 3 of 3 was in flight at the crash
+        saga.steps["charge"].provider = SAGA.steps[1].providers[0]
         point = ResumePoint(calls={"charge": InterruptedCall(attempt=3, resend=True)})
         r.services.script("payment.charge", Hang(5))  # the resend times out: the charge may be made
         await r.engine.continue_saga(saga, point)
@@ -41,12 +47,7 @@ async def test_a_call_resumed_during_its_backoff_waits_out_the_rest_of_it():
     from sagatui.model.errors import ErrorKind, ServiceError
 
     async with rig(SAGA) as r:
-        saga = SagaRun("S1", SAGA, {}, started_at=0.0, status=SagaStatus.RUNNING,
-                       steps={step.name: StepRecord(step) for step in SAGA.all_steps()})
-        reserve, charge = saga.steps["reserve"], saga.steps["charge"]
-        reserve.status, reserve.provider = StepStatus.SUCCEEDED, SAGA.steps[0].providers[0]
-        saga.effects.append("reserve")
-        charge.status, charge.attempts = StepStatus.WAITING_RETRY, 1
+        saga = stopped_at_the_charge(StepStatus.WAITING_RETRY, 1)
         limited = ServiceError(ErrorKind.RATE_LIMITED, "429 too many requests", retry_after=3.0)
         point = ResumePoint(calls={"charge": InterruptedCall(attempt=2, last_error=limited, retry_at=3.0)})
         await r.engine.continue_saga(saga, point)

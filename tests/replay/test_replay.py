@@ -58,21 +58,27 @@ async def test_a_different_seed_diverges(store):
 
 async def test_interactive_commands_are_replayed_at_their_place(store):
     """Outages toggled and scenarios started by hand, as the dashboard does, on a paced clock."""
-    source = read_pack("ecommerce")
-    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
-    await lab.open()
-    lab.command("start_load", scenario="load_with_outages", rate=20)
-    await lab.clock.sleep(2)
-    lab.command("set_fault", service="payment", profile=FaultProfile(mode="offline"))
-    await lab.clock.sleep(3)
-    lab.command("set_fault", service="payment", profile=FaultProfile())
-    lab.command("stop_load")
-    await lab.clock.sleep(1)
-    await lab.close()
-    recording = await recording_from_store(store, lab.run_id)
+    recording = await by_hand(store, ("start_load", {"scenario": "load_with_outages", "rate": 20}), 2,
+                              ("set_fault", {"service": "payment", "profile": FaultProfile(mode="offline")}), 3,
+                              ("set_fault", {"service": "payment", "profile": FaultProfile()}), ("stop_load", {}), 1)
     assert len(recording.commands) == 4
     result = await replay(recording)
     assert result.identical, result.divergence.describe()
+
+
+async def by_hand(store: Store, *moves: tuple[str, dict] | float) -> Recording:
+    """A paced ecommerce lab driven as the dashboard drives it: each move a command (name, args), given at
+    once after the one before, or a pause of so many clock seconds; the run as recorded."""
+    source = read_pack("ecommerce")
+    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
+    await lab.open()
+    for move in moves:
+        if isinstance(move, tuple):
+            lab.command(move[0], **move[1])
+        else:
+            await lab.clock.sleep(move)
+    await lab.close()
+    return await recording_from_store(store, lab.run_id)
 
 
 async def test_exported_session_replays_through_the_testing_helper(store, tmp_path):
@@ -143,18 +149,10 @@ async def test_a_run_settles_at_the_moment_its_last_saga_ended_however_slow_the_
 
 async def test_commands_given_in_one_quiet_moment_replay_identically(store):
     """Key mashing: `l` then `+` (and an outage toggle) before the engine's next quiet moment."""
-    source = read_pack("ecommerce")
-    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
-    await lab.open()
-    lab.command("start_load", scenario="load_with_outages", rate=20)
-    lab.command("start_load", scenario="load_with_outages", rate=40)
-    lab.command("set_fault", service="payment", profile=FaultProfile(mode="offline"))
-    await lab.clock.sleep(1)
-    lab.command("set_fault", service="payment", profile=FaultProfile())
-    lab.command("stop_load")
-    await lab.clock.sleep(1)
-    await lab.close()
-    recording = await recording_from_store(store, lab.run_id)
+    recording = await by_hand(store, ("start_load", {"scenario": "load_with_outages", "rate": 20}),
+                              ("start_load", {"scenario": "load_with_outages", "rate": 40}),
+                              ("set_fault", {"service": "payment", "profile": FaultProfile(mode="offline")}), 1,
+                              ("set_fault", {"service": "payment", "profile": FaultProfile()}), ("stop_load", {}), 1)
     assert len(recording.commands) == 5
     result = await replay(recording)
     assert result.identical, result.divergence.describe()
