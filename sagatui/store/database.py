@@ -95,12 +95,14 @@ class Store:
     ) -> int:
         """Record a new run and return its id (the events' run_id)."""
         db = self._writable()
+        digest = hashlib.sha256(pack_text.encode()).hexdigest()
         try:
-            cursor = await db.execute(
+            await db.execute("INSERT OR IGNORE INTO packs (hash, text) VALUES (?, ?)", (digest, pack_text))
+            cursor = await db.execute(  # the pack by hash: each distinct text is stored once, in packs
                 "INSERT INTO runs (pack_name, pack_text, pack_hash, seed, scenario, clock_mode, settings, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (pack_name, pack_text, hashlib.sha256(pack_text.encode()).hexdigest(), seed, scenario, clock_mode,
-                 json.dumps(settings or {}, sort_keys=True), time.time()),
+                " VALUES (?, '', ?, ?, ?, ?, ?, ?)",
+                (pack_name, digest, seed, scenario, clock_mode, json.dumps(settings or {}, sort_keys=True),
+                 time.time()),
             )
         except sqlite3.Error as error:
             raise explain(error, self.path) from None

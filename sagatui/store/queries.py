@@ -115,7 +115,8 @@ async def get_run(store: Store, run_id: int) -> RunInfo | None:
 async def run_pack_text(store: Store, run_id: int) -> str | None:
     """The full text of the pack a run used, as recorded (replay rebuilds the run from it); kept out of
     RunInfo for its size."""
-    rows = await _fetch(store, "SELECT pack_text FROM runs WHERE id = ?", run_id)
+    rows = await _fetch(store, "SELECT p.text FROM runs r JOIN packs p ON p.hash = r.pack_hash WHERE r.id = ?",
+                        run_id)
     return str(rows[0][0]) if rows else None
 
 

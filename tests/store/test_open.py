@@ -160,3 +160,42 @@ async def test_a_store_opened_read_only_refuses_to_write(tmp_path: Path) -> None
         await store.create_run(pack_name="p", pack_text="", seed=1, clock_mode="virtual")
     assert raised.value.problem is StorageProblem.READ_ONLY
     await store.close()
+
+
+async def test_each_distinct_pack_text_is_stored_once(tmp_path: Path) -> None:
+    from sagatui.store.queries import run_pack_text
+
+    store = await Store.open(tmp_path / "packs.db")
+    try:
+        runs = [await store.create_run(pack_name="p", pack_text=text, seed=1, clock_mode="virtual")
+                for text in ("name: a\n" * 1000, "name: a\n" * 1000, "name: b\n")]
+        assert [await run_pack_text(store, run) for run in runs] == ["name: a\n" * 1000] * 2 + ["name: b\n"]
+    finally:
+        await store.close()
+    raw = sqlite3.connect(tmp_path / "packs.db")
+    assert raw.execute("SELECT count(*) FROM packs").fetchone() == (2,)
+    assert raw.execute("SELECT sum(length(pack_text)) FROM runs").fetchone() == (0,)
+    raw.close()
+
+
+async def test_a_version_1_database_keeps_its_runs_packs_when_upgraded(tmp_path: Path) -> None:
+    from sagatui.store.queries import run_pack_text
+
+    path = tmp_path / "v1.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    raw.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+    raw.executescript(schema.MIGRATIONS[1])
+    raw.execute("INSERT INTO schema_version VALUES (1, 0)")
+    for _ in range(2):
+        raw.execute("INSERT INTO runs (pack_name, pack_text, pack_hash, seed, clock_mode, started_at)"
+                    " VALUES ('p', 'name: p', 'h1', 1, 'virtual', 0)")
+    raw.close()
+    store = await Store.open(path)
+    try:
+        assert [await run_pack_text(store, run) for run in (1, 2)] == ["name: p", "name: p"]
+    finally:
+        await store.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT hash, text FROM packs").fetchall() == [("h1", "name: p")]
+    raw.close()
