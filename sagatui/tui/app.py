@@ -251,6 +251,9 @@ class SagaDashboard(App[None]):
     def _status_line(self, lab: Lab) -> Text:
         """Most important first, so a narrow terminal cuts only the tail."""
         line = Text()
+        if lab.failure is not None:  # the run stopped (its log, a timer or a reader broke): say why, first
+            line.append(f" run stopped: {type(lab.failure).__name__}: {lab.failure} ", style="b white on red")
+            line.append(" ")
         for name in self.broken_invariants:
             line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style="b white on red").append(" ")
         for name in self.held_invariants:

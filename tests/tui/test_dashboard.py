@@ -278,3 +278,23 @@ async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[.
             await pilot.pause(0.02)
         await pilot.pause(0.2)
         assert footer.bound_keys <= len(footer.query("FooterKey")) + 2
+
+
+async def test_a_run_that_fails_off_the_sagas_path_says_so_on_the_status_line(
+    make_app: Callable[..., SagaDashboard],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 32)) as pilot:
+        await lab_ready(pilot)
+        await pilot.press("l")  # the load generator
+        assert app.lab is not None
+        await wait_for(pilot, lambda: app.lab is not None and app.lab.load is not None, "the load")
+
+        def broken() -> None:
+            raise RuntimeError("a timer went wrong")
+
+        app.lab.clock.call_later(0.05, broken)
+        line = app.main.query_one("#status-line", Static)
+        await wait_for(pilot, lambda: "run stopped: RuntimeError: a timer went wrong" in shown_text(line),
+                       "the status line")
+        assert app.lab.load is None  # the run stopped taking sagas
