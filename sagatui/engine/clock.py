@@ -21,6 +21,7 @@ from types import TracebackType
 
 IdleHook = Callable[[], Awaitable[bool]]
 ErrorHandler = Callable[[BaseException], None]
+_COMPACT_AFTER = 256  # cancelled timers in the heap before it may be compacted
 
 
 class UnsupportedEventLoop(RuntimeError):
@@ -40,15 +41,19 @@ def _ready_queue(loop: asyncio.AbstractEventLoop) -> deque[object]:
 
 
 class TimerHandle:
-    __slots__ = ("callback", "cancelled", "when")
+    __slots__ = ("_clock", "callback", "cancelled", "when")
 
-    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+    def __init__(self, when: float, callback: Callable[[], None], clock: VirtualClock | None = None) -> None:
         self.when = when
         self.callback = callback
         self.cancelled = False
+        self._clock = clock
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            if self._clock is not None:
+                self._clock._timer_cancelled()
 
 
 class ClockTimeout:
@@ -98,6 +103,7 @@ class VirtualClock:
         self._now = start
         self.speed = speed
         self._timers: list[tuple[float, int, TimerHandle]] = []
+        self._cancelled = 0  # cancelled timers still in the heap
         self._order = itertools.count()
         self._io_in_flight = 0
         self._idle_hooks: list[IdleHook] = []
@@ -116,7 +122,7 @@ class VirtualClock:
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        handle = TimerHandle(self._now + max(0.0, delay), callback)
+        handle = TimerHandle(self._now + max(0.0, delay), callback, self)
         heapq.heappush(self._timers, (handle.when, next(self._order), handle))
         self._poke()
         return handle
@@ -238,9 +244,20 @@ class VirtualClock:
                 return True
         return False
 
+    def _timer_cancelled(self) -> None:
+        """Cancelled timers stay in the heap until they reach its top. Every attempt has a timeout timer,
+        nearly always cancelled long before it is due (30 s by default): once they are most of the heap,
+        drop them, so each push and pop stays cheap."""
+        self._cancelled += 1
+        if self._cancelled > _COMPACT_AFTER and 2 * self._cancelled > len(self._timers):
+            self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+            heapq.heapify(self._timers)
+            self._cancelled = 0
+
     def _next_due(self) -> float | None:
         while self._timers and self._timers[0][2].cancelled:
             heapq.heappop(self._timers)
+            self._cancelled -= 1
         return self._timers[0][0] if self._timers else None
 
     async def _wait_for_wake(self, real_seconds: float | None) -> bool:
@@ -282,8 +299,11 @@ class VirtualClock:
         self._now = max(self._now, due)
         while self._timers and self._timers[0][0] <= self._now:
             _, _, handle = heapq.heappop(self._timers)
-            if not handle.cancelled:
-                self._call(handle.callback)
+            if handle.cancelled:
+                self._cancelled -= 1
+                continue
+            handle._clock = None  # out of the heap: a cancel() after it fired counts nothing
+            self._call(handle.callback)
 
     def _call(self, callback: Callable[[], None]) -> None:
         """A callback that raises must not end the clock (every saga waiting on it would hang): time

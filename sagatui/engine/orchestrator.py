@@ -332,7 +332,8 @@ class SagaEngine:
         if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
                                              or not retryable(start.last_error)):
             raise start.last_error  # resumed after a failed attempt that was its last
-        await self._wait_out_backoff(start)
+        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
+            await self._wait_out_backoff(start)
         retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=deadline_at, before_sleep=scheduled)
         attempt = done
@@ -500,7 +501,8 @@ class SagaEngine:
                        operation=operation, attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
                        data={"delay": delay})
 
-        await self._wait_out_backoff(start)
+        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
+            await self._wait_out_backoff(start)
         retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
                                  deadline_at=expires_at, before_sleep=scheduled)
         attempt = done

@@ -66,3 +66,19 @@ async def test_the_standard_loop_is_watched():
     await clock.sleep(5)
     assert clock.now() == 5
     await clock.stop()
+
+
+async def test_cancelled_timers_are_dropped_from_the_heap_and_the_rest_still_fire_in_order():
+    from sagatui.engine.clock import VirtualClock
+
+    clock = VirtualClock()
+    clock.start()
+    fired: list[int] = []
+    kept = [clock.call_later(float(n), lambda n=n: fired.append(n)) for n in range(1, 6)]
+    for _ in range(2000):
+        clock.call_later(30.0, lambda: fired.append(-1)).cancel()
+    assert len(clock._timers) < 1000  # compacted, not 2,005 entries
+    kept[2].cancel()
+    await clock.sleep(40)
+    assert fired == [1, 2, 4, 5]
+    await clock.stop()
