@@ -29,11 +29,12 @@ from pathlib import Path
 from textual import events
 
 from sagatui.lab import Lab
+from sagatui.lab.commands import StartLoad
+from sagatui.lab.session import LabSettings
 from sagatui.packs.bundled import read_pack
 from sagatui.recovery.resume import leave_run
 from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
-from sagatui.tui.session import LabSettings
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.saga_tables import SagaTable
 
@@ -90,7 +91,7 @@ async def engine_alone(seconds: float, rate: float) -> float:
         lab = Lab(source.pack, source.text, store, seed=1, speed=None, label="bench")
         subscription = lab.bus.subscribe(100_000)
         await lab.open()
-        lab.command("start_load", scenario="load_with_outages", rate=rate)
+        lab.submit(StartLoad(scenario="load_with_outages", rate=rate))
         await asyncio.sleep(2.0)  # the same warm-up as the dashboard's
         subscription.drain()
         drained, started = 0, time.perf_counter()
@@ -114,9 +115,9 @@ async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every
                                          seed=1, speed=None))
         tick_times = app.tick_times
         async with app.run_test(size=size) as pilot:
-            while app.lab is None:
+            while app.view is None:
                 await pilot.pause(0.01)
-            app.send("start_load", scenario="load_with_outages", rate=rate)
+            app.submit(StartLoad(scenario="load_with_outages", rate=rate))
             await asyncio.sleep(2.0)  # warm up: the store and the tables fill
             tick_times.clear()
             absorbed_start, started = app.events_absorbed, time.perf_counter()
@@ -132,10 +133,10 @@ async def bench(seconds: float, rate: float, size: tuple[int, int], sample_every
             elapsed = time.perf_counter() - started
             absorbed = app.events_absorbed - absorbed_start
             memory.append((elapsed, rss_mb()))
-            lab, session = app.lab, app.session
-            assert lab is not None and session is not None and session.subscription is not None
+            view, session = app.view, app.session
+            assert view is not None and session is not None and session.subscription is not None
             dropped = session.subscription.dropped
-            clock, sagas = lab.clock.now(), lab.metrics.started
+            clock, sagas = view.now, view.metrics.started
             stream = app.main.query_one(EventStream)
             held = (f"{len(app.board._rows):,} saga rows, {len(stream._kept):,} kept events, "
                     f"{stream.log_widget.line_count:,} log lines, {app.main.query_one(SagaTable).row_count} table rows")

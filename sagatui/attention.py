@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagatui.event_lines import compensation_reason, compensation_tries, names
+from sagatui.lab.commands import Resolve, RetryCompensation
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import find_run, reopen_run
@@ -102,25 +103,25 @@ def _link(step: str, end: Event | None) -> CompensationLink:
 async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,
                 ) -> SagaStatus:
     """Run the saga's unfinished compensations again; its status afterwards."""
-    return await _act(store, run_id, saga_id, "retry_compensation", {}, on_event)
+    return await _act(store, run_id, saga_id, RetryCompensation(saga_id=saga_id), on_event)
 
 
 async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
                   on_event: Callable[[Event], None] | None = None) -> SagaStatus:
     """Mark the saga handled (compensated) with the operator's note."""
-    return await _act(store, run_id, saga_id, "resolve", {"note": note}, on_event)
+    return await _act(store, run_id, saga_id, Resolve(saga_id=saga_id, note=note), on_event)
 
 
-async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict[str, Any],
+async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensation | Resolve,
                on_event: Callable[[Event], None] | None) -> SagaStatus:
     await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
-    saga = lab.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
+    saga = lab.workload.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
     try:
-        if command == "retry_compensation":
+        if isinstance(command, RetryCompensation):
             reset_world(lab, reopened.events)
-        lab.apply(command, {"saga_id": saga_id, **args})
+        lab.apply(command)
         await lab.settle()
     finally:
         await lab.close()

@@ -210,7 +210,7 @@ def _load(argument: str) -> tuple[Pack, str, Path]:
 
 
 def _run(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.headless import run_scenario
+    from sagatui.lab.headless import run_scenario
     from sagatui.store.database import Store
 
     pack, pack_text, path = _load(options.pack)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sagatui.engine.seeds import random_stream
 from sagatui.lab import Lab
+from sagatui.lab.commands import SetFault
 from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
@@ -79,7 +80,7 @@ async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed
     lab.bus.add_listener(events.append)
     await lab.open()
     try:
-        lab.apply("start_scenario", {"scenario": scenario})
+        lab.start_scenario(scenario)
         driver = asyncio.ensure_future(_apply_schedule(lab, schedule))
         invariants = await lab.conclude()
         driver.cancel()
@@ -96,7 +97,7 @@ async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed
 async def _apply_schedule(lab: Lab, schedule: list[FaultStep]) -> None:
     for step in schedule:
         await lab.clock.sleep(step.at - lab.clock.now())
-        lab.command("set_fault", service=step.service, profile=step.profile)
+        lab.submit(SetFault(service=step.service, profile=step.profile))
 
 
 # -- properties of the event stream ------------------------------------------------------------------

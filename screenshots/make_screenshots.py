@@ -21,11 +21,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from sagatui.lab.session import LabSettings
 from sagatui.model.status import BreakerState
 from sagatui.packs.bundled import read_pack
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSettings
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
 HERE = Path(__file__).resolve().parent
@@ -60,13 +60,14 @@ def dashboard(folder: str, speed: float | None) -> SagaDashboard:
 async def main_during_an_outage(folder: str) -> None:
     app = dashboard(folder, speed=1.0)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.lab is not None)
+        await wait_for(pilot, lambda: app.view is not None)
         await pilot.press("l")  # the load generator at the workload's 20 sagas/s
         await pilot.pause(2.0)
         await pilot.press("2")  # payment goes offline
 
         def breaker_open() -> bool:
-            breaker = app.lab.breakers.breakers.get("payment_gateway") if app.lab else None
+            breakers = {breaker.name: breaker for breaker in app.view.breakers} if app.view else {}
+            breaker = breakers.get("payment_gateway")
             return breaker is not None and breaker.state is BreakerState.OPEN and breaker.trips >= 2
 
         await wait_for(pilot, breaker_open)
@@ -79,7 +80,7 @@ async def main_during_an_outage(folder: str) -> None:
 
 async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
     """Start `scenario` from the scenarios view and wait until its saga S-0001 ended."""
-    await wait_for(pilot, lambda: app.lab is not None)
+    await wait_for(pilot, lambda: app.view is not None)
     table = app.main.query_one(ScenarioTable)
     await wait_for(pilot, lambda: table.row_count)
     table.move_cursor(row=table.get_row_index(scenario))
@@ -116,7 +117,7 @@ async def resources_with_a_held_charge(folder: str) -> None:
 async def help_screen(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(100, 44)) as pilot:
-        await wait_for(pilot, lambda: app.lab is not None)
+        await wait_for(pilot, lambda: app.view is not None)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         save(app, "help")

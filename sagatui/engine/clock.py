@@ -240,8 +240,14 @@ class VirtualClock:
         only at a moment the earlier ones (durability waiters) left alone: where a command lands never
         depends on whether sagas happened to be waiting for the disk."""
         for hook in self._idle_hooks:
-            if await hook():
-                return True
+            try:
+                if await hook():
+                    return True
+            except Exception as error:  # as a timer callback's: the run fails loudly, the clock goes on
+                if self.on_error is None:
+                    raise
+                self.frozen = True
+                self.on_error(error)
         return False
 
     def _timer_cancelled(self) -> None:

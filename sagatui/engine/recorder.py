@@ -65,6 +65,15 @@ class EventRecorder:
             self.bus.publish(event)
         return event
 
+    def replay(self, event: Event, effects: Sequence[RowWrite] = ()) -> None:
+        """Playback: hand on an event recorded by another run, numbered as it was there; the sequence goes
+        on after it."""
+        self.next_seq = event.seq + 1
+        if self.sink is not None:
+            self.sink.append(event, effects)
+        if self.bus is not None:
+            self.bus.publish(event)
+
     async def durable(self, event: Event) -> None:
         if self.sink is not None:
             await self.sink.durable(event.seq)

@@ -100,7 +100,7 @@ def carry_on(reopened: ReopenedRun) -> tuple[list[str], list[str]]:
                                                    "resent": resent})
     restore_world(lab, reopened.events)
     for rebuilt in unfinished:
-        lab.continue_saga(rebuilt.saga, rebuilt.point)
+        lab.workload.continue_saga(rebuilt.saga, rebuilt.point)
     return resumed, resent
 
 
@@ -111,7 +111,7 @@ async def leave_run(lab: Lab, *, settle: bool = False) -> None:
     `settle` says so (a resumed run that ran nothing but what was carried on, ended as `resume_run` ends
     one); otherwise it stays open, as an interactive session leaves its run."""
     try:
-        if lab.metrics.in_flight or lab.load is not None:
+        if lab.busy:
             await lab.interrupt()
         elif settle:
             await lab.conclude()

@@ -23,10 +23,24 @@ from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from sagatui.exit_codes import ExitCode
-from sagatui.lab import Lab
+from sagatui.lab.commands import (
+    Command,
+    Isolate,
+    ResetBreaker,
+    Resolve,
+    RetryCompensation,
+    ScaleLoad,
+    SetFault,
+    StartScenario,
+    ToggleLoad,
+    TogglePause,
+    ToggleService,
+)
+from sagatui.lab.session import LabSession, LabSettings, Resumed
+from sagatui.lab.view import LabView
 from sagatui.model.events import Event
 from sagatui.model.faults import FaultProfile
-from sagatui.model.status import BreakerState, InvariantState
+from sagatui.model.status import InvariantState
 from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
@@ -37,24 +51,17 @@ from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries, summaries
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import check_invariants
-from sagatui.tui.badges import fault_label, toggled
+from sagatui.tui.badges import fault_label
 from sagatui.tui.commands import LabCommands, PaletteCommand
-from sagatui.tui.messages import (
-    BreakerCommand,
-    OpenTimeline,
-    PickFault,
-    ResolveSaga,
-    RetryCompensation,
-    RunScenario,
-    ToggleService,
-)
+from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RunScenario
+from sagatui.tui.messages import RetryCompensation as RetryPressed
+from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.rate_history import RateHistory
 from sagatui.tui.saga_board import SagaBoard
 from sagatui.tui.screens.dialogs import FAULT_PRESETS, FaultPicker, PackPicker, ResolveNote, ResumePrompt
 from sagatui.tui.screens.help import NAVIGATION, HelpScreen
 from sagatui.tui.screens.main import VIEWS, MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSession, LabSettings, Resumed
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, ScenarioTable, Switchboard
 from sagatui.tui.widgets.event_stream import EventLog, EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
@@ -93,7 +100,7 @@ class SagaDashboard(App[None]):
         self.session: LabSession | None = None
         self.board = SagaBoard(self._scenario_of)
         self.history = RateHistory()
-        self.load_rate: float | None = None  # the rate `l` starts load at; None: the scenario's own
+        self._told_rate: float | None = None  # the load rate last chosen, as the user was told
         self._ticks = 0
         self._drawn: dict[str, tuple[object, ...]] = {}  # panel -> what it was last drawn from (see `_stale`)
         self._checked_seq = -1  # the committed seq the invariants were last checked at
@@ -185,8 +192,9 @@ class SagaDashboard(App[None]):
             await session.close()
 
     @property
-    def lab(self) -> Lab | None:
-        return self.session.lab if self.session is not None else None
+    def view(self) -> LabView | None:
+        """What the dashboard reads of the lab; None while none is open (starting, resetting)."""
+        return self.session.view if self.session is not None else None
 
     @property
     def main(self) -> MainScreen:
@@ -195,13 +203,13 @@ class SagaDashboard(App[None]):
         return screen
 
     def _scenario_of(self, saga_id: str) -> str:
-        lab = self.lab
-        return lab.saga_scenarios.get(saga_id, "") if lab is not None else ""
+        view = self.view
+        return view.scenario_of(saga_id) if view is not None else ""
 
     # -- the tick: events into panels ----------------------------------------------------------------------
     def _tick(self) -> None:
-        lab, session = self.lab, self.session
-        if lab is None or session is None or session.subscription is None or not self.is_running:
+        view, session = self.view, self.session
+        if view is None or session is None or session.subscription is None or not self.is_running:
             return  # not open yet, resetting, or shutting down (the panels may be gone)
         events = session.drain()
         self.events_absorbed += len(events)
@@ -212,24 +220,27 @@ class SagaDashboard(App[None]):
         with self.batch_update():
             self.main.query_one(EventStream).add(events, session.subscription.dropped,
                                                  on_screen=self.main.view_on_screen("events"))
-            self._draw(lab, events)
+            self._draw(view, events)
+        if view.chosen_rate is not None and view.chosen_rate != self._told_rate:
+            self._told_rate = view.chosen_rate
+            self.notify(f"load rate {view.chosen_rate:g}/s", timeout=2)
 
-    def _draw(self, lab: Lab, events: list[Event]) -> None:
+    def _draw(self, view: LabView, events: list[Event]) -> None:
         main = self.main
-        main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(lab))
-        main.query_one(Switchboard).show({name: lab.services.fault(name) for name in lab.pack.services})
-        main.query_one(BreakerTable).show(self.breaker_names(lab), lab.breakers.breakers, self._countdown_now(lab))
+        main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(view))
+        main.query_one(Switchboard).show(view.faults)
+        main.query_one(BreakerTable).show(view.breakers, self._countdown_now(view))
         if self._stale("attention tab", self.board.version):
             main.set_attention_count(len(self.board.needing_attention()))
-        self._draw_views(lab, metrics_due=self._ticks % METRICS_EVERY == 1 or not events)
+        self._draw_views(view, metrics_due=self._ticks % METRICS_EVERY == 1 or not events)
 
-    def _draw_views(self, lab: Lab, *, metrics_due: bool) -> None:
+    def _draw_views(self, view: LabView, *, metrics_due: bool) -> None:
         """The views on screen. A hidden view is not drawn (under a flood, redrawing the tables nobody sees
         cost more than the engine); it is drawn when it is shown."""
         main = self.main
-        now = lab.clock.now()
+        now = view.now
         if main.view_on_screen("scenarios"):
-            main.query_one(ScenarioPicker).show(lab.pack)
+            main.query_one(ScenarioPicker).show(view.pack)
         sagas = main.query_one(SagaTable)
         if main.view_on_screen("sagas") and self._stale("sagas", self.board.version, now, sagas.status_filter,
                                                          sagas.following, sagas.size.width):
@@ -239,7 +250,7 @@ class SagaDashboard(App[None]):
         if main.view_on_screen("attention") and self._stale("attention", self.board.version, now):
             main.query_one(AttentionTable).show(self.board, now)
         if main.view_on_screen("metrics") and metrics_due:
-            main.query_one(MetricsPanel).show(lab.metrics, self.history)
+            main.query_one(MetricsPanel).show(view.metrics, self.history)
 
     def _stale(self, panel: str, *drawn_from: object) -> bool:
         """Whether `panel` was last drawn from something else than `drawn_from`; it counts as drawn now."""
@@ -248,48 +259,41 @@ class SagaDashboard(App[None]):
         self._drawn[panel] = drawn_from
         return True
 
-    def _status_line(self, lab: Lab) -> Text:
+    def _status_line(self, view: LabView) -> Text:
         """Most important first, so a narrow terminal cuts only the tail."""
         line = Text()
-        if lab.failure is not None:  # the run stopped (its log, a timer or a reader broke): say why, first
-            line.append(f" run stopped: {type(lab.failure).__name__}: {lab.failure} ", style="b white on red")
+        if (failure := view.failure) is not None:  # the run stopped (its log, a timer or a reader broke): say why
+            line.append(f" run stopped: {type(failure).__name__}: {failure} ", style="b white on red")
             line.append(" ")
         for name in self.broken_invariants:
             line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style="b white on red").append(" ")
         for name in self.held_invariants:
             line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style="b black on dark_orange").append(" ")
-        line.append(lab.pack.name, style="b").append(f" run {lab.run_id} │ t {lab.clock.now():.1f}s ")
-        if lab.engine.paused:
+        line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {view.now:.1f}s ")
+        if view.paused:
             line.append(" paused ", style="b black on yellow")
         else:
-            line.append(f"▶ {speed_label(lab.clock.speed)}")
-        line.append(" │ ").append(f"load {lab.load.rate:g}/s" if lab.load is not None else "load off",
-                                  style="b" if lab.load is not None else "")
-        line.append(f" │ {self.board.in_flight} in flight │ {lab.recorder.next_seq - 1:,} events │ ")
-        line.append(f"seed {lab.seed} · {self.settings.db.name}", style="dim")
+            line.append(f"▶ {speed_label(view.speed)}")
+        load = view.load
+        line.append(" │ ").append(f"load {load.rate:g}/s" if load is not None else "load off",
+                                  style="b" if load is not None else "")
+        line.append(f" │ {self.board.in_flight} in flight │ {view.events_recorded:,} events │ ")
+        line.append(f"seed {view.seed} · {self.settings.db.name}", style="dim")
         return plain_text(line)
 
-    def _countdown_now(self, lab: Lab) -> float:
+    def _countdown_now(self, view: LabView) -> float:
         """Clock time for breaker countdowns. A paced clock jumps from timer to timer; an open breaker's
         half-open timer is always pending, so between jumps the clock is extrapolated by wall time."""
-        clock = lab.clock
-        now = clock.now()
-        if clock.speed is None or clock.paused:
+        now, speed = view.now, view.speed
+        if speed is None or view.clock_held:
             return now
         if now != self._seen_clock:
             self._seen_clock, self._seen_at = now, time.monotonic()
-        return now + (time.monotonic() - self._seen_at) * clock.speed
-
-    @staticmethod
-    def breaker_names(lab: Lab) -> list[str]:
-        """Every breaker the pack can use, in pack order, before any call has created it."""
-        names = [service.breaker or name for name, service in lab.pack.services.items()]
-        names += list(lab.pack.breakers) + list(lab.breakers.breakers)
-        return list(dict.fromkeys(names))
+        return now + (time.monotonic() - self._seen_at) * speed
 
     # -- the store: resources, invariants, the open timeline ------------------------------------------------
     def _read_store(self) -> None:
-        if self._reading_store or self.lab is None:
+        if self._reading_store or self.view is None:
             return
         self._reading_store = True
         self._store_worker()
@@ -297,29 +301,29 @@ class SagaDashboard(App[None]):
     @work(group="store")
     async def _store_worker(self) -> None:
         try:
-            lab, session = self.lab, self.session
-            if lab is None or session is None or not self.is_running or not self.screen_stack:
+            view, session = self.view, self.session
+            if view is None or session is None or not self.is_running or not self.screen_stack:
                 return  # not open yet, or the app is closing (no screen left to draw on)
             if isinstance(self.screen, TimelineScreen):
                 screen = self.screen
-                screen.show(await queries.saga_timeline(session.store, lab.run_id, screen.saga_id),
+                screen.show(await queries.saga_timeline(session.store, view.run_id, screen.saga_id),
                             self._scenario_of(screen.saga_id))
-            committed = lab.writer.committed_seq
+            committed = view.committed_seq
             resources_shown = self.main.view_on_screen("resources")
             if committed == self._checked_seq and (committed == self._tables_seq or not resources_shown):
                 return
-            store, run_id = session.store, lab.run_id
+            store, run_id = session.store, view.run_id
             if resources_shown:
                 tables = {table: await queries.resource_rows(store, run_id, table) for table in BOUNDED_TABLES}
                 activity = await summaries.activity(store, run_id)
                 held = await summaries.held_reservations(store, run_id, limit=20)
             invariants = await check_invariants(store, run_id)
-            if self.lab is not lab or not self.is_running:
+            if self.view is not view or not self.is_running:
                 return  # the lab was reset, or the app closed, while reading
             self._checked_seq = committed
             if resources_shown:
                 self._tables_seq = committed
-            unsettled = bool(self.board.in_flight) or committed < lab.recorder.next_seq - 1
+            unsettled = bool(self.board.in_flight) or committed < view.events_recorded
             self.broken_invariants = [result.name for result in invariants if result.state is InvariantState.FAIL
                                       and not (result.name == "all_terminal" and unsettled)]
             self.held_invariants = [result.name for result in invariants if result.state is InvariantState.HELD]
@@ -333,73 +337,68 @@ class SagaDashboard(App[None]):
     @on(MainScreen.ViewShown)
     def _on_view_shown(self, message: MainScreen.ViewShown) -> None:
         """Hidden views are not drawn: draw the one shown now, from what the panels have absorbed."""
-        lab = self.lab
-        if lab is None or self.session is None or self.session.subscription is None:
+        view = self.view
+        if view is None or self.session is None or self.session.subscription is None:
             return
         main = self.main
         with self.batch_update():
             if main.view_on_screen("events"):
                 main.query_one(EventStream).catch_up()
-            self._draw_views(lab, metrics_due=True)
+            self._draw_views(view, metrics_due=True)
         if main.view_on_screen("resources"):  # its tables are read from the store only while on screen
             self._read_store()
 
     @property
     def store_caught_up(self) -> bool:
         """The store-backed panels show every event committed so far."""
-        lab = self.lab
-        if lab is None or self._reading_store:
+        view = self.view
+        if view is None or self._reading_store:
             return False
-        committed = lab.writer.committed_seq
+        committed = view.committed_seq
         return self._checked_seq == committed and (self._tables_seq == committed
                                                    or not self.main.view_on_screen("resources"))
 
     # -- sending commands ------------------------------------------------------------------------------------
-    def send(self, name: str, **args: Any) -> None:
+    def submit(self, command: Command) -> None:
         """Every action is a lab command: applied at the clock's next quiet moment and recorded."""
-        if self.lab is not None:
-            self.lab.command(name, **args)
+        if self.session is not None:
+            self.session.submit(command)
 
     def action_toggle_service(self, index: int) -> None:
-        lab = self.lab
-        if lab is not None and index < len(lab.pack.services):
-            self._toggle(list(lab.pack.services)[index])
+        view = self.view
+        if view is not None and index < len(view.pack.services):
+            self.submit(ToggleService(service=list(view.pack.services)[index]))
 
-    @on(ToggleService)
-    def _on_toggle(self, message: ToggleService) -> None:
-        self._toggle(message.service)
-
-    def _toggle(self, service: str) -> None:
-        lab = self.lab
-        if lab is not None:
-            self.send("set_fault", service=service,
-                      profile=toggled(lab.services.fault(service), lab.pack.services[service].fault))
+    @on(TogglePressed)
+    def _on_toggle(self, message: TogglePressed) -> None:
+        self.submit(ToggleService(service=message.service))
 
     @on(PickFault)
     def _on_pick_fault(self, message: PickFault) -> None:
-        lab = self.lab
-        if lab is None:
+        view = self.view
+        if view is None:
             return
         service = message.service
 
         def chosen(profile: FaultProfile | None) -> None:
             if profile is not None:
-                self.send("set_fault", service=service, profile=profile)
+                self.submit(SetFault(service=service, profile=profile))
 
-        self.push_screen(FaultPicker(service, lab.services.fault(service), lab.pack.services[service].fault), chosen)
+        self.push_screen(FaultPicker(service, view.fault(service), view.pack.services[service].fault), chosen)
 
     @on(RunScenario)
     def _on_run(self, message: RunScenario) -> None:
-        self.send("start_scenario", scenario=message.scenario)
+        self.submit(StartScenario(scenario=message.scenario))
         self.notify(f"started {message.scenario}", timeout=2)
 
     @on(BreakerCommand)
     def _on_breaker(self, message: BreakerCommand) -> None:
-        self.send(message.command, breaker=message.breaker)
+        self.submit(Isolate(breaker=message.breaker) if message.command == "isolate"
+                    else ResetBreaker(breaker=message.breaker))
 
-    @on(RetryCompensation)
-    def _on_retry(self, message: RetryCompensation) -> None:
-        self.send("retry_compensation", saga_id=message.saga_id)
+    @on(RetryPressed)
+    def _on_retry(self, message: RetryPressed) -> None:
+        self.submit(RetryCompensation(saga_id=message.saga_id))
 
     @on(ResolveSaga)
     def _on_resolve(self, message: ResolveSaga) -> None:
@@ -407,7 +406,7 @@ class SagaDashboard(App[None]):
 
         def resolved(note: str | None) -> None:
             if note:
-                self.send("resolve", saga_id=message.saga_id, note=note)
+                self.submit(Resolve(saga_id=message.saga_id, note=note))
 
         self.push_screen(ResolveNote(message.saga_id, row.problem if row else ""), resolved)
 
@@ -417,56 +416,31 @@ class SagaDashboard(App[None]):
         self._read_store()
 
     def action_pause(self) -> None:
-        if self.lab is not None:
-            self.send("resume" if self.lab.engine.paused else "pause")
+        self.submit(TogglePause())
 
     def action_speed(self) -> None:
         """Pacing is not part of the run (the same events come out at any speed), so it is set directly."""
-        lab = self.lab
-        if lab is not None:
-            speed = SPEEDS[(SPEEDS.index(lab.clock.speed) + 1) % len(SPEEDS)] if lab.clock.speed in SPEEDS else 1.0
-            lab.clock.set_speed(speed)
+        view, pacing = self.view, self.session.pacing if self.session is not None else None
+        if view is not None and pacing is not None:
+            speed = SPEEDS[(SPEEDS.index(view.speed) + 1) % len(SPEEDS)] if view.speed in SPEEDS else 1.0
+            pacing.set_speed(speed)
             self.notify(f"speed: {speed_label(speed)}", timeout=2)
 
-    def _load_scenario(self, lab: Lab) -> str | None:
-        """The scenario under the cursor when it has a workload, else the pack's first one that does."""
-        highlighted = self.main.query_one(ScenarioTable).selected_key
-        workloads = [name for name, scenario in lab.pack.scenarios.items() if scenario.workload is not None]
-        if lab.load is not None:
-            return lab.load.scenario
-        return highlighted if highlighted in workloads else next(iter(workloads), None)
+    def _highlighted_scenario(self) -> str | None:
+        return self.main.query_one(ScenarioTable).selected_key
 
     def action_load(self) -> None:
-        lab = self.lab
-        if lab is None:
+        view = self.view
+        if view is None:
             return
-        if lab.load is not None:
-            self.send("stop_load")
+        if view.load is None and not any(scenario.workload for scenario in view.pack.scenarios.values()):
+            self.notify(f"{view.pack.name} has no scenario with a workload to load", severity="warning")
             return
-        self._start_load(lab)
-
-    def _start_load(self, lab: Lab) -> None:
-        scenario = self._load_scenario(lab)
-        if scenario is None:
-            self.notify(f"{lab.pack.name} has no scenario with a workload to load", severity="warning")
-            return
-        workload = lab.pack.scenarios[scenario].workload
-        assert workload is not None
-        self.send("start_load", scenario=scenario, rate=self.load_rate or workload.rate)
+        self.submit(ToggleLoad(scenario=self._highlighted_scenario()))
 
     def action_load_rate(self, factor: float) -> None:
-        lab = self.lab
-        if lab is None:
-            return
-        current = lab.load.rate if lab.load is not None else self.load_rate
-        if current is None:
-            scenario = self._load_scenario(lab)
-            workload = lab.pack.scenarios[scenario].workload if scenario else None
-            current = workload.rate if workload else 10.0
-        self.load_rate = min(5000.0, max(0.25, current * factor))
-        if lab.load is not None:
-            self._start_load(lab)
-        self.notify(f"load rate {self.load_rate:g}/s", timeout=2)
+        """The new rate is told once the lab has applied it (see `_tick`)."""
+        self.submit(ScaleLoad(factor=factor, scenario=self._highlighted_scenario()))
 
     async def action_reset(self) -> None:
         await self._reset()
@@ -474,12 +448,12 @@ class SagaDashboard(App[None]):
     async def _reset(self, pack: Pack | None = None, pack_text: str = "", pack_path: Path | None = None) -> None:
         if self.session is None:
             return
-        old_run = self.lab.run_id if self.lab is not None else None
+        old_run = self.view.run_id if self.view is not None else None
         self.session.subscription = None
         await self.session.reset(pack, pack_text, pack_path)
         self._follow_new_lab()
-        assert self.lab is not None
-        self.notify(f"new run {self.lab.run_id} on {self.lab.pack.name} (run {old_run} stays in the database)")
+        assert self.view is not None
+        self.notify(f"new run {self.view.run_id} on {self.view.pack.name} (run {old_run} stays in the database)")
 
     def _follow_new_lab(self) -> None:
         """The panels start over on the session's new lab (a new run, another pack, a resumed run)."""
@@ -503,7 +477,7 @@ class SagaDashboard(App[None]):
                 source = read_pack(name)
                 await self._reset(source.pack, source.text, source.path)
 
-        self.push_screen(PackPicker(packs, self.settings.pack.name if self.lab is None else self.lab.pack.name),
+        self.push_screen(PackPicker(packs, self.settings.pack.name if self.view is None else self.view.pack.name),
                          chosen)
 
     def action_help(self) -> None:
@@ -525,45 +499,44 @@ class SagaDashboard(App[None]):
 
     # -- the command palette ---------------------------------------------------------------------------------
     def palette_commands(self) -> list[PaletteCommand]:
-        lab = self.lab
-        if lab is None:
+        view, pacing = self.view, self.session.pacing if self.session is not None else None
+        if view is None or pacing is None:
             return []
-        pack = lab.pack
+        pack = view.pack
         commands = [
             PaletteCommand(f"Run scenario {name}", scenario.description,
                            lambda name=name: self.post_message(RunScenario(name)))
             for name, scenario in pack.scenarios.items()
         ]
         commands += [
-            PaletteCommand("Stop load" if lab.load else "Start load", "start or stop the load generator",
+            PaletteCommand("Stop load" if view.load else "Start load", "start or stop the load generator",
                            self.action_load),
             PaletteCommand("Load rate x2", "double the load generator's rate", lambda: self.action_load_rate(2)),
             PaletteCommand("Load rate /2", "halve the load generator's rate", lambda: self.action_load_rate(0.5)),
-            PaletteCommand("Resume engine" if lab.engine.paused else "Pause engine", "hold every saga before its "
+            PaletteCommand("Resume engine" if view.paused else "Pause engine", "hold every saga before its "
                            "next call", self.action_pause),
         ]
         commands += [PaletteCommand(f"Speed: {speed_label(speed)}", "how fast the run clock goes",
-                                    lambda speed=speed: lab.clock.set_speed(speed)) for speed in SPEEDS]
+                                    lambda speed=speed: pacing.set_speed(speed)) for speed in SPEEDS]
         for name in pack.services:
             commands.append(PaletteCommand(f"Toggle {name} offline/online", "flip the service's switch",
-                                           lambda name=name: self._toggle(name)))
+                                           lambda name=name: self.submit(ToggleService(service=name))))
             commands.append(PaletteCommand(f"Fault {name}…", "pick a fault profile",
                                            lambda name=name: self.post_message(PickFault(name))))
             commands += [PaletteCommand(f"Fault {name}: {fault_label(profile)}", "switch this profile on",
-                                        lambda name=name, profile=profile: self.send("set_fault", service=name,
-                                                                                     profile=profile),
+                                        lambda name=name, profile=profile: self.submit(
+                                            SetFault(service=name, profile=profile)),
                                         discover=False) for profile in FAULT_PRESETS]
-        for name in self.breaker_names(lab):
-            breaker = lab.breakers.breakers.get(name)
-            state = breaker.state if breaker else BreakerState.CLOSED
+        for breaker in view.breakers:
+            name, state = breaker.name, breaker.state
             commands.append(PaletteCommand(f"Isolate breaker {name}", f"force it open (now {state.value})",
-                                           lambda name=name: self.send("isolate", breaker=name)))
+                                           lambda name=name: self.submit(Isolate(breaker=name))))
             commands.append(PaletteCommand(f"Reset breaker {name}", f"close it (now {state.value})",
-                                           lambda name=name: self.send("reset_breaker", breaker=name)))
+                                           lambda name=name: self.submit(ResetBreaker(breaker=name))))
         for row in self.board.needing_attention():
             commands.append(PaletteCommand(f"Retry compensation of {row.saga_id}", row.problem,
-                                           lambda saga_id=row.saga_id: self.send("retry_compensation",
-                                                                                 saga_id=saga_id)))
+                                           lambda saga_id=row.saga_id: self.submit(
+                                               RetryCompensation(saga_id=saga_id))))
             commands.append(PaletteCommand(f"Resolve {row.saga_id}…", row.problem,
                                            lambda saga_id=row.saga_id: self.post_message(ResolveSaga(saga_id))))
         commands += [PaletteCommand(f"Show {label}", f"view ({key})",

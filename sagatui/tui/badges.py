@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from sagatui.model.durations import format_duration
-from sagatui.model.faults import ONLINE, FaultProfile
+from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState, SagaStatus
 
 SAGA_STATUS_STYLES = {
@@ -45,14 +45,6 @@ def switch(profile: FaultProfile) -> Text:
     if profile.mode == "offline":
         return Text(" OFF", style="bold white on red")
     return Text(" FLT", style="bold black on yellow")
-
-
-def toggled(profile: FaultProfile, configured: FaultProfile) -> FaultProfile:
-    """What flipping a service's switch turns on: offline, or back from offline to the profile the pack
-    configured (plain online when the pack itself configured it offline)."""
-    if profile.mode != "offline":
-        return FaultProfile(mode="offline")
-    return configured if configured.mode != "offline" else ONLINE
 
 
 def fault_label(profile: FaultProfile) -> str:

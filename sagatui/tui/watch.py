@@ -1,6 +1,6 @@
 """Watching a recorded run in the dashboard, with play / pause / step / speed.
 
-The recording's events are played back (sagatui.playback) into a scratch database at their clock
+The recording's events are played back (sagatui.lab.playback) into a scratch database at their clock
 times on a paced clock: nothing is re-executed, so what is on screen is the recorded run itself, from
 any sagatui version. Every panel follows, the resource tables and invariants included (each event
 brings the row writes it recorded). The session is read-only: the keys that would change the run
@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from textual.binding import Binding
 
 from sagatui.exit_codes import ExitCode
+from sagatui.lab.commands import Command
+from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack_text
 from sagatui.plain_text import plain
 from sagatui.replay import Recording
 from sagatui.tui.app import SagaDashboard
-from sagatui.tui.session import LabSettings
 
 
 class WatchDashboard(SagaDashboard):
@@ -43,9 +43,9 @@ class WatchDashboard(SagaDashboard):
         return playback.played if playback is not None else 0
 
     def _tick(self) -> None:
-        lab, session = self.lab, self.session
-        if lab is not None and self._watching is not lab:
-            self._watching = lab  # the lab is opened by the dashboard's own mount handler
+        view, session = self.view, self.session
+        if view is not None and self._watching is not view:
+            self._watching = view  # the lab is opened by the dashboard's own mount handler
             self.title = plain(f"sagatui · watching {self.recording.source}")
             self.notify(f"watching {self.recording.source}: space play/pause, n step, x speed", timeout=6)
         if (session is not None and session.playback is not None and session.playback.finished.is_set()
@@ -54,33 +54,33 @@ class WatchDashboard(SagaDashboard):
             self.notify(f"end of the recording: {self.played:,} events played", timeout=10)
         super()._tick()
 
-    def send(self, name: str, **args: Any) -> None:
+    def submit(self, command: Command) -> None:
         """A recording is watched, not changed."""
-        self.notify(f"watching a recording: {name.replace('_', ' ')} is not available", severity="warning",
+        self._not_available(command.name)
+
+    def _not_available(self, what: str) -> None:
+        self.notify(f"watching a recording: {what.replace('_', ' ')} is not available", severity="warning",
                     timeout=3)
 
     def action_pause(self) -> None:
         self.action_play_pause()
 
     def action_play_pause(self) -> None:
-        lab = self.lab
-        if lab is not None:
-            lab.clock.set_paused(not lab.clock.paused)
-            self.notify("paused" if lab.clock.paused else "playing", timeout=2)
+        view, pacing = self.view, self.session.pacing if self.session is not None else None
+        if view is not None and pacing is not None:
+            pacing.hold(not view.clock_held)
+            self.notify("paused" if view.clock_held else "playing", timeout=2)
 
     def action_step(self) -> None:
-        lab = self.lab
-        if lab is None:
-            return
-        if not lab.clock.paused:
-            lab.clock.set_paused(True)
-        lab.clock.step()
+        pacing = self.session.pacing if self.session is not None else None
+        if pacing is not None:
+            pacing.step()
 
     async def action_reset(self) -> None:
-        self.send("reset")
+        self._not_available("reset")
 
     def action_open_pack(self) -> None:
-        self.send("open_pack")
+        self._not_available("open_pack")
 
 
 def watch_recording(recording: Recording, speed: float | None = 1.0) -> int:

@@ -54,7 +54,7 @@ async def test_an_email_outage_does_not_refund_a_shipped_order(tmp_path):
     await lab.open()
     try:
         lab.services.set_fault("email", FaultProfile(mode="offline"), source="test")
-        lab.start_saga("successful_order", dict(source.pack.scenarios["successful_order"].inputs[0]))
+        lab.workload.start_saga("successful_order", dict(source.pack.scenarios["successful_order"].inputs[0]))
         await lab.conclude()
     finally:
         await lab.close()

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sagatui.expectations import final_statuses
-from sagatui.headless import run_scenario
+from sagatui.lab.headless import run_scenario
 from sagatui.model.events import Event
 from sagatui.packs.bundled import bundled_pack_names, load_bundled_pack
 from sagatui.packs.errors import PackError

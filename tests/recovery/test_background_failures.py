@@ -25,7 +25,7 @@ async def load_lab(db: Path) -> tuple[Lab, Store]:
     store = await Store.open(db)
     lab = Lab(source.pack, source.text, store, seed=1)
     await lab.open()
-    lab.apply("start_scenario", {"scenario": "load_with_outages"})
+    lab.start_scenario("load_with_outages")
     return lab, store
 
 
@@ -71,7 +71,7 @@ async def test_a_listener_that_raises_fails_the_run_and_every_event_stays_durabl
 async def test_a_saga_task_that_raises_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "saga.db"
     lab, store = await load_lab(db)
-    ended = lab._ended
+    ended = lab.workload._ended
     calls = 0
 
     def broken(saga: object) -> None:
@@ -81,7 +81,7 @@ async def test_a_saga_task_that_raises_fails_the_run(tmp_path: Path, monkeypatch
             raise ValueError("bookkeeping went wrong")
         ended(saga)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(lab, "_ended", broken)
+    monkeypatch.setattr(lab.workload, "_ended", broken)
     await fails_and_interrupts(db, lab, store, ValueError)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from sagatui.lab import Lab
+from sagatui.lab.playback import Playback
 from sagatui.packs.loader import load_pack_text
-from sagatui.playback import Playback
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
 from sagatui.store.queries import read_events, resource_rows

@@ -1,11 +1,26 @@
 """Same pack + seed + recorded inputs => the same event stream, event for event."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from sagatui.headless import run_scenario
 from sagatui.lab import Lab
+from sagatui.lab.commands import (
+    Command,
+    Pause,
+    Resume,
+    SetFault,
+    StartLoad,
+    StartScenario,
+    StopLoad,
+    ToggleLoad,
+    TogglePause,
+    ToggleService,
+    parse_recorded,
+)
+from sagatui.lab.headless import run_scenario
+from sagatui.model.events import EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.packs.bundled import bundled_pack_names, read_pack
 from sagatui.replay import Recording, recording_from_session, recording_from_store, replay, write_session
@@ -58,26 +73,43 @@ async def test_a_different_seed_diverges(store):
 
 async def test_interactive_commands_are_replayed_at_their_place(store):
     """Outages toggled and scenarios started by hand, as the dashboard does, on a paced clock."""
-    recording = await by_hand(store, ("start_load", {"scenario": "load_with_outages", "rate": 20}), 2,
-                              ("set_fault", {"service": "payment", "profile": FaultProfile(mode="offline")}), 3,
-                              ("set_fault", {"service": "payment", "profile": FaultProfile()}), ("stop_load", {}), 1)
+    recording = await by_hand(store, StartLoad(scenario="load_with_outages", rate=20), 2,
+                              SetFault(service="payment", profile=FaultProfile(mode="offline")), 3,
+                              SetFault(service="payment", profile=FaultProfile()), StopLoad(), 1)
     assert len(recording.commands) == 4
     result = await replay(recording)
     assert result.identical, result.divergence.describe()
 
 
-async def by_hand(store: Store, *moves: tuple[str, dict] | float) -> Recording:
-    """A paced ecommerce lab driven as the dashboard drives it: each move a command (name, args), given at
-    once after the one before, or a pause of so many clock seconds; the run as recorded."""
+async def test_two_presses_before_a_quiet_moment_do_what_was_pressed(store):
+    """A switch pressed twice, the pause key twice, the load key twice, each pair before the lab's next
+    quiet moment: each press is resolved after the one before it (off then on again; paused then going
+    again; load on then off), recorded as what it did, and replayed so."""
+    recording = await by_hand(store, StartScenario(scenario="successful_order"), 0.5,
+                              ToggleService(service="payment"), ToggleService(service="payment"), 0.5,
+                              TogglePause(), TogglePause(), 0.5,
+                              ToggleLoad(), ToggleLoad(), 1)
+    done = [parse_recorded(event.data) for event in recording.commands]
+    configured = read_pack("ecommerce").pack.services["payment"].fault
+    assert done[1:] == [SetFault(service="payment", profile=FaultProfile(mode="offline")),
+                        SetFault(service="payment", profile=configured), Pause(), Resume(),
+                        StartLoad(scenario="load_with_outages", rate=20), StopLoad()]
+    changes = [event.message for event in recording.events
+               if event.kind is EventKind.FAULT_CHANGED and event.service == "payment"]
+    assert changes == [configured.label(), "offline", configured.label()]  # as configured at start, then the presses
+    assert (await replay(recording)).identical
+
+
+async def by_hand(store: Store, *moves: Command | float) -> Recording:
+    """A paced ecommerce lab driven as the dashboard drives it: each move a command, submitted at once
+    after the one before, or a pause of so many clock seconds; the run as recorded."""
     source = read_pack("ecommerce")
-    lab = Lab(source.pack, source.text, store, seed=5, speed=50.0)
-    await lab.open()
-    for move in moves:
-        if isinstance(move, tuple):
-            lab.command(move[0], **move[1])
-        else:
-            await lab.clock.sleep(move)
-    await lab.close()
+    async with Lab(source.pack, source.text, store, seed=5, speed=50.0) as lab:
+        for move in moves:
+            if isinstance(move, float | int):
+                await lab.clock.sleep(move)
+            else:
+                lab.submit(move)
     return await recording_from_store(store, lab.run_id)
 
 
@@ -149,10 +181,27 @@ async def test_a_run_settles_at_the_moment_its_last_saga_ended_however_slow_the_
 
 async def test_commands_given_in_one_quiet_moment_replay_identically(store):
     """Key mashing: `l` then `+` (and an outage toggle) before the engine's next quiet moment."""
-    recording = await by_hand(store, ("start_load", {"scenario": "load_with_outages", "rate": 20}),
-                              ("start_load", {"scenario": "load_with_outages", "rate": 40}),
-                              ("set_fault", {"service": "payment", "profile": FaultProfile(mode="offline")}), 1,
-                              ("set_fault", {"service": "payment", "profile": FaultProfile()}), ("stop_load", {}), 1)
+    recording = await by_hand(store, StartLoad(scenario="load_with_outages", rate=20),
+                              StartLoad(scenario="load_with_outages", rate=40),
+                              SetFault(service="payment", profile=FaultProfile(mode="offline")), 1,
+                              SetFault(service="payment", profile=FaultProfile()), StopLoad(), 1)
     assert len(recording.commands) == 5
     result = await replay(recording)
     assert result.identical, result.divergence.describe()
+
+
+async def test_a_command_that_breaks_when_applied_fails_the_run_instead_of_stopping_the_clock(store):
+    """A command that raises while it is applied (here: a breaker command the desk let through) must not
+    end the clock's task, which would leave every waiter hanging: the run fails with the error."""
+    source = read_pack("ecommerce")
+    lab = Lab(source.pack, source.text, store, seed=5)
+    await lab.open()
+    try:
+        lab.desk.apply = lambda command: (_ for _ in ()).throw(RuntimeError("broken command"))  # type: ignore[method-assign]
+        lab.submit(StartScenario(scenario="successful_order"))
+        await asyncio.wait_for(lab.clock.wait_idle(), 30)  # it hung here when the clock's task died
+        assert isinstance(lab.failure, RuntimeError)
+        with pytest.raises(RuntimeError, match="broken command"):
+            await lab.conclude()
+    finally:
+        await lab.close()

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sagatui.headless import run_scenario
+from sagatui.lab.headless import run_scenario
 from sagatui.packs.bundled import bundled_pack_names, read_pack
 from sagatui.store.database import Store
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from sagatui.lab import Lab
+from sagatui.lab.commands import Resolve, RetryCompensation, SetFault
 from sagatui.model.events import Event, EventKind
+from sagatui.model.faults import FaultProfile
 from sagatui.packs.bundled import read_pack
 from sagatui.packs.loader import load_pack_text
 from sagatui.store.database import Store
@@ -69,12 +71,12 @@ async def test_after_thousands_of_sagas_only_those_in_flight_are_held(store: Sto
     def sample(event: Event) -> None:
         nonlocal most_held
         if event.kind is EventKind.SAGA_STARTED:
-            most_held = max(most_held, len(lab.sagas), *remembered(lab).values())
+            most_held = max(most_held, len(lab.workload.sagas), *remembered(lab).values())
 
     lab.bus.add_listener(sample)
     await lab.open()
     try:
-        lab.apply("start_scenario", {"scenario": "endless"})
+        lab.start_scenario("endless")
         invariants = await lab.conclude()
     finally:
         await lab.close()
@@ -83,10 +85,10 @@ async def test_after_thousands_of_sagas_only_those_in_flight_are_held(store: Sto
     assert all(result.ok for result in invariants)
     # 50 sagas start each clock second and take about one: that many are held, not the thousand.
     assert 20 < most_held < 100
-    assert lab.sagas == {} and set(remembered(lab).values()) == {0}
+    assert lab.workload.sagas == {} and set(remembered(lab).values()) == {0}
     assert lab.services.services["inventory"]._lines_of_saga == {}  # type: ignore[attr-defined]
     assert len(lab.metrics.latencies) == SAGAS
-    assert lab.saga_scenarios.get("S-0001") == lab.saga_scenarios.get(f"S-{SAGAS:04d}") == "endless"
+    assert lab.workload.scenarios.get("S-0001") == lab.workload.scenarios.get(f"S-{SAGAS:04d}") == "endless"
 
 
 async def test_a_saga_needing_attention_is_held_until_retried_or_resolved(store: Store) -> None:
@@ -94,17 +96,17 @@ async def test_a_saga_needing_attention_is_held_until_retried_or_resolved(store:
     lab = Lab(source.pack, source.text, store)
     await lab.open()
     try:
-        lab.apply("start_scenario", {"scenario": "refund_gateway_down"})
-        lab.apply("start_scenario", {"scenario": "refund_gateway_down"})
+        lab.start_scenario("refund_gateway_down")
+        lab.start_scenario("refund_gateway_down")
         await lab.settle()
-        assert sorted(lab.sagas) == ["S-0001", "S-0002"]
+        assert sorted(lab.workload.sagas) == ["S-0001", "S-0002"]
         assert remembered(lab) == {"inventory": 2, "payment": 2, "shipping": 0, "email": 0}
 
-        lab.apply("resolve", {"saga_id": "S-0001", "note": "refunded by hand"})
-        lab.apply("set_fault", {"service": "payment", "profile": {"mode": "online"}})
-        lab.apply("retry_compensation", {"saga_id": "S-0002"})
+        lab.apply(Resolve(saga_id="S-0001", note="refunded by hand"))
+        lab.apply(SetFault(service="payment", profile=FaultProfile(mode="online")))
+        lab.apply(RetryCompensation(saga_id="S-0002"))
         await lab.settle()
     finally:
         await lab.close()
-    assert lab.sagas == {} and set(remembered(lab).values()) == {0}
+    assert lab.workload.sagas == {} and set(remembered(lab).values()) == {0}
     assert lab.metrics.ended == {"compensated": 2, "needs_attention": 0}

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from sagatui.lab.run import Lab
+from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSettings
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -39,10 +40,15 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: st
         await pilot.pause(0.02)
 
 
+def lab_of(app: SagaDashboard) -> Lab | None:
+    """The dashboard's lab itself (a test may look inside; the dashboard reads only its view)."""
+    return app.session.lab if app.session is not None else None
+
+
 async def lab_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, SagaDashboard)
-    await wait_for(pilot, lambda: app.lab is not None and app.main.query_one(ScenarioTable).row_count, "the lab")
+    await wait_for(pilot, lambda: lab_of(app) is not None and app.main.query_one(ScenarioTable).row_count, "the lab")
 
 
 async def settled(pilot: Pilot[None]) -> None:
@@ -52,7 +58,7 @@ async def settled(pilot: Pilot[None]) -> None:
     assert isinstance(app, SagaDashboard)
 
     def done() -> bool:
-        lab, session = app.lab, app.session
+        lab, session = lab_of(app), app.session
         return (lab is not None and session is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
                 and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up
                 and session.undrained == 0)  # and the panels were given every event (the next tick drains them)

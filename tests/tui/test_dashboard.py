@@ -21,7 +21,7 @@ from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.keyed_table import KeyedTable
 from sagatui.tui.widgets.resources import InvariantBadges
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
-from tests.tui.conftest import lab_ready, open_timeline_of_first_saga, settled, wait_for
+from tests.tui.conftest import lab_of, lab_ready, open_timeline_of_first_saga, settled, wait_for
 
 
 def cell(table: KeyedTable, row: str, column: str) -> str:
@@ -74,7 +74,7 @@ async def test_a_hidden_view_is_drawn_when_it_is_shown(make_app: Callable[..., S
         await lab_ready(pilot)
         await run_scenario(pilot, "payment_declined")  # from the scenarios view: sagas and events are hidden
         await settled(pilot)
-        await wait_for(pilot, lambda: app.events_absorbed == app.lab.recorder.next_seq - 1, "the panels to drain")
+        await wait_for(pilot, lambda: app.events_absorbed == lab_of(app).recorder.next_seq - 1, "the panels to drain")
         sagas, log = app.main.query_one(SagaTable), app.main.query_one(EventStream).log_widget
         assert (sagas.row_count, log.line_count) == (0, 0)
         await pilot.press("s")
@@ -155,8 +155,8 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         await pilot.press(*"refunded by hand", "enter")
         await wait_for(pilot, lambda: inbox.row_count == 0, "the inbox to empty")
         await settled(pilot)
-        assert app.lab is not None and app.session is not None
-        resolved = await read_events(app.session.store, app.lab.run_id, kinds=[EventKind.SAGA_RESOLVED])
+        assert lab_of(app) is not None and app.session is not None
+        resolved = await read_events(app.session.store, lab_of(app).run_id, kinds=[EventKind.SAGA_RESOLVED])
         assert [(event.saga_id, event.data["note"]) for event in resolved] == [("S-0002", "refunded by hand")]
         # its charge is still unrefunded: the badges hold, marked as accepted after a resolve, not red
         await pilot.press("r")
@@ -173,7 +173,7 @@ async def test_quitting_closes_the_lab_and_leaves_every_event_committed(
     async with app.run_test(size=(80, 24)) as pilot:
         await lab_ready(pilot)
         await run_scenario(pilot, "successful_order")
-        lab = app.lab
+        lab = lab_of(app)
         assert lab is not None
         await pilot.press("q")
         await wait_for(pilot, lambda: app.session is None, "the lab to close")
@@ -192,7 +192,8 @@ async def test_clicking_a_service_switch_toggles_it(make_app: Callable[..., Saga
         await wait_for(pilot, lambda: cell(switchboard, "shipping", "switch").strip() == "OFF", "the switch off")
         await pilot.click(Switchboard, offset=(x, y))
         await wait_for(pilot, lambda: cell(switchboard, "shipping", "switch").strip() == "ON", "the switch on")
-        assert app.lab is not None and app.lab.services.fault("shipping") == app.lab.pack.services["shipping"].fault
+        lab = lab_of(app)
+        assert lab is not None and lab.services.fault("shipping") == lab.pack.services["shipping"].fault
 
 
 async def test_at_80_columns_long_names_give_way_to_profiles_and_breaker_counts(
@@ -204,7 +205,7 @@ async def test_at_80_columns_long_names_give_way_to_profiles_and_breaker_counts(
         await pilot.press("1")
         switchboard = app.main.query_one(Switchboard)
         await wait_for(pilot, lambda: cell(switchboard, "airline_primary", "profile") == "offline", "the switch")
-        lab = app.lab
+        lab = lab_of(app)
         assert lab is not None
         assert [cell(switchboard, name, "profile") for name in lab.pack.services] == [
             fault_label(lab.services.fault(name)) for name in lab.pack.services]  # e.g. online +300ms, whole
@@ -256,8 +257,8 @@ async def test_at_80_columns_the_highlighted_scenario_is_described_whole(
         await lab_ready(pilot)
         table = app.main.query_one(ScenarioTable)
         about = app.main.query_one("#scenario-about", Static)
-        assert app.lab is not None
-        scenarios = app.lab.pack.scenarios
+        assert lab_of(app) is not None
+        scenarios = lab_of(app).pack.scenarios
         await wait_for(pilot, lambda: cell(table, "successful_order", "about").endswith("…"), "the column to give way")
         shown = sum(column.get_render_width(table) for column in table.columns.values())
         assert shown <= table.scrollable_content_region.width  # no sideways scrolling
@@ -287,14 +288,14 @@ async def test_a_run_that_fails_off_the_sagas_path_says_so_on_the_status_line(
     async with app.run_test(size=(120, 32)) as pilot:
         await lab_ready(pilot)
         await pilot.press("l")  # the load generator
-        assert app.lab is not None
-        await wait_for(pilot, lambda: app.lab is not None and app.lab.load is not None, "the load")
+        assert lab_of(app) is not None
+        await wait_for(pilot, lambda: lab_of(app) is not None and lab_of(app).workload.load is not None, "the load")
 
         def broken() -> None:
             raise RuntimeError("a timer went wrong")
 
-        app.lab.clock.call_later(0.05, broken)
+        lab_of(app).clock.call_later(0.05, broken)
         line = app.main.query_one("#status-line", Static)
         await wait_for(pilot, lambda: "run stopped: RuntimeError: a timer went wrong" in shown_text(line),
                        "the status line")
-        assert app.lab.load is None  # the run stopped taking sagas
+        assert lab_of(app).workload.load is None  # the run stopped taking sagas

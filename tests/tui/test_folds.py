@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from sagatui.lab.commands import toggled
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
 from sagatui.model.status import SagaStatus
-from sagatui.tui.badges import toggled
 from sagatui.tui.event_filter import EventFilter, FilterError
 from sagatui.tui.rate_history import RateHistory
 from sagatui.tui.saga_board import SagaBoard

@@ -8,11 +8,12 @@ from pathlib import Path
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
+from sagatui.lab.commands import Resolve
+from sagatui.lab.session import LabSettings
 from sagatui.model.status import SagaStatus
 from sagatui.packs.loader import load_pack
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.timeline import TimelineScreen
-from sagatui.tui.session import LabSettings
 from sagatui.tui.widgets.control_tables import ScenarioTable
 from tests.hostile_pack import HOSTILE_SCENARIO, RAW, write_hostile_pack
 from tests.tui.conftest import lab_ready, settled, wait_for
@@ -65,7 +66,7 @@ async def test_markup_and_escapes_in_pack_and_note_are_shown_as_plain_text(tmp_p
         await run_hostile_scenario(pilot)
         await settled(pilot)
         await wait_for(pilot, lambda: app.board.get("S-0001").status is SagaStatus.NEEDS_ATTENTION, "the inbox")
-        app.send("resolve", saga_id="S-0001", note=NOTE)  # what the note dialog sends
+        app.submit(Resolve(saga_id="S-0001", note=NOTE))  # what the note dialog sends
         await wait_for(pilot, lambda: app.board.get("S-0001").status is not SagaStatus.NEEDS_ATTENTION,
                        "the resolve")
         await settled(pilot)

@@ -17,7 +17,7 @@ from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import ResumePrompt
 from tests.recovery.helpers import ECOMMERCE, problems, query, sagatui, unfinished_sagas
-from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.conftest import lab_of, lab_ready, settled, wait_for
 from tests.tui.test_dashboard import shown_text
 
 
@@ -29,7 +29,7 @@ async def interrupt_a_load(db: Path) -> int:
         lab = Lab(load_pack(ECOMMERCE), ECOMMERCE.read_text(encoding="utf-8"), store, seed=3,
                   label="load_with_outages")
         await lab.open()
-        lab.apply("start_scenario", {"scenario": "load_with_outages"})
+        lab.start_scenario("load_with_outages")
         while lab.metrics.started < 120:
             await asyncio.sleep(0.01)
         await lab.interrupt()
@@ -55,10 +55,10 @@ async def test_yes_carries_on_the_interrupted_run_live_until_it_settles(
     async with app.run_test(size=(100, 32)) as pilot:
         question = await open_prompt(app, pilot)
         assert f"Run {run_id} (ecommerce, {len(left)} sagas unfinished) was interrupted. Resume it?" in question
-        assert app.lab is None  # nothing runs until the user answers
+        assert lab_of(app) is None  # nothing runs until the user answers
         await pilot.press("y")
         await lab_ready(pilot)
-        assert app.lab is not None and app.lab.run_id == run_id  # the same run goes on, no new one
+        assert lab_of(app) is not None and lab_of(app).run_id == run_id  # the same run goes on, no new one
         await settled(pilot)
         board = app.board
         assert all(row is not None and row.status.terminal for row in map(board.get, left))
@@ -88,8 +88,8 @@ async def test_yes_after_the_run_was_settled_elsewhere_starts_a_new_run_instead(
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         await pilot.press("y")
         await lab_ready(pilot)
-        assert app.lab is not None
-        assert app.lab.run_id == run_id + 1  # a new run: the settled one is not reopened
+        assert lab_of(app) is not None
+        assert lab_of(app).run_id == run_id + 1  # a new run: the settled one is not reopened
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs") == [(run_id, "settled"), (run_id + 1, "running")]
     ((settled, settled_seq, last_seq, resumed_marks),) = query(
@@ -107,7 +107,7 @@ async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await lab_ready(pilot)
         await pilot.press("l")  # the load generator: sagas keep arriving
-        lab = app.lab
+        lab = lab_of(app)
         assert lab is not None
         await wait_for(pilot, lambda: lab.metrics.started >= 40 and lab.metrics.in_flight, "sagas in flight")
         await pilot.press("q")
@@ -125,7 +125,7 @@ async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
         assert f"Run 1 (ecommerce, {len(left)} sagas unfinished) was interrupted" in question
         await pilot.press("n")
         await lab_ready(pilot)
-        assert again.lab is not None and again.lab.run_id == 2
+        assert again.view is not None and again.view.run_id == 2
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs") == [(1, "interrupted"), (2, "running")]
     assert unfinished_sagas(db) == left  # still there for `sagatui resume` or the next start
@@ -142,7 +142,7 @@ async def test_with_several_unfinished_runs_the_newest_is_highlighted_and_the_ot
         assert "2 runs were left with sagas unfinished. Resume the highlighted one?" in question
         await pilot.press("y")
         await lab_ready(pilot)
-        assert app.lab is not None and app.lab.run_id == newer
+        assert lab_of(app) is not None and lab_of(app).run_id == newer
         await settled(pilot)
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(older, "interrupted"), (newer, "settled")]

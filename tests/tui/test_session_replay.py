@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sagatui.replay import recording_from_store, replay
 from sagatui.tui.app import SagaDashboard
-from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.conftest import lab_of, lab_ready, settled, wait_for
 from tests.tui.test_dashboard import run_scenario
 
 
@@ -15,7 +15,7 @@ async def test_a_dashboard_session_replays_identically(make_app: Callable[..., S
     app = make_app(speed=20.0)  # paced, as a user sees it (x20 so the test is quick)
     async with app.run_test(size=(120, 40)) as pilot:
         await lab_ready(pilot)
-        lab = app.lab
+        lab = lab_of(app)
         assert lab is not None
         await run_scenario(pilot, "successful_order")
         await pilot.press("2")  # payment offline

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagatui.headless import run_scenario
+from sagatui.lab.headless import run_scenario
+from sagatui.lab.session import LabSettings
 from sagatui.packs.bundled import read_pack
 from sagatui.packs.loader import load_pack_text
 from sagatui.replay import Recording, recording_from_store
 from sagatui.store import queries
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
-from sagatui.tui.session import LabSettings
 from sagatui.tui.watch import WatchDashboard
-from tests.tui.conftest import lab_ready, wait_for
+from tests.tui.conftest import lab_of, lab_ready, wait_for
 
 
 async def record(tmp_path: Path, pack: str, scenario: str) -> tuple[Recording, dict[str, list[dict]]]:
@@ -46,7 +46,7 @@ async def test_watching_plays_the_recorded_events_into_the_panels(tmp_path: Path
         await wait_for(pilot, lambda: app.played == len(recording.events), "the recording to play")
         await pilot.press("2")  # read-only: no outage toggled
         await pilot.pause(0.1)
-        lab, session = app.lab, app.session
+        lab, session = lab_of(app), app.session
         assert lab is not None and session is not None
         assert lab.services.fault("shipping").mode == "offline"  # as the recorded fault.changed left it
         assert app.board.get("S-0001").status == "compensated"
@@ -69,7 +69,7 @@ async def test_a_breaker_opened_in_the_recording_shows_open_with_its_countdown(t
     async with app.run_test(size=(120, 40)) as pilot:
         await lab_ready(pilot)
         await pilot.press("space")
-        lab = app.lab
+        lab = lab_of(app)
         assert lab is not None
         while app.played < opened.seq:
             await pilot.press("n")
@@ -85,13 +85,13 @@ async def test_pause_and_step_move_one_moment_at_a_time(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await lab_ready(pilot)
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.lab.clock.paused, "the pause")
-        before, played = app.lab.clock.now(), app.played
+        await wait_for(pilot, lambda: lab_of(app).clock.paused, "the pause")
+        before, played = lab_of(app).clock.now(), app.played
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.lab.clock.now() > before, "one step")
-        after_one = app.lab.clock.now()
+        await wait_for(pilot, lambda: lab_of(app).clock.now() > before, "one step")
+        after_one = lab_of(app).clock.now()
         await pilot.pause(0.2)
-        assert app.lab.clock.now() == after_one  # held again after the step
+        assert lab_of(app).clock.now() == after_one  # held again after the step
         assert app.played > played
         assert all(e.time <= after_one for e in recording.events[:app.played])
         assert recording.events[app.played].time > after_one  # exactly the events up to that moment

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from sagatui.engine.breaker import CircuitBreaker
+from sagatui.lab.view import BreakerView
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack, Scenario
@@ -144,11 +144,11 @@ class BreakerTable(KeyedTable):
         super().__init__([("breaker", "breaker", None), ("state", "state", 11), ("failures", "fail", None),
                           ("trips", "trips", 5)], id=id, gives_way="breaker")
 
-    def show(self, names: list[str], breakers: dict[str, CircuitBreaker], now: float) -> None:
+    def show(self, breakers: list[BreakerView], now: float) -> None:
         rows = {}
-        for name in names:
-            breaker = breakers.get(name)
-            if breaker is None:  # no call has needed it yet
+        for breaker in breakers:
+            name = breaker.name
+            if not breaker.used:  # no call has needed it yet
                 rows[name] = (name, breaker_state(BreakerState.CLOSED, None), Text("-", style="dim"), "0")
                 continue
             half_open_at = breaker.half_open_at
@@ -161,7 +161,7 @@ class BreakerTable(KeyedTable):
             self.post_message(BreakerCommand(self.selected_key, command))
 
 
-def _failures(breaker: CircuitBreaker) -> Text:
+def _failures(breaker: BreakerView) -> Text:
     """`3/5`: failures in a row against the threshold; `40%`: the window's failure rate (rate breakers).
     Red once half way to tripping."""
     config = breaker.config

@@ -8,10 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sagatui.engine.bus import Subscription
-from sagatui.lab import Lab
+from sagatui.lab.commands import Command
+from sagatui.lab.playback import Playback
+from sagatui.lab.run import Lab, Pacing
+from sagatui.lab.view import LabView
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
-from sagatui.playback import Playback
 from sagatui.recovery.reopen import reopen_run
 from sagatui.recovery.resume import UNFINISHED, carry_on, leave_run
 from sagatui.store.database import Store
@@ -28,7 +30,7 @@ class LabSettings:
     db: Path
     seed: int = 1
     speed: float | None = 1.0  # None: virtual time, as fast as possible
-    recorded: tuple[Event, ...] = ()  # watching a recording: its events, played back (sagatui.playback)
+    recorded: tuple[Event, ...] = ()  # watching a recording: its events, played back (sagatui.lab.playback)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,20 @@ class LabSession:
         return Resumed(run.id, sagas, resent)
 
     @property
+    def view(self) -> LabView | None:
+        """What the dashboard reads of the lab (None while none is open: before the first, resetting)."""
+        return self.lab.view if self.lab is not None else None
+
+    def submit(self, command: Command) -> None:
+        """A user command to the lab, applied at its clock's next quiet moment (see sagatui.lab.run)."""
+        if self.lab is not None:
+            self.lab.submit(command)
+
+    @property
+    def pacing(self) -> Pacing | None:
+        return self.lab.pacing if self.lab is not None else None
+
+    @property
     def undrained(self) -> int:
         """Events the panels have not been given yet."""
         return len(self._backlog) + (self.subscription.pending if self.subscription is not None else 0)
@@ -109,7 +125,7 @@ class LabSession:
 
     async def reset(self, pack: Pack | None = None, pack_text: str = "", pack_path: Path | None = None) -> None:
         """Stop the current run and start a new one, on another pack if one is given."""
-        speed = self.lab.clock.speed if self.lab is not None else self.settings.speed
+        speed = self.lab.view.speed if self.lab is not None else self.settings.speed
         await self._stop_lab()
         if pack is not None:
             self.settings = replace(self.settings, pack=pack, pack_text=pack_text, pack_path=pack_path)

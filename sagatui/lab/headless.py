@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagatui.expectations import Check, SagaOutcomes, check_expectations
-from sagatui.lab import Lab
+from sagatui.lab.run import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
@@ -51,12 +51,9 @@ async def run_scenario(
     lab.bus.add_listener(outcomes.add)
     if on_event is not None:
         lab.bus.add_listener(on_event)
-    await lab.open()
-    try:
-        lab.apply("start_scenario", {"scenario": scenario})
+    async with lab:
+        lab.start_scenario(scenario)
         invariants = await lab.conclude()
-    finally:
-        await lab.close()
     checks = check_expectations(pack.scenarios[scenario].expect, outcomes, lab.metrics,
                                 {result.name: result.state for result in invariants})
     invariant_rows = [result.as_dict() for result in invariants]

@@ -14,7 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from sagatui.lab import Lab, LoadGenerator
+from pydantic import ValidationError
+
+from sagatui.lab.commands import StartLoad, StopLoad, parse_recorded
+from sagatui.lab.run import Lab
+from sagatui.lab.workload import Load
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
@@ -34,7 +38,7 @@ class Playback:
 
     async def start(self) -> None:
         """Open the lab's run (nothing recorded of its own) and start playing."""
-        await self.lab.open_silent()
+        await self.lab.open_for_playback()
         self.lab.keep(asyncio.ensure_future(self._play()))
 
     async def _play(self) -> None:
@@ -45,14 +49,10 @@ class Playback:
             self.play(event)
         self.finished.set()
 
-    def play(self, recorded: Event) -> None:
-        lab = self.lab
-        event = recorded.model_copy(update={"run_id": lab.run_id})
+    def play(self, event: Event) -> None:
         writes = [RowWrite(table, key, values) for table, key, values in event.data.get("writes", [])]
-        lab.writer.append(event, writes)
-        lab.recorder.next_seq = event.seq + 1
         self._follow_world(event)
-        lab.bus.publish(event)
+        self.lab.play_recorded(event, writes)
         self.played += 1
 
     def _follow_world(self, event: Event) -> None:
@@ -61,7 +61,13 @@ class Playback:
             lab.services.restore_fault(event.service, FaultProfile.model_validate(event.data["profile"]), None)
         elif event.kind is EventKind.BREAKER_TRANSITION and event.service:
             lab.breakers.get(event.service).follow(BreakerState(event.data["to"]))
-        elif event.kind is EventKind.COMMAND and event.data.get("name") in ("start_load", "stop_load"):
-            args = event.data.get("args", {})
-            lab.load = (LoadGenerator(str(args["scenario"]), float(args["rate"]))
-                        if event.data["name"] == "start_load" else None)
+        elif event.kind is EventKind.COMMAND:
+            try:
+                command = parse_recorded(event.data)
+            except ValidationError:
+                return  # a command this version does not know: the events it led to still play
+            match command:
+                case StartLoad(scenario=scenario, rate=rate):
+                    lab.workload.follow_load(Load(scenario, rate))
+                case StopLoad():
+                    lab.workload.follow_load(None)

@@ -1,0 +1,141 @@
+"""What the dashboard, the recording viewer and the headless printer see of a lab: a read-only view.
+
+They read the lab only through `LabView` and change it only through `Lab.submit(command)` (and, for
+pacing, which is not part of the run, `Lab.pacing`). What the view hands out is the lab's state as
+plain values (faults, breaker snapshots, the load), never the engine's parts: the run layer alone
+touches a lab's clock, recorder, writer and services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sagatui.engine.breaker import CircuitBreaker
+from sagatui.engine.metrics import RunMetrics
+from sagatui.lab.workload import Load
+from sagatui.model.definitions import BreakerConfig
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import BreakerState
+from sagatui.packs.model import Pack
+
+if TYPE_CHECKING:
+    from sagatui.lab.run import Lab
+
+
+_DEFAULT_CONFIG = BreakerConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerView:
+    """A breaker as the breaker table shows it. `used` is False until a call has needed it."""
+
+    name: str
+    state: BreakerState = BreakerState.CLOSED
+    half_open_at: float | None = None  # an open breaker: when it lets probes through
+    consecutive_failures: int = 0
+    failure_rate: float | None = None  # over its window; None while the window is empty
+    trips: int = 0
+    config: BreakerConfig = _DEFAULT_CONFIG
+    used: bool = False
+
+    @classmethod
+    def of(cls, breaker: CircuitBreaker) -> BreakerView:
+        return cls(breaker.name, breaker.state, breaker.half_open_at, breaker.consecutive_failures,
+                   breaker.failure_rate, breaker.trips, breaker.config, used=True)
+
+
+class LabView:
+    """A lab's state, read when asked (it is never stale and never copied ahead of time)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self._lab = lab
+
+    @property
+    def run_id(self) -> int:
+        return self._lab.run_id
+
+    @property
+    def pack(self) -> Pack:
+        return self._lab.pack
+
+    @property
+    def seed(self) -> int:
+        return self._lab.seed
+
+    @property
+    def now(self) -> float:
+        """The run clock's seconds."""
+        return self._lab.clock.now()
+
+    @property
+    def paused(self) -> bool:
+        """The engine holds every saga before its next call (the `pause` command)."""
+        return self._lab.engine.paused
+
+    @property
+    def clock_held(self) -> bool:
+        """The clock itself is held (watching a recording, paused)."""
+        return self._lab.clock.paused
+
+    @property
+    def speed(self) -> float | None:
+        """Clock seconds per real second; None: virtual time, as fast as it goes."""
+        return self._lab.clock.speed
+
+    @property
+    def load(self) -> Load | None:
+        return self._lab.workload.load
+
+    @property
+    def chosen_rate(self) -> float | None:
+        """The rate the next load starts at, when one was chosen (`scale_load`)."""
+        return self._lab.workload.chosen_rate
+
+    def fault(self, service: str) -> FaultProfile:
+        return self._lab.services.fault(service)
+
+    @property
+    def faults(self) -> dict[str, FaultProfile]:
+        """Service -> the fault profile switched on now, in pack order."""
+        return {name: self._lab.services.fault(name) for name in self._lab.pack.services}
+
+    @property
+    def breaker_names(self) -> list[str]:
+        """Every breaker the pack can use, in pack order, before any call has created it."""
+        pack = self._lab.pack
+        names = [service.breaker or name for name, service in pack.services.items()]
+        names += list(pack.breakers) + list(self._lab.breakers.breakers)
+        return list(dict.fromkeys(names))
+
+    @property
+    def breakers(self) -> list[BreakerView]:
+        """Each of `breaker_names` as it stands now."""
+        live: Mapping[str, CircuitBreaker] = self._lab.breakers.breakers
+        configs = self._lab.pack.breakers
+        return [BreakerView.of(live[name]) if name in live
+                else BreakerView(name, config=configs.get(name, BreakerConfig())) for name in self.breaker_names]
+
+    @property
+    def committed_seq(self) -> int:
+        """The last event the database holds."""
+        return self._lab.writer.committed_seq
+
+    @property
+    def events_recorded(self) -> int:
+        """Events of this run so far, committed or not."""
+        return self._lab.recorder.next_seq - 1
+
+    @property
+    def metrics(self) -> RunMetrics:
+        return self._lab.metrics
+
+    @property
+    def failure(self) -> BaseException | None:
+        """What stopped the run off the sagas' own path, if anything did (see `Lab.fail`)."""
+        return self._lab.failure
+
+    def scenario_of(self, saga_id: str) -> str:
+        """The scenario that started a saga of this lab ("" for one carried on from a stopped run)."""
+        return self._lab.workload.scenarios.get(saga_id, "")
