@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -24,7 +24,7 @@ from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.exit_codes import ExitCode
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import SagaStatus
+from sagatui.model.status import InvariantState, SagaStatus
 from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
@@ -32,6 +32,10 @@ from sagatui.packs.model import Pack
 from sagatui.plain_text import plain_text
 from sagatui.stop_signals import Stopped, run_stoppable
 from sagatui.store.errors import StorageError, StorageProblem
+
+if TYPE_CHECKING:  # the commands import what they run when they run it: `sagatui --help` stays quick
+    from sagatui.lab.headless import ScenarioReport
+    from sagatui.store.invariants import InvariantResult
 
 DEFAULT_DB = "sagatui.db"
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
@@ -270,36 +274,37 @@ def _mark(ok: bool) -> Text:
     return Text("ok  ", style="green") if ok else Text("FAIL", style="bold red")
 
 
-_STATE_MARKS = {"ok": Text("ok  ", style="green"), "held": Text("HELD", style="bold dark_orange"),
-                "fail": Text("FAIL", style="bold red")}
+_STATE_MARKS = {InvariantState.OK: Text("ok  ", style="green"),
+                InvariantState.HELD: Text("HELD", style="bold dark_orange"),
+                InvariantState.FAIL: Text("FAIL", style="bold red")}
 
 
-def _invariant_line(invariant: dict[str, Any]) -> Text:
-    """`invariant HELD nothing_leaked: ...`: an invariant's state (InvariantResult.as_dict) and why."""
+def _invariant_line(invariant: InvariantResult) -> Text:
+    """`invariant HELD nothing_leaked: ...`: an invariant's state and why."""
     line = Text("  invariant ")
-    line.append_text(_STATE_MARKS[invariant["state"]])
-    line.append(f" {invariant['name']}")
-    if invariant["details"]:
-        line.append(": " + "; ".join(invariant["details"]))
-    if invariant.get("held"):
-        line.append(": " + "; ".join(invariant["held"]), style="dark_orange")
-    if invariant.get("accepted"):
-        line.append(" (accepted after a resolve: " + "; ".join(invariant["accepted"]) + ")", style="yellow")
+    line.append_text(_STATE_MARKS[invariant.state])
+    line.append(f" {invariant.name}")
+    if invariant.details:
+        line.append(": " + "; ".join(invariant.details))
+    if invariant.held:
+        line.append(": " + "; ".join(invariant.held), style="dark_orange")
+    if invariant.accepted:
+        line.append(" (accepted after a resolve: " + "; ".join(invariant.accepted) + ")", style="yellow")
     return line
 
 
-def _print_summary(out: Console, report: Any) -> None:
+def _print_summary(out: Console, report: ScenarioReport) -> None:
     metrics = report.metrics
-    by_status = ", ".join(f"{status} {count}" for status, count in metrics["by_status"].items()) or "none"
-    compensations = ", ".join(f"{k} {v}" for k, v in metrics["compensations"].items()) or "none"
-    p50, p95 = metrics["latency_p50"], metrics["latency_p95"]
+    by_status = ", ".join(f"{status} {count}" for status, count in metrics.by_status.items()) or "none"
+    compensations = ", ".join(f"{k} {v}" for k, v in metrics.compensations.items()) or "none"
+    p50, p95 = metrics.latency_p50, metrics.latency_p95
     _show(out, Text(f"-- summary: run {report.run_id}, seed {report.seed}", style="bold"))
-    _show(out, f"  sagas {metrics['sagas']}: {by_status}")
-    _show(out, f"  attempts {metrics['attempts']}, retries {metrics['retries']}, breaker trips "
-               f"{metrics['breaker_trips']}, rejected calls {metrics['rejected_calls']}, fallbacks "
-               f"{metrics['fallbacks']}")
+    _show(out, f"  sagas {metrics.sagas}: {by_status}")
+    _show(out, f"  attempts {metrics.attempts}, retries {metrics.retries}, breaker trips "
+               f"{metrics.breaker_trips}, rejected calls {metrics.rejected_calls}, fallbacks "
+               f"{metrics.fallbacks}")
     _show(out, f"  compensations: {compensations}")
-    if p50 is not None:
+    if p50 is not None and p95 is not None:
         _show(out, f"  saga latency p50 {format_duration(p50)}, p95 {format_duration(p95)} (clock time)")
     for invariant in report.invariants:
         _show(out, _invariant_line(invariant))
@@ -531,7 +536,7 @@ def _print_resumed(out: Console, report: Any) -> None:
                     f"sent again with their idempotency key", style="bold"))
     _show(out, f"  sagas {sum(report.statuses.values())}: {by_status}")
     for invariant in report.invariants:
-        _show(out, _invariant_line(invariant.as_dict()))
+        _show(out, _invariant_line(invariant))
     _show(out, Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red"))
     _show(out)
 

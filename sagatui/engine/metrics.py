@@ -6,6 +6,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict
+
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus
 
@@ -168,19 +170,36 @@ class RunMetrics:
     def latency(self, fraction: float) -> float | None:
         return self.latencies.percentile(fraction)
 
+    def summary(self) -> MetricsSummary:
+        return MetricsSummary(
+            sagas=self.started,
+            by_status={status.value: self.ended[status] for status in SagaStatus if self.ended[status]},
+            success_rate=self.success_rate, attempts=self.attempts, retries=self.retries,
+            average_attempts=self.average_attempts, retry_rate=self.retry_rate, breaker_trips=self.breaker_trips,
+            rejected_calls=self.rejected_calls, fallbacks=self.fallbacks,
+            compensations=dict(sorted(self.compensations.items())),
+            latency_p50=self.latency(0.50), latency_p95=self.latency(0.95),
+        )
+
     def as_dict(self) -> dict[str, object]:
-        return {
-            "sagas": self.started,
-            "by_status": {status.value: self.ended[status] for status in SagaStatus if self.ended[status]},
-            "success_rate": self.success_rate,
-            "attempts": self.attempts,
-            "retries": self.retries,
-            "average_attempts": self.average_attempts,
-            "retry_rate": self.retry_rate,
-            "breaker_trips": self.breaker_trips,
-            "rejected_calls": self.rejected_calls,
-            "fallbacks": self.fallbacks,
-            "compensations": dict(sorted(self.compensations.items())),
-            "latency_p50": self.latency(0.50),
-            "latency_p95": self.latency(0.95),
-        }
+        return self.summary().model_dump()
+
+
+class MetricsSummary(BaseModel):
+    """A run's metrics as a report gives them (`sagatui run`'s summary and JSON, `run.settled`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sagas: int
+    by_status: dict[str, int]
+    success_rate: float | None
+    attempts: int
+    retries: int
+    average_attempts: float | None
+    retry_rate: float | None
+    breaker_trips: int
+    rejected_calls: int
+    fallbacks: int
+    compensations: dict[str, int]
+    latency_p50: float | None
+    latency_p95: float | None

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.engine.metrics import MetricsSummary
 from sagatui.expectations import Check, SagaOutcomes, check_expectations
 from sagatui.lab.run import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
+from sagatui.store.invariants import InvariantResult
 
 
 @dataclass
@@ -20,8 +22,8 @@ class ScenarioReport:
     run_id: int
     seed: int
     statuses: dict[str, str]
-    metrics: dict[str, Any]
-    invariants: list[dict[str, Any]]
+    metrics: MetricsSummary
+    invariants: list[InvariantResult]
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -35,8 +37,8 @@ class ScenarioReport:
             "seed": self.seed,
             "passed": self.passed,
             "statuses": self.statuses,
-            "metrics": self.metrics,
-            "invariants": self.invariants,
+            "metrics": self.metrics.model_dump(),
+            "invariants": [invariant.as_dict() for invariant in self.invariants],
             "expectations": [check.as_dict() for check in self.checks],
         }
 
@@ -56,6 +58,5 @@ async def run_scenario(
         invariants = await lab.conclude()
     checks = check_expectations(pack.scenarios[scenario].expect, outcomes, lab.metrics,
                                 {result.name: result.state for result in invariants})
-    invariant_rows = [result.as_dict() for result in invariants]
     statuses = {saga_id: status.value for saga_id, status in outcomes.statuses.items()}
-    return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.as_dict(), invariant_rows, checks)
+    return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.summary(), invariants, checks)
