@@ -113,11 +113,13 @@ async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
 
 async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict[str, Any],
                on_event: Callable[[Event], None] | None) -> SagaStatus:
-    await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
+    """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
+    or resolved it first is seen (NotNeedingAttention), never raced."""
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
-    saga = lab.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
     try:
+        await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
+        saga = lab.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
         if command == "retry_compensation":
             reset_world(lab, reopened.events)
         lab.apply(command, {"saga_id": saga_id, **args})
