@@ -8,6 +8,7 @@ the dashboard sends them. Outside a live session the run is reopened in this pro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,7 +115,8 @@ async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
 async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict[str, Any],
                on_event: Callable[[Event], None] | None) -> SagaStatus:
     """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
-    or resolved it first is seen (NotNeedingAttention), never raced."""
+    or resolved it first is seen (NotNeedingAttention), never raced. Cancelled (a stop signal) while the
+    retried compensations run, the run is recorded as interrupted: `sagatui resume` carries them on."""
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
     try:
@@ -123,7 +125,11 @@ async def _act(store: Store, run_id: int, saga_id: str, command: str, args: dict
         if command == "retry_compensation":
             reset_world(lab, reopened.events)
         lab.apply(command, {"saga_id": saga_id, **args})
-        await lab.settle()
+        try:
+            await lab.settle()
+        except asyncio.CancelledError:
+            await lab.interrupt()
+            raise
     finally:
         await lab.close()
     return saga.status

@@ -74,6 +74,9 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         stderr.print("sagatui: interrupted; the database is consistent", markup=False)
         return ExitCode.INTERRUPTED
+    except Stopped as stopped:  # a stop signal, in a command that writes (run_stoppable)
+        stderr.print(str(stopped), markup=False)
+        return stopped.exit_code
     except OutputError:
         raise
     except Exception as error:  # the last line of defence: one line, never a traceback
@@ -238,11 +241,7 @@ def _run(options: argparse.Namespace, out: Console) -> int:
             await store.close()
         return reports
 
-    try:
-        reports = run_stoppable(run_all())
-    except Stopped as stopped:
-        print(stopped, file=sys.stderr)
-        return stopped.exit_code
+    reports = run_stoppable(run_all())
     passed = all(report.passed for report in reports)
     if text:
         style = "bold green" if passed else "bold red"
@@ -485,7 +484,7 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        outcomes = asyncio.run(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
+        outcomes = run_stoppable(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
     elapsed = time.perf_counter() - started
     failed = [outcome.seed for outcome in outcomes if not outcome.ok]
     style = "bold red" if failed else "bold green"
@@ -519,7 +518,7 @@ def _resume(options: argparse.Namespace, out: Console) -> int:
         finally:
             await store.close()
 
-    reports = asyncio.run(resume_all())
+    reports = run_stoppable(resume_all())
     if not reports:
         _show(out, f"nothing to resume: no unfinished run in {options.db}")
     return ExitCode.OK if all(report.ok for report in reports) else ExitCode.EXPECTATION_FAILED
@@ -570,7 +569,7 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
         finally:
             await store.close()
 
-    return asyncio.run(act())
+    return run_stoppable(act())
 
 
 def _print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:
