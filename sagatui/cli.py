@@ -390,30 +390,41 @@ async def _chosen_run(store: Any, run_id: int | None) -> int:
         raise UsageError(str(error)) from None
 
 
+def _recording_file(source: str) -> Path:
+    if not Path(source).is_file():
+        raise UsageError(f"{source} does not exist")
+    return Path(source)
+
+
 def _recording(source: str, run_id: int | None) -> Any:
     from sagatui.replay import RecordingError, load_recording
 
-    if not Path(source).is_file():
-        raise UsageError(f"{source} does not exist")
     try:
-        return asyncio.run(load_recording(Path(source), run_id))
+        return asyncio.run(load_recording(_recording_file(source), run_id))
     except RecordingError as error:
         raise UsageError(str(error)) from None
 
 
 def _replay(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.replay import replay
+    from sagatui.replay import Compared, RecordingError, open_recorded, replay_recorded
 
-    recording = _recording(options.source, options.run)
     if options.watch:
         from sagatui.tui.watch import watch_recording
 
-        return watch_recording(recording)
-    result = asyncio.run(replay(recording))
+        return watch_recording(_recording(options.source, options.run))
+
+    async def replayed() -> tuple[str, Compared]:
+        async with open_recorded(_recording_file(options.source), options.run) as recording:
+            return recording.source, await replay_recorded(recording)
+
+    try:
+        source, result = asyncio.run(replayed())
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
     if result.divergence is None:
-        _show(out, Text(f"identical: {len(result.events)} events of {recording.source} replayed", style="green"))
+        _show(out, Text(f"identical: {result.events} events of {source} replayed", style="green"))
         return ExitCode.OK
-    _show(out, Text(f"diverged: {recording.source}", style="bold red"))
+    _show(out, Text(f"diverged: {source}", style="bold red"))
     for line in result.divergence.describe().splitlines():
         _show(out, line)
     return ExitCode.EXPECTATION_FAILED
