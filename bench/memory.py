@@ -2,7 +2,8 @@
 
 Runs `sagatui run` in a child process on the ecommerce pack with its load scenario stretched to N
 sagas (default 20,000; ecommerce's stock is raised so the sagas keep doing work), then `sagatui
-events` on that run (every event, as JSON lines, to /dev/null), and prints each child's peak RSS.
+events` on that run (every event, as JSON lines, to /dev/null), then `sagatui replay` of it (run again
+and compared as it goes, the recorded events read a page at a time), and prints each child's peak RSS.
 Beside them, as the baseline measured in the same run, the peak RSS of a child that only imports
 sagatui and checks the same pack: the ratios say what the run and the reader add.
 """
@@ -58,10 +59,12 @@ def main() -> None:
                                  "--quiet", "--db", database])
         events, events_tail = peak_rss_mb([sys.executable, "-m", "sagatui", "events", "--db", database,
                                            "--format", "jsonl"])
+        replayed, replay_tail = peak_rss_mb([sys.executable, "-m", "sagatui", "replay", database])
     print(f"sagatui check (baseline)           peak RSS {baseline:7.1f} MB")
     print(f"sagatui run, {options.sagas:,} sagas        peak RSS {run:7.1f} MB   ({tail})")
     print(f"sagatui events, that run           peak RSS {events:7.1f} MB   ({events_tail})")
-    print(f"ratio {run / baseline:.2f} (run), {events / baseline:.2f} (events)")
+    print(f"sagatui replay, that run           peak RSS {replayed:7.1f} MB   ({replay_tail})")
+    print(f"ratio {run / baseline:.2f} (run), {events / baseline:.2f} (events), {replayed / baseline:.2f} (replay)")
 
 
 if __name__ == "__main__":

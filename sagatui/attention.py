@@ -8,6 +8,7 @@ the dashboard sends them. Outside a live session the run is reopened in this pro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,15 +115,22 @@ async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
 
 async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensation | Resolve,
                on_event: Callable[[Event], None] | None) -> SagaStatus:
-    await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
+    """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
+    or resolved it first is seen (NotNeedingAttention), never raced. Cancelled (a stop signal) while the
+    retried compensations run, the run is recorded as interrupted: `sagatui resume` carries them on."""
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
-    saga = lab.workload.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
     try:
+        await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
+        saga = lab.workload.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
         if isinstance(command, RetryCompensation):
             reset_world(lab, reopened.events)
         lab.apply(command)
-        await lab.settle()
+        try:
+            await lab.settle()
+        except asyncio.CancelledError:
+            await lab.interrupt()
+            raise
     finally:
         await lab.close()
     return saga.status

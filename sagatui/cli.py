@@ -78,6 +78,9 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         stderr.print("sagatui: interrupted; the database is consistent", markup=False)
         return ExitCode.INTERRUPTED
+    except Stopped as stopped:  # a stop signal, in a command that writes (run_stoppable)
+        stderr.print(str(stopped), markup=False)
+        return stopped.exit_code
     except OutputError:
         raise
     except Exception as error:  # the last line of defence: one line, never a traceback
@@ -242,11 +245,7 @@ def _run(options: argparse.Namespace, out: Console) -> int:
             await store.close()
         return reports
 
-    try:
-        reports = run_stoppable(run_all())
-    except Stopped as stopped:
-        print(stopped, file=sys.stderr)
-        return stopped.exit_code
+    reports = run_stoppable(run_all())
     passed = all(report.passed for report in reports)
     if text:
         style = "bold green" if passed else "bold red"
@@ -396,30 +395,41 @@ async def _chosen_run(store: Any, run_id: int | None) -> int:
         raise UsageError(str(error)) from None
 
 
+def _recording_file(source: str) -> Path:
+    if not Path(source).is_file():
+        raise UsageError(f"{source} does not exist")
+    return Path(source)
+
+
 def _recording(source: str, run_id: int | None) -> Any:
     from sagatui.replay import RecordingError, load_recording
 
-    if not Path(source).is_file():
-        raise UsageError(f"{source} does not exist")
     try:
-        return asyncio.run(load_recording(Path(source), run_id))
+        return asyncio.run(load_recording(_recording_file(source), run_id))
     except RecordingError as error:
         raise UsageError(str(error)) from None
 
 
 def _replay(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.replay import replay
+    from sagatui.replay import Compared, RecordingError, open_recorded, replay_recorded
 
-    recording = _recording(options.source, options.run)
     if options.watch:
         from sagatui.tui.watch import watch_recording
 
-        return watch_recording(recording)
-    result = asyncio.run(replay(recording))
+        return watch_recording(_recording(options.source, options.run))
+
+    async def replayed() -> tuple[str, Compared]:
+        async with open_recorded(_recording_file(options.source), options.run) as recording:
+            return recording.source, await replay_recorded(recording)
+
+    try:
+        source, result = asyncio.run(replayed())
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
     if result.divergence is None:
-        _show(out, Text(f"identical: {len(result.events)} events of {recording.source} replayed", style="green"))
+        _show(out, Text(f"identical: {result.events} events of {source} replayed", style="green"))
         return ExitCode.OK
-    _show(out, Text(f"diverged: {recording.source}", style="bold red"))
+    _show(out, Text(f"diverged: {source}", style="bold red"))
     for line in result.divergence.describe().splitlines():
         _show(out, line)
     return ExitCode.EXPECTATION_FAILED
@@ -490,7 +500,7 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        outcomes = asyncio.run(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
+        outcomes = run_stoppable(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
     elapsed = time.perf_counter() - started
     failed = [outcome.seed for outcome in outcomes if not outcome.ok]
     style = "bold red" if failed else "bold green"
@@ -524,7 +534,7 @@ def _resume(options: argparse.Namespace, out: Console) -> int:
         finally:
             await store.close()
 
-    reports = asyncio.run(resume_all())
+    reports = run_stoppable(resume_all())
     if not reports:
         _show(out, f"nothing to resume: no unfinished run in {options.db}")
     return ExitCode.OK if all(report.ok for report in reports) else ExitCode.EXPECTATION_FAILED
@@ -575,7 +585,7 @@ def _attention(options: argparse.Namespace, out: Console) -> int:
         finally:
             await store.close()
 
-    return asyncio.run(act())
+    return run_stoppable(act())
 
 
 def _print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:

@@ -4,6 +4,10 @@ Replay re-executes a recording on the virtual clock, applying each recorded comm
 it was recorded (same sequence number, same clock time), and compares the new stream with the
 recorded one event by event (ignoring `run_id` and `wall_time`). A session file holds a recording
 on its own, so a test suite can keep one and check that the behaviour has not changed.
+
+`sagatui replay` holds neither stream whole: the recorded events are read a page at a time (from the
+database, or the session file walked an event at a time) and each replayed event is compared as it is
+emitted, so a run of any length replays in the memory of a page or two (bench/memory.py).
 """
 
 from __future__ import annotations
@@ -12,26 +16,22 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, Protocol
 
 from sagatui import __version__
 from sagatui.lab import Lab, pack_hash
 from sagatui.model.events import Event, EventKind
 from sagatui.packs.loader import load_pack_text
+from sagatui.session_file import PAGE, SESSION_FORMAT, RecordingError, session_pages, survey_session
 from sagatui.store.database import Store
-from sagatui.store.queries import get_run, latest_run_id, read_events, run_pack_text
-from sagatui.store.schema import MAX_INTEGER
+from sagatui.store.queries import get_run, iter_events, latest_run_id, read_events, run_pack_text
 
-SESSION_FORMAT = "sagatui-session/1"
-
-
-class RecordingError(Exception):
-    """A recording that cannot be replayed (no such run, a malformed session file)."""
+__all__ = ["SESSION_FORMAT", "RecordingError"]  # at home in sagatui.session_file, and named here too
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,9 @@ class Recording:
     def settled(self) -> bool:
         """Did the run end by running to completion (headless) rather than by the user quitting?"""
         return bool(self.events) and self.events[-1].kind is EventKind.RUN_SETTLED
+
+    async def pages(self) -> AsyncIterator[list[Event]]:
+        yield self.events
 
     def as_session(self) -> dict[str, Any]:
         return {
@@ -95,15 +98,52 @@ class ReplayResult:
         return self.divergence is None
 
 
+class Replayable(Protocol):
+    """A recording as replay reads it: its pack, seed and commands at hand, its events page by page."""
+
+    @property
+    def pack_text(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def commands(self) -> list[Event]: ...
+    @property
+    def settled(self) -> bool: ...
+    def pages(self) -> AsyncIterator[list[Event]]: ...
+
+
+@dataclass(frozen=True)
+class RecordedStream:
+    """A recording whose events stay where they are (a database, a session file) until replay reads
+    them, a page at a time."""
+
+    pack_name: str
+    pack_text: str
+    seed: int
+    source: str
+    commands: list[Event]
+    settled: bool
+    read_pages: Callable[[], AsyncIterator[list[Event]]]
+
+    def pages(self) -> AsyncIterator[list[Event]]:
+        return self.read_pages()
+
+
+_ENDS_OF_A_PROCESS = (EventKind.RUN_SETTLED, EventKind.RUN_INTERRUPTED, EventKind.RUN_RESUMED)
+
+
+def _last_replayable_seq(end: Event) -> int:
+    """What one process produced from its inputs ends with its settling, or before it was interrupted
+    or resumed after a crash (a new process, whose stream cannot match)."""
+    return end.seq if end.kind is EventKind.RUN_SETTLED else end.seq - 1
+
+
 def replayable(events: list[Event]) -> list[Event]:
-    """The part of a stored run that one process produced from its inputs: up to its settling, or to
-    where it was interrupted or resumed after a crash (a new process, whose stream cannot match)."""
-    for index, event in enumerate(events):
-        if event.kind is EventKind.RUN_SETTLED:
-            return events[:index + 1]
-        if event.kind in (EventKind.RUN_INTERRUPTED, EventKind.RUN_RESUMED):
-            return events[:index]
-    return events
+    """The part of a stored run that one process produced from its inputs (_last_replayable_seq)."""
+    end = next((event for event in events if event.kind in _ENDS_OF_A_PROCESS), None)
+    return events if end is None else [event for event in events if event.seq <= _last_replayable_seq(end)]
 
 
 # -- loading recordings --------------------------------------------------------------------------------
@@ -117,55 +157,11 @@ async def recording_from_store(store: Store, run_id: int | None = None) -> Recor
     return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode)
 
 
-class SessionFile(BaseModel):
-    """A session file as written by `as_session` (`commands` is derived from `events`, so not read).
-    `pack_hash` and `event_count` are checked when present (older files have no count)."""
-
-    model_config = ConfigDict(strict=True)
-
-    format: str
-    pack_name: str
-    pack_text: str
-    pack_hash: str | None = None
-    seed: int = Field(ge=0, le=MAX_INTEGER)
-    clock_mode: str = "virtual"
-    event_count: int | None = None
-    events: list[dict[str, Any]] = Field(min_length=1)
-
-
 def recording_from_session(path: Path) -> Recording:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise RecordingError(f"{path} is not a readable sagatui session file: {error}") from None
-    if not isinstance(document, dict):
-        raise RecordingError(f"{path} is not a sagatui session file (a JSON object, not {type(document).__name__})")
-    if document.get("format") != SESSION_FORMAT:
-        raise RecordingError(f"{path} is not a sagatui session file (format {document.get('format')!r})")
-    session = _validated(path, "", SessionFile, document)
-    if session.pack_hash is not None and session.pack_hash != pack_hash(session.pack_text):
-        raise RecordingError(f"{path}: pack_hash does not match pack_text (to replay an edited pack, remove "
-                             "pack_hash)")
-    if session.event_count is not None and session.event_count != len(session.events):
-        raise RecordingError(f"{path}: events: {len(session.events)} events, but event_count says "
-                             f"{session.event_count} (cut or edited?)")
-    events = [_validated(path, f"events[{index}].", Event, {**event, "run_id": 0})
-              for index, event in enumerate(session.events)]
-    return Recording(session.pack_name, session.pack_text, session.seed, events, str(path), session.clock_mode)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validated(path: Path, prefix: str, model: type[M], fields: dict[str, Any]) -> M:
-    """`model(**fields)`, or a RecordingError of one line naming the first wrong field."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        raise RecordingError(f"{path}: {prefix}{where}: {first['msg']}{more}") from None
+    survey = survey_session(path, keep_events=True)
+    assert survey.events is not None
+    header = survey.header
+    return Recording(header.pack_name, header.pack_text, header.seed, survey.events, str(path), header.clock_mode)
 
 
 async def load_recording(source: Path, run_id: int | None = None) -> Recording:
@@ -179,40 +175,175 @@ async def load_recording(source: Path, run_id: int | None = None) -> Recording:
         await store.close()
 
 
+@asynccontextmanager
+async def open_recorded(source: Path, run_id: int | None = None) -> AsyncIterator[RecordedStream]:
+    """A session file (JSON) or a run of a sagatui database, to replay without reading its events
+    whole: they are read while the replay runs, a page at a time (the database stays open till then)."""
+    if source.suffix == ".json":
+        survey = survey_session(source)
+        header = survey.header
+
+        async def pages() -> AsyncIterator[list[Event]]:
+            for page in session_pages(source):
+                yield page
+
+        yield RecordedStream(header.pack_name, header.pack_text, header.seed, str(source), survey.commands,
+                             survey.settled, pages)
+        return
+    store = await Store.open(source, read_only=True)
+    try:
+        yield await _stored_stream(store, run_id)
+    finally:
+        await store.close()
+
+
+async def _stored_stream(store: Store, run_id: int | None) -> RecordedStream:
+    run_id = run_id if run_id is not None else await latest_run_id(store)
+    run = await get_run(store, run_id) if run_id is not None else None
+    pack_text = await run_pack_text(store, run_id) if run_id is not None else None
+    if run is None or pack_text is None:
+        raise RecordingError(f"{store.path} has no run {run_id}" if run_id is not None else f"{store.path} has no runs")
+    ends = await read_events(store, run.id, kinds=_ENDS_OF_A_PROCESS, limit=1)
+    last_seq = _last_replayable_seq(ends[0]) if ends else None
+    commands = [command for command in await read_events(store, run.id, kinds=[EventKind.COMMAND], limit=None)
+                if last_seq is None or command.seq <= last_seq]
+
+    async def pages() -> AsyncIterator[list[Event]]:
+        async for page in iter_events(store, run.id, page=PAGE):
+            kept = [event for event in page if last_seq is None or event.seq <= last_seq]
+            if kept:
+                yield kept
+            if len(kept) < len(page):
+                return
+
+    settled = bool(ends) and ends[0].kind is EventKind.RUN_SETTLED
+    return RecordedStream(run.pack_name, pack_text, run.seed, f"run {run.id} of {store.path}", commands, settled,
+                          pages)
+
+
 # -- replaying ---------------------------------------------------------------------------------------------
-def first_divergence(expected: list[Event], got: list[Event]) -> Divergence | None:
-    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
+class _Comparison:
+    """The replayed events, as the bus hands them on, against the recorded ones, read a page ahead: only
+    a window of either stream is held. `finished` is set at the first divergence, or once every recorded
+    event was matched (what the replay emits after that is not compared, as the recording ended there)."""
+
+    def __init__(self, pages: AsyncIterator[list[Event]]) -> None:
+        self._pages = pages
+        self._window: deque[Event] = deque()  # recorded, not yet matched
+        self._backlog: deque[Event] = deque()  # replayed before the reader had the recorded ones to match
+        self._exhausted = False
+        self._stopping = False
+        self._wanted = asyncio.Event()
+        self.compared = 0
+        self.divergence: Divergence | None = None
+        self.finished = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    def replayed(self, event: Event) -> None:
+        if self.finished.is_set():
+            return
+        if self._window and not self._backlog:
+            self._compare(self._window.popleft(), event)
+        else:
+            self._backlog.append(event)
+        if len(self._window) < PAGE:
+            self._wanted.set()
+
+    async def conclude(self) -> Divergence | None:
+        """Once the replay has ended: compare what is still waiting; recorded events never replayed are a
+        divergence (the replay ended sooner)."""
+        self._stopping = True
+        self._wanted.set()
+        await self._reader
+        while self._backlog and not self.finished.is_set() and await self._fill():
+            self._catch_up()
+        if self.divergence is None and not self.finished.is_set() and (self._window or await self._fill()):
+            self.divergence = Divergence(self.compared, self._window[0].comparable(), None)
+        return self.divergence
+
+    def abandon(self) -> None:
+        """The replay failed: stop reading the recording."""
+        self._reader.cancel()
+
+    async def _read(self) -> None:
+        try:
+            while not self.finished.is_set() and not self._stopping:
+                if len(self._window) >= PAGE:
+                    self._wanted.clear()
+                    await self._wanted.wait()
+                elif await self._fill():
+                    self._catch_up()
+                else:
+                    self._catch_up()
+                    return
+        except BaseException:
+            self.finished.set()  # the replay need not go on: the recording cannot be read
+            raise
+
+    async def _fill(self) -> bool:
+        """Read the next page into the window (False: there is none)."""
+        page = None if self._exhausted else await anext(self._pages, None)
+        if page is None:
+            self._exhausted = True
+            if not self._window and not self.finished.is_set() and self.divergence is None:
+                self._check_matched()
+            return False
+        self._window.extend(page)
+        return True
+
+    def _catch_up(self) -> None:
+        while self._backlog and self._window and not self.finished.is_set():
+            self._compare(self._window.popleft(), self._backlog.popleft())
+        self._check_matched()
+
+    def _compare(self, want: Event, have: Event) -> None:
         want_fields, have_fields = want.comparable(), have.comparable()
         if want_fields != have_fields:
-            return Divergence(index, want_fields, have_fields)
-    if len(got) < len(expected):
-        return Divergence(len(got), expected[len(got)].comparable(), None)
-    return None
+            self.divergence = Divergence(self.compared, want_fields, have_fields)
+            self.finished.set()
+            return
+        self.compared += 1
+        self._check_matched()
+
+    def _check_matched(self) -> None:
+        if self._exhausted and not self._window:
+            self._backlog.clear()
+            self.finished.set()
 
 
-async def reexecute(recording: Recording, store: Store) -> list[Event]:
-    """Run the recording again in a new run of `store`, on the virtual clock, and return its events
-    (as many as were recorded, or fewer when the replay ended sooner)."""
+@dataclass(frozen=True)
+class Compared:
+    events: int  # recorded events the replay matched
+    divergence: Divergence | None
+
+
+async def reexecute(recording: Replayable, store: Store,
+                    on_event: Callable[[Event], None] | None = None) -> Compared:
+    """Run the recording again in a new run of `store`, on the virtual clock, comparing its events with
+    the recorded ones as they come (`on_event` sees each of them too)."""
     pack = load_pack_text(recording.pack_text, recording.source)
     lab = Lab(pack, recording.pack_text, store, seed=recording.seed, label=f"replay of {recording.source}")
-    events: list[Event] = []
-    lab.bus.add_listener(events.append)
+    comparison = _Comparison(recording.pages())
+    lab.bus.add_listener(comparison.replayed)
+    if on_event is not None:
+        lab.bus.add_listener(on_event)
     lab.follow_script(recording.commands)
-    await lab.open()
     try:
+        await lab.open()
         if recording.settled:
             # A headless run settled once its scenario's sagas ended: do the same at the same place.
             await _first_of(lab.script_finished.wait(), lab.clock.wait_idle())
             await lab.conclude()
         else:
-            # An interactive session ends where the user quit: stop once as many events as were
-            # recorded exist, or when nothing more can happen.
-            reached = asyncio.Event()
-            lab.bus.add_listener(lambda _: reached.set() if len(events) >= len(recording.events) else None)
-            await _first_of(reached.wait(), lab.clock.wait_idle())
+            # An interactive session ends where the user quit: stop once every recorded event was
+            # matched (or one was not), or when nothing more can happen.
+            await _first_of(comparison.finished.wait(), lab.clock.wait_idle())
+    except BaseException:
+        comparison.abandon()
+        raise
     finally:
         await lab.close()
-    return events[:len(recording.events)]
+    return Compared(comparison.compared, await comparison.conclude())
 
 
 async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
@@ -222,15 +353,23 @@ async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
         task.cancel()
 
 
-async def replay(recording: Recording, workdir: Path | None = None) -> ReplayResult:
-    """Re-execute into a scratch database and compare."""
+async def replay_recorded(recording: Replayable, workdir: Path | None = None,
+                          on_event: Callable[[Event], None] | None = None) -> Compared:
+    """Re-execute into a scratch database and compare, as the events come."""
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         store = await Store.open(Path(scratch) / "replay.db")
         try:
-            events = await reexecute(recording, store)
+            return await reexecute(recording, store, on_event)
         finally:
             await store.close()
-    return ReplayResult(recording, events, first_divergence(recording.events, events))
+
+
+async def replay(recording: Recording, workdir: Path | None = None) -> ReplayResult:
+    """Re-execute into a scratch database and compare; the replayed events are kept (as many as were
+    recorded), for a test to look at."""
+    events: list[Event] = []
+    compared = await replay_recorded(recording, workdir, events.append)
+    return ReplayResult(recording, events[:len(recording.events)], compared.divergence)
 
 
 def write_session(recording: Recording, path: Path) -> None:

@@ -1,9 +1,19 @@
 """The simulated world of a stopped run, put back before its sagas go on.
 
 For `resume` (restore_world), as its events left it:
-- Each service gets the fault profile its last `fault.changed` event set; a temporary one reverts when
-  it was due to, and the fault changes still to come in the run's scenarios are scheduled again: an
-  outage the crash interrupted ends when the scenario says, not never.
+- Each service gets the fault profile its last `fault.changed` event set, in the state it had reached:
+  a flapping service keeps its phase (counted from that event's time, not from the resume), and a
+  rate limiter's token bucket holds what the calls since left in it (each recorded intent reached the
+  service at its time, and each call an earlier resume sent again at that resume). A temporary profile
+  reverts when it was due to, and the fault changes still to come in the run's scenarios are scheduled
+  again: an outage the crash interrupted ends when the scenario says, not never. So from the stop on,
+  the same calls are refused at the same moments as in a run never stopped, except where the stop
+  itself changed the calls: a call in flight at the stop reaches the service once more when it is sent
+  again (a second token, the phase of that moment).
+- What does not carry over: the seeded draws of a service (a degraded profile's failures, latency
+  jitter, lost replies, a service's own error rates) start again from its seed. Following on would
+  mean replaying every draw the stopped process made, and some (a call cancelled in its latency, a
+  reply lost or not just before the kill) are not in the log.
 - Breakers start closed (their counts were lost with the process; a service still failing trips them
   again), recorded as a transition for each one the log left open or half-open. A breaker an operator
   isolated stays isolated.
@@ -15,6 +25,7 @@ them (the session and its outages are over), breakers as above.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
@@ -22,16 +33,18 @@ from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import FaultChange
+from sagatui.sim.directory import Arrival
 
 _SCENARIO_SOURCE = "scenario "
 
 
 def restore_world(lab: Lab, events: Sequence[Event]) -> None:
     now = lab.clock.now()
-    for service, event in _last_fault_changes(lab, events).items():
-        profile = FaultProfile.model_validate(event.data["profile"])
-        revert_in = None if profile.revert_after is None else max(0.0, event.time + profile.revert_after - now)
-        lab.services.restore_fault(service, profile, revert_in)
+    for service, history in _fault_histories(lab, events).items():
+        changed = history.changed
+        profile = FaultProfile.model_validate(changed.data["profile"])
+        revert_in = None if profile.revert_after is None else max(0.0, changed.time + profile.revert_after - now)
+        lab.services.restore_fault(service, profile, revert_in, since=changed.time, arrivals=history.arrivals)
     applied = sum(str(event.data.get("source", "")).startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
     for due, scenario, change in _scenario_changes(lab, events)[applied:]:
@@ -41,15 +54,46 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
 
 
 def reset_world(lab: Lab, events: Sequence[Event]) -> None:
-    for service, event in _last_fault_changes(lab, events).items():
-        lab.services.restore_fault(service, FaultProfile.model_validate(event.data["profile"]), None)
+    for service, history in _fault_histories(lab, events).items():
+        lab.services.restore_fault(service, FaultProfile.model_validate(history.changed.data["profile"]), None)
     lab.services.configure_faults(source="reopened")  # recorded, as the switch back from the log's profiles
     _restore_breakers(lab, events)
 
 
-def _last_fault_changes(lab: Lab, events: Sequence[Event]) -> dict[str, Event]:
-    return {event.service: event for event in events
-            if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services}
+@dataclass
+class _FaultHistory:
+    """A service's last fault change in the log, and the calls that reached the service after it."""
+
+    changed: Event
+    arrivals: list[Arrival] = field(default_factory=list)
+
+
+_INTENTS = {EventKind.ATTEMPT_STARTED: False, EventKind.COMPENSATION_ATTEMPT_STARTED: True}
+"""The events that say a call went out (durable before it did), and whether it was a compensation's."""
+
+
+def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHistory]:
+    """Each service's last fault change and the calls that reached it since: every recorded intent, and
+    each call an earlier resume sent again (under its old intent: `run.resumed` names it) at that moment."""
+    histories: dict[str, _FaultHistory] = {}
+    intents: dict[str, Event] = {}  # the last intent of each call, by idempotency key
+
+    def arrived(intent: Event, at: float) -> None:
+        history = histories.get(str(intent.service))
+        if history is not None:
+            history.arrivals.append(Arrival(at, _INTENTS[intent.kind]))
+
+    for event in events:
+        if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services:
+            histories[event.service] = _FaultHistory(event)
+        elif event.kind in _INTENTS:
+            intents[f"{event.saga_id}:{event.step}{':undo' if _INTENTS[event.kind] else ''}"] = event
+            arrived(event, event.time)
+        elif event.kind is EventKind.RUN_RESUMED:
+            for key in event.data.get("resent", ()):
+                if (intent := intents.get(str(key))) is not None:
+                    arrived(intent, event.time)
+    return histories
 
 
 def _scenario_changes(lab: Lab, events: Sequence[Event]) -> list[tuple[float, str, FaultChange]]:

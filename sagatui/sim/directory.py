@@ -10,7 +10,8 @@ profile was itself temporary) after that much clock time, unless changed again i
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sagatui.engine.clock import VirtualClock
@@ -41,6 +42,14 @@ SERVICE_CLASSES: dict[str, type[SimService]] = {
                     AccountService, LedgerService, OrderService)
 }
 assert SERVICE_CLASSES.keys() == SERVICE_KINDS.keys(), "every kind in the catalog needs a simulated service"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A call that reached a service at clock time `at`, as a stopped run's log records it."""
+
+    at: float
+    is_compensation: bool
 
 
 def described(writes: list[RowWrite]) -> list[list[Any]]:
@@ -138,17 +147,24 @@ class ServiceDirectory:
                             data={"profile": profile.model_dump(mode="json"), "previous": previous.label(),
                                   "source": source})
 
-    def restore_fault(self, service: str, profile: FaultProfile, revert_in: float | None) -> None:
+    def restore_fault(self, service: str, profile: FaultProfile, revert_in: float | None, *,
+                      since: float | None = None, arrivals: Iterable[Arrival] = ()) -> None:
         """Put back the profile a stopped run left on `service`, and its revert if one was still due.
-        No event: the change is in the log already."""
-        self._switch(service, profile, revert_in)
+        No event: the change is in the log already. `since` is when it was switched on (the phase of
+        flapping; now when not given) and `arrivals` the calls that reached the service since then, in
+        order (what they took from a token bucket)."""
+        state = self._switch(service, profile, revert_in, since)
+        for arrival in arrivals:
+            state.arrived(arrival.at, arrival.is_compensation)
 
-    def _switch(self, service: str, profile: FaultProfile, revert_in: float | None) -> None:
-        self._faults[service] = FaultState(profile, self._clock, self._fault_rngs[service])
+    def _switch(self, service: str, profile: FaultProfile, revert_in: float | None,
+                since: float | None = None) -> FaultState:
+        state = self._faults[service] = FaultState(profile, self._clock, self._fault_rngs[service], since)
         self._generation[service] += 1
         if revert_in is not None:
             generation = self._generation[service]
             self._clock.call_later(revert_in, lambda: self._revert(service, generation))
+        return state
 
     def _revert(self, service: str, generation: int) -> None:
         if self._generation[service] != generation:

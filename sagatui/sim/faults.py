@@ -20,13 +20,18 @@ HANG_SECONDS = 3600.0
 
 class FaultState:
     """One profile switched on for one service, with what it needs over time: its start (the phase of
-    flapping) and its token bucket (rate limiting)."""
+    flapping) and its token bucket (rate limiting).
 
-    def __init__(self, profile: FaultProfile, clock: VirtualClock, rng: random.Random) -> None:
+    Both follow from the log, so a resumed run takes them up where they were (sagatui.recovery.world):
+    `since` is when the profile's `fault.changed` was recorded, and the bucket is what the calls that
+    reached the service since then left in it (`arrived`, one per recorded attempt)."""
+
+    def __init__(self, profile: FaultProfile, clock: VirtualClock, rng: random.Random,
+                 since: float | None = None) -> None:
         self.profile = profile
         self._clock = clock
         self._rng = rng
-        self.since = clock.now()
+        self.since = clock.now() if since is None else since
         self._tokens = float(profile.burst)
         self._refilled_at = self.since
 
@@ -45,6 +50,12 @@ class FaultState:
         if error is not None:
             raise error
 
+    def arrived(self, at: float, is_compensation: bool) -> None:
+        """Take what a call that reached the service at clock time `at` took from the token bucket: a
+        resumed run accounts so for each call its stopped process made under this profile, in order."""
+        if self.profile.mode == "rate_limit" and self.profile.applies_to(is_compensation):
+            self._take_token(at)
+
     def after(self, call: Call) -> None:
         """With `lost_reply`, lose the reply of a call whose effect already happened."""
         profile = self.profile
@@ -61,7 +72,7 @@ class FaultState:
                 return ServiceError(ErrorKind.PERMANENT, "request rejected (degraded service)", code="degraded")
             return ServiceError(ErrorKind.TRANSIENT, "500 internal error (degraded service)", code="500")
         if profile.mode == "rate_limit":
-            return self._take_token()
+            return self._take_token(self._clock.now())
         return None
 
     def flapped_off(self) -> bool:
@@ -69,8 +80,7 @@ class FaultState:
         period = self.profile.period
         return (self._clock.now() - self.since) % period >= self.profile.duty * period
 
-    def _take_token(self) -> ServiceError | None:
-        now = self._clock.now()
+    def _take_token(self, now: float) -> ServiceError | None:
         rate = self.profile.rate
         self._tokens = min(float(self.profile.burst), self._tokens + (now - self._refilled_at) * rate)
         self._refilled_at = now

@@ -4,9 +4,14 @@ made (the ecommerce `refund_gateway_down` scenario), on a run no live session ho
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
+from sagatui import attention
+from sagatui.cli import main
+from sagatui.exit_codes import ExitCode
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
 from tests.recovery.helpers import DUPLICATED, ECOMMERCE, query, sagatui
@@ -136,3 +141,25 @@ async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_e
     finally:
         await store.close()
     assert results["nothing_leaked"].state.value == "ok" and results["nothing_leaked"].accepted
+
+
+@pytest.mark.parametrize("action", [("retry",), ("resolve", "--note", "seen to")])
+def test_a_saga_another_process_settled_first_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], action: tuple[str, ...],
+) -> None:
+    """Another operator resolves the saga while this command is about to take the run's lock: what this one
+    reads under the lock says so (exit 2), where reading first would have found it in the inbox."""
+    db = tmp_path / "inbox.db"
+    needing_attention(db)
+    reopen = attention.reopen_run
+
+    async def resolved_meanwhile(*arguments: Any, **options: Any) -> Any:
+        done = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by the other operator")
+        assert done.returncode == 0, done.stderr
+        return await reopen(*arguments, **options)
+
+    monkeypatch.setattr(attention, "reopen_run", resolved_meanwhile)
+    code = main(["attention", action[0], "S-0001", *action[1:], "--db", str(db)])
+    assert code == ExitCode.BAD_INPUT
+    assert capsys.readouterr().err == ("sagatui: error: saga S-0001 of run 1 does not need attention (compensated)\n")
+    assert query(db, "SELECT count(*) FROM events WHERE kind = 'saga.resolved'") == [(1,)]
