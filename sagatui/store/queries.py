@@ -122,14 +122,14 @@ async def saga_timeline(store: Store, run_id: int, saga_id: str) -> SagaTimeline
     steps = await _fetch(store, "SELECT * FROM steps WHERE run_id = ? AND saga_id = ? ORDER BY position",
                          run_id, saga_id)
     return SagaTimeline(saga=_saga(rows[0]), steps=[_step(row) for row in steps],
-                        events=await read_events(store, run_id, saga_id=saga_id, limit=None))
+                        events=await read_events(store, run_id, saga_id=saga_id))
 
 
 async def read_events(
     store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind | str] | None = None,
-    after_seq: int = 0, limit: int | None = 500,
+    after_seq: int = 0, limit: int | None = None,
 ) -> list[Event]:
-    """Events in seq order after `after_seq` (pass the last seq seen to get the next page).
+    """Events in seq order after `after_seq`, at most `limit` (pass the last seq seen to get the next page).
     `kinds` are EventKinds or their values ("saga.failed"); an unknown value raises ValueError."""
     where, args = ["run_id = ?", "seq > ?"], [run_id, after_seq]
     if saga_id is not None:
