@@ -23,12 +23,13 @@ from typing import Any
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.engine.recorder import EventRecorder, MemorySink
+from sagatui.engine.recorder import EventRecorder
 from sagatui.model.calls import Call
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.store.database import Store
 from sagatui.store.writer import EventWriter
+from sagatui.testing import MemorySink
 
 ORDER = SagaDef.model_validate({"name": "order", "steps": [
     {"name": "reserve_inventory", "action": "inventory.reserve", "compensation": "inventory.release"},

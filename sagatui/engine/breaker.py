@@ -68,10 +68,6 @@ class CircuitBreaker:
         return sum(failed for failed, _ in self._window) / len(self._window)
 
     @property
-    def calls_in_window(self) -> int:
-        return len(self._window)
-
-    @property
     def half_open_at(self) -> float | None:
         """When an open breaker will start letting probes through."""
         if self.state is not BreakerState.OPEN or self.opened_at is None:

@@ -7,7 +7,6 @@ event through the sink, so a slow dashboard can never lose an event for the log.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable
 
@@ -20,14 +19,12 @@ class Subscription:
         self._buffer: deque[Event] = deque()
         self.capacity = capacity
         self.dropped = 0
-        self._ready = asyncio.Event()
 
     def _offer(self, event: Event) -> None:
         if len(self._buffer) >= self.capacity:
             self._buffer.popleft()
             self.dropped += 1
         self._buffer.append(event)
-        self._ready.set()
 
     @property
     def pending(self) -> int:
@@ -37,15 +34,7 @@ class Subscription:
     def drain(self, limit: int | None = None) -> list[Event]:
         """Take what is buffered now (at most `limit`), without waiting."""
         count = len(self._buffer) if limit is None else min(limit, len(self._buffer))
-        batch = [self._buffer.popleft() for _ in range(count)]
-        if not self._buffer:
-            self._ready.clear()
-        return batch
-
-    async def next_batch(self) -> list[Event]:
-        """Wait for at least one event, then take everything buffered."""
-        await self._ready.wait()
-        return self.drain()
+        return [self._buffer.popleft() for _ in range(count)]
 
     def close(self) -> None:
         self._bus.unsubscribe(self)

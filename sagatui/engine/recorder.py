@@ -77,18 +77,3 @@ class EventRecorder:
     async def durable(self, event: Event) -> None:
         if self.sink is not None:
             await self.sink.durable(event.seq)
-
-
-class MemorySink:
-    """An EventSink that keeps events in a list: for engine tests and the engine benchmark."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.effects: list[RowWrite] = []
-
-    def append(self, event: Event, effects: Sequence[RowWrite] = ()) -> None:
-        self.events.append(event)
-        self.effects.extend(effects)
-
-    async def durable(self, seq: int) -> None:
-        return None

@@ -12,10 +12,6 @@ class ErrorKind(StrEnum):
     PERMANENT = "permanent"  # declined card, restricted area: no retry, roll back
     UNEXPECTED = "unexpected"  # anything else raised: treated as permanent, context kept
 
-    @property
-    def retryable_by_default(self) -> bool:
-        return self in DEFAULT_RETRYABLE
-
 
 DEFAULT_RETRYABLE = frozenset(
     {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.BREAKER_OPEN}

@@ -44,10 +44,6 @@ def bundled_pack_path(name: str) -> Path:
     raise PackError([PackProblem(name, None, "", _not_found())])
 
 
-def load_bundled_pack(name: str) -> Pack:
-    return load_pack(bundled_pack_path(name))
-
-
 @dataclass(frozen=True)
 class PackSource:
     """A loaded pack with the exact text it came from: a run records the text, replay rebuilds from it."""

@@ -1,5 +1,6 @@
 """Opening a sagatui database: checks that the file is ours and writable, migrates it, and keeps
-two connections: one for the event writer's transactions, one for readers (WAL lets them overlap)."""
+two connections: a WriteConnection on its own thread for the event writer's transactions, and an
+aiosqlite one for readers (WAL lets them overlap)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from urllib.parse import quote
 
 import aiosqlite
 
 from sagatui.store.errors import StorageError, StorageProblem, explain
 from sagatui.store.schema import APPLICATION_ID, MIGRATIONS, RESOURCE_TABLES, SCHEMA_VERSION
+from sagatui.store.write_connection import WriteConnection, transaction
 
 Durability = Literal["normal", "full"]
-T = TypeVar("T")
+# What decides whether a file is ours and readable: its application_id, how many schema objects it
+# has, and whether it has our schema_version table (another program's is not ours to read). One
+# statement, so the reader and the writer ask the same.
+_FACTS = ("SELECT application_id, (SELECT count(*) FROM sqlite_master),"
+          f" application_id = {APPLICATION_ID} AND EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_version')"
+          " FROM pragma_application_id")
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,7 @@ class Store:
     """One sagatui database file. Open with `await Store.open(path)`; close with `await store.close()`."""
 
     def __init__(
-        self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection,
+        self, path: Path, writer: WriteConnection | None, reader: aiosqlite.Connection,
         durability: Durability, tables: dict[str, TableShape],
     ) -> None:
         self.path = path
@@ -54,7 +61,7 @@ class Store:
         survives a power cut, at the cost of an fsync per commit. `read_only` opens for reading only
         (nothing is created or migrated)."""
         path = Path(path)
-        writer: aiosqlite.Connection | None = None
+        writer: WriteConnection | None = None
         reader: aiosqlite.Connection | None = None
         try:
             if read_only:
@@ -62,14 +69,13 @@ class Store:
                     raise StorageError(StorageProblem.UNAVAILABLE, f"{path} does not exist")
             else:
                 _check_writable(path)
-                writer = await aiosqlite.connect(path, isolation_level=None, timeout=lock_timeout)
-                await _prepare_writer(writer, path, durability)
+                writer = await WriteConnection.open(path, timeout=lock_timeout)
+                await writer.run(_prepare_writer, path, durability)
             reader = await aiosqlite.connect(
                 f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None, timeout=lock_timeout
             )
             await reader.execute("PRAGMA query_only = ON")
-            await _check_ours(reader, path, new_ok=False)
-            await _check_version(reader, path, require_current=True)
+            _check(await _reader_facts(reader), path, new_ok=False, require_current=True)
             tables = {name: await _table_shape(reader, name) for name in RESOURCE_TABLES}
         except sqlite3.Error as error:
             await _close_all(writer, reader)
@@ -84,7 +90,7 @@ class Store:
     def read_only(self) -> bool:
         return self.writer_db is None
 
-    def _writable(self) -> aiosqlite.Connection:
+    def _writable(self) -> WriteConnection:
         if self.writer_db is None:
             raise StorageError(StorageProblem.READ_ONLY, f"{self.path} was opened read-only")
         return self.writer_db
@@ -94,34 +100,28 @@ class Store:
         scenario: str | None = None, settings: dict[str, Any] | None = None,
     ) -> int:
         """Record a new run and return its id (the events' run_id)."""
-        db = self._writable()
+        writer = self._writable()
         digest = hashlib.sha256(pack_text.encode()).hexdigest()
+        run = (pack_name, digest, seed, scenario, clock_mode, json.dumps(settings or {}, sort_keys=True), time.time())
         try:
-            await db.execute("INSERT OR IGNORE INTO packs (hash, text) VALUES (?, ?)", (digest, pack_text))
-            cursor = await db.execute(  # the pack by hash: each distinct text is stored once, in packs
-                "INSERT INTO runs (pack_name, pack_text, pack_hash, seed, scenario, clock_mode, settings, started_at)"
-                " VALUES (?, '', ?, ?, ?, ?, ?, ?)",
-                (pack_name, digest, seed, scenario, clock_mode, json.dumps(settings or {}, sort_keys=True),
-                 time.time()),
-            )
+            return await writer.run(_insert_run, digest, pack_text, run)
         except sqlite3.Error as error:
             raise explain(error, self.path) from None
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     async def close(self) -> None:
         await _close_all(self.reader_db, self.writer_db)  # the writer last: the last to close checkpoints the WAL
         # into the file and deletes it, which a query_only reader cannot do
 
 
-async def in_connection_thread(db: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:
-    """Run `function(sqlite3_connection, *args)` in the aiosqlite connection's own thread and await it.
-
-    aiosqlite hops to its thread and back once per statement; a commit of several statements would cost
-    several hops. This queues the whole function as one item on the connection's worker queue, through
-    aiosqlite's `_execute` and `_conn` (not public API, present from 0.17 through 0.22; pinned in
-    pyproject), so the statements still run in order with every other use of the connection."""
-    return await db._execute(lambda: function(db._conn, *args))
+def _insert_run(connection: sqlite3.Connection, digest: str, pack_text: str, run: tuple[Any, ...]) -> int:
+    """The pack by hash (each distinct text is stored once, in packs) and the run naming it, in one commit."""
+    with transaction(connection):
+        connection.execute("INSERT OR IGNORE INTO packs (hash, text) VALUES (?, ?)", (digest, pack_text))
+        cursor = connection.execute(
+            "INSERT INTO runs (pack_name, pack_text, pack_hash, seed, scenario, clock_mode, settings, started_at)"
+            " VALUES (?, '', ?, ?, ?, ?, ?, ?)", run)
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 def _check_writable(path: Path) -> None:
@@ -132,63 +132,64 @@ def _check_writable(path: Path) -> None:
         raise StorageError(StorageProblem.UNAVAILABLE, f"{path} is a folder, not a database file")
 
 
-async def _prepare_writer(db: aiosqlite.Connection, path: Path, durability: Durability) -> None:
+def _prepare_writer(connection: sqlite3.Connection, path: Path, durability: Durability) -> None:
     """Claim or verify the file, switch to WAL, migrate, and prove we can take the write lock."""
-    await _check_ours(db, path, new_ok=True)
-    await _check_version(db, path, require_current=False)
-    await db.execute("BEGIN IMMEDIATE")  # fails at once when the file is read-only or locked
-    await db.execute("ROLLBACK")
-    await db.execute("PRAGMA journal_mode = WAL")
-    await db.execute(f"PRAGMA synchronous = {durability.upper()}")
-    await _migrate(db)
+    _check(_facts(connection), path, new_ok=True, require_current=False)
+    connection.execute("BEGIN IMMEDIATE")  # fails at once when the file is read-only or locked
+    connection.execute("ROLLBACK")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {durability.upper()}")
+    _migrate(connection)
 
 
-async def _migrate(db: aiosqlite.Connection) -> None:
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        await db.execute(
+def _migrate(connection: sqlite3.Connection) -> None:
+    with transaction(connection):
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
         )
-        current = await _version(db)
+        current = _facts(connection).version
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
-                    await db.execute(statement)
-            await db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
-        await db.execute("COMMIT")
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
+                    connection.execute(statement)
+            connection.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
 
 
-async def _check_ours(db: aiosqlite.Connection, path: Path, *, new_ok: bool) -> None:
-    """Is the file ours? An empty one is, when it may be claimed now (opened writable)."""
-    (app_id,) = await _one(db, "PRAGMA application_id")
-    (tables,) = await _one(db, "SELECT count(*) FROM sqlite_master")
-    if app_id != APPLICATION_ID and not (new_ok and app_id == 0 and not tables):
+@dataclass(frozen=True, slots=True)
+class _FileFacts:
+    application_id: int
+    tables: int  # schema objects of any kind: 0 in a new, empty file
+    version: int  # 0 when there is no schema_version table
+
+
+def _facts(connection: sqlite3.Connection) -> _FileFacts:
+    application_id, tables, versioned = connection.execute(_FACTS).fetchone()
+    version = connection.execute(_VERSION).fetchone()[0] if versioned else 0
+    return _FileFacts(application_id, tables, int(version))
+
+
+async def _reader_facts(db: aiosqlite.Connection) -> _FileFacts:
+    """_facts through the aiosqlite reader."""
+    ((application_id, tables, versioned),) = await db.execute_fetchall(_FACTS)
+    ((version,),) = await db.execute_fetchall(_VERSION) if versioned else [(0,)]
+    return _FileFacts(application_id, tables, int(version))
+
+
+def _check(facts: _FileFacts, path: Path, *, new_ok: bool, require_current: bool) -> None:
+    """Is the file ours (an empty one is, when it may be claimed now: opened writable), and of a schema
+    this sagatui reads?"""
+    if facts.application_id != APPLICATION_ID and not (new_ok and facts.application_id == 0 and not facts.tables):
         raise StorageError(StorageProblem.NOT_SAGATUI, f"{path} is not a sagatui database")
-
-
-async def _check_version(db: aiosqlite.Connection, path: Path, *, require_current: bool) -> None:
-    version = await _version(db)
-    if version > SCHEMA_VERSION:
+    if facts.version > SCHEMA_VERSION:
         raise StorageError(
             StorageProblem.NEWER_SCHEMA,
-            f"{path} was written by a newer sagatui (schema {version}, this one reads up to {SCHEMA_VERSION})",
+            f"{path} was written by a newer sagatui (schema {facts.version}, this one reads up to {SCHEMA_VERSION})",
         )
-    if require_current and version < SCHEMA_VERSION:
+    if require_current and facts.version < SCHEMA_VERSION:
         raise StorageError(
             StorageProblem.READ_ONLY, f"{path} has an older schema and must be opened writable once to upgrade it"
         )
-
-
-async def _version(db: aiosqlite.Connection) -> int:
-    (exists,) = await _one(db, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'")
-    if not exists:
-        return 0
-    (version,) = await _one(db, "SELECT coalesce(max(version), 0) FROM schema_version")
-    return int(version)
 
 
 async def _table_shape(db: aiosqlite.Connection, table: str) -> TableShape:
@@ -198,12 +199,7 @@ async def _table_shape(db: aiosqlite.Connection, table: str) -> TableShape:
     return TableShape(columns, key)
 
 
-async def _one(db: aiosqlite.Connection, sql: str) -> tuple[Any, ...]:
-    rows = list(await db.execute_fetchall(sql))
-    return tuple(rows[0])
-
-
-async def _close_all(*connections: aiosqlite.Connection | None) -> None:
+async def _close_all(*connections: aiosqlite.Connection | WriteConnection | None) -> None:
     for connection in connections:
         if connection is not None:
             await connection.close()

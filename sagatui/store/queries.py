@@ -4,7 +4,6 @@ committed data only and never wait on (or hold up) the event writer."""
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -68,30 +67,7 @@ class SagaTimeline(BaseModel):
     events: list[Event]
 
 
-class RunStats(BaseModel):
-    """Aggregates of one stored run, from its committed rows (engine.metrics folds the live stream);
-    latencies are clock seconds from a saga's start to its terminal status."""
-
-    sagas: int
-    by_status: dict[str, int]
-    success_rate: float | None  # completed / settled
-    avg_attempts: float | None  # per step that was called
-    retry_rate: float | None  # share of tries that were retries, as RunMetrics.retry_rate
-    compensations: dict[str, int]  # by outcome
-    breaker_trips: int
-    latency_p50: float | None
-    latency_p95: float | None
-    events: int
-
-
 _RUN_COLUMNS = "id, pack_name, pack_hash, seed, scenario, clock_mode, settings, started_at, ended_at, status, last_seq"
-_SETTLED = ("completed", "compensated", "failed", "needs_attention")
-
-
-async def list_runs(store: Store, limit: int = 50) -> list[RunInfo]:
-    """The most recent runs first."""
-    rows = await _fetch(store, f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", limit)
-    return [_run(row) for row in rows]
 
 
 async def runs_by_status(store: Store, statuses: Iterable[str]) -> list[RunInfo]:
@@ -146,14 +122,14 @@ async def saga_timeline(store: Store, run_id: int, saga_id: str) -> SagaTimeline
     steps = await _fetch(store, "SELECT * FROM steps WHERE run_id = ? AND saga_id = ? ORDER BY position",
                          run_id, saga_id)
     return SagaTimeline(saga=_saga(rows[0]), steps=[_step(row) for row in steps],
-                        events=await read_events(store, run_id, saga_id=saga_id, limit=None))
+                        events=await read_events(store, run_id, saga_id=saga_id))
 
 
 async def read_events(
     store: Store, run_id: int, *, saga_id: str | None = None, kinds: Iterable[EventKind | str] | None = None,
-    after_seq: int = 0, limit: int | None = 500,
+    after_seq: int = 0, limit: int | None = None,
 ) -> list[Event]:
-    """Events in seq order after `after_seq` (pass the last seq seen to get the next page).
+    """Events in seq order after `after_seq`, at most `limit` (pass the last seq seen to get the next page).
     `kinds` are EventKinds or their values ("saga.failed"); an unknown value raises ValueError."""
     where, args = ["run_id = ?", "seq > ?"], [run_id, after_seq]
     if saga_id is not None:
@@ -196,43 +172,6 @@ async def resource_rows(store: Store, run_id: int, table: str, *, service: str |
         args.append(service)
     rows = await _fetch(store, f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", *args)
     return [{key: value for key, value in dict(row).items() if key != "run_id"} for row in rows]
-
-
-async def run_stats(store: Store, run_id: int) -> RunStats:
-    by_status = await saga_counts(store, run_id)
-    settled = sum(by_status.get(status, 0) for status in _SETTLED)
-    ((retries,),) = await _fetch(store, "SELECT coalesce(sum(retries), 0) FROM sagas WHERE run_id = ?", run_id)
-    ((avg_attempts,),) = await _fetch(store, "SELECT avg(attempts) FROM steps WHERE run_id = ? AND attempts > 0",
-                                      run_id)
-    outcomes = await _fetch(
-        store, "SELECT compensation_outcome, count(*) FROM steps WHERE run_id = ? AND compensation_outcome IS NOT NULL"
-        " GROUP BY compensation_outcome", run_id)
-    ((trips,),) = await _fetch(
-        store, "SELECT count(*) FROM events WHERE run_id = ? AND kind = ? AND json_extract(data, '$.to') = 'open'",
-        run_id, EventKind.BREAKER_TRANSITION.value)
-    ((calls,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ? AND kind IN (?, ?)",
-                               run_id, EventKind.STEP_STARTED.value, EventKind.FALLBACK_USED.value)
-    ((event_count,),) = await _fetch(store, "SELECT count(*) FROM events WHERE run_id = ?", run_id)
-    return RunStats(
-        sagas=sum(by_status.values()), by_status=by_status,
-        success_rate=by_status.get("completed", 0) / settled if settled else None,
-        avg_attempts=avg_attempts, retry_rate=retries / (calls + retries) if calls + retries else None,
-        compensations={row[0]: row[1] for row in outcomes}, breaker_trips=trips,
-        latency_p50=await _latency_percentile(store, run_id, 0.50),
-        latency_p95=await _latency_percentile(store, run_id, 0.95), events=event_count,
-    )
-
-
-async def _latency_percentile(store: Store, run_id: int, share: float) -> float | None:
-    """Nearest-rank percentile of settled sagas' durations."""
-    ((settled,),) = await _fetch(store, "SELECT count(*) FROM sagas WHERE run_id = ? AND ended_at IS NOT NULL", run_id)
-    if not settled:
-        return None
-    rank = max(1, math.ceil(round(share * settled, 9)))
-    rows = await _fetch(
-        store, "SELECT ended_at - started_at AS duration FROM sagas WHERE run_id = ? AND ended_at IS NOT NULL"
-        " ORDER BY duration LIMIT 1 OFFSET ?", run_id, rank - 1)
-    return float(rows[0][0])
 
 
 async def _fetch(store: Store, sql: str, *args: Any) -> list[Any]:

@@ -28,9 +28,10 @@ from pydantic import BaseModel
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
-from sagatui.store.database import Store, in_connection_thread
+from sagatui.store.database import Store
 from sagatui.store.errors import StorageError, StorageProblem, explain
 from sagatui.store.projection import SAGA_COLUMNS, STEP_COLUMNS, Projector, SagaKey
+from sagatui.store.write_connection import transaction
 
 _INSERT_EVENT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_SAGA = f"INSERT OR REPLACE INTO sagas ({', '.join(SAGA_COLUMNS)}) VALUES ({', '.join('?' * len(SAGA_COLUMNS))})"
@@ -204,7 +205,7 @@ class EventWriter:
                  [(_RUN_STATUS[event.kind], None if event.kind is EventKind.RUN_RESUMED else wall_time,
                    self.run_id) for event in status_changes]),
             ]
-            await in_connection_thread(self._db, _transaction, [(sql, params) for sql, params in statements if params])
+            await self._db.run(_transaction, [(sql, params) for sql, params in statements if params])
         except sqlite3.Error as error:
             self._failure = explain(error, self._store.path)
             self._release_waiters()
@@ -217,10 +218,9 @@ class EventWriter:
         saga_ids = sorted(saga_id for _, saga_id in keys)
         marks = ", ".join("?" * len(saga_ids))
         where = f"run_id = ? AND saga_id IN ({marks})"
-        saga_rows = await self._db.execute_fetchall(
-            f"SELECT {', '.join(SAGA_COLUMNS)} FROM sagas WHERE {where}", (self.run_id, *saga_ids))
-        step_rows = await self._db.execute_fetchall(
-            f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE {where}", (self.run_id, *saga_ids))
+        saga_rows, step_rows = await self._db.run(
+            _fetch_all, [(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", (self.run_id, *saga_ids))
+                         for table, columns in (("sagas", SAGA_COLUMNS), ("steps", STEP_COLUMNS))])
         self._projector.load([dict(zip(SAGA_COLUMNS, row, strict=True)) for row in saga_rows],
                              [dict(zip(STEP_COLUMNS, row, strict=True)) for row in step_rows])
 
@@ -255,17 +255,15 @@ class EventWriter:
 
 
 def _transaction(connection: sqlite3.Connection, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    """One commit, run whole in the connection's thread: BEGIN, every statement, COMMIT; or ROLLBACK
-    and raise. One hop to that thread and back, however many statements."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    """One commit, run whole on the connection's thread: one hop there and back, however many statements."""
+    with transaction(connection):
         for sql, params in statements:
             connection.executemany(sql, params)
-        connection.execute("COMMIT")
-    except BaseException:
-        with suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise
+
+
+def _fetch_all(connection: sqlite3.Connection, queries: list[tuple[str, tuple[Any, ...]]]) -> list[list[Any]]:
+    """The rows of each query, in one hop."""
+    return [connection.execute(sql, params).fetchall() for sql, params in queries]
 
 
 def _merge(writes: Iterable[_Write]) -> list[_Write]:

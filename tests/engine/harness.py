@@ -10,11 +10,12 @@ from typing import Any
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.engine.recorder import EventRecorder, MemorySink
+from sagatui.engine.recorder import EventRecorder
 from sagatui.model.calls import Call
 from sagatui.model.definitions import BreakerConfig, SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
+from sagatui.testing import MemorySink
 
 
 @dataclass

@@ -9,7 +9,6 @@ from sagatui.packs.bundled import (
     bundled_pack_names,
     bundled_pack_path,
     bundled_packs,
-    load_bundled_pack,
     resolve_pack,
 )
 from sagatui.packs.errors import PackError
@@ -25,7 +24,7 @@ def test_the_five_packs_of_the_issue_are_bundled():
 
 @pytest.mark.parametrize("name", bundled_pack_names())
 def test_bundled_pack_loads_with_described_scenarios_that_expect_something(name):
-    pack = load_bundled_pack(name)
+    pack = load_pack(bundled_pack_path(name))
     assert pack.name == name
     assert pack.description
     assert pack.default_scenario in pack.scenarios
@@ -38,7 +37,7 @@ def test_bundled_pack_loads_with_described_scenarios_that_expect_something(name)
 
 
 def test_ecommerce_carries_the_tutorial_inventory_and_scenarios():
-    pack = load_bundled_pack("ecommerce")
+    pack = load_pack(bundled_pack_path("ecommerce"))
     stock = pack.services["inventory"].options["stock"]
     assert {sku: stock[sku] for sku in ("LAPTOP-001", "MOUSE-001", "KEYBOARD-001", "MONITOR-001")} == {
         "LAPTOP-001": 5, "MOUSE-001": 20, "KEYBOARD-001": 0, "MONITOR-001": 3}
@@ -51,7 +50,7 @@ def test_ecommerce_carries_the_tutorial_inventory_and_scenarios():
 
 
 def test_the_payments_rollback_undoes_three_steps_in_reverse():
-    scenario = load_bundled_pack("payments").scenarios["carrier_failing"]
+    scenario = load_pack(bundled_pack_path("payments")).scenarios["carrier_failing"]
     assert scenario.expect.compensation_order == ("reserve_inventory", "charge_payment", "create_order")
 
 

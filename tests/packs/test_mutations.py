@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sagatui.expectations import final_statuses
 from sagatui.lab.headless import run_scenario
 from sagatui.model.events import Event
-from sagatui.packs.bundled import bundled_pack_names, load_bundled_pack
+from sagatui.packs.bundled import bundled_pack_names, bundled_pack_path
 from sagatui.packs.errors import PackError
-from sagatui.packs.loader import load_pack_text
+from sagatui.packs.loader import load_pack, load_pack_text
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
 from tests.packs.test_bundled import REPOSITORY_PACKS
@@ -187,4 +187,4 @@ def test_a_pack_with_other_numbers_is_refused_cleanly_or_runs(name, data):
 
 def test_the_unmutated_packs_load():
     for name in bundled_pack_names():
-        assert load_pack_text(yaml.safe_dump(TREES[name], sort_keys=False), FILE) == load_bundled_pack(name)
+        assert load_pack_text(yaml.safe_dump(TREES[name], sort_keys=False), FILE) == load_pack(bundled_pack_path(name))

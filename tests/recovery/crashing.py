@@ -3,7 +3,7 @@
     python -m tests.recovery.crashing SPEC sagatui-arguments...
 
 SPEC is `emit:KIND:N` (die as the N-th event of KIND is emitted, before it is queued for commit), or
-`commit:N:before` / `commit:N:after` (die inside the N-th COMMIT of the writer connection: just before
+`commit:N:before` / `commit:N:after` (die inside the N-th COMMIT of the write connection: just before
 it runs, or just after it returned, before anyone heard of it).
 
 The kill is a real SIGKILL of a process writing a real SQLite file. The moment is chosen by what the
@@ -19,14 +19,13 @@ import signal
 import sqlite3
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
-
-import aiosqlite
 
 from sagatui.cli import main
 from sagatui.engine.recorder import EventRecorder
 from sagatui.model.events import Event
-from sagatui.store import writer
+from sagatui.store.write_connection import WriteConnection
 
 
 def die() -> None:
@@ -55,10 +54,9 @@ def kill_at_commit(nth: int, when: str) -> None:
             die()
         return commits["COMMIT"] == nth
 
-    # The event writer commits inside the connection's thread (store/writer.py `_transaction`) ...
-    transaction = writer._transaction
-
     class Dying:
+        """The write connection, dying at the chosen COMMIT."""
+
         def __init__(self, connection: sqlite3.Connection) -> None:
             self.connection = connection
 
@@ -69,26 +67,17 @@ def kill_at_commit(nth: int, when: str) -> None:
                 die()
             return cursor
 
-        def executemany(self, sql: str, params: Any) -> Any:
-            return self.connection.executemany(sql, params)
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.connection, name)
 
-    writer._transaction = lambda connection, statements: transaction(Dying(connection), statements)
+    # Every write of the store (migrations, new runs, the event writer's commits) is a function run on
+    # the write connection's thread.
+    run = WriteConnection.run
 
-    # ... and opening a database (migrations) commits through aiosqlite's execute.
-    execute = aiosqlite.Connection.execute
+    async def dying_run(self: WriteConnection, function: Callable[..., Any], *args: Any) -> Any:
+        return await run(self, lambda connection, *rest: function(Dying(connection), *rest), *args)
 
-    async def committing(self: aiosqlite.Connection, sql: str) -> Any:
-        last = reached()
-        cursor = await execute(self, sql)
-        if last:
-            die()
-        return cursor
-
-    def executing(self: aiosqlite.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
-        # Not a coroutine itself: aiosqlite's result is also used as an async context manager.
-        return committing(self, sql) if sql == "COMMIT" else execute(self, sql, *args, **kwargs)
-
-    aiosqlite.Connection.execute = executing  # type: ignore[method-assign]
+    WriteConnection.run = dying_run  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def test_the_cli_prints_the_failing_seed_and_how_to_reproduce_it(monkeypatch, ca
 async def test_tables_that_disagree_with_the_event_log_are_found(store):
     outcome = await fuzz_one(LOAD.pack, LOAD.text, store, "payment_declined", 1)
     assert outcome.ok
-    await store.writer_db.execute("UPDATE stock SET available = available + 1 WHERE run_id = ?", (outcome.run_id,))
+    await store.writer_db.run(lambda connection: connection.execute(
+        "UPDATE stock SET available = available + 1 WHERE run_id = ?", (outcome.run_id,)))
     from sagatui.store.queries import read_events
 
     events = await read_events(store, outcome.run_id, limit=None)

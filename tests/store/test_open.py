@@ -50,7 +50,8 @@ async def test_closing_folds_the_log_into_the_file(tmp_path: Path) -> None:
 async def test_durability_sets_synchronous(tmp_path: Path, durability: str, level: int) -> None:
     store = await Store.open(tmp_path / "d.db", durability=durability)  # type: ignore[arg-type]
     assert store.writer_db is not None
-    assert list(await store.writer_db.execute_fetchall("PRAGMA synchronous")) == [(level,)]
+    assert await store.writer_db.run(lambda connection: connection.execute("PRAGMA synchronous").fetchall()) == [
+        (level,)]
     await store.close()
 
 

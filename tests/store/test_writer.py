@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from sagatui.model.events import EventKind
 from sagatui.store.database import Store
 from sagatui.store.errors import StorageError, StorageProblem
 from sagatui.store.queries import get_run, read_events, resource_rows
+from sagatui.store.write_connection import WriteConnection
 from sagatui.store.writer import EventWriter
 from tests.store.conftest import Run, start_run
 
@@ -50,7 +52,29 @@ async def test_many_appends_make_few_transactions(run: Run) -> None:
         run.recorder.emit(EventKind.COMMAND)
     await run.writer.flush()
     assert run.writer.transactions == 1 + 3  # at most 5000 events per transaction
-    assert len(await read_events(run.store, run.id, limit=None)) == 14_000
+    assert len(await read_events(run.store, run.id)) == 14_000  # no limit unless one is asked for
+
+
+async def test_a_commit_is_one_hop_to_the_write_thread(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events, effects, projections and the run's row: one function queued on the write connection's
+    thread, not a hop per statement (each hop costs the engine a wake-up of the event loop)."""
+    hops = 0
+    run_on_thread = WriteConnection.run
+
+    async def counted(self: WriteConnection, *args: Any) -> Any:
+        nonlocal hops
+        hops += 1
+        return await run_on_thread(self, *args)
+
+    monkeypatch.setattr(WriteConnection, "run", counted)
+    for number in range(50):
+        saga_id = f"s{number}"
+        run.recorder.emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+        run.recorder.emit(EventKind.STEP_STARTED, saga_id=saga_id, step="reserve", service="inventory")
+        run.recorder.emit(EventKind.SERVICE_EFFECT, saga_id=saga_id, service="inventory", effects=[stock(number)])
+    await run.writer.flush()
+    assert (run.writer.transactions, hops) == (1, 1)
+    assert (await get_run(run.store, run.id)).last_seq == 150  # type: ignore[union-attr]
 
 
 async def test_the_background_task_commits_without_being_asked(run: Run) -> None:
