@@ -1,7 +1,7 @@
 """A saga carried on after a crash: the undo of a step whose resent forward call failed gets its own
 durable intent and its own full budget, never the forward call's resume record."""
 
-from sagatui.engine.orchestrator import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.definitions import SagaDef
 from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus, StepStatus
