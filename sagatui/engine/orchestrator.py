@@ -135,14 +135,21 @@ class SagaEngine:
         if group.on_failure == "finish":
             return all(await asyncio.gather(*tasks))
         pending: set[asyncio.Future[bool]] = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if not all(task.result() for task in done):
-                saga.abandoned.update(member.name for member in group.parallel)
-                for task in tasks:
-                    task.cancel(_SIBLING_FAILED)
-                await asyncio.gather(*tasks, return_exceptions=True)
-                return False
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if not all(task.result() for task in done):
+                    saga.abandoned.update(member.name for member in group.parallel)
+                    for task in tasks:
+                        task.cancel(_SIBLING_FAILED)
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    return False
+        except asyncio.CancelledError:
+            # A shutdown stops the members where they stand too: asyncio.wait, unlike gather, leaves them running.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return True
 
     # -- one step ---------------------------------------------------------------------------------------

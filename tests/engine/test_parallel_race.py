@@ -46,3 +46,18 @@ async def test_a_sibling_cancelled_twice_in_one_iteration_is_still_compensated()
     assert saga.steps["flight"].status is StepStatus.COMPENSATED  # its booking may have been made
     assert "flights.cancel" in r.services.actions()
     assert saga.status is SagaStatus.COMPENSATED
+
+
+async def test_a_shutdown_stops_a_cancel_groups_members_where_they_stand():
+    async with rig(TRIP) as r:
+        r.services.script("flights.book", Hang(5))
+        r.services.script("hotels.book", Hang(5))
+        saga_task = asyncio.ensure_future(r.engine.run("trip", "S1", {}))
+        await r.clock.sleep(1)
+        saga_task.cancel()  # as an interrupted run cancels its sagas
+        await asyncio.gather(saga_task, return_exceptions=True)
+        stopped_at = len(r.sink.events)
+        await r.clock.sleep(10)
+    assert r.sink.events[stopped_at:] == []  # no member went on after its saga stopped
+    assert [r.services.actions().count(action) for action in ("flights.book", "hotels.book")] == [1, 1]
+    assert r.compensated_steps() == []  # left for resume, not rolled back
