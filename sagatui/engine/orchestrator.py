@@ -23,27 +23,18 @@ Rules worth knowing:
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
+from sagatui.engine.attempts import FORWARD, UNDO, AttemptLoop, CallPlan
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.retry import is_retryable, make_retrying
-from sagatui.engine.seeds import random_stream
+from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
-from sagatui.model.definitions import (
-    CompensationPolicy,
-    Fallback,
-    ParallelGroup,
-    RetryPolicy,
-    SagaDef,
-    StepDef,
-    split_action,
-)
+from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
@@ -51,76 +42,6 @@ from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 _SIBLING_FAILED = "cancelled: another member of its group failed"
 _FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
 _FINISHED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED})
-PolicyT = TypeVar("PolicyT", RetryPolicy, CompensationPolicy)
-
-
-@dataclass
-class StepRecord:
-    """What the engine knows of one step of one saga."""
-
-    definition: StepDef
-    status: StepStatus = StepStatus.PENDING
-    attempts: int = 0
-    provider: Fallback | None = None  # the provider that did (or may have done) the work
-    result: dict[str, Any] = field(default_factory=dict)
-    error: ServiceError | None = None
-    compensation: CompensationOutcome | None = None
-
-
-@dataclass
-class SagaRun:
-    saga_id: str
-    definition: SagaDef
-    input: dict[str, Any]
-    started_at: float
-    status: SagaStatus = SagaStatus.PENDING
-    steps: dict[str, StepRecord] = field(default_factory=dict)
-    effects: list[str] = field(default_factory=list)  # steps that may have had an effect, in order
-    failed_step: str | None = None
-    failed_at: float | None = None
-    ended_at: float | None = None
-    # Parallel members cancelled because a sibling failed (not by a shutdown, which leaves them for resume).
-    # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
-    abandoned: set[str] = field(default_factory=set)
-
-    @property
-    def error(self) -> ServiceError | None:
-        return self.steps[self.failed_step].error if self.failed_step else None
-
-    def rollback_order(self) -> list[str]:
-        """The steps to undo, newest first: every step that may have had an effect when the saga failed;
-        when it completes, only the optional steps that failed but may have done their work."""
-        if self.failed_step is None:
-            return [name for name in reversed(self.effects) if self.steps[name].error is not None]
-        return list(reversed(self.effects))
-
-
-@dataclass(frozen=True)
-class InterruptedCall:
-    """A call (a step's, or its compensation's) that a stopped process left open, as its events tell.
-
-    `attempt` is the number of the attempt to make next. With `resend`, that attempt's intent is durable
-    but no answer is: it is sent again under the same number and idempotency key, so a service that did
-    the work answers with its recorded result instead of doing it twice. Otherwise `last_error` is how
-    the attempt before it failed, and the policy decides whether there is another."""
-
-    provider: int = 0  # index into the step's providers (forward calls)
-    attempt: int = 1
-    resend: bool = False
-    last_error: ServiceError | None = None
-    step_started_at: float = 0.0  # a step's retry deadline counts from here
-    retry_at: float | None = None  # the clock time the retry it was waiting for was due (its backoff kept)
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where a saga rebuilt from its events stood when its process stopped."""
-
-    calls: Mapping[str, InterruptedCall] = field(default_factory=dict)  # steps' forward calls, by step
-    undos: Mapping[str, InterruptedCall] = field(default_factory=dict)  # compensations under way, by step
-    undone: int = 0  # rollback steps already settled (compensated or skipped), newest first
-
-
 _FRESH = ResumePoint()
 
 
@@ -145,6 +66,7 @@ class SagaEngine:
         self._service_breakers = dict(service_breakers or {})
         self._running = asyncio.Event()
         self._running.set()
+        self.attempts = AttemptLoop(services, clock, recorder, self._running, seed)
 
     # -- operator controls --------------------------------------------------------------------------
     def pause(self) -> None:
@@ -213,14 +135,21 @@ class SagaEngine:
         if group.on_failure == "finish":
             return all(await asyncio.gather(*tasks))
         pending: set[asyncio.Future[bool]] = set(tasks)
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if not all(task.result() for task in done):
-                saga.abandoned.update(member.name for member in group.parallel)
-                for task in tasks:
-                    task.cancel(_SIBLING_FAILED)
-                await asyncio.gather(*tasks, return_exceptions=True)
-                return False
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if not all(task.result() for task in done):
+                    saga.abandoned.update(member.name for member in group.parallel)
+                    for task in tasks:
+                        task.cancel(_SIBLING_FAILED)
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    return False
+        except asyncio.CancelledError:
+            # A shutdown stops the members where they stand too: asyncio.wait, unlike gather, leaves them running.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return True
 
     # -- one step ---------------------------------------------------------------------------------------
@@ -298,10 +227,6 @@ class SagaEngine:
             saga.failed_step, saga.failed_at = step.name, self.clock.now()
         return False
 
-    def _jitter_stream(self, jitter: str, name: str) -> random.Random | None:
-        """A seeded stream per call site, so one saga's retries never shift another's jitter."""
-        return None if jitter == "none" else random_stream(self.seed, f"jitter:{name}")
-
     def breaker_for(self, service: str) -> CircuitBreaker:
         return self.breakers.get(self._service_breakers.get(service, service))
 
@@ -312,98 +237,14 @@ class SagaEngine:
         step = record.definition
         service, operation = split_action(provider.action)
         breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
-        policy = step.retry
-        rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:{index}")
-        done = start.attempt - 1
-
-        def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
-            record.status = StepStatus.WAITING_RETRY
-            self._emit(EventKind.RETRY_SCHEDULED, saga, step=step.name, service=service, operation=operation,
-                       attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
-                       data={"delay": delay})
-
-        def retryable(error: BaseException) -> bool:
-            # With a fallback waiting, an open breaker means: move on now, don't wait it out.
-            if has_fallback and getattr(error, "kind", None) is ErrorKind.BREAKER_OPEN:
-                return False
-            return isinstance(error, ServiceError) and error.kind in policy.retry_on
-
-        past_deadline = deadline_at is not None and self.clock.now() >= deadline_at
-        if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
-                                             or not retryable(start.last_error)):
-            raise start.last_error  # resumed after a failed attempt that was its last
-        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
-            await self._wait_out_backoff(start)
-        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
-                                 deadline_at=deadline_at, before_sleep=scheduled)
-        attempt = done
-        async for trial in retrying:
-            with trial:
-                attempt += 1
-                record.attempts += 1
-                record.status = StepStatus.RUNNING
-                timeout = policy.attempt_timeout
-                if deadline_at is not None:
-                    remaining = max(0.0, deadline_at - self.clock.now())
-                    timeout = remaining if timeout is None else min(timeout, remaining)
-                call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
-                            {**saga.input, **step.params}, attempt)
-                intent = None if start.resend and attempt == start.attempt else EventKind.ATTEMPT_STARTED
-                try:
-                    return await self._attempt(saga, call, breaker, timeout, intent, EventKind.ATTEMPT_SUCCEEDED,
-                                               EventKind.ATTEMPT_FAILED)
-                except ServiceError as error:
-                    if error.kind is ErrorKind.TIMEOUT:
-                        record.provider = provider  # no answer: it may have done the work
-                    raise
-        raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
-
-    async def _wait_out_backoff(self, start: InterruptedCall) -> None:
-        """A call resumed while it waited for a retry waits out what was left of that delay (a 429's
-        retry-after too): a restart must not change when the next attempt goes out."""
-        if start.retry_at is not None and start.retry_at > self.clock.now():
-            await self.clock.sleep(start.retry_at - self.clock.now())
-
-    async def _attempt(
-        self, saga: SagaRun, call: Call, breaker: CircuitBreaker, timeout: float | None,
-        intent: EventKind | None, succeeded: EventKind, failed: EventKind,
-    ) -> dict[str, Any]:
-        """One call through the breaker and the attempt timeout, reported as events. The `intent` event
-        is durable before the call goes out (None: it already is, from before a restart)."""
-        where = {"step": call.step, "service": call.service, "operation": call.operation, "attempt": call.attempt}
-        try:
-            breaker.admit()
-        except ServiceError as rejected:
-            data: dict[str, Any] = {"breaker": breaker.name}
-            if succeeded is EventKind.COMPENSATION_ATTEMPT:
-                data["undo"] = True  # a compensation's try, not a step's
-            self._emit(EventKind.BREAKER_REJECTED, saga, **where, error_kind=rejected.kind,
-                       message=rejected.message, data=data)
-            raise
-        if not self._running.is_set():
-            await self._running.wait()
-        if intent is not None:
-            try:
-                await self.recorder.durable(self._emit(intent, saga, **where))
-            except BaseException:
-                breaker.abandon()  # admitted but never called
-                raise
-        started = self.clock.now()
-        try:
-            async with self.clock.timeout(timeout):
-                result = await self.services.invoke(call)
-        except asyncio.CancelledError:
-            breaker.abandon()
-            raise
-        except Exception as raised:
-            error = _as_service_error(raised, timeout)
-            breaker.record(error.kind, self.clock.now() - started)
-            self._emit(failed, saga, **where, error_kind=error.kind, message=error.message,
-                       data=_error_data(error, raised, self.clock.now() - started))
-            raise error from raised
-        breaker.record(None, self.clock.now() - started)
-        self._emit(succeeded, saga, **where, data={"duration": self.clock.now() - started})
-        return result
+        retry_on = step.retry.retry_on
+        if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
+            retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
+        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
+                    {**saga.input, **step.params})
+        plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
+                        f"{saga.saga_id}:{step.name}:{index}", start)
+        return await self.attempts.call(plan, _StepAttempts(record, provider))
 
     # -- rollback ----------------------------------------------------------------------------------------
     async def _compensate(self, saga: SagaRun, point: ResumePoint) -> None:
@@ -487,89 +328,90 @@ class SagaEngine:
     ) -> tuple[CompensationOutcome, dict[str, Any]]:
         step = record.definition
         policy = step.compensation_retry
-        done = start.attempt - 1
         if self.clock.now() >= expires_at:
-            return CompensationOutcome.EXPIRED, {"attempts": done, "reason": "TTL passed before it could run"}
-        retryable = is_retryable(DEFAULT_RETRYABLE)
-        if start.last_error is not None and (start.attempt > policy.max_attempts or not retryable(start.last_error)):
-            return _compensation_failure(start.last_error, done, policy.max_attempts)
-        breaker = self.breaker_for(service)
-        rng = self._jitter_stream(policy.jitter, f"{saga.saga_id}:{step.name}:undo")
-
-        def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
-            self._emit(EventKind.COMPENSATION_RETRY_SCHEDULED, saga, step=step.name, service=service,
-                       operation=operation, attempt=done + next_attempt, error_kind=getattr(error, "kind", None),
-                       data={"delay": delay})
-
-        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
-            await self._wait_out_backoff(start)
-        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable, rng=rng,
-                                 deadline_at=expires_at, before_sleep=scheduled)
-        attempt = done
-        tally = _UndoTally()
+            return CompensationOutcome.EXPIRED, {"attempts": start.attempt - 1,
+                                                 "reason": "TTL passed before it could run"}
+        key = f"{saga.saga_id}:{step.name}:undo"
+        call = Call(saga.saga_id, step.name, service, operation, key, {**saga.input, **step.params},
+                    compensation=context)
+        plan = CallPlan(UNDO, call, self.breaker_for(service), policy, DEFAULT_RETRYABLE, expires_at, key, start)
+        tally = _UndoTally(attempts=start.attempt - 1)
         try:
-            async for trial in retrying:
-                with trial:
-                    attempt += 1
-                    remaining = expires_at - self.clock.now()
-                    timeout = remaining if policy.attempt_timeout is None else min(policy.attempt_timeout, remaining)
-                    call = Call(saga.saga_id, step.name, service, operation,
-                                f"{saga.saga_id}:{step.name}:undo", {**saga.input, **step.params}, attempt,
-                                compensation=context)
-                    intent = (None if start.resend and attempt == start.attempt
-                              else EventKind.COMPENSATION_ATTEMPT_STARTED)
-                    try:
-                        result = await self._attempt(saga, call, breaker, timeout, intent,
-                                                     EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_ATTEMPT)
-                    except ServiceError as error:
-                        tally.failed(error)
-                        raise
-                    tally.calls += 1
+            result = await self.attempts.call(plan, tally)
         except ServiceError as error:
-            return _compensation_failure(error, attempt, policy.max_attempts, tally)
+            return _compensation_failure(error, policy.max_attempts, tally)
         if result.get("outcome") == CompensationOutcome.PARTIAL.value:
-            return CompensationOutcome.PARTIAL, {"attempts": attempt, **tally.as_data(),
+            return CompensationOutcome.PARTIAL, {"attempts": tally.attempts, **tally.as_data(),
                                                  "undone": result.get("undone", []),
                                                  "not_undone": result.get("not_undone", [])}
-        return CompensationOutcome.COMPLETED, {"attempts": attempt, **tally.as_data(), "result": result}
+        return CompensationOutcome.COMPLETED, {"attempts": tally.attempts, **tally.as_data(), "result": result}
+
+
+@dataclass
+class _StepAttempts:
+    """A step's record kept up to date as its provider's attempts go: counted, running or waiting for a
+    retry, and a provider that timed out taken to have (maybe) done the work."""
+
+    record: StepRecord
+    provider: Fallback
+
+    def attempting(self, attempt: int) -> None:
+        self.record.attempts += 1
+        self.record.status = StepStatus.RUNNING
+
+    def waiting(self) -> None:
+        self.record.status = StepStatus.WAITING_RETRY
+
+    def answered(self, error: ServiceError | None) -> None:
+        if error is not None and error.kind is ErrorKind.TIMEOUT:
+            self.record.provider = self.provider  # no answer: it may have done the work
 
 
 @dataclass
 class _UndoTally:
     """An undo's tries in this process, told apart: calls that reached the service, tries an open breaker
-    refused, and the last error a call itself returned (not hidden behind the breaker's)."""
+    refused, and the last error a call itself returned (not hidden behind the breaker's); `attempts` is
+    the number of the last attempt made (in this process or before)."""
 
+    attempts: int
     calls: int = 0
     rejected: int = 0
     last_call_error: ServiceError | None = None
 
-    def failed(self, error: ServiceError) -> None:
-        if error.kind is ErrorKind.BREAKER_OPEN:
+    def attempting(self, attempt: int) -> None:
+        self.attempts = attempt
+
+    def waiting(self) -> None:
+        return None
+
+    def answered(self, error: ServiceError | None) -> None:
+        if error is None:
+            self.calls += 1
+        elif error.kind is ErrorKind.BREAKER_OPEN:
             self.rejected += 1
         else:
             self.calls += 1
             self.last_call_error = error
 
+    @property
+    def tried(self) -> bool:
+        return bool(self.calls or self.rejected)
+
     def as_data(self) -> dict[str, Any]:
         return {"calls": self.calls, "rejected": self.rejected}
 
 
-def _continued(policy: PolicyT, start: InterruptedCall) -> PolicyT:
-    """The policy of a call resumed at attempt `start.attempt`: the attempts it has left."""
-    if start.attempt == 1:
-        return policy
-    return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
-
-
-def _compensation_failure(error: ServiceError, attempts: int, max_attempts: int,
-                          tally: _UndoTally | None = None) -> tuple[CompensationOutcome, dict[str, Any]]:
+def _compensation_failure(error: ServiceError, max_attempts: int,
+                          tally: _UndoTally) -> tuple[CompensationOutcome, dict[str, Any]]:
     """A transient error with attempts left means the TTL ran out (expired); anything else failed. The
-    reason is the last error a call returned; a breaker that refused the tries after it is told apart."""
+    reason is the last error a call returned; a breaker that refused the tries after it is told apart.
+    A resumed undo with no attempt left, nothing tried in this process, tells no counts."""
     retryable = error.kind in DEFAULT_RETRYABLE
-    outcome = CompensationOutcome.EXPIRED if retryable and attempts < max_attempts else CompensationOutcome.FAILED
-    real = tally.last_call_error if tally is not None and tally.last_call_error is not None else error
-    data: dict[str, Any] = {"attempts": attempts, "reason": real.message, "error_kind": real.kind.value}
-    if tally is not None:
+    outcome = (CompensationOutcome.EXPIRED if retryable and tally.attempts < max_attempts
+               else CompensationOutcome.FAILED)
+    real = tally.last_call_error if tally.last_call_error is not None else error
+    data: dict[str, Any] = {"attempts": tally.attempts, "reason": real.message, "error_kind": real.kind.value}
+    if tally.tried:
         data.update(tally.as_data())
         if error is not real:
             data["then"] = error.message  # e.g. "circuit breaker payment is open"
@@ -580,22 +422,3 @@ def _detached(error: ServiceError) -> ServiceError:
     """The same error, never raised: a step keeps its error as long as its saga is kept, and a raised
     one's traceback (and cause) would keep every frame of its retries alive with it."""
     return ServiceError(error.kind, error.message, code=error.code, retry_after=error.retry_after)
-
-
-def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:
-    if isinstance(raised, ServiceError):
-        return raised
-    if isinstance(raised, TimeoutError):
-        return ServiceError(ErrorKind.TIMEOUT, f"no answer within {timeout:g}s" if timeout else "timed out")
-    return ServiceError(ErrorKind.UNEXPECTED, f"{type(raised).__name__}: {raised}")
-
-
-def _error_data(error: ServiceError, raised: BaseException, duration: float) -> dict[str, Any]:
-    data: dict[str, Any] = {"duration": duration}
-    if error.code:
-        data["code"] = error.code
-    if error.retry_after is not None:
-        data["retry_after"] = error.retry_after
-    if error.kind is ErrorKind.UNEXPECTED:
-        data["exception"] = repr(raised)
-    return data

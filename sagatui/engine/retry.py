@@ -1,8 +1,10 @@
-"""Tenacity retrying on the run's clock: seeded jitter, retry-after hints, a clock-time deadline.
+"""Tenacity retrying on the run's clock: the policy's backoff, seeded jitter, retry-after hints and a
+clock-time deadline, as tenacity strategies that combine with its own (`stop_after_attempt(n) |
+ClockDeadline(...)`, `PolicyBackoff(...) + SeededJitter(...)`).
 
 Tenacity's own `stop_after_delay` and random waits read the real monotonic clock and the global
-`random`; here the wait and the stop read our clock and a seeded stream instead, and each call
-gets a fresh AsyncRetrying (tenacity keeps per-call state on the object).
+`random`; these read our clock and a seeded stream instead, and each call gets a fresh AsyncRetrying
+(tenacity keeps per-call state on the object).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.definitions import CompensationPolicy, RetryPolicy
@@ -19,25 +23,65 @@ from sagatui.model.errors import ErrorKind, ServiceError
 Backoff = RetryPolicy | CompensationPolicy
 
 
-def jittered(base: float, jitter: str, rng: random.Random | None) -> float:
-    """Apply the policy's jitter to a backoff delay: none, full (0..base) or equal (base/2..base)."""
-    if jitter == "none" or rng is None:
-        return base
-    if jitter == "full":
-        return rng.uniform(0, base)
-    return base / 2 + rng.uniform(0, base / 2)
+class ClockDeadline(stop_base):
+    """Stop when the next attempt would start at or past `deadline_at` on the run's clock: tenacity's
+    `stop_before_delay`, reading the injected clock instead of the real one."""
+
+    def __init__(self, clock: VirtualClock, deadline_at: float) -> None:
+        self.clock = clock
+        self.deadline_at = deadline_at
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.clock.now() + retry_state.upcoming_sleep >= self.deadline_at
 
 
-def _error_of(state: RetryCallState) -> BaseException | None:
-    return state.outcome.exception() if state.outcome is not None else None
+class PolicyBackoff(wait_base):
+    """`share` of the policy's un-jittered backoff before each retry: tenacity's `wait_exponential`, with
+    the policy's `backoff` kept the one definition of it (the delays recorded in sessions follow it)."""
+
+    def __init__(self, policy: Backoff, share: float = 1.0) -> None:
+        self.policy = policy
+        self.share = share
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        return self.policy.backoff(retry_state.attempt_number) * self.share
 
 
-def retry_delay(policy: Backoff, retry_number: int, error: BaseException | None, rng: random.Random | None) -> float:
-    """The wait before retry `retry_number`; a 429's retry-after hint is never undercut."""
-    delay = jittered(policy.backoff(retry_number), policy.jitter, rng)
-    if isinstance(error, ServiceError) and error.retry_after is not None:
-        delay = max(delay, error.retry_after)
-    return delay
+class SeededJitter(wait_base):
+    """A wait drawn from 0 up to `span`'s, from a seeded stream: tenacity's `wait_random` without the
+    global `random`, its top following another wait (the backoff)."""
+
+    def __init__(self, span: wait_base, rng: random.Random) -> None:
+        self.span = span
+        self.rng = rng
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        return self.rng.uniform(0, self.span(retry_state))
+
+
+class AtLeastRetryAfter(wait_base):
+    """Another wait, never shorter than the retry-after hint of the error it follows (a 429's)."""
+
+    def __init__(self, wait: wait_base) -> None:
+        self.wait = wait
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        delay = self.wait(retry_state)
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(error, ServiceError) and error.retry_after is not None:
+            return max(delay, error.retry_after)
+        return delay
+
+
+def policy_wait(policy: Backoff, rng: random.Random | None) -> wait_base:
+    """The wait before each retry: the backoff with the policy's jitter, none, full (0..base) or equal
+    (base/2 + 0..base/2), and never under a retry-after hint."""
+    if policy.jitter == "none" or rng is None:
+        return AtLeastRetryAfter(PolicyBackoff(policy))
+    if policy.jitter == "full":
+        return AtLeastRetryAfter(SeededJitter(PolicyBackoff(policy), rng))
+    half = PolicyBackoff(policy, share=0.5)
+    return AtLeastRetryAfter(half + SeededJitter(half, rng))
 
 
 def make_retrying(
@@ -50,23 +94,19 @@ def make_retrying(
     before_sleep: Callable[[int, float, BaseException | None], None],
 ) -> AsyncRetrying:
     """A fresh AsyncRetrying for one call. `before_sleep(next_attempt, delay, error)` reports each retry."""
-
-    def wait(state: RetryCallState) -> float:
-        return retry_delay(policy, state.attempt_number, _error_of(state), rng)
-
-    def stop(state: RetryCallState) -> bool:
-        if state.attempt_number >= policy.max_attempts:
-            return True
-        return deadline_at is not None and clock.now() + (state.upcoming_sleep or 0.0) >= deadline_at
+    stop: stop_base = stop_after_attempt(policy.max_attempts)
+    if deadline_at is not None:
+        stop = stop | ClockDeadline(clock, deadline_at)
 
     def report(state: RetryCallState) -> None:
-        before_sleep(state.attempt_number + 1, state.upcoming_sleep, _error_of(state))
+        error = state.outcome.exception() if state.outcome is not None else None
+        before_sleep(state.attempt_number + 1, state.upcoming_sleep, error)
 
     sleep: Callable[[float], Awaitable[None]] = clock.sleep
     return AsyncRetrying(
         sleep=sleep,
         stop=stop,
-        wait=wait,
+        wait=policy_wait(policy, rng),
         retry=retry_if_exception(retryable),
         before_sleep=report,
         reraise=True,

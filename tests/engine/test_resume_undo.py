@@ -1,7 +1,7 @@
 """A saga carried on after a crash: the undo of a step whose resent forward call failed gets its own
 durable intent and its own full budget, never the forward call's resume record."""
 
-from sagatui.engine.orchestrator import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.definitions import SagaDef
 from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus, StepStatus
@@ -54,3 +54,25 @@ async def test_a_call_resumed_during_its_backoff_waits_out_the_rest_of_it():
     assert saga.status is SagaStatus.COMPLETED
     [second] = r.events(EventKind.ATTEMPT_STARTED)
     assert (second.attempt, second.time) == (2, 3.0)
+
+
+async def test_an_undo_resumed_with_no_attempt_left_fails_without_a_try_and_tells_no_counts():
+    from sagatui.model.errors import ErrorKind, ServiceError
+    from sagatui.model.status import CompensationOutcome
+
+    async with rig(SAGA) as r:
+        saga = stopped_at_the_charge(StepStatus.FAILED, 3)
+        charge = saga.steps["charge"]
+        charge.provider, charge.error = SAGA.steps[1].providers[0], ServiceError(ErrorKind.TIMEOUT, "no answer")
+        saga.effects.append("charge")
+        saga.status, saga.failed_step, saga.failed_at = SagaStatus.COMPENSATING, "charge", 0.0
+        down = ServiceError(ErrorKind.TRANSIENT, "refund gateway down")
+        point = ResumePoint(undos={"charge": InterruptedCall(attempt=4, last_error=down)})  # 3 of 3 failed
+        await r.engine.continue_saga(saga, point)
+    assert "payment.refund" not in r.services.actions()
+    ended = {e.step: e for e in r.events(EventKind.COMPENSATION_ENDED)}
+    assert (ended["charge"].attempt, ended["charge"].data) == (3, {
+        "outcome": "failed", "reason": "refund gateway down", "error_kind": "transient"})
+    assert ended["reserve"].data["calls"] == 1  # a try made here is counted
+    assert charge.compensation is CompensationOutcome.FAILED
+    assert saga.status is SagaStatus.NEEDS_ATTENTION

@@ -1,8 +1,13 @@
 """Retry delays follow the policy on the virtual clock: backoff, seeded jitter, retry-after, deadline."""
 
 import itertools
+import random
 import time
 
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_fixed
+
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.retry import ClockDeadline, PolicyBackoff, SeededJitter, policy_wait
 from sagatui.model.definitions import CompensationPolicy, RetryPolicy, SagaDef
 from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus
@@ -20,6 +25,38 @@ def attempt_times(r) -> list[float]:
 
 def gaps(times: list[float]) -> list[float]:
     return [round(b - a, 9) for a, b in itertools.pairwise(times)]
+
+
+def retry_state(attempt: int, upcoming_sleep: float = 0.0) -> RetryCallState:
+    state = RetryCallState(AsyncRetrying(), None, (), {})
+    state.attempt_number, state.upcoming_sleep = attempt, upcoming_sleep
+    return state
+
+
+def test_the_clock_deadline_combines_with_tenacitys_own_stops():
+    clock = VirtualClock(start=3.0)
+    stop = stop_after_attempt(4) | ClockDeadline(clock, deadline_at=5.0)
+    assert not stop(retry_state(1, upcoming_sleep=1.5))
+    assert stop(retry_state(1, upcoming_sleep=2.0))  # the next attempt would start at the deadline
+    assert stop(retry_state(4))
+
+
+def test_seeded_jitter_combines_with_tenacitys_own_waits_and_repeats_with_its_seed():
+    def delays(seed: int) -> list[float]:
+        wait = wait_fixed(1) + SeededJitter(wait_fixed(2), random.Random(seed))
+        return [wait(retry_state(n)) for n in range(1, 6)]
+
+    assert delays(1) == delays(1) != delays(2)
+    assert all(1 <= delay <= 3 for delay in delays(1))
+
+
+def test_equal_jitter_draws_half_the_backoff_on_top_of_the_other_half_to_the_bit():
+    policy = RetryPolicy(max_attempts=6, initial_delay=0.3, multiplier=3, max_delay=5, jitter="equal")
+    wait, draws = policy_wait(policy, random.Random(9)), random.Random(9)
+    for n in range(1, 6):
+        base = policy.backoff(n)
+        assert wait(retry_state(n)) == base / 2 + draws.uniform(0, base / 2)
+    assert PolicyBackoff(policy)(retry_state(5)) == 5.0
 
 
 def test_a_backoff_too_large_for_a_float_is_the_max_delay():

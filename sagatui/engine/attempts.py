@@ -1,0 +1,196 @@
+"""The one attempt loop: a saga's call (a step's provider, or a compensation) made with retries on the
+run's clock, each attempt through its breaker and timeout, its intent durable before it goes out, and
+every try and scheduled retry an event. A step's forward calls and its compensation differ only in what
+their `CallPlan` says: the events they are told by, their policy, which errors earn a retry."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sagatui.engine.breaker import CircuitBreaker
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.ports import Services
+from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.retry import Backoff, is_retryable, make_retrying
+from sagatui.engine.saga_state import InterruptedCall
+from sagatui.engine.seeds import random_stream
+from sagatui.model.calls import Call
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.events import EventKind
+
+
+@dataclass(frozen=True)
+class CallEvents:
+    """The events one kind of call is told by in the log."""
+
+    intent: EventKind  # durable before each attempt goes out
+    succeeded: EventKind
+    failed: EventKind
+    retry_scheduled: EventKind
+    rejected_data: Mapping[str, Any]  # added to `breaker.rejected` when an open breaker refuses a try
+
+
+FORWARD = CallEvents(EventKind.ATTEMPT_STARTED, EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED,
+                     EventKind.RETRY_SCHEDULED, {})
+UNDO = CallEvents(EventKind.COMPENSATION_ATTEMPT_STARTED, EventKind.COMPENSATION_ATTEMPT,
+                  EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_RETRY_SCHEDULED, {"undo": True})
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One call to make with retries."""
+
+    events: CallEvents
+    call: Call  # what each attempt sends, under its own attempt number
+    breaker: CircuitBreaker
+    policy: Backoff
+    retry_on: frozenset[ErrorKind]  # the errors that earn another attempt
+    deadline_at: float | None  # clock time by which the last attempt must have ended (None: no limit)
+    jitter_stream: str  # names the seeded stream of this call site's jitter
+    start: InterruptedCall  # where the call goes on from (a fresh one: attempt 1)
+
+
+class AttemptWatcher(Protocol):
+    """What the caller keeps of a call's attempts as they happen (a step's record, an undo's tally)."""
+
+    def attempting(self, attempt: int) -> None:
+        """Attempt `attempt` is about to go out."""
+
+    def waiting(self) -> None:
+        """A retry is scheduled."""
+
+    def answered(self, error: ServiceError | None) -> None:
+        """An attempt ended: with a result, or with `error` (an open breaker's refusal too)."""
+
+
+class AttemptLoop:
+    """Makes the calls of a run's sagas. `running` is the engine's pause switch: cleared, each call waits
+    before its next attempt goes out."""
+
+    def __init__(self, services: Services, clock: VirtualClock, recorder: EventRecorder,
+                 running: asyncio.Event, seed: int) -> None:
+        self.services = services
+        self.clock = clock
+        self.recorder = recorder
+        self.running = running
+        self.seed = seed
+
+    async def call(self, plan: CallPlan, watcher: AttemptWatcher) -> dict[str, Any]:
+        """The call's result; raises the ServiceError that ended it (for a resumed call whose last attempt
+        failed and that has none left, that attempt's error, with nothing tried)."""
+        policy, start, deadline_at, call = plan.policy, plan.start, plan.deadline_at, plan.call
+        retryable = is_retryable(plan.retry_on)
+        past_deadline = deadline_at is not None and self.clock.now() >= deadline_at
+        if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
+                                             or not retryable(start.last_error)):
+            raise start.last_error
+        done = start.attempt - 1
+
+        def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
+            watcher.waiting()
+            self.recorder.emit(plan.events.retry_scheduled, saga_id=call.saga_id, step=call.step,
+                               service=call.service, operation=call.operation, attempt=done + next_attempt,
+                               error_kind=getattr(error, "kind", None), data={"delay": delay})
+
+        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
+            await self._wait_out_backoff(start.retry_at)
+        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable,
+                                 rng=self._jitter(policy.jitter, plan.jitter_stream), deadline_at=deadline_at,
+                                 before_sleep=scheduled)
+        attempt = done
+        async for trial in retrying:
+            with trial:
+                attempt += 1
+                watcher.attempting(attempt)
+                timeout = policy.attempt_timeout
+                if deadline_at is not None:
+                    remaining = max(0.0, deadline_at - self.clock.now())
+                    timeout = remaining if timeout is None else min(timeout, remaining)
+                intent = None if start.resend and attempt == start.attempt else plan.events.intent
+                try:
+                    result = await self._attempt(dataclasses.replace(call, attempt=attempt), plan, timeout, intent)
+                except ServiceError as error:
+                    watcher.answered(error)
+                    raise
+                watcher.answered(None)
+                return result
+        raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
+
+    def _jitter(self, jitter: str, name: str) -> random.Random | None:
+        """A seeded stream per call site, so one saga's retries never shift another's jitter."""
+        return None if jitter == "none" else random_stream(self.seed, f"jitter:{name}")
+
+    async def _wait_out_backoff(self, retry_at: float) -> None:
+        """A call resumed while it waited for a retry waits out what was left of that delay (a 429's
+        retry-after too): a restart must not change when the next attempt goes out."""
+        if retry_at > self.clock.now():
+            await self.clock.sleep(retry_at - self.clock.now())
+
+    async def _attempt(self, call: Call, plan: CallPlan, timeout: float | None,
+                       intent: EventKind | None) -> dict[str, Any]:
+        """One call through the breaker and the attempt timeout, reported as events. The `intent` event
+        is durable before the call goes out (None: it already is, from before a restart)."""
+        where: dict[str, Any] = {"step": call.step, "service": call.service, "operation": call.operation,
+                                 "attempt": call.attempt}
+        breaker, emit = plan.breaker, self.recorder.emit
+        try:
+            breaker.admit()
+        except ServiceError as rejected:
+            emit(EventKind.BREAKER_REJECTED, saga_id=call.saga_id, **where, error_kind=rejected.kind,
+                 message=rejected.message, data={"breaker": breaker.name, **plan.events.rejected_data})
+            raise
+        if not self.running.is_set():
+            await self.running.wait()
+        if intent is not None:
+            try:
+                await self.recorder.durable(emit(intent, saga_id=call.saga_id, **where))
+            except BaseException:
+                breaker.abandon()  # admitted but never called
+                raise
+        started = self.clock.now()
+        try:
+            async with self.clock.timeout(timeout):
+                result = await self.services.invoke(call)
+        except asyncio.CancelledError:
+            breaker.abandon()
+            raise
+        except Exception as raised:
+            error = _as_service_error(raised, timeout)
+            breaker.record(error.kind, self.clock.now() - started)
+            emit(plan.events.failed, saga_id=call.saga_id, **where, error_kind=error.kind, message=error.message,
+                 data=_error_data(error, raised, self.clock.now() - started))
+            raise error from raised
+        breaker.record(None, self.clock.now() - started)
+        emit(plan.events.succeeded, saga_id=call.saga_id, **where, data={"duration": self.clock.now() - started})
+        return result
+
+
+def _continued(policy: Backoff, start: InterruptedCall) -> Backoff:
+    """The policy of a call resumed at attempt `start.attempt`: the attempts it has left."""
+    if start.attempt == 1:
+        return policy
+    return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
+
+
+def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:
+    if isinstance(raised, ServiceError):
+        return raised
+    if isinstance(raised, TimeoutError):
+        return ServiceError(ErrorKind.TIMEOUT, f"no answer within {timeout:g}s" if timeout else "timed out")
+    return ServiceError(ErrorKind.UNEXPECTED, f"{type(raised).__name__}: {raised}")
+
+
+def _error_data(error: ServiceError, raised: BaseException, duration: float) -> dict[str, Any]:
+    data: dict[str, Any] = {"duration": duration}
+    if error.code:
+        data["code"] = error.code
+    if error.retry_after is not None:
+        data["retry_after"] = error.retry_after
+    if error.kind is ErrorKind.UNEXPECTED:
+        data["exception"] = repr(raised)
+    return data

@@ -1,0 +1,79 @@
+"""What the engine knows of one saga while it runs, and where a stopped one stood: the state that
+`sagatui.recovery` rebuilds from a run's events and the engine carries on from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagatui.model.definitions import Fallback, SagaDef, StepDef
+from sagatui.model.errors import ServiceError
+from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
+
+
+@dataclass
+class StepRecord:
+    """What the engine knows of one step of one saga."""
+
+    definition: StepDef
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = 0
+    provider: Fallback | None = None  # the provider that did (or may have done) the work
+    result: dict[str, Any] = field(default_factory=dict)
+    error: ServiceError | None = None
+    compensation: CompensationOutcome | None = None
+
+
+@dataclass
+class SagaRun:
+    saga_id: str
+    definition: SagaDef
+    input: dict[str, Any]
+    started_at: float
+    status: SagaStatus = SagaStatus.PENDING
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    effects: list[str] = field(default_factory=list)  # steps that may have had an effect, in order
+    failed_step: str | None = None
+    failed_at: float | None = None
+    ended_at: float | None = None
+    # Parallel members cancelled because a sibling failed (not by a shutdown, which leaves them for resume).
+    # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
+    abandoned: set[str] = field(default_factory=set)
+
+    @property
+    def error(self) -> ServiceError | None:
+        return self.steps[self.failed_step].error if self.failed_step else None
+
+    def rollback_order(self) -> list[str]:
+        """The steps to undo, newest first: every step that may have had an effect when the saga failed;
+        when it completes, only the optional steps that failed but may have done their work."""
+        if self.failed_step is None:
+            return [name for name in reversed(self.effects) if self.steps[name].error is not None]
+        return list(reversed(self.effects))
+
+
+@dataclass(frozen=True)
+class InterruptedCall:
+    """A call (a step's, or its compensation's) that a stopped process left open, as its events tell.
+
+    `attempt` is the number of the attempt to make next. With `resend`, that attempt's intent is durable
+    but no answer is: it is sent again under the same number and idempotency key, so a service that did
+    the work answers with its recorded result instead of doing it twice. Otherwise `last_error` is how
+    the attempt before it failed, and the policy decides whether there is another."""
+
+    provider: int = 0  # index into the step's providers (forward calls)
+    attempt: int = 1
+    resend: bool = False
+    last_error: ServiceError | None = None
+    step_started_at: float = 0.0  # a step's retry deadline counts from here
+    retry_at: float | None = None  # the clock time the retry it was waiting for was due (its backoff kept)
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a saga rebuilt from its events stood when its process stopped."""
+
+    calls: Mapping[str, InterruptedCall] = field(default_factory=dict)  # steps' forward calls, by step
+    undos: Mapping[str, InterruptedCall] = field(default_factory=dict)  # compensations under way, by step
+    undone: int = 0  # rollback steps already settled (compensated or skipped), newest first
