@@ -21,7 +21,8 @@ from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.bus import EventBus
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.metrics import RunMetrics
-from sagatui.engine.orchestrator import SagaEngine, SagaRun
+from sagatui.engine.orchestrator import SagaEngine
+from sagatui.engine.saga_state import SagaRun
 from sagatui.engine.recorder import EventRecorder
 from sagatui.lab.command_desk import CommandDesk
 from sagatui.lab.commands import Command, StartScenario

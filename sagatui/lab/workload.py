@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagatui.engine.clock import VirtualClock
-from sagatui.engine.orchestrator import ResumePoint, SagaEngine, SagaRun
+from sagatui.engine.orchestrator import SagaEngine
+from sagatui.engine.saga_state import ResumePoint, SagaRun
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.seeds import random_stream
 from sagatui.model.events import EventKind
