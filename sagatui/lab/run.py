@@ -22,8 +22,8 @@ from sagatui.engine.bus import EventBus
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.metrics import RunMetrics
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.engine.saga_state import SagaRun
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.saga_state import SagaRun
 from sagatui.lab.command_desk import CommandDesk
 from sagatui.lab.commands import Command, StartScenario
 from sagatui.lab.view import LabView

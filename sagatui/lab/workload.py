@@ -12,8 +12,8 @@ from typing import Any
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.engine.saga_state import ResumePoint, SagaRun
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.saga_state import ResumePoint, SagaRun
 from sagatui.engine.seeds import random_stream
 from sagatui.model.events import EventKind
 from sagatui.model.status import SagaStatus
