@@ -18,7 +18,7 @@ from sagatui.lab import Lab, LoadGenerator
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
-from sagatui.model.status import BreakerState
+from sagatui.model.payloads import BreakerTransition
 
 _SAME_MOMENT = 1e-9  # clock seconds: now + (t - now) can miss t by a rounding error; still t's moment
 
@@ -59,8 +59,9 @@ class Playback:
         lab = self.lab
         if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services:
             lab.services.restore_fault(event.service, FaultProfile.model_validate(event.data["profile"]), None)
-        elif event.kind is EventKind.BREAKER_TRANSITION and event.service:
-            lab.breakers.get(event.service).follow(BreakerState(event.data["to"]))
+        elif event.kind is EventKind.BREAKER_TRANSITION:
+            transition = event.payload_as(BreakerTransition)  # the breaker's name is no longer in `service`
+            lab.breakers.get(transition.breaker).follow(transition.to_state)
         elif event.kind is EventKind.COMMAND and event.data.get("name") in ("start_load", "stop_load"):
             args = event.data.get("args", {})
             lab.load = (LoadGenerator(str(args["scenario"]), float(args["rate"]))

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
 from sagatui.model.events import Event, EventKind
-from sagatui.model.faults import FaultProfile
+from sagatui.model.payloads import BreakerTransition as TransitionPayload
+from sagatui.model.payloads import FaultChanged
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import FaultChange
 
@@ -29,10 +30,10 @@ _SCENARIO_SOURCE = "scenario "
 def restore_world(lab: Lab, events: Sequence[Event]) -> None:
     now = lab.clock.now()
     for service, event in _last_fault_changes(lab, events).items():
-        profile = FaultProfile.model_validate(event.data["profile"])
+        profile = event.payload_as(FaultChanged).profile
         revert_in = None if profile.revert_after is None else max(0.0, event.time + profile.revert_after - now)
         lab.services.restore_fault(service, profile, revert_in)
-    applied = sum(str(event.data.get("source", "")).startswith(_SCENARIO_SOURCE) for event in events
+    applied = sum(event.payload_as(FaultChanged).source.startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
     for due, scenario, change in _scenario_changes(lab, events)[applied:]:
         lab.clock.call_later(max(0.0, due - now), lambda c=change, s=scenario: lab.services.set_fault(
@@ -42,7 +43,7 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
 
 def reset_world(lab: Lab, events: Sequence[Event]) -> None:
     for service, event in _last_fault_changes(lab, events).items():
-        lab.services.restore_fault(service, FaultProfile.model_validate(event.data["profile"]), None)
+        lab.services.restore_fault(service, event.payload_as(FaultChanged).profile, None)
     lab.services.configure_faults(source="reopened")  # recorded, as the switch back from the log's profiles
     _restore_breakers(lab, events)
 
@@ -68,8 +69,9 @@ def _scenario_changes(lab: Lab, events: Sequence[Event]) -> list[tuple[float, st
 def _restore_breakers(lab: Lab, events: Sequence[Event]) -> None:
     last: dict[str, BreakerState] = {}
     for event in events:
-        if event.kind is EventKind.BREAKER_TRANSITION and event.service:
-            last[event.service] = BreakerState(event.data["to"])
+        if event.kind is EventKind.BREAKER_TRANSITION:
+            transition = event.payload_as(TransitionPayload)
+            last[transition.breaker] = transition.to_state
     record = record_transitions(lab.recorder)
     for name, state in last.items():
         if state is BreakerState.ISOLATED:

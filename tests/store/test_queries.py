@@ -26,7 +26,7 @@ async def twenty_sagas(run: Run) -> None:
 
     async def saga(number: int) -> None:
         saga_id = f"s{number:02d}"
-        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order", "input": {}})
         emit(EventKind.STEP_STARTED, saga_id=saga_id, step="pay", service="payment", operation="charge")
         for attempt in (1, 2) if number % 2 else (1,):
             emit(EventKind.ATTEMPT_STARTED, saga_id=saga_id, step="pay", service="payment", attempt=attempt)
@@ -103,7 +103,7 @@ async def test_stats_aggregate_a_run(run: Run) -> None:
 
 async def test_stats_count_a_retry_the_breaker_turned_away_as_a_try(run: Run) -> None:
     where = {"saga_id": "s1", "step": "pay", "service": "payment"}
-    run.recorder.emit(EventKind.SAGA_STARTED, saga_id="s1", data={"saga": "order"})
+    run.recorder.emit(EventKind.SAGA_STARTED, saga_id="s1", data={"saga": "order", "input": {}})
     run.recorder.emit(EventKind.STEP_STARTED, **where, operation="charge")
     for attempt in (1, 2):
         run.recorder.emit(EventKind.BREAKER_REJECTED, **where, attempt=attempt)
