@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sagatui.event_lines import compensation_reason, compensation_tries, names
+from sagatui.event_lines import names
 from sagatui.lab.commands import Resolve, RetryCompensation
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import CompensationEnded, CompensationStarted, SagaCompensating
 from sagatui.model.status import SagaStatus
 from sagatui.recovery.reopen import find_run, reopen_run
 from sagatui.recovery.world import reset_world
@@ -78,11 +79,11 @@ def _chain(events: list[Event]) -> tuple[list[CompensationLink], dict[str, Any]]
     contexts: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.kind is EventKind.SAGA_COMPENSATING:
-            rollback = list(event.data.get("to_undo", []))
+            rollback = list(event.payload_as(SagaCompensating).to_undo)
         elif event.kind in (EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_SKIPPED) and event.step:
             ends[event.step] = event
         elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
-            contexts[event.step] = dict(event.data.get("context", {}))
+            contexts[event.step] = dict(event.payload_as(CompensationStarted).context)
     links = [_link(step, ends.get(step)) for step in rollback]
     unfinished = [link.step for link in links if link.outcome not in ("completed", "skipped") and link.step in contexts]
     context = contexts[unfinished[0]] if unfinished else next(reversed(contexts.values()), {})
@@ -94,11 +95,12 @@ def _link(step: str, end: Event | None) -> CompensationLink:
         return CompensationLink(step, None, None, 0, None)
     if end.kind is EventKind.COMPENSATION_SKIPPED:
         return CompensationLink(step, None, "skipped", 0, None)
-    reason = compensation_reason(end.data) if end.data.get("reason") else None
-    if end.data.get("not_undone"):
-        reason = f"not undone: {names(end.data['not_undone'])}"
-    return CompensationLink(step, f"{end.service}.{end.operation}", str(end.data.get("outcome")), end.attempt or 0,
-                            reason, compensation_tries(end.attempt or 0, end.data))
+    ended = end.payload_as(CompensationEnded)
+    reason = ended.why() if ended.reason else None
+    if ended.not_undone:
+        reason = f"not undone: {names(ended.not_undone)}"
+    return CompensationLink(step, f"{end.service}.{end.operation}", ended.outcome.value, end.attempt or 0,
+                            reason, ended.tries(end.attempt or 0))
 
 
 async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
+from sagatui.model import payloads
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
+from sagatui.model.status import BreakerState, CompensationOutcome
 from sagatui.plain_text import plain
 
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
@@ -36,6 +37,8 @@ STYLES: dict[str, str] = {
     "command": "bold bright_white",
 }
 
+_BREAKER_STYLES = {BreakerState.CLOSED: "bold green", BreakerState.HALF_OPEN: "bold yellow"}
+
 _OUTCOME_STYLES = {
     EventKind.SAGA_COMPLETED: "bold green",
     EventKind.SAGA_COMPENSATED: "bold yellow",
@@ -61,9 +64,10 @@ def names(values: Iterable[object]) -> str:
 
 def style_for(event: Event) -> str:
     if event.kind is EventKind.COMPENSATION_ENDED:
-        return "green" if event.data.get("outcome") == "completed" else "bold red"
+        completed = event.payload_as(payloads.CompensationEnded).outcome is CompensationOutcome.COMPLETED
+        return "green" if completed else "bold red"
     if event.kind is EventKind.BREAKER_TRANSITION:
-        return {"closed": "bold green", "half_open": "bold yellow"}.get(str(event.data.get("to")), "bold red")
+        return _BREAKER_STYLES.get(event.payload_as(payloads.BreakerTransition).to_state, "bold red")
     return _OUTCOME_STYLES.get(event.kind, STYLES.get(event.kind.family, ""))
 
 
@@ -73,55 +77,47 @@ def _where(event: Event) -> str:
         parts.append(event.step)
     if event.service:
         parts.append(f"{event.service}.{event.operation}" if event.operation else event.service)
+    if event.kind is EventKind.BREAKER_TRANSITION:  # names no service: a breaker may guard several
+        parts.append(event.payload_as(payloads.BreakerTransition).breaker)
     return " ".join(part for part in parts if part)
 
 
 def _detail(event: Event) -> str:
-    data, kind = event.data, event.kind
+    kind = event.kind
     error = f"{event.error_kind}: {event.message}" if event.error_kind else (event.message or "")
     match kind:
         case EventKind.SAGA_STARTED:
-            return str(data.get("saga", ""))
+            return event.payload_as(payloads.SagaStarted).saga
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            return f"attempt {event.attempt} in {format_duration(data.get('delay', 0))}"
+            return f"attempt {event.attempt} in {format_duration(event.payload_as(payloads.RetryScheduled).delay)}"
         case EventKind.FALLBACK_USED:
-            return f"{data.get('from')} -> {data.get('to')}"
+            fallback = event.payload_as(payloads.FallbackUsed)
+            return f"{fallback.from_action} -> {fallback.to_action}"
         case EventKind.BREAKER_TRANSITION:
-            return f"{data.get('from')} -> {data.get('to')} ({event.message})"
+            transition = event.payload_as(payloads.BreakerTransition)
+            return f"{transition.from_state.value} -> {transition.to_state.value} ({event.message})"
         case EventKind.COMPENSATION_ENDED:
-            extra = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
-            reason = f" ({compensation_reason(data)})" if data.get("reason") else ""
-            return f"{data.get('outcome')} after {compensation_tries(event.attempt or 0, data)}{reason}{extra}"
+            ended = event.payload_as(payloads.CompensationEnded)
+            extra = f", not undone: {names(ended.not_undone)}" if ended.not_undone else ""
+            reason = f" ({ended.why()})" if ended.reason else ""
+            return f"{ended.outcome.value} after {ended.tries(event.attempt or 0)}{reason}{extra}"
         case EventKind.FAULT_CHANGED:
-            return event.message or str(data.get("profile", {}).get("mode", ""))
+            return event.message or event.payload_as(payloads.FaultChanged).profile.mode
         case EventKind.COMMAND:
-            args = " ".join(f"{k}={shown(v)}" for k, v in data.get("args", {}).items())
-            return f"{data.get('name')} {args}".strip()
+            args = " ".join(f"{k}={shown(v)}" for k, v in event.data.get("args", {}).items())
+            return f"{event.data.get('name')} {args}".strip()
         case EventKind.RUN_RESUMED:
-            return (f"after seq {data.get('after_seq')}: {len(data.get('sagas', []))} saga(s) carried on, "
-                    f"{len(data.get('resent', []))} call(s) sent again")
+            resumed = event.payload_as(payloads.RunResumed)
+            return (f"after seq {resumed.after_seq}: {len(resumed.sagas)} saga(s) carried on, "
+                    f"{len(resumed.resent)} call(s) sent again")
         case EventKind.RUN_INTERRUPTED:
-            return f"{data.get('unfinished')} saga(s) left unfinished"
+            return f"{event.payload_as(payloads.RunInterrupted).unfinished} saga(s) left unfinished"
         case EventKind.SAGA_RESOLVED:
-            return str(data.get("note", ""))
+            return event.payload_as(payloads.SagaResolved).note
         case EventKind.ATTEMPT_FAILED | EventKind.ATTEMPT_SUCCEEDED | EventKind.ATTEMPT_STARTED:
             return f"#{event.attempt} {error}".strip()
         case _:
             return error
-
-
-def compensation_tries(attempts: int, data: dict[str, Any]) -> str:
-    """`5 attempt(s)`, or `5 call(s) and 5 refused by the breaker` when an open breaker turned tries away."""
-    rejected = int(data.get("rejected", 0))
-    if not rejected:
-        return f"{attempts} attempt(s)"
-    return f"{data.get('calls', attempts - rejected)} call(s) and {rejected} refused by the breaker"
-
-
-def compensation_reason(data: dict[str, Any]) -> str:
-    """The last error a call returned, then what refused the tries after it (an open breaker)."""
-    reason = str(data.get("reason", ""))
-    return f"last error: {reason}; then {data['then']}" if data.get("then") else reason
 
 
 def describe(event: Event) -> str:

@@ -39,8 +39,8 @@ class SagaOutcomes:
             return
         if event.kind is EventKind.SAGA_STARTED:
             self.statuses[event.saga_id] = SagaStatus.RUNNING
-        elif event.kind.family == "saga" and "status" in event.data:
-            self.statuses[event.saga_id] = SagaStatus(event.data["status"])
+        elif (status := event.saga_status) is not None:
+            self.statuses[event.saga_id] = status
         elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
             self.orders.setdefault(event.saga_id, []).append(event.step)
 

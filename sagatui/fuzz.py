@@ -20,6 +20,7 @@ from sagatui.lab.commands import SetFault
 from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
+from sagatui.model.payloads import BreakerTransition, SagaStarted, ServiceEffect, StepFailed
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
@@ -108,7 +109,7 @@ def check_stream(pack: Pack, events: list[Event]) -> list[str]:
 
 def _terminal(events: list[Event]) -> list[str]:
     started = {e.saga_id for e in events if e.kind is EventKind.SAGA_STARTED}
-    ended = {e.saga_id for e in events if e.saga_id and e.kind.family == "saga" and "status" in e.data}
+    ended = {e.saga_id for e in events if e.saga_id and e.kind.ends_saga}
     return [f"saga {saga_id} never reached a terminal status" for saga_id in sorted(started - ended, key=str)]
 
 
@@ -120,7 +121,7 @@ def _compensations(events: list[Event]) -> list[str]:
         if event.saga_id is None or event.step is None:
             continue
         if event.kind is EventKind.STEP_SUCCEEDED or (
-                event.kind is EventKind.STEP_FAILED and event.data.get("may_have_effect")):
+                event.kind is EventKind.STEP_FAILED and event.payload_as(StepFailed).may_have_effect):
             effects[event.saga_id].append(event.step)
         elif event.kind is EventKind.COMPENSATION_STARTED:
             undone[event.saga_id].append(event.step)
@@ -140,7 +141,7 @@ def _compensations(events: list[Event]) -> list[str]:
 
 def _step_definitions(pack: Pack, events: list[Event]) -> Callable[[Event], StepDef | None]:
     """The definition of the step an event belongs to (via the saga its saga_id started as)."""
-    sagas_of = {e.saga_id: e.data.get("saga") for e in events if e.kind is EventKind.SAGA_STARTED}
+    sagas_of = {e.saga_id: e.payload_as(SagaStarted).saga for e in events if e.kind is EventKind.SAGA_STARTED}
     steps = {(saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
     return lambda event: steps.get((sagas_of.get(event.saga_id), event.step))
 
@@ -168,9 +169,10 @@ def _breakers(pack: Pack, events: list[Event]) -> list[str]:
     breaker_of = _breaker_of(pack, events)
     problems = []
     for event in events:
-        if event.kind is EventKind.BREAKER_TRANSITION and event.service:
-            state[event.service] = BreakerState(event.data["to"])
-            probes[event.service] = 0
+        if event.kind is EventKind.BREAKER_TRANSITION:
+            transition = event.payload_as(BreakerTransition)
+            state[transition.breaker] = transition.to_state
+            probes[transition.breaker] = 0
         elif event.kind is EventKind.ATTEMPT_STARTED:
             name = breaker_of(event)
             current = state.get(name, BreakerState.CLOSED)
@@ -208,7 +210,7 @@ async def check_tables(store: Store, run_id: int, events: list[Event]) -> list[s
     implied: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
     for event in events:
         if event.kind is EventKind.SERVICE_EFFECT:
-            for table, key, values in event.data.get("writes", []):
+            for table, key, values in event.payload_as(ServiceEffect).writes:
                 row_key = tuple(sorted(key.items()))
                 implied[table].setdefault(row_key, dict(key)).update(values)
     problems = []

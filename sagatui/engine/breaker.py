@@ -19,6 +19,7 @@ from sagatui.engine.recorder import EventRecorder
 from sagatui.model.definitions import BreakerConfig
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
+from sagatui.model.payloads import BreakerTransition as TransitionPayload
 from sagatui.model.status import BreakerState
 
 
@@ -34,11 +35,13 @@ TransitionListener = Callable[[BreakerTransition], None]
 
 
 def record_transitions(recorder: EventRecorder) -> TransitionListener:
-    """A listener that writes each transition into the run's event stream."""
+    """A listener that writes each transition into the run's event stream. The breaker's name is in the
+    payload, and the event names no service: a breaker may guard several, or be one step's own."""
 
     def emit(transition: BreakerTransition) -> None:
-        recorder.emit(EventKind.BREAKER_TRANSITION, service=transition.breaker, message=transition.reason,
-                      data={"from": transition.old.value, "to": transition.new.value})
+        recorder.emit(EventKind.BREAKER_TRANSITION, message=transition.reason,
+                      payload=TransitionPayload(breaker=transition.breaker, from_state=transition.old,
+                                                to_state=transition.new))
 
     return emit
 

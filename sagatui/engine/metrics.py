@@ -9,15 +9,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict
 
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import SagaStatus
-
-_SAGA_ENDINGS = {
-    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
-    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
-    EventKind.SAGA_FAILED: SagaStatus.FAILED,
-    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
-}
-
+from sagatui.model.payloads import BreakerRejected, BreakerTransition, CompensationEnded, SagaEnded
+from sagatui.model.status import BreakerState, SagaStatus
 
 EXACT_LATENCIES = 10_000
 """Up to this many sagas the latency percentiles are exact; past it they come from a histogram."""
@@ -102,15 +95,8 @@ class RunMetrics:
         kind = event.kind
         if kind is EventKind.SAGA_STARTED:
             self.started += 1
-        elif kind in _SAGA_ENDINGS:
-            if event.saga_id in self.needing_attention:  # a retried rollback ended: the saga moves, once
-                self.needing_attention.discard(event.saga_id)
-                self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
-            else:
-                self.latencies.add(float(event.data.get("duration", 0.0)))
-            self.ended[_SAGA_ENDINGS[kind]] += 1
-            if kind is EventKind.SAGA_NEEDS_ATTENTION and event.saga_id is not None:
-                self.needing_attention.add(event.saga_id)
+        elif kind.ends_saga:
+            self._saga_ended(event)
         elif kind is EventKind.ATTEMPT_STARTED:
             self.attempts += 1
         elif kind is EventKind.STEP_STARTED:
@@ -119,21 +105,33 @@ class RunMetrics:
             self.retries += 1
         elif kind in (EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED):
             self.steps_finished += 1
-        elif kind is EventKind.BREAKER_TRANSITION and event.data.get("to") == "open":
-            self.breaker_trips += 1
+        elif kind is EventKind.BREAKER_TRANSITION:
+            if event.payload_as(BreakerTransition).to_state is BreakerState.OPEN:
+                self.breaker_trips += 1
         elif kind is EventKind.BREAKER_REJECTED:
             self.rejected_calls += 1
-            if not event.data.get("undo"):
+            if not event.payload_as(BreakerRejected).undo:
                 self.rejected_step_tries += 1
         elif kind is EventKind.FALLBACK_USED:
             self.fallbacks += 1
             self.calls += 1
         elif kind is EventKind.COMPENSATION_ENDED:
-            self.compensations[str(event.data.get("outcome"))] += 1
-        elif kind is EventKind.SAGA_RESOLVED:
-            self.needing_attention.discard(event.saga_id or "")
+            self.compensations[event.payload_as(CompensationEnded).outcome.value] += 1
+
+    def _saga_ended(self, event: Event) -> None:
+        """Count a saga's end; a saga that needed attention (a retried rollback, a resolve) moves, once."""
+        status = event.saga_status
+        assert status is not None
+        if event.saga_id in self.needing_attention:
+            self.needing_attention.discard(event.saga_id)
             self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
-            self.ended[SagaStatus.COMPENSATED] += 1
+        elif event.kind is EventKind.SAGA_RESOLVED:
+            return  # only a saga that needs attention is resolved: this one was counted already
+        else:
+            self.latencies.add(event.payload_as(SagaEnded).duration)
+        self.ended[status] += 1
+        if status is SagaStatus.NEEDS_ATTENTION and event.saga_id is not None:
+            self.needing_attention.add(event.saga_id)
 
     def extend(self, events: list[Event]) -> RunMetrics:
         for event in events:

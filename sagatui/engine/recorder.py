@@ -11,6 +11,7 @@ from sagatui.engine.ports import EventSink
 from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import EventPayload
 
 
 class EventRecorder:
@@ -42,8 +43,13 @@ class EventRecorder:
         error_kind: ErrorKind | None = None,
         message: str | None = None,
         data: dict[str, Any] | None = None,
+        payload: EventPayload | None = None,
         effects: Sequence[RowWrite] = (),
     ) -> Event:
+        """Number, time and hand on one event. Its data is `payload` (the kind's model, see
+        sagatui.model.payloads) as stored, or `data` as given (a command's, or a caller not typed yet)."""
+        if payload is not None:
+            data = payload.as_data()
         event = Event(
             run_id=self.run_id,
             seq=self.next_seq,

@@ -21,8 +21,7 @@ from sagatui.lab.run import Lab
 from sagatui.lab.workload import Load
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
-from sagatui.model.faults import FaultProfile
-from sagatui.model.status import BreakerState
+from sagatui.model.payloads import BreakerTransition, FaultChanged, ServiceEffect
 
 _SAME_MOMENT = 1e-9  # clock seconds: now + (t - now) can miss t by a rounding error; still t's moment
 
@@ -50,7 +49,8 @@ class Playback:
         self.finished.set()
 
     def play(self, event: Event) -> None:
-        writes = [RowWrite(table, key, values) for table, key, values in event.data.get("writes", [])]
+        writes = ([RowWrite(table, key, values) for table, key, values in event.payload_as(ServiceEffect).writes]
+                  if event.kind is EventKind.SERVICE_EFFECT else [])
         self._follow_world(event)
         self.lab.play_recorded(event, writes)
         self.played += 1
@@ -58,9 +58,10 @@ class Playback:
     def _follow_world(self, event: Event) -> None:
         lab = self.lab
         if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services:
-            lab.services.restore_fault(event.service, FaultProfile.model_validate(event.data["profile"]), None)
-        elif event.kind is EventKind.BREAKER_TRANSITION and event.service:
-            lab.breakers.get(event.service).follow(BreakerState(event.data["to"]))
+            lab.services.restore_fault(event.service, event.payload_as(FaultChanged).profile, None)
+        elif event.kind is EventKind.BREAKER_TRANSITION:
+            transition = event.payload_as(BreakerTransition)  # the breaker's name is no longer in `service`
+            lab.breakers.get(transition.breaker).follow(transition.to_state)
         elif event.kind is EventKind.COMMAND:
             try:
                 command = parse_recorded(event.data)

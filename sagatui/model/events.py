@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sagatui.model import payloads
 from sagatui.model.errors import ErrorKind
+from sagatui.model.payloads import EventPayload
+from sagatui.model.status import SagaStatus
+
+PayloadT = TypeVar("PayloadT", bound=EventPayload)
 
 
 class EventKind(StrEnum):
@@ -54,6 +60,53 @@ class EventKind(StrEnum):
         """The part before the dot: run, saga, step, attempt, retry, breaker, compensation, ..."""
         return self.value.split(".", 1)[0]
 
+    @property
+    def ends_saga(self) -> bool:
+        """An end of a saga: the engine's (SAGA_OUTCOMES), or an operator's resolve of one that needed
+        attention. A saga can end more than once: a retried rollback, a resolve, end it again."""
+        return self in SAGA_ENDINGS
+
+
+SAGA_OUTCOMES: dict[EventKind, SagaStatus] = {
+    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
+    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
+    EventKind.SAGA_FAILED: SagaStatus.FAILED,
+    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
+}
+"""The kinds the engine ends a saga with, each with the status it gives."""
+
+SAGA_ENDINGS = frozenset({*SAGA_OUTCOMES, EventKind.SAGA_RESOLVED})
+"""Every kind that ends a saga; saga.resolved's status is in its payload (completed or compensated)."""
+
+PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
+    EventKind.RUN_STARTED: payloads.RunStarted,
+    EventKind.RUN_SETTLED: payloads.RunSettled,
+    EventKind.RUN_INTERRUPTED: payloads.RunInterrupted,
+    EventKind.RUN_RESUMED: payloads.RunResumed,
+    EventKind.SAGA_STARTED: payloads.SagaStarted,
+    **dict.fromkeys(SAGA_OUTCOMES, payloads.SagaEnded),
+    EventKind.SAGA_COMPENSATING: payloads.SagaCompensating,
+    EventKind.SAGA_RESOLVED: payloads.SagaResolved,
+    EventKind.STEP_SKIPPED: payloads.StepSkipped,
+    EventKind.STEP_SUCCEEDED: payloads.StepSucceeded,
+    EventKind.STEP_FAILED: payloads.StepFailed,
+    EventKind.ATTEMPT_SUCCEEDED: payloads.CallOutcome,
+    EventKind.ATTEMPT_FAILED: payloads.CallOutcome,
+    EventKind.RETRY_SCHEDULED: payloads.RetryScheduled,
+    EventKind.FALLBACK_USED: payloads.FallbackUsed,
+    EventKind.BREAKER_TRANSITION: payloads.BreakerTransition,
+    EventKind.BREAKER_REJECTED: payloads.BreakerRejected,
+    EventKind.COMPENSATION_STARTED: payloads.CompensationStarted,
+    EventKind.COMPENSATION_ATTEMPT: payloads.CallOutcome,
+    EventKind.COMPENSATION_RETRY_SCHEDULED: payloads.RetryScheduled,
+    EventKind.COMPENSATION_ENDED: payloads.CompensationEnded,
+    EventKind.COMPENSATION_SKIPPED: payloads.CompensationSkipped,
+    EventKind.SERVICE_EFFECT: payloads.ServiceEffect,
+    EventKind.FAULT_CHANGED: payloads.FaultChanged,
+}
+"""The payload model of each kind that carries data. Not here: kinds with none (step.started, the
+attempts' intents) and `command`, whose data is the command's name and arguments."""
+
 
 class Event(BaseModel):
     """One happening. `time` is the run clock's seconds; `wall_time` is the only wall-clock value and
@@ -74,6 +127,26 @@ class Event(BaseModel):
     message: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     wall_time: float | None = None
+
+    @cached_property
+    def payload(self) -> EventPayload | None:
+        """`data` validated into its kind's model (once: the event is frozen), None for a kind without one."""
+        model = PAYLOAD_MODELS.get(self.kind)
+        return None if model is None else model.model_validate(self.data)
+
+    def payload_as(self, model: type[PayloadT]) -> PayloadT:
+        """The payload as `model`, which must be its kind's: `event.payload_as(RetryScheduled).delay`."""
+        payload = self.payload
+        if not isinstance(payload, model):
+            raise TypeError(f"a {self.kind.value} event's payload is {type(payload).__name__}, not {model.__name__}")
+        return payload
+
+    @property
+    def saga_status(self) -> SagaStatus | None:
+        """The status this event ends its saga in; None for an event that ends none."""
+        if self.kind is EventKind.SAGA_RESOLVED:
+            return self.payload_as(payloads.SagaResolved).status
+        return SAGA_OUTCOMES.get(self.kind)
 
     def comparable(self) -> dict[str, Any]:
         """The event as replay compares it: without wall_time and run_id."""

@@ -19,15 +19,16 @@ from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, Ste
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
-
-_ENDINGS = {
-    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
-    EventKind.SAGA_FAILED: SagaStatus.FAILED,
-    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
-    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
-    EventKind.SAGA_RESOLVED: SagaStatus.COMPENSATED,
-}
+from sagatui.model.payloads import (
+    CallOutcome,
+    CompensationEnded,
+    FallbackUsed,
+    RetryScheduled,
+    SagaStarted,
+    StepFailed,
+    StepSucceeded,
+)
+from sagatui.model.status import SagaStatus, StepStatus
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,15 @@ class _SagaFold:
 
     def __init__(self, definition: SagaDef, started: Event) -> None:
         assert started.saga_id is not None
-        self.saga = SagaRun(started.saga_id, definition, dict(started.data.get("input", {})),
+        self.saga = SagaRun(started.saga_id, definition, dict(started.payload_as(SagaStarted).input),
                             started_at=started.time, status=SagaStatus.RUNNING,
                             steps={step.name: StepRecord(step) for step in definition.all_steps()})
         self.traces = {name: _StepTrace() for name in self.saga.steps}
 
     def apply(self, event: Event) -> None:
         saga = self.saga
-        if event.kind in _ENDINGS:
-            saga.status, saga.ended_at = SagaStatus(event.data.get("status", _ENDINGS[event.kind])), event.time
+        if (status := event.saga_status) is not None:
+            saga.status, saga.ended_at = status, event.time
             return
         if event.kind is EventKind.SAGA_COMPENSATING:
             saga.status = SagaStatus.COMPENSATING
@@ -103,7 +104,7 @@ class _SagaFold:
                 record.status = StepStatus.SKIPPED
             case EventKind.FALLBACK_USED:
                 actions = [provider.action for provider in providers]
-                trace.forward = _CallTrace(provider=actions.index(str(event.data["to"])))
+                trace.forward = _CallTrace(provider=actions.index(event.payload_as(FallbackUsed).to_action))
             case EventKind.ATTEMPT_STARTED:
                 record.status = StepStatus.RUNNING
                 record.attempts += 1
@@ -123,20 +124,21 @@ class _SagaFold:
                 call.ended(_error(event))
             case EventKind.RETRY_SCHEDULED:
                 record.status = StepStatus.WAITING_RETRY
-                trace.forward.retry_at = event.time + float(event.data.get("delay", 0.0))
+                trace.forward.retry_at = event.time + event.payload_as(RetryScheduled).delay
             case EventKind.COMPENSATION_RETRY_SCHEDULED if trace.undo is not None:
-                trace.undo.retry_at = event.time + float(event.data.get("delay", 0.0))
+                trace.undo.retry_at = event.time + event.payload_as(RetryScheduled).delay
             case EventKind.STEP_SUCCEEDED:
                 record.status = StepStatus.SUCCEEDED
                 record.provider = providers[trace.forward.provider]
-                record.result = dict(event.data.get("result", {}))
+                record.result = dict(event.payload_as(StepSucceeded).result)
                 saga.effects.append(event.step)
             case EventKind.STEP_FAILED:
                 record.status, record.error = StepStatus.FAILED, _error(event)
-                if event.data.get("may_have_effect"):
+                failed = event.payload_as(StepFailed)
+                if failed.may_have_effect:
                     record.provider = providers[trace.forward.provider]
                     saga.effects.append(event.step)
-                if not event.data.get("optional") and saga.failed_step is None:
+                if not failed.optional and saga.failed_step is None:
                     saga.failed_step, saga.failed_at = event.step, event.time
             case EventKind.COMPENSATION_STARTED:
                 record.status = StepStatus.COMPENSATING
@@ -146,7 +148,7 @@ class _SagaFold:
             case EventKind.COMPENSATION_ATTEMPT if trace.undo is not None:
                 trace.undo.ended(_error(event) if event.error_kind else None)
             case EventKind.COMPENSATION_ENDED:
-                outcome = CompensationOutcome(event.data.get("outcome", CompensationOutcome.FAILED.value))
+                outcome = event.payload_as(CompensationEnded).outcome
                 record.status, record.compensation = outcome.step_status, outcome
                 trace.undo, trace.undo_settled = None, True
             case EventKind.COMPENSATION_SKIPPED:
@@ -177,12 +179,14 @@ def rebuild_sagas(definitions: Mapping[str, SagaDef], events: Iterable[Event]) -
         if event.saga_id is None:
             continue
         if event.kind is EventKind.SAGA_STARTED:
-            folds[event.saga_id] = _SagaFold(definitions[str(event.data["saga"])], event)
+            folds[event.saga_id] = _SagaFold(definitions[event.payload_as(SagaStarted).saga], event)
         elif event.saga_id in folds:
             folds[event.saga_id].apply(event)
     return {saga_id: fold.rebuilt() for saga_id, fold in folds.items()}
 
 
 def _error(event: Event) -> ServiceError:
+    """The error an event names; a call's outcome tells its code and retry-after too (a step's end does not)."""
+    call = event.payload if isinstance(event.payload, CallOutcome) else None
     return ServiceError(event.error_kind or ErrorKind.UNEXPECTED, event.message or "",
-                        code=event.data.get("code"), retry_after=event.data.get("retry_after"))
+                        code=call.code if call else None, retry_after=call.retry_after if call else None)

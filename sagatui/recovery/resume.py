@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sagatui.lab import Lab
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import RunResumed
 from sagatui.model.status import InvariantState, SagaStatus
 from sagatui.recovery.reopen import ReopenedRun, RunMovedOn, find_run, reopen_run
 from sagatui.recovery.world import restore_world
@@ -96,8 +97,8 @@ def carry_on(reopened: ReopenedRun) -> tuple[list[str], list[str]]:
     unfinished = [rebuilt for rebuilt in reopened.sagas.values() if not rebuilt.saga.status.terminal]
     resumed = [rebuilt.saga.saga_id for rebuilt in unfinished]
     resent = [key for rebuilt in unfinished for key in rebuilt.resent]
-    lab.recorder.emit(EventKind.RUN_RESUMED, data={"after_seq": lab.recorder.next_seq - 1, "sagas": resumed,
-                                                   "resent": resent})
+    lab.recorder.emit(EventKind.RUN_RESUMED,
+                      payload=RunResumed(after_seq=lab.recorder.next_seq - 1, sagas=resumed, resent=resent))
     restore_world(lab, reopened.events)
     for rebuilt in unfinished:
         lab.workload.continue_saga(rebuilt.saga, rebuilt.point)

@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 
 from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
+from sagatui.lab.commands import StartScenario, parse_recorded
 from sagatui.model.events import Event, EventKind
-from sagatui.model.faults import FaultProfile
+from sagatui.model.payloads import BreakerTransition as TransitionPayload
+from sagatui.model.payloads import FaultChanged, RunResumed
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import FaultChange
 from sagatui.sim.directory import Arrival
@@ -42,10 +44,10 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
     now = lab.clock.now()
     for service, history in _fault_histories(lab, events).items():
         changed = history.changed
-        profile = FaultProfile.model_validate(changed.data["profile"])
+        profile = changed.payload_as(FaultChanged).profile
         revert_in = None if profile.revert_after is None else max(0.0, changed.time + profile.revert_after - now)
         lab.services.restore_fault(service, profile, revert_in, since=changed.time, arrivals=history.arrivals)
-    applied = sum(str(event.data.get("source", "")).startswith(_SCENARIO_SOURCE) for event in events
+    applied = sum(event.payload_as(FaultChanged).source.startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
     for due, scenario, change in _scenario_changes(lab, events)[applied:]:
         lab.clock.call_later(max(0.0, due - now), lambda c=change, s=scenario: lab.services.set_fault(
@@ -55,7 +57,7 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
 
 def reset_world(lab: Lab, events: Sequence[Event]) -> None:
     for service, history in _fault_histories(lab, events).items():
-        lab.services.restore_fault(service, FaultProfile.model_validate(history.changed.data["profile"]), None)
+        lab.services.restore_fault(service, history.changed.payload_as(FaultChanged).profile, None)
     lab.services.configure_faults(source="reopened")  # recorded, as the switch back from the log's profiles
     _restore_breakers(lab, events)
 
@@ -90,7 +92,7 @@ def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHisto
             intents[f"{event.saga_id}:{event.step}{':undo' if _INTENTS[event.kind] else ''}"] = event
             arrived(event, event.time)
         elif event.kind is EventKind.RUN_RESUMED:
-            for key in event.data.get("resent", ()):
+            for key in event.payload_as(RunResumed).resent:
                 if (intent := intents.get(str(key))) is not None:
                     arrived(intent, event.time)
     return histories
@@ -99,8 +101,8 @@ def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHisto
 def _scenario_changes(lab: Lab, events: Sequence[Event]) -> list[tuple[float, str, FaultChange]]:
     """Every fault change of every scenario the run started, in the order the lab fires them: by due
     clock time, then in the order they were scheduled."""
-    launches = [(event.time, str(event.data["args"]["scenario"])) for event in events
-                if event.kind is EventKind.COMMAND and event.data.get("name") == "start_scenario"]
+    launches = [(event.time, command.scenario) for event in events if event.kind is EventKind.COMMAND
+                and isinstance(command := parse_recorded(event.data), StartScenario)]
     ordered = sorted(
         ((time + max(0.0, change.at), launch, index, scenario, change)
          for launch, (time, scenario) in enumerate(launches)
@@ -112,8 +114,9 @@ def _scenario_changes(lab: Lab, events: Sequence[Event]) -> list[tuple[float, st
 def _restore_breakers(lab: Lab, events: Sequence[Event]) -> None:
     last: dict[str, BreakerState] = {}
     for event in events:
-        if event.kind is EventKind.BREAKER_TRANSITION and event.service:
-            last[event.service] = BreakerState(event.data["to"])
+        if event.kind is EventKind.BREAKER_TRANSITION:
+            transition = event.payload_as(TransitionPayload)
+            last[transition.breaker] = transition.to_state
     record = record_transitions(lab.recorder)
     for name, state in last.items():
         if state is BreakerState.ISOLATED:

@@ -22,6 +22,7 @@ from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
+from sagatui.model.payloads import FaultChanged, ServiceEffect
 from sagatui.sim.account import AccountService
 from sagatui.sim.booking import BookingService
 from sagatui.sim.catalog import SERVICE_KINDS
@@ -52,9 +53,9 @@ class Arrival:
     is_compensation: bool
 
 
-def described(writes: list[RowWrite]) -> list[list[Any]]:
-    """The row writes of an effect as event data: the event log alone says what each effect changed."""
-    return [[write.table, write.key, write.values] for write in writes]
+def described(writes: list[RowWrite]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The row writes of an effect as its payload names them: the event log alone says what each effect changed."""
+    return [(write.table, write.key, write.values) for write in writes]
 
 
 class ServiceDirectory:
@@ -91,7 +92,7 @@ class ServiceDirectory:
             if rows:
                 writes = [row.write(name) for row in rows]
                 self._recorder.emit(EventKind.SERVICE_EFFECT, service=name, operation="setup",
-                                    data={"writes": described(writes)}, effects=writes)
+                                    payload=ServiceEffect(writes=described(writes)), effects=writes)
             if self._configured[name] != ONLINE:
                 self.set_fault(name, self._configured[name], source="pack")
 
@@ -128,7 +129,8 @@ class ServiceDirectory:
         if writes:
             self._recorder.emit(EventKind.SERVICE_EFFECT, saga_id=call.saga_id, step=call.step, service=call.service,
                                 operation=call.operation, attempt=call.attempt,
-                                data={"key": call.idempotency_key, "result": result, "writes": described(writes)},
+                                payload=ServiceEffect(key=call.idempotency_key, result=result,
+                                                      writes=described(writes)),
                                 effects=writes)
         fault.after(call)
         return result
@@ -144,8 +146,7 @@ class ServiceDirectory:
         previous = self._faults[service].profile
         self._switch(service, profile, profile.revert_after)
         self._recorder.emit(EventKind.FAULT_CHANGED, service=service, message=profile.label(),
-                            data={"profile": profile.model_dump(mode="json"), "previous": previous.label(),
-                                  "source": source})
+                            payload=FaultChanged(profile=profile, previous=previous.label(), source=source))
 
     def restore_fault(self, service: str, profile: FaultProfile, revert_in: float | None, *,
                       since: float | None = None, arrivals: Iterable[Arrival] = ()) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-from sagatui.model.events import Event, EventKind
-from sagatui.model.status import TERMINAL_SAGA_STATUSES, CompensationOutcome, SagaStatus, StepStatus
+from sagatui.model.events import SAGA_ENDINGS, Event, EventKind
+from sagatui.model.payloads import CompensationEnded, SagaStarted
+from sagatui.model.status import TERMINAL_SAGA_STATUSES, SagaStatus, StepStatus
 
 SAGA_COLUMNS = (
     "run_id", "saga_id", "saga", "status", "current_step", "failed_step", "input", "started_at", "ended_at",
@@ -27,13 +28,6 @@ SagaKey = tuple[int, str]
 _saga_values = itemgetter(*SAGA_COLUMNS)
 _step_values = itemgetter(*STEP_COLUMNS)
 
-_SAGA_ENDINGS = {
-    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
-    EventKind.SAGA_FAILED: SagaStatus.FAILED,
-    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
-    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
-    EventKind.SAGA_RESOLVED: SagaStatus.COMPENSATED,
-}
 _TERMINAL = {status.value for status in TERMINAL_SAGA_STATUSES}
 
 
@@ -98,9 +92,10 @@ class Projector:
             return
         key = (event.run_id, event.saga_id)
         if event.kind is EventKind.SAGA_STARTED:
+            started = event.payload_as(SagaStarted)
             row = dict.fromkeys(SAGA_COLUMNS)
-            row.update(run_id=event.run_id, saga_id=event.saga_id, saga=str(event.data.get("saga", "")),
-                       status=SagaStatus.RUNNING.value, input=json.dumps(event.data.get("input", {})),
+            row.update(run_id=event.run_id, saga_id=event.saga_id, saga=started.saga,
+                       status=SagaStatus.RUNNING.value, input=json.dumps(started.input),
                        started_at=event.time, attempts=0, retries=0, compensations=0)
             self._sagas[key] = SagaState(row, {})
         state = self._sagas.get(key)
@@ -135,8 +130,9 @@ class Projector:
 
 
 def _saga_ended(state: SagaState, event: Event) -> None:
-    status = str(event.data.get("status", _SAGA_ENDINGS[event.kind].value))
-    state.row.update(status=status, ended_at=event.time, current_step=None, failed_step=event.step,
+    status = event.saga_status
+    assert status is not None
+    state.row.update(status=status.value, ended_at=event.time, current_step=None, failed_step=event.step,
                      error_kind=event.error_kind.value if event.error_kind else None, message=event.message)
 
 
@@ -198,7 +194,7 @@ def _compensation_attempt(state: SagaState, event: Event) -> None:
 
 
 def _compensation_ended(state: SagaState, event: Event) -> None:
-    outcome = CompensationOutcome(event.data.get("outcome", CompensationOutcome.FAILED.value))
+    outcome = event.payload_as(CompensationEnded).outcome
     row = state.step(event)
     row.update(status=outcome.step_status.value, compensation_outcome=outcome.value, ended_at=event.time)
     if event.attempt is not None:
@@ -206,7 +202,7 @@ def _compensation_ended(state: SagaState, event: Event) -> None:
 
 
 _HANDLERS: dict[EventKind, Callable[[SagaState, Event], None]] = {
-    **dict.fromkeys(_SAGA_ENDINGS, _saga_ended),
+    **dict.fromkeys(SAGA_ENDINGS, _saga_ended),
     EventKind.SAGA_COMPENSATING: _saga_compensating,
     EventKind.STEP_STARTED: _step_started,
     EventKind.STEP_SKIPPED: _step_skipped,

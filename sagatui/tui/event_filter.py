@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import BreakerTransition
 
 FAMILIES = frozenset(kind.family for kind in EventKind)
 KINDS = frozenset(kind.value for kind in EventKind)
@@ -48,7 +49,7 @@ class EventFilter:
 
     def matches(self, event: Event) -> bool:
         return ((not self.kinds or event.kind.value in self.kinds or event.kind.family in self.kinds)
-                and (not self.services or event.service in self.services)
+                and (not self.services or event.service in self.services or _breaker(event) in self.services)
                 and (not self.sagas or event.saga_id in self.sagas))
 
     @property
@@ -57,3 +58,8 @@ class EventFilter:
 
     def __str__(self) -> str:
         return " ".join(sorted(self.kinds) + sorted(self.services) + sorted(self.sagas))
+
+
+def _breaker(event: Event) -> str | None:
+    """A breaker transition names no service; `payment` still shows the transitions of the breaker named so."""
+    return event.payload_as(BreakerTransition).breaker if event.kind is EventKind.BREAKER_TRANSITION else None

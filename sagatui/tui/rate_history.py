@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from sagatui.model.events import Event, EventKind
+from sagatui.model.events import SAGA_OUTCOMES, Event, EventKind
 
-_SETTLED = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPENSATED, EventKind.SAGA_FAILED,
-                      EventKind.SAGA_NEEDS_ATTENTION})
+_SETTLED = frozenset(SAGA_OUTCOMES)  # the engine's ends of a saga; a resolve ends one that had settled
 _CALL_ENDS = frozenset({EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED, EventKind.BREAKER_REJECTED})
 _CALL_FAILURES = frozenset({EventKind.ATTEMPT_FAILED, EventKind.BREAKER_REJECTED})
 

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 
 from sagatui.event_lines import names
 from sagatui.model.events import Event, EventKind
-from sagatui.model.status import SagaStatus
-
-_ENDINGS = {
-    EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
-    EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
-    EventKind.SAGA_FAILED: SagaStatus.FAILED,
-    EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
-    EventKind.SAGA_RESOLVED: SagaStatus.COMPENSATED,
-}
+from sagatui.model.payloads import CompensationEnded
+from sagatui.model.status import CompensationOutcome, SagaStatus
 
 
 @dataclass
@@ -77,11 +70,16 @@ class SagaBoard:
             case EventKind.COMPENSATION_STARTED:
                 self._move(row, SagaStatus.COMPENSATING)
                 row.step, row.undoing, row.ended = event.step, True, None
-            case EventKind.COMPENSATION_ENDED if event.data.get("outcome") != "completed":
-                reason = event.data.get("reason") or names(event.data.get("not_undone", []))
-                row.problem = f"{event.step}: {event.data.get('outcome')}" + (f" ({reason})" if reason else "")
-            case kind if kind in _ENDINGS:
-                self._move(row, _ENDINGS[kind])
+            case EventKind.COMPENSATION_ENDED:
+                ended = event.payload_as(CompensationEnded)
+                if ended.outcome is CompensationOutcome.COMPLETED:
+                    return
+                reason = ended.reason or names(ended.not_undone or [])
+                row.problem = f"{event.step}: {ended.outcome.value}" + (f" ({reason})" if reason else "")
+            case kind if kind.ends_saga:
+                status = event.saga_status
+                assert status is not None
+                self._move(row, status)
                 row.ended = event.time
                 if kind is EventKind.SAGA_COMPENSATED:
                     row.problem = ""

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagatui.event_lines import names, shown
+from sagatui.model import payloads
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
+from sagatui.model.status import CompensationOutcome
 
-_ENDINGS = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPENSATED, EventKind.SAGA_FAILED,
-                      EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED})
 _ENDING_STYLES = {
     EventKind.SAGA_COMPLETED: "bold green",
     EventKind.SAGA_COMPENSATED: "bold yellow",
@@ -50,8 +50,7 @@ def _call(event: Event) -> str:
 
 
 def _took(event: Event) -> str:
-    duration = event.data.get("duration")
-    return f" ({format_duration(duration)})" if isinstance(duration, int | float) else ""
+    return f" ({format_duration(event.payload_as(payloads.CallOutcome).duration)})"
 
 
 def _context(context: dict[str, Any]) -> str:
@@ -66,52 +65,57 @@ def _context(context: dict[str, Any]) -> str:
 
 def _entry(event: Event) -> Entry | None:
     """How one event reads on the timeline; None for events the timeline leaves out."""
-    kind, data, step = event.kind, event.data, event.step or ""
+    kind, step = event.kind, event.step or ""
     match kind:
         case EventKind.SAGA_STARTED:
-            inputs = ", ".join(f"{k}={shown(v)}" for k, v in data.get("input", {}).items())
-            return Entry(event.time, "", "started", f"saga {data.get('saga')}: {inputs}", "bold")
+            started = event.payload_as(payloads.SagaStarted)
+            inputs = ", ".join(f"{k}={shown(v)}" for k, v in started.input.items())
+            return Entry(event.time, "", "started", f"saga {started.saga}: {inputs}", "bold")
         case EventKind.STEP_STARTED:
             return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
         case EventKind.STEP_SKIPPED:
-            return Entry(event.time, step, "skipped", str(data.get("reason", "")), "dim")
+            return Entry(event.time, step, "skipped", event.payload_as(payloads.StepSkipped).reason, "dim")
         case EventKind.ATTEMPT_SUCCEEDED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"ok {_call(event)}{_took(event)}", "green")
         case EventKind.ATTEMPT_FAILED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            delay = format_duration(data.get("delay", 0))
+            delay = format_duration(event.payload_as(payloads.RetryScheduled).delay)
             return Entry(event.time, step, "retry", f"attempt {event.attempt} after {delay}", "yellow")
         case EventKind.FALLBACK_USED:
-            reason = f" ({data['reason']})" if data.get("reason") else ""
-            return Entry(event.time, step, "fallback", f"{data.get('from')} -> {data.get('to')}{reason}",
+            fallback = event.payload_as(payloads.FallbackUsed)
+            reason = f" ({fallback.reason})" if fallback.reason else ""
+            return Entry(event.time, step, "fallback", f"{fallback.from_action} -> {fallback.to_action}{reason}",
                          "bright_blue")
         case EventKind.BREAKER_REJECTED:
-            return Entry(event.time, step, "rejected", f"breaker {data.get('breaker')}: {event.message}", "bold red")
+            breaker = event.payload_as(payloads.BreakerRejected).breaker
+            return Entry(event.time, step, "rejected", f"breaker {breaker}: {event.message}", "bold red")
         case EventKind.STEP_SUCCEEDED:
             return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s)", "bold green")
         case EventKind.STEP_FAILED:
-            effect = " (may have had an effect)" if data.get("may_have_effect") else ""
+            effect = " (may have had an effect)" if event.payload_as(payloads.StepFailed).may_have_effect else ""
             return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold red")
         case EventKind.SAGA_COMPENSATING:
-            return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(data.get("to_undo", [])),
-                         "bold magenta")
+            to_undo = event.payload_as(payloads.SagaCompensating).to_undo
+            return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(to_undo), "bold magenta")
         case EventKind.COMPENSATION_STARTED:
-            return Entry(event.time, step, "undo", f"{_call(event)} · {_context(data.get('context', {}))}", "magenta")
+            context = event.payload_as(payloads.CompensationStarted).context
+            return Entry(event.time, step, "undo", f"{_call(event)} · {_context(context)}", "magenta")
         case EventKind.COMPENSATION_ATTEMPT:
             if event.error_kind is None:
                 return Entry(event.time, step, f"attempt {event.attempt}", f"ok{_took(event)}", "green")
             return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
         case EventKind.COMPENSATION_ENDED:
-            outcome = str(data.get("outcome"))
-            reason = f": {data['reason']}" if data.get("reason") else ""
-            not_undone = f", not undone: {names(data['not_undone'])}" if data.get("not_undone") else ""
-            return Entry(event.time, step, outcome, f"after {event.attempt} attempt(s){reason}{not_undone}",
-                         "bold green" if outcome == "completed" else "bold red")
+            ended = event.payload_as(payloads.CompensationEnded)
+            reason = f": {ended.reason}" if ended.reason else ""
+            not_undone = f", not undone: {names(ended.not_undone)}" if ended.not_undone else ""
+            return Entry(event.time, step, ended.outcome.value, f"after {event.attempt} attempt(s){reason}{not_undone}",
+                         "bold green" if ended.outcome is CompensationOutcome.COMPLETED else "bold red")
         case EventKind.COMPENSATION_SKIPPED:
-            return Entry(event.time, step, "nothing to undo", str(data.get("reason", "")), "dim")
-        case kind if kind in _ENDINGS:
-            detail = str(data.get("note", "")) if kind is EventKind.SAGA_RESOLVED else _error(event)
+            return Entry(event.time, step, "nothing to undo", event.payload_as(payloads.CompensationSkipped).reason,
+                         "dim")
+        case kind if kind.ends_saga:
+            detail = event.payload_as(payloads.SagaResolved).note if kind is EventKind.SAGA_RESOLVED else _error(event)
             return Entry(event.time, step, kind.value.removeprefix("saga."), detail, _ENDING_STYLES[kind])
         case _:
             return None
@@ -123,7 +127,7 @@ def build_timeline(events: Iterable[Event]) -> Timeline:
     for event in events:
         if event.kind in (EventKind.SAGA_COMPENSATING, EventKind.COMPENSATION_STARTED):
             act = timeline.compensation
-        elif event.kind in _ENDINGS:
+        elif event.kind.ends_saga:
             act = timeline.ending
         entry = _entry(event)
         if entry is not None:

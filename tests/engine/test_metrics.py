@@ -3,6 +3,7 @@
 import pytest
 
 from sagatui.engine.metrics import EXACT_LATENCIES, Latencies, RunMetrics, percentile
+from sagatui.model.events import Event, EventKind
 from tests.engine.harness import ORDER, permanent, rig, transient
 
 
@@ -74,3 +75,17 @@ def test_past_the_limit_latencies_fold_into_a_bounded_histogram_within_half_a_pe
     for fraction in (0.5, 0.9, 0.95, 0.99):
         assert latencies.percentile(fraction) == pytest.approx(percentile(ordered, fraction), rel=0.005)
     assert latencies.percentile(1.0) == ordered[-1]  # clamped to the largest seen
+
+
+def test_a_resolved_saga_counts_with_the_status_its_resolve_gives() -> None:
+    # A completed saga whose optional step's undo failed needs attention; resolved, it is completed again.
+    def event(seq: int, kind: EventKind, **data: object) -> Event:
+        return Event(run_id=1, seq=seq, time=float(seq), kind=kind, saga_id="S1", data=data)
+
+    metrics = RunMetrics().extend([
+        event(1, EventKind.SAGA_STARTED, saga="order", input={}),
+        event(2, EventKind.SAGA_NEEDS_ATTENTION, status="needs_attention", duration=2.0),
+        event(3, EventKind.SAGA_RESOLVED, note="email resent by hand", status="completed"),
+    ])
+    assert metrics.as_dict()["by_status"] == {"completed": 1}
+    assert metrics.success_rate == 1.0 and metrics.needing_attention == set()

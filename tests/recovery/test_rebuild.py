@@ -14,11 +14,15 @@ from tests.recovery.helpers import ECOMMERCE
 SAGAS = load_pack(ECOMMERCE).sagas
 
 
+_CALL_ENDS = {EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED, EventKind.COMPENSATION_ATTEMPT}
+
+
 def log(*entries: tuple[EventKind, dict[str, Any]]) -> list[Event]:
-    """Events of saga S-1, numbered in order; each entry is (kind, fields)."""
+    """Events of saga S-1, numbered in order; each entry is (kind, fields). A call's end without data took 0.1s."""
     started = Event(run_id=1, seq=1, time=0.0, kind=EventKind.SAGA_STARTED, saga_id="S-1",
                     data={"saga": "order", "input": {"amount": 5}})
-    return [started, *(Event(run_id=1, seq=seq, time=seq / 10, kind=kind, saga_id="S-1", **fields)
+    return [started, *(Event(run_id=1, seq=seq, time=seq / 10, kind=kind, saga_id="S-1",
+                             **{**({"data": {"duration": 0.1}} if kind in _CALL_ENDS else {}), **fields})
                        for seq, (kind, fields) in enumerate(entries, start=2))]
 
 
@@ -59,7 +63,7 @@ def test_a_rollback_goes_on_after_the_compensations_that_settled() -> None:
         *RESERVED,
         (EventKind.ATTEMPT_STARTED, {"step": "charge_payment", "attempt": 1}),
         (EventKind.ATTEMPT_SUCCEEDED, {"step": "charge_payment", "attempt": 1}),
-        (EventKind.STEP_SUCCEEDED, {"step": "charge_payment", "attempt": 1}),
+        (EventKind.STEP_SUCCEEDED, {"step": "charge_payment", "attempt": 1, "data": {"result": {"id": "P1"}}}),
         (EventKind.STEP_STARTED, {"step": "create_shipment"}),
         (EventKind.ATTEMPT_STARTED, {"step": "create_shipment", "attempt": 1}),
         (EventKind.ATTEMPT_FAILED, {"step": "create_shipment", "attempt": 1, "error_kind": ErrorKind.PERMANENT}),
@@ -86,7 +90,8 @@ def test_a_rollback_goes_on_after_the_compensations_that_settled() -> None:
 def test_a_call_stopped_while_waiting_for_its_retry_keeps_the_retry_due_time() -> None:
     events = log(*RESERVED, (EventKind.ATTEMPT_STARTED, {"step": "charge_payment", "attempt": 1}),
                  (EventKind.ATTEMPT_FAILED, {"step": "charge_payment", "attempt": 1,
-                                             "error_kind": ErrorKind.RATE_LIMITED, "data": {"retry_after": 3.0}}),
+                                             "error_kind": ErrorKind.RATE_LIMITED,
+                                             "data": {"duration": 0.1, "retry_after": 3.0}}),
                  (EventKind.RETRY_SCHEDULED, {"step": "charge_payment", "attempt": 2, "data": {"delay": 3.0}}))
     call = rebuild_sagas(SAGAS, events)["S-1"].point.calls["charge_payment"]
     assert (call.attempt, call.resend) == (2, False)

@@ -5,15 +5,16 @@ from typing import Any
 import pytest
 
 from sagatui.model.effects import RowWrite
-from sagatui.model.events import EventKind
+from sagatui.model.events import SAGA_OUTCOMES, EventKind
 from sagatui.store.invariants import INVARIANT_NAMES, check_invariants
 from tests.store.conftest import Run
 
 
 def saga(run: Run, saga_id: str, status: str) -> None:
-    run.recorder.emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+    run.recorder.emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order", "input": {}})
     if status != "running":
-        run.recorder.emit(EventKind.SAGA_COMPLETED, saga_id=saga_id, data={"status": status})
+        kind = next(kind for kind, ends_as in SAGA_OUTCOMES.items() if ends_as == status)
+        run.recorder.emit(kind, saga_id=saga_id, data={"status": status, "duration": 1.0})
 
 
 def write(run: Run, table: str, key: dict[str, Any], **values: Any) -> None:

@@ -74,10 +74,10 @@ async def test_a_saga_is_projected_the_same_whatever_the_batches(run: Run) -> No
 
 async def test_an_event_for_a_settled_saga_reloads_it(run: Run) -> None:
     emit = run.recorder.emit
-    emit(EventKind.SAGA_STARTED, saga_id="s1", data={"saga": "order"})
+    emit(EventKind.SAGA_STARTED, saga_id="s1", data={"saga": "order", "input": {}})
     emit(EventKind.SAGA_NEEDS_ATTENTION, saga_id="s1", data={"status": "needs_attention"})
     await run.writer.flush()
-    emit(EventKind.SAGA_RESOLVED, saga_id="s1", data={"status": "compensated"})
+    emit(EventKind.SAGA_RESOLVED, saga_id="s1", data={"note": "", "status": "compensated"})
     await run.writer.flush()
     timeline = await saga_timeline(run.store, run.id, "s1")
     assert timeline is not None and (timeline.saga.status, timeline.saga.saga) == ("compensated", "order")
@@ -87,7 +87,7 @@ async def test_an_event_for_a_settled_saga_reloads_it(run: Run) -> None:
 async def test_only_sagas_still_in_flight_are_held_in_memory(run: Run) -> None:
     emit = run.recorder.emit
     for saga_id in ("s1", "s2", "s3"):
-        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order", "input": {}})
     await run.writer.flush()
     assert run.writer._projector.held == 3
     emit(EventKind.SAGA_COMPLETED, saga_id="s2")

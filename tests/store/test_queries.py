@@ -24,7 +24,7 @@ async def twenty_sagas(run: Run) -> None:
 
     async def saga(number: int) -> None:
         saga_id = f"s{number:02d}"
-        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+        emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order", "input": {}})
         emit(EventKind.STEP_STARTED, saga_id=saga_id, step="pay", service="payment", operation="charge")
         for attempt in (1, 2) if number % 2 else (1,):
             emit(EventKind.ATTEMPT_STARTED, saga_id=saga_id, step="pay", service="payment", attempt=attempt)

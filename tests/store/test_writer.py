@@ -91,7 +91,7 @@ async def test_durable_releases_waiters_in_seq_order_once_committed(run: Run) ->
 
     async def saga(number: int) -> None:
         await run.clock.sleep(number % 3)
-        event = run.recorder.emit(EventKind.SAGA_STARTED, saga_id=f"s{number}", data={"saga": "x"})
+        event = run.recorder.emit(EventKind.SAGA_STARTED, saga_id=f"s{number}", data={"saga": "x", "input": {}})
         await run.recorder.durable(event)
         resumed.append((event.seq, run.writer.committed_seq))
 

@@ -40,9 +40,17 @@ def test_the_board_follows_a_saga_through_its_rollback() -> None:
     assert row.problem == "reserve: failed (gateway down)" and row.age(10.0) == 2.0
     assert board.needing_attention() == [row] and board.in_flight == 0
 
-    board.add(event(EventKind.SAGA_RESOLVED, 4.0, data={"note": "refunded by hand"}))
+    board.add(event(EventKind.SAGA_RESOLVED, 4.0, data={"note": "refunded by hand", "status": "compensated"}))
     assert row.status is SagaStatus.COMPENSATED and board.needing_attention() == []
     assert board.counts[SagaStatus.COMPENSATED] == 1 and board.counts[SagaStatus.NEEDS_ATTENTION] == 0
+
+
+def test_the_board_gives_a_resolved_saga_the_status_its_resolve_names() -> None:
+    board = SagaBoard(lambda saga_id: "checkout")
+    board.add(event(EventKind.SAGA_STARTED, 1.0))
+    board.add(event(EventKind.SAGA_NEEDS_ATTENTION, 2.0))  # a completed saga's optional undo failed
+    board.add(event(EventKind.SAGA_RESOLVED, 3.0, data={"note": "email resent", "status": "completed"}))
+    assert board.counts[SagaStatus.COMPLETED] == 1 and board.counts[SagaStatus.COMPENSATED] == 0
 
 
 def test_the_board_keeps_in_flight_sagas_and_only_the_newest_settled_ones() -> None:
@@ -91,7 +99,8 @@ def test_the_timeline_puts_forward_steps_compensations_and_the_ending_in_their_a
         event(EventKind.RETRY_SCHEDULED, 0.3, step="charge", attempt=2, data={"delay": 0.2}),
         event(EventKind.BREAKER_REJECTED, 0.5, step="charge", attempt=2, message="open",
               data={"breaker": "gateway"}),
-        event(EventKind.STEP_FAILED, 0.5, step="charge", error_kind=ErrorKind.BREAKER_OPEN, message="open"),
+        event(EventKind.STEP_FAILED, 0.5, step="charge", error_kind=ErrorKind.BREAKER_OPEN, message="open",
+              data={"optional": False, "may_have_effect": False}),
         event(EventKind.SAGA_COMPENSATING, 0.5, step="charge", data={"to_undo": ["reserve"]}),
         event(EventKind.COMPENSATION_STARTED, 0.5, step="reserve", service="inventory", operation="release",
               data={"context": {"failed_step": "charge", "error_kind": "breaker_open", "error_message": "open",
@@ -114,3 +123,10 @@ def test_a_switch_goes_offline_and_back_to_what_the_pack_configured() -> None:
     assert toggled(FaultProfile(mode="degraded"), slow) == FaultProfile(mode="offline")
     assert toggled(FaultProfile(mode="offline"), slow) == slow
     assert toggled(FaultProfile(mode="offline"), FaultProfile(mode="offline")) == ONLINE
+
+
+def test_a_service_word_shows_the_transitions_of_the_breaker_named_so() -> None:
+    chosen = EventFilter.parse("payment", services=["payment"])
+    opened = {"from": "closed", "to": "open"}
+    assert chosen.matches(event(EventKind.BREAKER_TRANSITION, saga_id=None, data={"breaker": "payment", **opened}))
+    assert not chosen.matches(event(EventKind.BREAKER_TRANSITION, saga_id=None, data={"breaker": "mail", **opened}))

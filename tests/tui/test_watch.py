@@ -74,7 +74,7 @@ async def test_a_breaker_opened_in_the_recording_shows_open_with_its_countdown(t
         while app.played < opened.seq:
             await pilot.press("n")
             await pilot.pause(0.02)
-        breaker = lab.breakers.get(opened.service or "")
+        breaker = lab.breakers.get(opened.data["breaker"])
         assert breaker.state.value == "open" and breaker.half_open_at is not None
         assert breaker.half_open_at > lab.clock.now()
 

@@ -1,0 +1,182 @@
+"""The payload of each event kind that carries data, as a typed model.
+
+An event stores its payload as `data` (JSON in the database and in exported sessions); a reader gets it
+back typed through `Event.payload_as(Model)`, an emitter passes `payload=Model(...)` to the recorder.
+`as_data()` gives the stored form: the JSON field names (`from`, `to`), and no key for an optional
+field left unset, so events keep the bytes they had when their data was written by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from sagatui.model.errors import ErrorKind
+from sagatui.model.faults import FaultProfile
+from sagatui.model.status import BreakerState, CompensationOutcome, SagaStatus
+
+
+class EventPayload(BaseModel):
+    """Base of every payload: frozen, and a key it does not name is an error (a misspelt emitter)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def as_data(self) -> dict[str, Any]:
+        """The payload as an event stores it."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# -- run ------------------------------------------------------------------------------------------------
+class RunStarted(EventPayload):
+    pack: str
+    seed: int
+
+
+class RunSettled(EventPayload):
+    metrics: dict[str, Any]  # RunMetrics.as_dict() at the last saga's end
+    invariants: list[dict[str, Any]]  # each InvariantResult.as_dict()
+
+
+class RunInterrupted(EventPayload):
+    unfinished: int  # sagas left in flight
+
+
+class RunResumed(EventPayload):
+    after_seq: int  # the last event of the stopped process
+    sagas: list[str]  # the sagas carried on
+    resent: list[str]  # idempotency keys of the calls sent again
+
+
+# -- saga -----------------------------------------------------------------------------------------------
+class SagaStarted(EventPayload):
+    saga: str  # the definition's name
+    input: dict[str, Any]
+
+
+class SagaEnded(EventPayload):
+    """saga.completed, .failed, .compensated, .needs_attention: the engine ended the saga."""
+
+    status: SagaStatus
+    duration: float  # clock seconds since it started
+    not_undone: list[str] | None = None  # failed: the steps with an effect but no compensation
+
+
+class SagaCompensating(EventPayload):
+    to_undo: list[str]  # newest first
+
+
+class SagaResolved(EventPayload):
+    """An operator marked a saga that needed attention as handled."""
+
+    note: str
+    status: SagaStatus  # completed (its leftover undo was optional) or compensated
+
+
+# -- step and its calls ---------------------------------------------------------------------------------
+class StepSkipped(EventPayload):
+    reason: str
+    condition: dict[str, Any]  # the step's `when`, as the pack wrote it
+
+
+class StepSucceeded(EventPayload):
+    result: dict[str, Any]
+
+
+class StepFailed(EventPayload):
+    optional: bool
+    may_have_effect: bool  # it succeeded or timed out: its compensation runs
+
+
+class CallOutcome(EventPayload):
+    """attempt.succeeded, attempt.failed and compensation.attempt: how one call ended."""
+
+    duration: float
+    code: str | None = None  # the service's error code
+    retry_after: float | None = None  # a 429's retry-after, seconds
+    exception: str | None = None  # an unexpected error's repr
+
+
+class RetryScheduled(EventPayload):
+    """retry.scheduled and compensation.retry_scheduled."""
+
+    delay: float  # clock seconds until the attempt named in `attempt`
+
+
+class FallbackUsed(EventPayload):
+    from_action: str = Field(alias="from")
+    to_action: str = Field(alias="to")
+    reason: str  # why the previous provider was left ("" when there was no error)
+
+
+# -- breaker --------------------------------------------------------------------------------------------
+class BreakerTransition(EventPayload):
+    """A breaker changed state; why is the event's `message`."""
+
+    breaker: str
+    from_state: BreakerState = Field(alias="from")
+    to_state: BreakerState = Field(alias="to")
+
+
+class BreakerRejected(EventPayload):
+    """An open breaker turned a try away; the event's `service` is the one the call was for."""
+
+    breaker: str
+    undo: bool | None = None  # True: a compensation's try, not a step's
+
+
+# -- compensation ---------------------------------------------------------------------------------------
+class CompensationStarted(EventPayload):
+    context: dict[str, Any]  # CompensationContext.as_dict(): why the undo runs, the forward result
+
+
+class CompensationEnded(EventPayload):
+    """How an undo ended. `attempt` on the event counts its tries; `calls` and `rejected` tell apart
+    the tries that reached the service and those an open breaker refused."""
+
+    outcome: CompensationOutcome
+    reason: str | None = None  # the last error a call returned (or why it never ran)
+    error_kind: ErrorKind | None = None
+    calls: int | None = None
+    rejected: int | None = None
+    then: str | None = None  # what refused the tries after `reason` (an open breaker)
+    undone: list[str] | None = None  # partial: what was undone
+    not_undone: list[str] | None = None  # partial: what was not
+    result: dict[str, Any] | None = None  # completed: the service's answer
+
+    def tries(self, attempts: int) -> str:
+        """`5 attempt(s)`, or `5 call(s) and 5 refused by the breaker` when an open breaker turned tries away."""
+        rejected = self.rejected or 0
+        if not rejected:
+            return f"{attempts} attempt(s)"
+        calls = self.calls if self.calls is not None else attempts - rejected
+        return f"{calls} call(s) and {rejected} refused by the breaker"
+
+    def why(self) -> str:
+        """The last error a call returned, then what refused the tries after it (an open breaker)."""
+        reason = self.reason or ""
+        return f"last error: {reason}; then {self.then}" if self.then else reason
+
+
+class CompensationSkipped(EventPayload):
+    reason: str
+
+
+# -- the simulated world --------------------------------------------------------------------------------
+class ServiceEffect(EventPayload):
+    """Rows a service's call (or its setup) wrote: the log alone says what each effect changed."""
+
+    key: str | None = None  # the call's idempotency key (none for setup)
+    result: dict[str, Any] | None = None  # the call's answer (none for setup)
+    writes: list[tuple[str, dict[str, Any], dict[str, Any]]]  # (table, row key, values set)
+
+
+class FaultChanged(EventPayload):
+    profile: FaultProfile
+    previous: str  # the label of the profile it replaced
+    source: str  # user, pack, scenario <name>, reopened, ...
+
+    @field_serializer("profile")
+    def _every_field(self, profile: FaultProfile) -> dict[str, Any]:
+        # Every field, unset ones (`revert_after: null`) included, as the profile dumps itself.
+        return profile.model_dump(mode="json")
