@@ -142,7 +142,8 @@ def _compensations(events: list[Event]) -> list[str]:
 def _step_definitions(pack: Pack, events: list[Event]) -> Callable[[Event], StepDef | None]:
     """The definition of the step an event belongs to (via the saga its saga_id started as)."""
     sagas_of = {e.saga_id: e.payload_as(SagaStarted).saga for e in events if e.kind is EventKind.SAGA_STARTED}
-    steps = {(saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
+    steps: dict[tuple[str | None, str | None], StepDef] = {
+        (saga.name, step.name): step for saga in pack.sagas.values() for step in saga.all_steps()}
     return lambda event: steps.get((sagas_of.get(event.saga_id), event.step))
 
 
@@ -210,16 +211,15 @@ async def check_tables(store: Store, run_id: int, events: list[Event]) -> list[s
     implied: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
     for event in events:
         if event.kind is EventKind.SERVICE_EFFECT:
-            for table, key, values in event.payload_as(ServiceEffect).writes:
-                row_key = tuple(sorted(key.items()))
-                implied[table].setdefault(row_key, dict(key)).update(values)
+            for table, written_key, values in event.payload_as(ServiceEffect).writes:
+                row_key = tuple(sorted(written_key.items()))
+                implied[table].setdefault(row_key, dict(written_key)).update(values)
     problems = []
     for table, rows in implied.items():
         stored = {}
-        for row in await resource_rows(store, run_id, table):
-            row.pop("run_id", None)
-            key = tuple(sorted((name, row[name]) for name, _ in next(iter(rows))))
-            stored[key] = row
+        for stored_row in await resource_rows(store, run_id, table):
+            stored_row.pop("run_id", None)
+            stored[tuple(sorted((name, stored_row[name]) for name, _ in next(iter(rows))))] = stored_row
         for key, values in rows.items():
             row = stored.get(key)
             actual = None if row is None else {name: row.get(name) for name in values}

@@ -132,7 +132,11 @@ class VirtualClock:
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        handle = self.call_later(delay, lambda: future.done() or future.set_result(None))
+        def wake() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        handle = self.call_later(delay, wake)
         try:
             await future
         finally:

@@ -8,6 +8,7 @@ import bisect
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sagatui.engine.clock import VirtualClock
@@ -158,8 +159,8 @@ class Workload:
             if change.at <= 0:  # before the first saga, not at the first quiet moment after it
                 self._services.set_fault(change.service, change.profile, source=source)
             else:
-                self._clock.call_later(change.at, lambda c=change: self._services.set_fault(
-                    c.service, c.profile, source=source))
+                self._clock.call_later(change.at, partial(self._services.set_fault, change.service, change.profile,
+                                                          source=source))
         if scenario.workload is None:
             for saga_input in scenario.inputs:
                 self.start_saga(scenario_name, saga_input)

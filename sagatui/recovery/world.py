@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
@@ -50,8 +51,8 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
     applied = sum(event.payload_as(FaultChanged).source.startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
     for due, scenario, change in _scenario_changes(lab, events)[applied:]:
-        lab.clock.call_later(max(0.0, due - now), lambda c=change, s=scenario: lab.services.set_fault(
-            c.service, c.profile, source=f"{_SCENARIO_SOURCE}{s}"))
+        lab.clock.call_later(max(0.0, due - now), partial(lab.services.set_fault, change.service, change.profile,
+                                                          source=f"{_SCENARIO_SOURCE}{scenario}"))
     _restore_breakers(lab, events)
 
 

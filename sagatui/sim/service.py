@@ -18,7 +18,6 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from functools import cache
 from typing import Any, ClassVar, Self, TypeVar
 
 from sagatui.engine.clock import VirtualClock
@@ -48,9 +47,14 @@ class Row:
         return cls(**{name: row[name] for name in _columns(cls)})
 
 
-@cache
+_COLUMNS: dict[type[Row], tuple[str, ...]] = {}  # a dataclass type, hashed as a type (its rows are not)
+
+
 def _columns(row_type: type[Row]) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(row_type))
+    columns = _COLUMNS.get(row_type)
+    if columns is None:
+        columns = _COLUMNS[row_type] = tuple(field.name for field in fields(row_type))
+    return columns
 
 
 @dataclass

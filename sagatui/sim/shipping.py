@@ -65,7 +65,8 @@ class ShippingService(SimService):
         for shipment in shipments:
             shipment.status, shipment.cancelled_at = "cancelled", self.clock.now()
         cancelled = self.created_by(call, Shipment)
-        return {"outcome": "completed", "shipment_id": cancelled[-1].shipment_id if cancelled else None}, shipments
+        written: list[Row] = list(shipments)
+        return {"outcome": "completed", "shipment_id": cancelled[-1].shipment_id if cancelled else None}, written
 
     def _dispatched(self, shipment: Shipment) -> bool:
         after = self.options.dispatch_after

@@ -131,7 +131,7 @@ async def read_events(
 ) -> list[Event]:
     """Events in seq order after `after_seq`, at most `limit` (pass the last seq seen to get the next page).
     `kinds` are EventKinds or their values ("saga.failed"); an unknown value raises ValueError."""
-    where, args = ["run_id = ?", "seq > ?"], [run_id, after_seq]
+    where, args = ["run_id = ?", "seq > ?"], list[int | str]([run_id, after_seq])
     if saga_id is not None:
         where.append("saga_id = ?")
         args.append(saga_id)
@@ -166,7 +166,7 @@ async def resource_rows(store: Store, run_id: int, table: str, *, service: str |
     """The rows of a resource table (stock, payments, ...) in the order they were first written."""
     if table not in store.tables:
         raise ValueError(f"{table!r} is not a resource table; known: {', '.join(sorted(store.tables))}")
-    where, args = "run_id = ?", [run_id]
+    where, args = "run_id = ?", list[int | str]([run_id])
     if service is not None:
         where += " AND service = ?"
         args.append(service)

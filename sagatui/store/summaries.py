@@ -33,7 +33,7 @@ class ActivityTotal(BaseModel):
 
 async def activity(store: Store, run_id: int) -> list[ActivityTotal]:
     """Row counts (and totals) per resource table, service and status, e.g. payments/charged."""
-    totals = []
+    totals: list[ActivityTotal] = []
     for table, (state, measure) in ACTIVITY_TABLES.items():
         state_sql = state or f"'{table}'"
         measure_sql = f"sum({measure})" if measure else "NULL"
