@@ -30,9 +30,9 @@ from textual import events
 
 from sagatui.lab import Lab
 from sagatui.lab.commands import StartLoad
+from sagatui.lab.recovery.resume import leave_run
 from sagatui.lab.session import LabSettings
 from sagatui.packs.bundled import read_pack
-from sagatui.recovery.resume import leave_run
 from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.widgets.event_stream import EventStream

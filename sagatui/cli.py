@@ -381,7 +381,7 @@ def _events(options: argparse.Namespace, out: Console) -> int:
 
 async def _chosen_run(store: Any, run_id: int | None) -> int:
     """`--run`, which must be a run of the database, or its latest run."""
-    from sagatui.recovery.reopen import NoSuchRun, find_run
+    from sagatui.lab.recovery.reopen import NoSuchRun, find_run
     from sagatui.store.queries import latest_run_id
 
     if run_id is None:
@@ -402,7 +402,7 @@ def _recording_file(source: str) -> Path:
 
 
 def _recording(source: str, run_id: int | None) -> Any:
-    from sagatui.replay import RecordingError, load_recording
+    from sagatui.lab.replay import RecordingError, load_recording
 
     try:
         return asyncio.run(load_recording(_recording_file(source), run_id))
@@ -411,7 +411,7 @@ def _recording(source: str, run_id: int | None) -> Any:
 
 
 def _replay(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.replay import Compared, RecordingError, open_recorded, replay_recorded
+    from sagatui.lab.replay import Compared, RecordingError, open_recorded, replay_recorded
 
     if options.watch:
         from sagatui.tui.watch import watch_recording
@@ -436,7 +436,7 @@ def _replay(options: argparse.Namespace, out: Console) -> int:
 
 
 def _export(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.replay import write_session
+    from sagatui.lab.replay import write_session
 
     recording = _recording(options.db, options.run)
     output = _export_target(Path(options.db), Path(options.output), force=options.force)
@@ -469,7 +469,7 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
     import tempfile
     import time
 
-    from sagatui.fuzz import fuzz_one
+    from sagatui.lab.fuzz import fuzz_one
     from sagatui.store.database import Store
 
     pack, pack_text, path = _load(options.pack)
@@ -510,8 +510,8 @@ def _fuzz(options: argparse.Namespace, out: Console) -> int:
 
 
 def _resume(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.recovery.reopen import NoSuchRun, find_run
-    from sagatui.recovery.resume import ResumeReport, resume_run, unfinished_runs
+    from sagatui.lab.recovery.reopen import NoSuchRun, find_run
+    from sagatui.lab.recovery.resume import ResumeReport, resume_run, unfinished_runs
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():
@@ -552,8 +552,8 @@ def _print_resumed(out: Console, report: Any) -> None:
 
 
 def _attention(options: argparse.Namespace, out: Console) -> int:
-    from sagatui import attention
-    from sagatui.recovery.reopen import NoSuchRun
+    from sagatui.lab import attention
+    from sagatui.lab.recovery.reopen import NoSuchRun
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():

@@ -14,9 +14,9 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from sagatui.lab.replay import ReplayResult, recording_from_session, replay
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event
-from sagatui.replay import ReplayResult, recording_from_session, replay
 
 
 def replay_session(path: str | Path) -> ReplayResult:

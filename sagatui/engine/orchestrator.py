@@ -16,7 +16,7 @@ Rules worth knowing:
   could do the work twice); the step fails and that provider's compensation cleans up.
 - Write-ahead: the intent of every call (`attempt.started`, `compensation.attempt_started`) is durable
   before the call is made, so after a crash no call can have happened that the log does not name.
-- `continue_saga()` continues a saga rebuilt from its events (sagatui.recovery): a call whose intent is durable
+- `continue_saga()` continues a saga rebuilt from its events (sagatui.lab.recovery): a call whose intent is durable
   but whose answer is not is sent again under the same attempt number and idempotency key.
 """
 

@@ -1,5 +1,5 @@
 """What the engine knows of one saga while it runs, and where a stopped one stood: the state that
-`sagatui.recovery` rebuilds from a run's events and the engine carries on from."""
+`sagatui.lab.recovery` rebuilds from a run's events and the engine carries on from."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagatui.engine.metrics import MetricsSummary
-from sagatui.expectations import Check, SagaOutcomes, check_expectations
+from sagatui.lab.expectations import Check, SagaOutcomes, check_expectations
 from sagatui.lab.run import Lab
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack

@@ -128,10 +128,10 @@ class Lab:
 
     async def reopen(self, run_id: int, clock_time: float, sagas: Iterable[SagaRun] = ()) -> None:
         """Continue a stored run after its last committed event (resume, or an operator's action outside a
-        live session; see sagatui.recovery): the clock from `clock_time`, the sequence after the last
+        live session; see sagatui.lab.recovery): the clock from `clock_time`, the sequence after the last
         committed seq, the services rebuilt from their committed rows, and the run's `sagas` as rebuilt
         from its events (new sagas are numbered after them). The caller holds the run's lock (claim_run,
-        taken before it read the run: see sagatui.recovery.reopen); `close` releases it."""
+        taken before it read the run: see sagatui.lab.recovery.reopen); `close` releases it."""
         self.run_id = run_id
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)

@@ -10,12 +10,12 @@ from pathlib import Path
 from sagatui.engine.bus import Subscription
 from sagatui.lab.commands import Command
 from sagatui.lab.playback import Playback
+from sagatui.lab.recovery.reopen import reopen_run
+from sagatui.lab.recovery.resume import UNFINISHED, carry_on, leave_run
 from sagatui.lab.run import Lab, Pacing
 from sagatui.lab.view import LabView
 from sagatui.model.events import Event
 from sagatui.packs.model import Pack
-from sagatui.recovery.reopen import reopen_run
-from sagatui.recovery.resume import UNFINISHED, carry_on, leave_run
 from sagatui.store.database import Store
 from sagatui.store.queries import RunInfo
 

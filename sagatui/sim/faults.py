@@ -22,7 +22,7 @@ class FaultState:
     """One profile switched on for one service, with what it needs over time: its start (the phase of
     flapping) and its token bucket (rate limiting).
 
-    Both follow from the log, so a resumed run takes them up where they were (sagatui.recovery.world):
+    Both follow from the log, so a resumed run takes them up where they were (sagatui.lab.recovery.world):
     `since` is when the profile's `fault.changed` was recorded, and the bucket is what the calls that
     reached the service since then left in it (`arrived`, one per recorded attempt)."""
 

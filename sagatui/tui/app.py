@@ -36,6 +36,8 @@ from sagatui.lab.commands import (
     TogglePause,
     ToggleService,
 )
+from sagatui.lab.recovery.reopen import RunMovedOn
+from sagatui.lab.recovery.resume import runs_with_sagas_left
 from sagatui.lab.session import LabSession, LabSettings, Resumed
 from sagatui.lab.view import LabView
 from sagatui.model.events import Event
@@ -45,8 +47,6 @@ from sagatui.packs.bundled import bundled_packs, read_pack
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
 from sagatui.plain_text import plain, plain_text
-from sagatui.recovery.reopen import RunMovedOn
-from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries, summaries
 from sagatui.store.errors import StorageError

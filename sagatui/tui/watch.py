@@ -16,10 +16,10 @@ from textual.binding import Binding
 
 from sagatui.exit_codes import ExitCode
 from sagatui.lab.commands import Command
+from sagatui.lab.replay import Recording
 from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack_text
 from sagatui.plain_text import plain
-from sagatui.replay import Recording
 from sagatui.tui.app import SagaDashboard
 
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from sagatui import replay
+from sagatui.lab import replay
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sagatui.expectations import final_statuses
+from sagatui.lab.expectations import final_statuses
 from sagatui.lab.headless import run_scenario
 from sagatui.model.events import Event
 from sagatui.packs.bundled import bundled_pack_names, bundled_pack_path

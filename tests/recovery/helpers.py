@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from sagatui.fuzz import check_stream, check_tables
+from sagatui.lab.fuzz import check_stream, check_tables
 from sagatui.packs.loader import load_pack_text
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants

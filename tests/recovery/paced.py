@@ -10,9 +10,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sagatui import attention
 from sagatui.cli import main
-from sagatui.recovery import resume
+from sagatui.lab import attention
+from sagatui.lab.recovery import resume
 
 Reopen = Callable[..., Awaitable[Any]]
 

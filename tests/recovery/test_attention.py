@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from sagatui import attention
 from sagatui.cli import main
 from sagatui.exit_codes import ExitCode
+from sagatui.lab import attention
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
 from tests.recovery.helpers import DUPLICATED, ECOMMERCE, query, sagatui

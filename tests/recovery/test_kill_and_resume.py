@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sagatui.recovery.resume import resume_run, unfinished_runs
+from sagatui.lab.recovery.resume import resume_run, unfinished_runs
 from sagatui.store.database import Store
 from tests.recovery.helpers import (
     LOAD,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagatui.lab.recovery.rebuild import rebuild_sagas
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import SagaStatus, StepStatus
 from sagatui.packs.loader import load_pack
-from sagatui.recovery.rebuild import rebuild_sagas
 from tests.recovery.helpers import ECOMMERCE
 
 SAGAS = load_pack(ECOMMERCE).sagas

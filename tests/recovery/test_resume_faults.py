@@ -9,13 +9,13 @@ import asyncio
 from pathlib import Path
 
 from sagatui.lab import Lab
+from sagatui.lab.recovery.resume import resume_run
+from sagatui.lab.recovery.world import restore_world
 from sagatui.model.calls import Call
 from sagatui.model.errors import ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.packs.loader import load_pack_text
-from sagatui.recovery.resume import resume_run
-from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
 from sagatui.store.queries import read_events
 

@@ -4,7 +4,7 @@ import pytest
 
 from sagatui.cli import main
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.fuzz import check_tables, draw_schedule, fuzz_one
+from sagatui.lab.fuzz import check_tables, draw_schedule, fuzz_one
 from sagatui.packs.bundled import read_pack
 from sagatui.store.database import Store
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from sagatui.lab.replay import recording_from_session
 from sagatui.model.events import PAYLOAD_MODELS, SAGA_ENDINGS, Event, EventKind
 from sagatui.model.payloads import BreakerTransition, RetryScheduled, SagaEnded
 from sagatui.model.status import BreakerState, SagaStatus
-from sagatui.replay import recording_from_session
 
 SESSIONS = sorted((Path(__file__).parent.parent / "sessions").glob("*.json"))
 

@@ -20,10 +20,10 @@ from sagatui.lab.commands import (
     parse_recorded,
 )
 from sagatui.lab.headless import run_scenario
+from sagatui.lab.replay import Recording, recording_from_session, recording_from_store, replay, write_session
 from sagatui.model.events import EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.packs.bundled import bundled_pack_names, read_pack
-from sagatui.replay import Recording, recording_from_session, recording_from_store, replay, write_session
 from sagatui.store.database import Store
 from sagatui.testing import areplay_session
 
@@ -143,8 +143,8 @@ async def test_committed_sessions_still_replay(session):
 
 
 def test_replay_covers_what_one_process_produced():
+    from sagatui.lab.replay import replayable
     from sagatui.model.events import Event, EventKind
-    from sagatui.replay import replayable
 
     def stream(*kinds: EventKind) -> list[Event]:
         return [Event(run_id=1, seq=n, time=0.0, kind=kind) for n, kind in enumerate(kinds, start=1)]

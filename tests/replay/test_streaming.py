@@ -14,12 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sagatui import replay as replay_module
-from sagatui.json_stream import JsonStream
+from sagatui.lab import replay as replay_module
 from sagatui.lab.headless import run_scenario
-from sagatui.model.events import Event
-from sagatui.packs.bundled import read_pack
-from sagatui.replay import (
+from sagatui.lab.json_stream import JsonStream
+from sagatui.lab.replay import (
     RecordedStream,
     Recording,
     open_recorded,
@@ -28,6 +26,8 @@ from sagatui.replay import (
     replay_recorded,
     write_session,
 )
+from sagatui.model.events import Event
+from sagatui.packs.bundled import read_pack
 from sagatui.store.database import Store
 
 JSON = st.recursive(
@@ -79,7 +79,7 @@ async def test_the_recording_is_read_while_it_is_replayed(
         write_session(recording, source)
     page = 200
     monkeypatch.setattr(replay_module, "PAGE", page)
-    monkeypatch.setattr("sagatui.session_file.PAGE", page)
+    monkeypatch.setattr("sagatui.lab.session_file.PAGE", page)
     replayed = 0
 
     def count(_: Event) -> None:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sagatui.lab import Lab
+from sagatui.lab.recovery.resume import runs_with_sagas_left
 from sagatui.model.status import SagaStatus
 from sagatui.packs.loader import load_pack
-from sagatui.recovery.resume import runs_with_sagas_left
 from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import ResumePrompt

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sagatui.replay import recording_from_store, replay
+from sagatui.lab.replay import recording_from_store, replay
 from sagatui.tui.app import SagaDashboard
 from tests.tui.conftest import lab_of, lab_ready, settled, wait_for
 from tests.tui.test_dashboard import run_scenario

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sagatui.lab.headless import run_scenario
+from sagatui.lab.replay import Recording, recording_from_store
 from sagatui.lab.session import LabSettings
 from sagatui.packs.bundled import read_pack
 from sagatui.packs.loader import load_pack_text
-from sagatui.replay import Recording, recording_from_store
 from sagatui.store import queries
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants

@@ -14,9 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
 from textual.widgets.option_list import Option
 
+from sagatui.lab.recovery.resume import UnfinishedRun
 from sagatui.model.faults import FaultProfile
 from sagatui.plain_text import plain, plain_text
-from sagatui.recovery.resume import UnfinishedRun
 from sagatui.store.queries import RunInfo
 from sagatui.tui.badges import fault_label
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sagatui.lab import Lab
+from sagatui.lab.recovery.reopen import ReopenedRun, RunMovedOn, find_run, reopen_run
+from sagatui.lab.recovery.world import restore_world
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import RunResumed
 from sagatui.model.status import InvariantState, SagaStatus
-from sagatui.recovery.reopen import ReopenedRun, RunMovedOn, find_run, reopen_run
-from sagatui.recovery.world import restore_world
 from sagatui.store.database import Store
 from sagatui.store.invariants import InvariantResult, check_invariants
 from sagatui.store.queries import RunInfo, runs_by_status, saga_counts

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sagatui.json_stream import JsonStream
 from sagatui.lab import pack_hash
+from sagatui.lab.json_stream import JsonStream
 from sagatui.model.events import Event, EventKind
 from sagatui.store.schema import MAX_INTEGER
 

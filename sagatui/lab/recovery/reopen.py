@@ -8,9 +8,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sagatui.lab import Lab
+from sagatui.lab.recovery.rebuild import RebuiltSaga, rebuild_sagas
 from sagatui.model.events import Event
 from sagatui.packs.loader import load_pack_text
-from sagatui.recovery.rebuild import RebuiltSaga, rebuild_sagas
 from sagatui.store.database import Store
 from sagatui.store.queries import RunInfo, get_run, read_events, run_pack_text
 from sagatui.store.run_lock import claim_run, release_run

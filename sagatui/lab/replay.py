@@ -25,13 +25,13 @@ from typing import Any, Protocol
 
 from sagatui import __version__
 from sagatui.lab import Lab, pack_hash
+from sagatui.lab.session_file import PAGE, SESSION_FORMAT, RecordingError, session_pages, survey_session
 from sagatui.model.events import Event, EventKind
 from sagatui.packs.loader import load_pack_text
-from sagatui.session_file import PAGE, SESSION_FORMAT, RecordingError, session_pages, survey_session
 from sagatui.store.database import Store
 from sagatui.store.queries import get_run, iter_events, latest_run_id, read_events, run_pack_text
 
-__all__ = ["SESSION_FORMAT", "RecordingError"]  # at home in sagatui.session_file, and named here too
+__all__ = ["SESSION_FORMAT", "RecordingError"]  # at home in sagatui.lab.session_file, and named here too
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from typing import Any
 
 from sagatui.event_lines import names
 from sagatui.lab.commands import Resolve, RetryCompensation
+from sagatui.lab.recovery.reopen import find_run, reopen_run
+from sagatui.lab.recovery.world import reset_world
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import CompensationEnded, CompensationStarted, SagaCompensating
 from sagatui.model.status import SagaStatus
-from sagatui.recovery.reopen import find_run, reopen_run
-from sagatui.recovery.world import reset_world
 from sagatui.store.database import Store
 from sagatui.store.queries import SagaInfo, saga_timeline, sagas
 
