@@ -106,10 +106,11 @@ async def test_a_call_an_earlier_resume_sent_again_took_its_token_too(tmp_path: 
     kill, so no new `attempt.started`) reached the service as well, at the moment `run.resumed` says."""
     limited = FaultProfile(mode="rate_limit", rate=0.1, burst=2)
     log = [Event(run_id=1, seq=1, time=0.0, kind=EventKind.FAULT_CHANGED, service="partner",
-                 data={"profile": limited.model_dump(mode="json")}),
+                 data={"profile": limited.model_dump(mode="json"), "previous": "online", "source": "user"}),
            Event(run_id=1, seq=2, time=0.0, kind=EventKind.ATTEMPT_STARTED, saga_id="S-0001", step="push",
                  service="partner", operation="create", attempt=1),
-           Event(run_id=1, seq=3, time=1.0, kind=EventKind.RUN_RESUMED, data={"resent": ["S-0001:push"]})]
+           Event(run_id=1, seq=3, time=1.0, kind=EventKind.RUN_RESUMED,
+                 data={"after_seq": 2, "sagas": ["S-0001"], "resent": ["S-0001:push"]})]
     store = await Store.open(tmp_path / "twice.db")
     lab = Lab(load_pack_text(PACK, "trust.yaml"), PACK, store, seed=7)
     try:

@@ -69,7 +69,7 @@ async def test_a_commit_is_one_hop_to_the_write_thread(run: Run, monkeypatch: py
     monkeypatch.setattr(WriteConnection, "run", counted)
     for number in range(50):
         saga_id = f"s{number}"
-        run.recorder.emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order"})
+        run.recorder.emit(EventKind.SAGA_STARTED, saga_id=saga_id, data={"saga": "order", "input": {}})
         run.recorder.emit(EventKind.STEP_STARTED, saga_id=saga_id, step="reserve", service="inventory")
         run.recorder.emit(EventKind.SERVICE_EFFECT, saga_id=saga_id, service="inventory", effects=[stock(number)])
     await run.writer.flush()
