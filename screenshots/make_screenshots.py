@@ -60,13 +60,13 @@ def dashboard(folder: str, speed: float | None) -> SagaDashboard:
 async def main_during_an_outage(folder: str) -> None:
     app = dashboard(folder, speed=1.0)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.view is not None)
+        await wait_for(pilot, lambda: app.refresher is not None)
         await pilot.press("l")  # the load generator at the workload's 20 sagas/s
         await pilot.pause(2.0)
         await pilot.press("2")  # payment goes offline
 
         def breaker_open() -> bool:
-            breakers = {breaker.name: breaker for breaker in app.view.breakers} if app.view else {}
+            breakers = {breaker.name: breaker for breaker in app.refresher.view.breakers} if app.refresher else {}
             breaker = breakers.get("payment_gateway")
             return breaker is not None and breaker.state is BreakerState.OPEN and breaker.trips >= 2
 
@@ -80,12 +80,13 @@ async def main_during_an_outage(folder: str) -> None:
 
 async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
     """Start `scenario` from the scenarios view and wait until its saga S-0001 ended."""
-    await wait_for(pilot, lambda: app.view is not None)
+    await wait_for(pilot, lambda: app.refresher is not None)
     table = app.main.query_one(ScenarioTable)
     await wait_for(pilot, lambda: table.row_count)
     table.move_cursor(row=table.get_row_index(scenario))
     await pilot.press("enter")
-    await wait_for(pilot, lambda: app.board.get("S-0001") and app.board.get("S-0001").ended is not None)
+    await wait_for(pilot, lambda: app.refresher is not None and (row := app.refresher.board.get("S-0001")) is not None
+                   and row.ended is not None)
 
 
 async def timeline_of_a_compensated_saga(folder: str) -> None:
@@ -106,7 +107,7 @@ async def resources_with_a_held_charge(folder: str) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await run_one_saga(app, pilot, "refund_gateway_down")
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.held_invariants)
+        await wait_for(pilot, lambda: app.refresher is not None and app.refresher.held_invariants)
         await pilot.pause(0.5)
         app.clear_notifications()
         await pilot.pause(0.2)
@@ -117,7 +118,7 @@ async def resources_with_a_held_charge(folder: str) -> None:
 async def help_screen(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(100, 44)) as pilot:
-        await wait_for(pilot, lambda: app.view is not None)
+        await wait_for(pilot, lambda: app.refresher is not None)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         save(app, "help")

@@ -12,28 +12,24 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from textual.binding import Binding
-
 from sagatui.exit_codes import ExitCode
 from sagatui.lab.commands import Command
 from sagatui.lab.replay import Recording
 from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack_text
 from sagatui.plain_text import plain
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.refresher import TICK
 
 
 class WatchDashboard(SagaDashboard):
-    BINDINGS = [
-        *SagaDashboard.BINDINGS,
-        Binding("space", "play_pause", "Play/pause", tooltip="play or pause the recording"),
-        Binding("n", "step", "Step", tooltip="paused: move to the next moment of the recording"),
-    ]
+    BINDINGS = bindings(Area.WATCHING)
+    KEY_AREAS = tuple(Area)
 
     def __init__(self, settings: LabSettings, recording: Recording) -> None:
         super().__init__(settings)
         self.recording = recording
-        self._watching: object = None
         self._told_end = False
 
     @property
@@ -42,17 +38,20 @@ class WatchDashboard(SagaDashboard):
         playback = self.session.playback if self.session is not None else None
         return playback.played if playback is not None else 0
 
-    def _tick(self) -> None:
-        view, session = self.view, self.session
-        if view is not None and self._watching is not view:
-            self._watching = view  # the lab is opened by the dashboard's own mount handler
-            self.title = plain(f"sagatui · watching {self.recording.source}")
-            self.notify(f"watching {self.recording.source}: space play/pause, n step, x speed", timeout=6)
-        if (session is not None and session.playback is not None and session.playback.finished.is_set()
-                and not self._told_end):
+    def on_mount(self) -> None:
+        """Runs before the dashboard's own mount handler (Textual calls both, the subclass's first)."""
+        self.set_interval(TICK, self._tell_end)
+
+    def _follow_new_lab(self) -> None:
+        super()._follow_new_lab()
+        self.title = plain(f"sagatui · watching {self.recording.source}")
+        self.notify(f"watching {self.recording.source}: space play/pause, n step, x speed", timeout=6)
+
+    def _tell_end(self) -> None:
+        playback = self.session.playback if self.session is not None else None
+        if playback is not None and playback.finished.is_set() and not self._told_end:
             self._told_end = True
             self.notify(f"end of the recording: {self.played:,} events played", timeout=10)
-        super()._tick()
 
     def submit(self, command: Command) -> None:
         """A recording is watched, not changed."""
@@ -66,15 +65,14 @@ class WatchDashboard(SagaDashboard):
         self.action_play_pause()
 
     def action_play_pause(self) -> None:
-        view, pacing = self.view, self.session.pacing if self.session is not None else None
-        if view is not None and pacing is not None:
-            pacing.hold(not view.clock_held)
+        if self.refresher is not None:
+            view = self.refresher.view
+            self.refresher.pacing.hold(not view.clock_held)
             self.notify("paused" if view.clock_held else "playing", timeout=2)
 
     def action_step(self) -> None:
-        pacing = self.session.pacing if self.session is not None else None
-        if pacing is not None:
-            pacing.step()
+        if self.refresher is not None:
+            self.refresher.pacing.step()
 
     async def action_reset(self) -> None:
         self._not_available("reset")

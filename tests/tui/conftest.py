@@ -13,6 +13,7 @@ from sagatui.lab.run import Lab
 from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.refresher import Refresher
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
@@ -45,6 +46,12 @@ def lab_of(app: SagaDashboard) -> Lab | None:
     return app.session.lab if app.session is not None else None
 
 
+def refresher_of(app: SagaDashboard) -> Refresher:
+    """What keeps the board current for the open lab (its board, invariants, events absorbed)."""
+    assert app.refresher is not None, "no lab open"
+    return app.refresher
+
+
 async def lab_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, SagaDashboard)
@@ -58,9 +65,10 @@ async def settled(pilot: Pilot[None]) -> None:
     assert isinstance(app, SagaDashboard)
 
     def done() -> bool:
-        lab, session = lab_of(app), app.session
-        return (lab is not None and session is not None and lab.metrics.started > 0 and lab.metrics.in_flight == 0
-                and lab.writer.committed_seq == lab.recorder.next_seq - 1 and app.store_caught_up
+        lab, session, refresher = lab_of(app), app.session, app.refresher
+        return (lab is not None and session is not None and refresher is not None and lab.metrics.started > 0
+                and lab.metrics.in_flight == 0 and lab.writer.committed_seq == lab.recorder.next_seq - 1
+                and refresher.store_caught_up
                 and session.undrained == 0)  # and the panels were given every event (the next tick drains them)
 
     await wait_for(pilot, done, "the run to settle and the panels to catch up", timeout=180.0)

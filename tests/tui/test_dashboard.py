@@ -24,7 +24,7 @@ from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.keyed_table import KeyedTable
 from sagatui.tui.widgets.resources import InvariantBadges
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
-from tests.tui.conftest import lab_of, lab_ready, open_timeline_of_first_saga, settled, wait_for
+from tests.tui.conftest import lab_of, lab_ready, open_timeline_of_first_saga, refresher_of, settled, wait_for
 
 
 def cell(table: KeyedTable, row: str, column: str) -> str:
@@ -77,13 +77,14 @@ async def test_a_hidden_view_is_drawn_when_it_is_shown(make_app: Callable[..., S
         await lab_ready(pilot)
         await run_scenario(pilot, "payment_declined")  # from the scenarios view: sagas and events are hidden
         await settled(pilot)
-        await wait_for(pilot, lambda: app.events_absorbed == lab_of(app).recorder.next_seq - 1, "the panels to drain")
+        await wait_for(pilot, lambda: refresher_of(app).events_absorbed == lab_of(app).recorder.next_seq - 1,
+                       "the panels to drain")
         sagas, log = app.main.query_one(SagaTable), app.main.query_one(EventStream).log_widget
         assert (sagas.row_count, log.line_count) == (0, 0)
         await pilot.press("s")
         assert sagas.saga_ids == ["S-0001"] and cell(sagas, "0", "status") == "compensated"
         await pilot.press("e")
-        assert log.line_count == app.events_absorbed > 5
+        assert log.line_count == refresher_of(app).events_absorbed > 5
         assert "saga.compensated S-0001" in log.lines[-1]
 
 
@@ -137,7 +138,8 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         badges = shown_text(app.main.query_one(InvariantBadges))
         assert "nothing leaked: 2 held" in badges and "charges refunded: 2 held" in badges, badges
         assert "✓ nothing leaked" not in badges and "PAY-000001" in badges
-        assert app.held_invariants == ["nothing_leaked", "charges_refunded"] and app.broken_invariants == []
+        refresher = refresher_of(app)
+        assert refresher.held_invariants == ["nothing_leaked", "charges_refunded"] and refresher.broken_invariants == []
         await pilot.press("a")
         inbox = app.main.query_one(AttentionTable)
         assert [row.key.value for row in inbox.ordered_rows] == ["S-0001", "S-0002"]
@@ -149,9 +151,9 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         inbox.focus()
         await pilot.press("t")  # retry the undo of S-0001
         await wait_for(pilot, lambda: inbox.row_count == 1, "the retried saga to leave the inbox")
-        await wait_for(pilot, lambda: app.board.get("S-0001").status is not SagaStatus.COMPENSATING,
+        await wait_for(pilot, lambda: refresher_of(app).board.get("S-0001").status is not SagaStatus.COMPENSATING,
                        "the retried undo to end")
-        assert app.board.get("S-0001").status is SagaStatus.COMPENSATED
+        assert refresher_of(app).board.get("S-0001").status is SagaStatus.COMPENSATED
 
         await pilot.press("n")  # resolve S-0002 by hand, with a note
         await wait_for(pilot, lambda: isinstance(app.screen, ResolveNote), "the note dialog")
@@ -166,7 +168,7 @@ async def test_a_saga_needing_attention_is_retried_then_resolved(make_app: Calla
         await wait_for(pilot, lambda: "resolved" in shown_text(app.main.query_one(InvariantBadges)), "the badges")
         badges = shown_text(app.main.query_one(InvariantBadges))
         assert "✗" not in badges and "nothing leaked (1 resolved)" in badges, badges
-        assert app.broken_invariants == []
+        assert refresher_of(app).broken_invariants == []
 
 
 async def test_quitting_closes_the_lab_and_leaves_every_event_committed(

@@ -16,7 +16,7 @@ from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import ScenarioTable
 from tests.hostile_pack import HOSTILE_SCENARIO, RAW, write_hostile_pack
-from tests.tui.conftest import lab_ready, settled, wait_for
+from tests.tui.conftest import lab_ready, refresher_of, settled, wait_for
 from tests.tui.test_dashboard import shown_text
 
 NOTE = "[/oops] refunded by hand \x1b]0;pwned\x07"
@@ -65,9 +65,10 @@ async def test_markup_and_escapes_in_pack_and_note_are_shown_as_plain_text(tmp_p
 
         await run_hostile_scenario(pilot)
         await settled(pilot)
-        await wait_for(pilot, lambda: app.board.get("S-0001").status is SagaStatus.NEEDS_ATTENTION, "the inbox")
+        await wait_for(pilot, lambda: refresher_of(app).board.get("S-0001").status is SagaStatus.NEEDS_ATTENTION,
+                       "the inbox")
         app.submit(Resolve(saga_id="S-0001", note=NOTE))  # what the note dialog sends
-        await wait_for(pilot, lambda: app.board.get("S-0001").status is not SagaStatus.NEEDS_ATTENTION,
+        await wait_for(pilot, lambda: refresher_of(app).board.get("S-0001").status is not SagaStatus.NEEDS_ATTENTION,
                        "the resolve")
         await settled(pilot)
         await pilot.pause()

@@ -17,7 +17,7 @@ from sagatui.store.database import Store
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import ResumePrompt
 from tests.recovery.helpers import ECOMMERCE, problems, query, sagatui, unfinished_sagas
-from tests.tui.conftest import lab_of, lab_ready, settled, wait_for
+from tests.tui.conftest import lab_of, lab_ready, refresher_of, settled, wait_for
 from tests.tui.test_dashboard import shown_text
 
 
@@ -60,7 +60,7 @@ async def test_yes_carries_on_the_interrupted_run_live_until_it_settles(
         await lab_ready(pilot)
         assert lab_of(app) is not None and lab_of(app).run_id == run_id  # the same run goes on, no new one
         await settled(pilot)
-        board = app.board
+        board = refresher_of(app).board
         assert all(row is not None and row.status.terminal for row in map(board.get, left))
         assert board.in_flight == 0 and board.counts[SagaStatus.RUNNING] == 0
         await pilot.press("q")
@@ -125,7 +125,7 @@ async def test_quitting_mid_run_interrupts_it_and_the_next_start_offers_it(
         assert f"Run 1 (ecommerce, {len(left)} sagas unfinished) was interrupted" in question
         await pilot.press("n")
         await lab_ready(pilot)
-        assert again.view is not None and again.view.run_id == 2
+        assert again.refresher is not None and again.refresher.view.run_id == 2
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs") == [(1, "interrupted"), (2, "running")]
     assert unfinished_sagas(db) == left  # still there for `sagatui resume` or the next start

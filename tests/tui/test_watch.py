@@ -13,7 +13,7 @@ from sagatui.store import queries
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
 from sagatui.tui.watch import WatchDashboard
-from tests.tui.conftest import lab_of, lab_ready, wait_for
+from tests.tui.conftest import lab_of, lab_ready, refresher_of, wait_for
 
 
 async def record(tmp_path: Path, pack: str, scenario: str) -> tuple[Recording, dict[str, list[dict]]]:
@@ -49,7 +49,7 @@ async def test_watching_plays_the_recorded_events_into_the_panels(tmp_path: Path
         lab, session = lab_of(app), app.session
         assert lab is not None and session is not None
         assert lab.services.fault("shipping").mode == "offline"  # as the recorded fault.changed left it
-        assert app.board.get("S-0001").status == "compensated"
+        assert refresher_of(app).board.get("S-0001").status == "compensated"
         assert lab.metrics.started == sum(1 for e in recording.events if e.kind.value == "saga.started")
         await lab.writer.flush()
         # nothing re-executed, yet the scratch store holds the recorded stream and the recorded tables

@@ -8,7 +8,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
@@ -18,6 +17,7 @@ from sagatui.lab.recovery.resume import UnfinishedRun
 from sagatui.model.faults import FaultProfile
 from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import RunInfo
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import fault_label
 
 # What a user most often wants to break a service with; "normal" (the pack's own profile) comes first.
@@ -43,7 +43,7 @@ TARGETS = {"both": "calls and undos", "actions": "calls only", "compensations": 
 class FaultPicker(ModalScreen[FaultProfile | None]):
     """Enter switches the highlighted profile on; the target says whether it hits calls, undos or both."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings(Area.DIALOGS)
 
     def __init__(self, service: str, now: FaultProfile, normal: FaultProfile) -> None:
         super().__init__()
@@ -76,7 +76,7 @@ class FaultPicker(ModalScreen[FaultProfile | None]):
 class ResolveNote(ModalScreen[str | None]):
     """Marking a saga resolved needs a note: it is recorded with the event, for whoever reads it next."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings(Area.DIALOGS)
 
     def __init__(self, saga_id: str, problem: str) -> None:
         super().__init__()
@@ -106,7 +106,7 @@ class ResolveNote(ModalScreen[str | None]):
 class PackPicker(ModalScreen[str | None]):
     """Choosing a pack resets the lab onto it: a new run in the same database."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings(Area.DIALOGS)
 
     def __init__(self, packs: list[tuple[str, str]], current: str) -> None:
         super().__init__()
@@ -133,11 +133,7 @@ class ResumePrompt(ModalScreen[RunInfo | None]):
     """On start, when runs were left with sagas unfinished: carry one on here, or start a new run
     (None). Either way the others stay for a later start or `sagatui resume`."""
 
-    BINDINGS = [
-        Binding("y", "resume", "Resume", tooltip="carry on the highlighted unfinished run, live"),
-        Binding("n,escape", "dismiss(None)", "New run", tooltip="start a new run; the unfinished ones stay "
-                                                                 "resumable (`sagatui resume`)"),
-    ]
+    BINDINGS = bindings(Area.RESUME)
 
     def __init__(self, runs: list[UnfinishedRun]) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
-"""Every key, grouped by where it works, read from the bindings themselves so the list cannot drift
-from what the keys do."""
+"""Every key, grouped by where it works, listed from the actions table (sagatui.tui.actions) that the
+bindings themselves are made from, so the list cannot drift from what the keys do."""
 
 from __future__ import annotations
 
@@ -8,39 +8,50 @@ from collections.abc import Callable, Iterable
 from rich.console import Group
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-BindingGroup = tuple[str, Iterable[BindingType], list[tuple[str, str]]]  # title, bindings, extra (keys, what)
+from sagatui.tui.actions import Area, bindings
 
+CLICKS = {Area.SWITCHBOARD: [("click", "a service's switch toggles it")]}
 NAVIGATION = [
     ("tab / shift+tab", "move between panels"),
     ("↑ ↓ pgup pgdn home end", "move in a table, scroll a log or timeline"),
-    ("esc", "close a dialog, the help or the filter field"),
     ("mouse", "click a tab, a row, or a service's switch; wheel scrolls"),
 ]
 
 
-def _merged(bindings: Iterable[BindingType], display: Callable[[Binding], str]) -> list[tuple[str, str]]:
+def _merged(group: Iterable[Binding], display: Callable[[Binding], str]) -> list[tuple[str, str]]:
     """(keys, what they do) rows; bindings that do the same thing (1..9) share a row."""
     rows: dict[str, list[str]] = {}
-    for binding in bindings:
-        if not isinstance(binding, Binding) or not binding.description:
-            continue
+    for binding in group:
         for key in binding.key.split(","):
             what = binding.tooltip or binding.description
             rows.setdefault(what, []).append(display(Binding(key.strip(), binding.action)))
     return [(" ".join(keys) if len(keys) < 4 else f"{keys[0]}…{keys[-1]}", what) for what, keys in rows.items()]
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+def help_rows(areas: Iterable[Area], display: Callable[[Binding], str]) -> dict[str, list[tuple[str, str]]]:
+    """Heading -> (keys, what they do), in the table's order; areas of one heading share it."""
+    groups: dict[str, list[Binding]] = {}
+    for area in areas:
+        groups.setdefault(area.title, []).extend(bindings(area))
+    rows = {title: _merged(group, display) for title, group in groups.items()}
+    for area, clicks in CLICKS.items():
+        if area.title in rows:
+            rows[area.title] += clicks
+    rows["Moving around"] = NAVIGATION
+    return rows
 
-    def __init__(self, groups: list[BindingGroup]) -> None:
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = bindings(Area.HELP)
+
+    def __init__(self, areas: Iterable[Area]) -> None:
         super().__init__()
-        self._groups = groups
+        self._areas = list(areas)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll"):
@@ -51,12 +62,12 @@ class HelpScreen(ModalScreen[None]):
         scroll.border_title = "Keys"
         scroll.border_subtitle = "esc close"
         tables = []
-        for title, bindings, extra in self._groups:
+        for title, rows in help_rows(self._areas, self.app.get_key_display).items():
             table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
                           padding=(0, 1))
             table.add_column("keys", style="bold cyan", no_wrap=True, min_width=12)
             table.add_column("what")
-            for keys, what in [*_merged(bindings, self.app.get_key_display), *extra]:
+            for keys, what in rows:
                 table.add_row(keys, what)
             tables.append(table)
         self.query_one("#help", Static).update(Group(*tables))

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal
-from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from sagatui.packs.model import Pack
+from sagatui.tui.actions import VIEWS, Area, bindings
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.key_footer import KeyFooter
@@ -24,16 +23,6 @@ from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
 from sagatui.tui.widgets.resources import ResourcePanel
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
-
-VIEWS = {  # id -> (tab label, key)
-    "scenarios": ("Scenarios", "c"),
-    "sagas": ("Sagas", "s"),
-    "events": ("Events", "e"),
-    "resources": ("Resources", "r"),
-    "metrics": ("Metrics", "m"),
-    "attention": ("Attention", "a"),
-}
-WIDE = (180, 45)  # from this many columns and rows, every view is on screen at once
 
 
 class ViewTabs(Tabs, can_focus=False):
@@ -45,22 +34,10 @@ class MainScreen(Screen[None]):
     class ViewShown(Message):
         view: str
 
-    BINDINGS = [
-        *[Binding(str(n), f"app.toggle_service({n - 1})", "Toggle service", show=False,
-                  tooltip="switch service 1-9 (top to bottom) offline, or back on") for n in range(1, 10)],
-        *[Binding(key, f"show_view('{view}')", f"{label} view", show=False) for view, (label, key) in VIEWS.items()],
-        Binding("p", "app.pause", "Pause", show=False, tooltip="pause or resume the engine (sagas hold before "
-                                                                 "their next call)"),
-        Binding("x", "app.speed", "Speed", show=False, tooltip="clock speed: real time -> x10 -> virtual (as fast "
-                                                                "as possible)"),
-        Binding("l", "app.load", "Load", show=False, tooltip="start or stop the load generator (the highlighted "
-                                                              "workload scenario, else the pack's first)"),
-        Binding("plus", "app.load_rate(2)", "Load x2", show=False, tooltip="double the load generator's rate"),
-        Binding("minus", "app.load_rate(0.5)", "Load /2", show=False, tooltip="halve the load generator's rate"),
-        Binding("R", "app.reset", "Reset lab", show=False, tooltip="stop this run and start a new one (the old "
-                                                                    "one stays in the database)"),
-        Binding("o", "app.open_pack", "Open pack", show=False, tooltip="start a new run on another bundled pack"),
-    ]
+    BINDINGS = bindings(Area.MAIN)
+    # From 180 columns and 45 rows (.-wide.-tall) every view is on screen at once (see app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (180, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (45, "-tall")]
 
     def __init__(self, pack: Pack) -> None:
         super().__init__()
@@ -128,7 +105,7 @@ class MainScreen(Screen[None]):
 
     @property
     def is_wide(self) -> bool:
-        return self.has_class("-wide")
+        return self.has_class("-wide", "-tall")
 
     def _show_panels(self, view: str) -> None:
         """Only `view`'s panel is displayed (every one when wide). Set as each panel's `display`, not as
@@ -137,8 +114,12 @@ class MainScreen(Screen[None]):
         for panel in self.query_one("#deck").children:
             panel.display = self.is_wide or panel.id == view
 
-    def on_resize(self, event: Resize) -> None:
-        self.set_class(event.size.width >= WIDE[0] and event.size.height >= WIDE[1], "-wide")
+    def on_resize(self) -> None:
+        """Textual sets the breakpoint classes after this handler (Screen's own runs later in the MRO):
+        the panels follow them next."""
+        self.call_next(self._relayout)
+
+    def _relayout(self) -> None:
         self._show_panels(self.active_view)
         self.post_message(self.ViewShown(self.active_view))
 

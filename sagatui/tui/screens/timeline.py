@@ -8,7 +8,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
@@ -17,6 +16,7 @@ from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
 from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
@@ -72,12 +72,7 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
 
 
 class TimelineScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back", tooltip="back to the board"),
-        Binding("t", "retry", "Retry undo", tooltip="while it needs attention: run its failed compensations "
-                                                     "again"),
-        Binding("n", "resolve", "Resolve…", tooltip="while it needs attention: mark it resolved, with a note"),
-    ]
+    BINDINGS = bindings(Area.TIMELINE)
 
     def __init__(self, saga_id: str) -> None:
         super().__init__()

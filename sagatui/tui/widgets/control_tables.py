@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
@@ -15,6 +14,7 @@ from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack, Scenario
 from sagatui.plain_text import plain_text
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
 from sagatui.tui.widgets.keyed_table import NAME_MIN, KeyedTable, clipped
@@ -31,7 +31,7 @@ def _runs(scenario: Scenario) -> str:
 class ScenarioTable(KeyedTable):
     """The pack's scenarios; Enter runs the one under the cursor."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Run", tooltip="run the highlighted scenario")]
+    BINDINGS = bindings(Area.SCENARIOS)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("name", "scenario", None), ("runs", "runs", None), ("about", "description", None)], id=id,
@@ -78,11 +78,7 @@ class ScenarioPicker(Vertical):
 class Switchboard(KeyedTable):
     """One row per service: a number key, a switch (click it) and the fault profile switched on."""
 
-    BINDINGS = [
-        Binding("enter", "toggle", "Toggle", tooltip="switch the highlighted service offline, or back on"),
-        Binding("f", "pick_fault", "Fault…", tooltip="pick a fault profile: degraded, latency, hang, rate limit, "
-                                                      "flapping, lost reply, ..."),
-    ]
+    BINDINGS = bindings(Area.SWITCHBOARD)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("service", "# service", None), ("switch", "", SWITCH_WIDTH), ("profile", "profile", None)],
@@ -111,7 +107,7 @@ class Switchboard(KeyedTable):
         names = min(longest_name, max(NAME_MIN, room - longest_label))
         return names, max(1, room - names)
 
-    def action_toggle(self) -> None:
+    def action_toggle_switch(self) -> None:
         if self.selected_key is not None:
             self.post_message(ToggleService(self.selected_key))
 
@@ -135,10 +131,7 @@ class BreakerTable(KeyedTable):
     """Every breaker: its state (an open one counts down to half-open), failures against its
     threshold, and how often it tripped."""
 
-    BINDINGS = [
-        Binding("i", "command('isolate')", "Isolate", tooltip="force the highlighted breaker open until reset"),
-        Binding("u", "command('reset_breaker')", "Reset", tooltip="close the highlighted breaker"),
-    ]
+    BINDINGS = bindings(Area.BREAKERS)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("breaker", "breaker", None), ("state", "state", 11), ("failures", "fail", None),

@@ -11,13 +11,13 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Log
 
 from sagatui.event_lines import describe, style_for
 from sagatui.model.events import Event
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.event_filter import EventFilter, FilterError
 from sagatui.tui.widgets.quiet_static import QuietStatic
 
@@ -63,8 +63,7 @@ class KindColours(Highlighter):
 class EventLog(Log):
     """The log itself: scrolling up stops following; End (or scrolling back down) follows again."""
 
-    BINDINGS = [Binding("end", "follow", "Follow", tooltip="jump to the newest line and follow it again "
-                                                           "(scrolling up stops following)")]
+    BINDINGS = bindings(Area.EVENT_LOG)
 
     def action_follow(self) -> None:
         self.scroll_end(animate=False)
@@ -73,7 +72,7 @@ class EventLog(Log):
 class FilterInput(Input):
     """The filter field: Enter applies, Escape leaves the filter as it was."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings(Area.EVENT_FILTER)
 
     class Cancelled(Message):
         pass
@@ -83,12 +82,7 @@ class FilterInput(Input):
 
 
 class EventStream(Vertical):
-    BINDINGS = [
-        Binding("slash", "edit_filter", "Filter", tooltip="filter by kinds, families, services or saga ids, "
-                                                           "e.g. `breaker payment S-0003`"),
-        Binding("space", "toggle_pause", "Pause log", tooltip="freeze the log (events are still kept); "
-                                                               "again to resume"),
-    ]
+    BINDINGS = bindings(Area.EVENTS)
 
     def __init__(self, services: Iterable[str], id: str | None = None) -> None:
         super().__init__(id=id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
 
 from sagatui.model.status import SagaStatus
+from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
 from sagatui.tui.messages import OpenTimeline, ResolveSaga, RetryCompensation
 from sagatui.tui.saga_board import SagaBoard, SagaRow
@@ -45,13 +45,7 @@ class SagaTable(_SagaList):
     cursor up freezes the rows on the sagas they show, so the one under the cursor stays put; back on
     the last row, it follows again."""
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Timeline", tooltip="open the highlighted saga's timeline"),
-        Binding("slash", "next_filter", "Filter", tooltip="next status filter: all, running, compensating, "
-                                                           "completed, ..."),
-        Binding("end", "follow", "Follow", show=False, tooltip="back to the newest saga, following new ones "
-                                                               "(moving up holds the rows)"),
-    ]
+    BINDINGS = bindings(Area.SAGAS)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("saga", "saga", 6), ("status", "status", 15), ("step", "step", 22),
@@ -87,12 +81,7 @@ class SagaTable(_SagaList):
 class AttentionTable(_SagaList):
     """Sagas whose rollback did not complete: retry the compensation, or resolve with a note."""
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Timeline", tooltip="open the highlighted saga's timeline"),
-        Binding("t", "retry", "Retry undo", tooltip="run the compensations that did not complete again"),
-        Binding("n", "resolve", "Resolve…", tooltip="mark the saga resolved, with a note of what was done "
-                                                     "by hand"),
-    ]
+    BINDINGS = bindings(Area.ATTENTION)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("saga", "saga", 6), ("problem", "what did not undo", None), ("age", "age", 7),

@@ -1,0 +1,172 @@
+"""Every user action once: its keys, what it does, where it works and its title in the command palette.
+
+The app's, the screens' and the widgets' `BINDINGS`, the help screen and the command palette are all
+generated from `ACTIONS`, so the three lists cannot drift (tests/tui/test_actions.py checks that no
+class binds a key the table does not hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from textual.binding import Binding
+from textual.message import Message
+
+from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RetryCompensation, RunScenario
+from sagatui.tui.messages import ToggleService as ToggleServicePressed
+
+
+class Area(Enum):
+    """Where keys work: the heading the help lists them under, then the classes that bind them (by
+    name: the palette finds them as the app, the screen, or a widget on it). In the help's order."""
+
+    EVERYWHERE = "Everywhere", "SagaDashboard"
+    WATCHING = "Watching a recording", "WatchDashboard"
+    MAIN = "Main board", "MainScreen"
+    SWITCHBOARD = "Outages (switchboard)", "Switchboard"
+    BREAKERS = "Circuit breakers", "BreakerTable"
+    SCENARIOS = "Scenarios", "ScenarioTable"
+    SAGAS = "Sagas", "SagaTable"
+    EVENTS = "Events", "EventStream"
+    EVENT_LOG = "Events", "EventLog"
+    EVENT_FILTER = "Events filter", "FilterInput"
+    ATTENTION = "Needs attention", "AttentionTable"
+    TIMELINE = "Saga timeline", "TimelineScreen"
+    RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
+    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "PackPicker"
+    HELP = "This help", "HelpScreen"
+
+    @property
+    def title(self) -> str:
+        return str(self.value[0])
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        return tuple(self.value[1:])
+
+
+class Target(Enum):
+    """What a palette entry is listed once for (see tui/palette.py)."""
+
+    SERVICE = "service"
+    BREAKER = "breaker"
+    SCENARIO = "scenario"
+    SAGA = "saga"  # the sagas the sagas table shows
+    NEEDING_ATTENTION = "needing attention"
+
+
+@dataclass(frozen=True)
+class UserAction:
+    """`action` is run on the area's owner (an "app." prefix runs it on the app); with "{n}" in it, each
+    key binds it with its place in `keys` (1-9: services 0-8). `tooltip` is the help's line (when
+    the description does not say enough). `palette` is the
+    palette's title: with a `target`, "{}" in it is filled with each target's name and choosing the
+    entry posts `message(name)` to the app, as the widget does for its highlighted row."""
+
+    area: Area
+    keys: str  # Textual's key list: "1,2,3" or "escape,q"
+    action: str
+    description: str  # the footer's label
+    tooltip: str
+    palette: str
+    target: Target | None = None
+    message: Callable[[str], Message] | None = None
+    show: bool = True  # on the footer
+
+    def bindings(self) -> list[Binding]:
+        if "{n}" not in self.action:
+            return [Binding(self.keys, self.action, self.description, show=self.show, tooltip=self.tooltip)]
+        return [Binding(key, self.action.format(n=n), self.description, show=self.show, tooltip=self.tooltip)
+                for n, key in enumerate(self.keys.split(","))]
+
+
+VIEWS = {  # id -> (tab label, key)
+    "scenarios": ("Scenarios", "c"),
+    "sagas": ("Sagas", "s"),
+    "events": ("Events", "e"),
+    "resources": ("Resources", "r"),
+    "metrics": ("Metrics", "m"),
+    "attention": ("Attention", "a"),
+}
+TOGGLE_TOOLTIP = "switch the highlighted service offline, or back on"
+
+ACTIONS: tuple[UserAction, ...] = (
+    UserAction(Area.EVERYWHERE, "q", "quit", "Quit", "stop the engine, flush the database and leave (sagas still in "
+               "flight: the run is interrupted, and the next start offers to resume it)", "Quit"),
+    UserAction(Area.EVERYWHERE, "ctrl+c", "interrupt", "Interrupt", "quit as q does, with exit status 130 as after "
+               "Ctrl-C anywhere", "Interrupt (exit status 130)", show=False),
+    UserAction(Area.EVERYWHERE, "question_mark", "help", "Help", "this list of keys", "Keys"),
+    UserAction(Area.EVERYWHERE, "ctrl+p", "command_palette", "Commands", "command palette: every action by name",
+               "Commands", show=False),
+    UserAction(Area.WATCHING, "space", "play_pause", "Play/pause", "play or pause the recording",
+               "Play or pause the recording"),
+    UserAction(Area.WATCHING, "n", "step", "Step", "paused: move to the next moment of the recording",
+               "Step to the next moment"),
+    UserAction(Area.MAIN, ",".join(map(str, range(1, 10))), "app.toggle_service({n})", "Toggle service",
+               "switch service 1-9 (top to bottom) offline, or back on", "Toggle {} offline/online",
+               Target.SERVICE, ToggleServicePressed, show=False),
+    *[UserAction(Area.MAIN, key, f"show_view('{view}')", f"{label} view", "",
+                 f"Show {label}", show=False) for view, (label, key) in VIEWS.items()],
+    UserAction(Area.MAIN, "p", "app.pause", "Pause", "pause or resume the engine (sagas hold before their next "
+               "call)", "Pause or resume engine", show=False),
+    UserAction(Area.MAIN, "x", "app.speed", "Speed", "clock speed: real time -> x10 -> virtual (as fast as "
+               "possible)", "Next clock speed", show=False),
+    UserAction(Area.MAIN, "l", "app.load", "Load", "start or stop the load generator (the highlighted workload "
+               "scenario, else the pack's first)", "Start or stop load", show=False),
+    UserAction(Area.MAIN, "plus", "app.load_rate(2)", "Load x2", "double the load generator's rate",
+               "Load rate x2", show=False),
+    UserAction(Area.MAIN, "minus", "app.load_rate(0.5)", "Load /2", "halve the load generator's rate",
+               "Load rate /2", show=False),
+    UserAction(Area.MAIN, "R", "app.reset", "Reset lab", "stop this run and start a new one (the old one stays in "
+               "the database)", "Reset lab", show=False),
+    UserAction(Area.MAIN, "o", "app.open_pack", "Open pack", "start a new run on another bundled pack",
+               "Open pack…", show=False),
+    UserAction(Area.SWITCHBOARD, "enter", "toggle_switch", "Toggle", TOGGLE_TOOLTIP, "Toggle {} offline/online",
+               Target.SERVICE, ToggleServicePressed),
+    UserAction(Area.SWITCHBOARD, "f", "pick_fault", "Fault…", "pick a fault profile: degraded, latency, hang, rate "
+               "limit, flapping, lost reply, ...", "Fault {}…", Target.SERVICE, PickFault),
+    UserAction(Area.BREAKERS, "i", "command('isolate')", "Isolate", "force the highlighted breaker open until reset",
+               "Isolate breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "isolate")),
+    UserAction(Area.BREAKERS, "u", "command('reset_breaker')", "Reset", "close the highlighted breaker",
+               "Reset breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "reset_breaker")),
+    UserAction(Area.SCENARIOS, "enter", "select_cursor", "Run", "run the highlighted scenario", "Run scenario {}",
+               Target.SCENARIO, RunScenario),
+    UserAction(Area.SAGAS, "enter", "select_cursor", "Timeline", "open the highlighted saga's timeline",
+               "Timeline of {}", Target.SAGA, OpenTimeline),
+    UserAction(Area.SAGAS, "slash", "next_filter", "Filter", "next status filter: all, running, compensating, "
+               "completed, ...", "Next saga status filter"),
+    UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
+               "the rows)", "Follow the newest saga", show=False),
+    UserAction(Area.EVENTS, "slash", "edit_filter", "Filter", "filter by kinds, families, services or saga ids, "
+               "e.g. `breaker payment S-0003`", "Filter events"),
+    UserAction(Area.EVENTS, "space", "toggle_pause", "Pause log", "freeze the log (events are still kept); again "
+               "to resume", "Pause or resume the event log"),
+    UserAction(Area.EVENT_LOG, "end", "follow", "Follow", "jump to the newest line and follow it again (scrolling "
+               "up stops following)", "Follow the newest event"),
+    UserAction(Area.EVENT_FILTER, "escape", "cancel", "Cancel", "leave the filter as it was", "Cancel the filter"),
+    UserAction(Area.ATTENTION, "enter", "select_cursor", "Timeline", "open the highlighted saga's timeline",
+               "Timeline of {}", Target.NEEDING_ATTENTION, OpenTimeline),
+    UserAction(Area.ATTENTION, "t", "retry", "Retry undo", "run the compensations that did not complete again",
+               "Retry compensation of {}", Target.NEEDING_ATTENTION, RetryCompensation),
+    UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "
+               "hand", "Resolve {}…", Target.NEEDING_ATTENTION, ResolveSaga),
+    UserAction(Area.TIMELINE, "escape,q", "app.pop_screen", "Back", "back to the board", "Back to the board"),
+    UserAction(Area.TIMELINE, "t", "retry", "Retry undo", "while it needs attention: run its failed compensations "
+               "again", "Retry this saga's compensation"),
+    UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",
+               "Resolve this saga…"),
+    UserAction(Area.RESUME, "y", "resume", "Resume", "carry on the highlighted unfinished run, live",
+               "Resume the highlighted run"),
+    UserAction(Area.RESUME, "n,escape", "dismiss(None)", "New run", "start a new run; the unfinished ones stay "
+               "resumable (`sagatui resume`)", "Start a new run instead"),
+    UserAction(Area.DIALOGS, "escape", "dismiss(None)", "Cancel", "close the dialog, changing nothing",
+               "Cancel this dialog"),
+    UserAction(Area.HELP, "escape,q,question_mark", "dismiss", "Close", "close this list", "Close the keys"),
+)
+
+
+def bindings(area: Area) -> list[Binding]:
+    """The `BINDINGS` of `area`'s classes."""
+    return [binding for action in ACTIONS if action.area is area for binding in action.bindings()]
