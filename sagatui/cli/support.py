@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from sagatui.exit_codes import ExitCode
 from sagatui.store.schema import MAX_INTEGER
@@ -147,3 +147,29 @@ def unexpected(error: Exception) -> int:
         print(f"sagatui: error: {type(error).__name__}: {error} (set {DEBUG_VARIABLE}=1 for the traceback)",
               file=sys.stderr)
     return ExitCode.EXPECTATION_FAILED
+
+
+if TYPE_CHECKING:
+    from sagatui.store.database import Store
+
+DEFAULT_DB = "sagatui.db"
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (a scenario that is not in the pack, say)."""
+
+
+async def chosen_run(store: Store, run_id: int | None) -> int:
+    """`--run`, which must be a run of the database, or its latest run."""
+    from sagatui.lab.recovery.reopen import NoSuchRun, find_run
+    from sagatui.store.queries import latest_run_id
+
+    if run_id is None:
+        latest = await latest_run_id(store)
+        if latest is None:
+            raise UsageError(f"{store.path} has no runs")
+        return latest
+    try:
+        return (await find_run(store, run_id)).id
+    except NoSuchRun as error:
+        raise UsageError(str(error)) from None

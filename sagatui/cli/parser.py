@@ -1,0 +1,143 @@
+"""The command line: the dashboard's arguments, and each subcommand's with the handler that runs it."""
+
+from __future__ import annotations
+
+import argparse
+
+from sagatui import __version__
+from sagatui.cli import support
+from sagatui.cli.recordings import handle_events, handle_export, handle_replay
+from sagatui.cli.runs import (
+    handle_attention,
+    handle_check,
+    handle_fuzz,
+    handle_packs,
+    handle_resume,
+    handle_run,
+)
+from sagatui.cli.support import DEFAULT_DB, ArgumentParser
+from sagatui.packs.bundled import DEFAULT_PACK
+
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"sagatui {__version__}")
+
+
+def dashboard_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="sagatui",
+        description="Run sagas, break their services, and watch retries, breakers and compensations. "
+                    f"Subcommands: {', '.join(SUBCOMMANDS)} (sagatui COMMAND --help).",
+    )
+    _common(parser)
+    parser.add_argument("pack", nargs="?", default=DEFAULT_PACK,
+                        help=f"a pack file or bundled pack name (default: {DEFAULT_PACK})")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    parser.add_argument("--seed", type=support.seed, default=1, help="root seed of the run (default: 1)")
+    parser.add_argument("--speed", type=support.speed, default=1.0,
+                        help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
+                             "possible (default: 1)")
+    return parser
+
+
+def subcommand_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="sagatui")
+    _common(parser)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios headless and check their expectations",
+                              description="Run a pack's scenarios headless (virtual clock unless --realtime), "
+                                          "print notable events and a summary, check every expectation.")
+    run.add_argument("pack", help="a pack file or bundled pack name")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--scenario", action="append", help="scenario to run (repeatable; default: the "
+                                                           "pack's default scenario)")
+    which.add_argument("--all", action="store_true", help="run every scenario of the pack")
+    run.add_argument("--seed", type=support.seed, default=1, help="root seed (default: 1)")
+    run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    run.add_argument("--realtime", action="store_true", help="pace the clock to real time")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--quiet", action="store_true", help="text: print only the summaries")
+    run.add_argument("--verbose", action="store_true", help="text: print every event, not just notable ones")
+    run.set_defaults(handler=handle_run)
+
+    check = commands.add_parser("check", help="validate packs", description="Validate packs and list their "
+                                                                             "scenarios, or print every problem.")
+    check.add_argument("packs", nargs="+", help="pack files or bundled pack names")
+    check.set_defaults(handler=handle_check)
+
+    packs = commands.add_parser("packs", help="list the bundled packs and their scenarios")
+    packs.set_defaults(handler=handle_packs)
+
+    events = commands.add_parser("events", help="read the event log of a database")
+    events.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    events.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    events.add_argument("--saga", help="only this saga's events")
+    events.add_argument("--kind", action="append", help="only events of this kind or family (repeatable), "
+                                                        "e.g. breaker or compensation.ended")
+    events.add_argument("--format", choices=("table", "jsonl"), default="table")
+    events.add_argument("--limit", type=support.count, default=None, help="at most this many events")
+    events.set_defaults(handler=handle_events)
+
+    replay = commands.add_parser(
+        "replay", help="re-execute a recorded run and compare the event streams",
+        description="Re-execute a run (from a database or a session file) on the virtual clock with its "
+                    "recorded inputs and compare the new event stream with the recorded one: exit 0 when "
+                    "identical, 1 with the first divergence shown.")
+    replay.add_argument("source", help="a sagatui database or a session .json file")
+    replay.add_argument("--run", type=support.run_id, help="run id in the database (default: the latest run)")
+    replay.add_argument("--watch", action="store_true",
+                        help="play the recorded events into the dashboard instead (no re-execution)")
+    replay.set_defaults(handler=handle_replay)
+
+    export = commands.add_parser("export", help="write a run as a self-contained session file")
+    export.add_argument("db", help="a sagatui database")
+    export.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    export.add_argument("-o", "--output", required=True, help="the session .json file to write")
+    export.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    export.set_defaults(handler=handle_export)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="run a scenario under random fault schedules and check saga properties",
+        description="Deterministic simulation: each run draws a random fault schedule from its seed, then "
+                    "checks that every saga ended, compensations ran only for steps that took effect, at "
+                    "most once and newest first, no call passed an open breaker, no step exceeded its "
+                    "attempts, stock is conserved, nothing leaked, and the resource tables equal what the "
+                    "event log implies. Exit 1 if any run failed; each failing seed is printed with the "
+                    "command that reproduces it.")
+    fuzz.add_argument("pack", help="a pack file or bundled pack name")
+    fuzz.add_argument("--scenario", required=True, help="the scenario to fuzz")
+    fuzz.add_argument("--runs", type=support.positive, default=100, help="how many seeds (default: 100)")
+    fuzz.add_argument("--start-seed", type=support.seed, default=1, help="first seed (default: 1)")
+    fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
+    fuzz.set_defaults(handler=handle_fuzz)
+
+    resume = commands.add_parser(
+        "resume", help="carry on the sagas a crash or Ctrl-C left unfinished",
+        description="Carry on every unfinished saga of each run a crash or an interruption left unfinished "
+                    "(or of --run): calls whose answer was never recorded are sent again with their "
+                    "idempotency key, then each saga goes forward or compensates as its state says. Ends with "
+                    "each run's invariant report: exit 0 when every saga is terminal and every invariant holds, "
+                    "1 otherwise, 3 on a storage error.")
+    resume.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    resume.add_argument("--run", type=support.run_id,
+                        help="only this run (default: every run still running or interrupted)")
+    resume.add_argument("--quiet", action="store_true", help="print only the summaries")
+    resume.add_argument("--verbose", action="store_true", help="print every event, not just notable ones")
+    resume.set_defaults(handler=handle_resume)
+
+    attention = commands.add_parser(
+        "attention", help="the needs_attention inbox: list, show, retry or resolve",
+        description="list: the sagas that need attention. show SAGA_ID: its compensation chain and what the "
+                    "compensations were told. retry SAGA_ID: run its unfinished compensations again (exit 1 if "
+                    "it still needs attention). resolve SAGA_ID --note TEXT: mark it handled. Retry and resolve "
+                    "are recorded in the run's event log.")
+    attention.add_argument("action", choices=("list", "show", "retry", "resolve"))
+    attention.add_argument("saga", nargs="?", metavar="SAGA_ID", help="the saga (show, retry, resolve)")
+    attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    attention.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    attention.add_argument("--note", help="resolve: what was done about it (required)")
+    attention.set_defaults(handler=handle_attention)
+    return parser

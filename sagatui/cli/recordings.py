@@ -1,0 +1,126 @@
+"""The commands that read what a run recorded: `events`, `replay`, `export`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from sagatui.cli.rendering import show
+from sagatui.cli.support import UsageError, chosen_run
+from sagatui.event_lines import describe, style_for
+from sagatui.exit_codes import ExitCode
+from sagatui.model.events import EventKind
+from sagatui.store.errors import StorageError, StorageProblem
+
+
+def _event_kinds(names: list[str]) -> list[EventKind]:
+    """Kinds by value (`compensation.ended`) or by family (`compensation`)."""
+    kinds = []
+    for name in names:
+        matching = [kind for kind in EventKind if name in (kind.value, kind.family)]
+        if not matching:
+            families = sorted({kind.family for kind in EventKind})
+            raise UsageError(f"no event kind or family {name!r} (families: {', '.join(families)})")
+        kinds.extend(matching)
+    return kinds
+
+
+def handle_events(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.store.database import Store
+    from sagatui.store.queries import iter_events
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+    kinds = _event_kinds(options.kind) if options.kind else None
+
+    async def stream() -> None:  # a page at a time: a long run's events are never all in memory
+        store = await Store.open(options.db, read_only=True)
+        try:
+            run_id = await chosen_run(store, options.run)
+            async for page in iter_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit):
+                for event in page:
+                    if options.format == "jsonl":
+                        print(event.model_dump_json())
+                    else:
+                        show(out, Text(describe(event), style=style_for(event)))
+        finally:
+            await store.close()
+
+    asyncio.run(stream())
+    return ExitCode.OK
+
+
+def _recording_file(source: str) -> Path:
+    if not Path(source).is_file():
+        raise UsageError(f"{source} does not exist")
+    return Path(source)
+
+
+def _recording(source: str, run_id: int | None) -> Any:
+    from sagatui.lab.replay import RecordingError, load_recording
+
+    try:
+        return asyncio.run(load_recording(_recording_file(source), run_id))
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+
+
+def handle_replay(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.replay import Compared, RecordingError, open_recorded, replay_recorded
+
+    if options.watch:
+        from sagatui.tui.watch import watch_recording
+
+        return watch_recording(_recording(options.source, options.run))
+
+    async def replayed() -> tuple[str, Compared]:
+        async with open_recorded(_recording_file(options.source), options.run) as recording:
+            return recording.source, await replay_recorded(recording)
+
+    try:
+        source, result = asyncio.run(replayed())
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+    if result.divergence is None:
+        show(out, Text(f"identical: {result.events} events of {source} replayed", style="green"))
+        return ExitCode.OK
+    show(out, Text(f"diverged: {source}", style="bold red"))
+    for line in result.divergence.describe().splitlines():
+        show(out, line)
+    return ExitCode.EXPECTATION_FAILED
+
+
+def handle_export(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.replay import write_session
+
+    recording = _recording(options.db, options.run)
+    output = _export_target(Path(options.db), Path(options.output), force=options.force)
+    try:
+        write_session(recording, output)
+    except OSError as error:
+        raise StorageError(StorageProblem.UNAVAILABLE,
+                           f"cannot write {options.output}: {error.strerror or error}") from None
+    show(out, f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)")
+    return ExitCode.OK
+
+
+def _export_target(source: Path, output: Path, *, force: bool) -> Path:
+    """Where the session goes (a symlink's target): never the source, an existing file only with --force."""
+    if output.exists() and os.path.samefile(source, output):
+        raise UsageError(f"{output} is the database it reads; write the session to another file")
+    resolved = output.resolve()
+    if resolved.is_dir():
+        raise UsageError(f"{output} is a folder; name a file in it")
+    if not resolved.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist")
+    if resolved.exists() and not resolved.is_file():
+        raise UsageError(f"{output} is not a regular file")
+    if resolved.exists() and not force:
+        raise UsageError(f"{output} exists; add --force to replace it")
+    return resolved

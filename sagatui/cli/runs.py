@@ -1,0 +1,212 @@
+"""The commands that run a pack: the dashboard, `run`, `check`, `packs`, `fuzz`, `resume`, `attention`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from sagatui.cli import support
+from sagatui.cli.rendering import event_printer, print_case, print_inbox, print_resumed, print_summary, show
+from sagatui.cli.support import UsageError, chosen_run
+from sagatui.exit_codes import ExitCode
+from sagatui.model.status import SagaStatus
+from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
+from sagatui.packs.errors import PackError
+from sagatui.packs.loader import load_pack
+from sagatui.packs.model import Pack
+from sagatui.stop_signals import run_stoppable
+
+
+def _load(argument: str) -> tuple[Pack, str, Path]:
+    source = read_pack(argument)
+    return source.pack, source.text, source.path
+
+
+def handle_run(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.headless import run_scenario
+    from sagatui.store.database import Store
+
+    pack, pack_text, path = _load(options.pack)
+    names = list(pack.scenarios) if options.all else options.scenario or [pack.default_scenario
+                                                                         or next(iter(pack.scenarios))]
+    unknown = [name for name in names if name not in pack.scenarios]
+    if unknown:
+        raise UsageError(f"{path} has no scenario {unknown[0]!r} (it has: {', '.join(pack.scenarios)})")
+    text = options.format == "text"
+    printer = event_printer(out, every=options.verbose) if text and not options.quiet else None
+
+    async def run_all() -> list[Any]:
+        store = await Store.open(options.db)
+        reports = []
+        try:
+            for name in names:
+                if text:
+                    show(out, Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
+                report = await run_scenario(pack, pack_text, store, name, seed=options.seed,
+                                            speed=1.0 if options.realtime else None, on_event=printer)
+                reports.append(report)
+                if text:
+                    print_summary(out, report)
+        finally:
+            await store.close()
+        return reports
+
+    reports = run_stoppable(run_all())
+    passed = all(report.passed for report in reports)
+    if text:
+        style = "bold green" if passed else "bold red"
+        show(out, Text(f"{sum(r.passed for r in reports)} of {len(reports)} scenario(s) passed", style=style))
+    else:
+        print(json.dumps({"pack": pack.name, "file": str(path), "seed": options.seed, "db": options.db,
+                          "passed": passed, "scenarios": [report.as_dict() for report in reports]}, indent=2))
+    return ExitCode.OK if passed else ExitCode.EXPECTATION_FAILED
+
+
+def handle_check(options: argparse.Namespace, out: Console) -> int:
+    failures: list[PackError] = []
+    for argument in options.packs:
+        try:
+            pack, _, path = _load(argument)
+        except PackError as error:
+            failures.append(error)
+            continue
+        show(out, Text(f"{path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
+        for name, scenario in pack.scenarios.items():
+            show(out, f"  {name:<32} saga {scenario.saga:<18} {scenario.description}")
+    if failures:
+        raise PackError([problem for error in failures for problem in error.problems])
+    return ExitCode.OK
+
+
+def handle_packs(options: argparse.Namespace, out: Console) -> int:
+    for path in bundled_packs():
+        pack = load_pack(path)
+        marker = " (default)" if path.stem == DEFAULT_PACK else ""
+        show(out, Text(f"{path.stem}{marker}: {pack.description}", style="bold"))
+        for name, scenario in pack.scenarios.items():
+            show(out, f"  {name:<32} {scenario.description}")
+    return ExitCode.OK
+
+
+def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
+    import tempfile
+    import time
+
+    from sagatui.lab.fuzz import fuzz_one
+    from sagatui.store.database import Store
+
+    pack, pack_text, path = _load(options.pack)
+    if options.scenario not in pack.scenarios:
+        raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
+    seeds = range(options.start_seed, options.start_seed + options.runs)
+    if seeds[-1] > support.MAX_SEED:
+        raise UsageError(f"--runs {options.runs} from --start-seed {options.start_seed} passes "
+                         f"{support.MAX_SEED}, the largest seed")
+
+    async def fuzz_all(db: Path) -> list[Any]:
+        store = await Store.open(db)
+        try:
+            outcomes = []
+            for seed in seeds:
+                outcome = await fuzz_one(pack, pack_text, store, options.scenario, seed)
+                outcomes.append(outcome)
+                if not outcome.ok:
+                    show(out, Text(f"seed {seed}: FAIL ({outcome.sagas} sagas, run {outcome.run_id} of {db})",
+                                    style="bold red"))
+                    for violation in outcome.violations[:10]:
+                        show(out, f"  {violation}")
+                    show(out, f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
+                               f"--start-seed {seed}")
+            return outcomes
+        finally:
+            await store.close()
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        outcomes = run_stoppable(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
+    elapsed = time.perf_counter() - started
+    failed = [outcome.seed for outcome in outcomes if not outcome.ok]
+    style = "bold red" if failed else "bold green"
+    show(out, Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
+                   + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""), style=style))
+    return ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK
+
+
+def handle_resume(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.recovery.reopen import NoSuchRun, find_run
+    from sagatui.lab.recovery.resume import ResumeReport, resume_run, unfinished_runs
+    from sagatui.store.database import Store
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+    printer = None if options.quiet else event_printer(out, every=options.verbose)
+
+    async def resume_all() -> list[ResumeReport]:
+        store = await Store.open(options.db)
+        try:
+            runs = [await find_run(store, options.run)] if options.run is not None else await unfinished_runs(store)
+            reports = []
+            for run in runs:
+                show(out, Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
+                                style="bold"))
+                reports.append(await resume_run(store, run.id, on_event=printer))
+                print_resumed(out, reports[-1])
+            return reports
+        except NoSuchRun as error:
+            raise UsageError(str(error)) from None
+        finally:
+            await store.close()
+
+    reports = run_stoppable(resume_all())
+    if not reports:
+        show(out, f"nothing to resume: no unfinished run in {options.db}")
+    return ExitCode.OK if all(report.ok for report in reports) else ExitCode.EXPECTATION_FAILED
+
+
+def handle_attention(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab import attention
+    from sagatui.lab.recovery.reopen import NoSuchRun
+    from sagatui.store.database import Store
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+    if options.action != "list" and not options.saga:
+        raise UsageError(f"attention {options.action} needs a SAGA_ID")
+    if options.action == "resolve" and not options.note:
+        raise UsageError("attention resolve needs --note TEXT: what was done about it")
+
+    async def act() -> int:
+        store = await Store.open(options.db, read_only=options.action in ("list", "show"))
+        try:
+            run_id = await chosen_run(store, options.run)
+            match options.action:
+                case "list":
+                    print_inbox(out, run_id, await attention.inbox(store, run_id))
+                case "show":
+                    print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
+                case "retry":
+                    status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False))
+                    show(out, f"{options.saga}: {status}")
+                    return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
+                case "resolve":
+                    status = await attention.resolve(store, run_id, options.saga, options.note)
+                    show(out, f"{options.saga}: resolved ({status}): {options.note}")
+            return ExitCode.OK
+        except (NoSuchRun, attention.NotNeedingAttention) as error:
+            raise UsageError(str(error)) from None
+        finally:
+            await store.close()
+
+    return run_stoppable(act())
+
+
+def handle_dashboard(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.tui.app import run_dashboard
+
+    pack, pack_text, path = _load(options.pack)
+    return run_dashboard(pack, pack_text, path, db=options.db, seed=options.seed, speed=options.speed)
