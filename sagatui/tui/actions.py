@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RetryCompensation, RunScenario
@@ -167,6 +167,11 @@ ACTIONS: tuple[UserAction, ...] = (
 )
 
 
-def bindings(area: Area) -> list[Binding]:
-    """The `BINDINGS` of `area`'s classes."""
+def area_bindings(area: Area) -> list[Binding]:
+    """Every binding of `area`'s actions, in the table's order."""
     return [binding for action in ACTIONS if action.area is area for binding in action.bindings()]
+
+
+def bindings(area: Area) -> list[BindingType]:
+    """The `BINDINGS` of `area`'s classes (typed as Textual types them)."""
+    return list(area_bindings(area))

@@ -9,6 +9,7 @@ what no key does at once: a given clock speed, a given fault profile.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
@@ -72,7 +73,7 @@ def _entries(action: UserAction, app: SagaDashboard, screen: Screen[object],
     elif lab is not None:
         for name, now in _targets(action.target, lab):
             yield (action.palette.format(name), f"{what} ({now})" if now else what,
-                   lambda name=name: app.post_message(message(name)), action.target is not Target.SAGA)
+                   partial(app.post_message, message(name)), action.target is not Target.SAGA)
 
 
 def palette_commands(app: SagaDashboard, screen: Screen[object]) -> Iterator[SystemCommand]:

@@ -38,7 +38,7 @@ class WatchDashboard(SagaDashboard):
         playback = self.session.playback if self.session is not None else None
         return playback.played if playback is not None else 0
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         """Runs before the dashboard's own mount handler (Textual calls both, the subclass's first)."""
         self.set_interval(TICK, self._tell_end)
 

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sagatui.tui.actions import Area, bindings
+from sagatui.tui.actions import Area, area_bindings, bindings
 
 CLICKS = {Area.SWITCHBOARD: [("click", "a service's switch toggles it")]}
 NAVIGATION = [
@@ -37,7 +37,7 @@ def help_rows(areas: Iterable[Area], display: Callable[[Binding], str]) -> dict[
     """Heading -> (keys, what they do), in the table's order; areas of one heading share it."""
     groups: dict[str, list[Binding]] = {}
     for area in areas:
-        groups.setdefault(area.title, []).extend(bindings(area))
+        groups.setdefault(area.title, []).extend(area_bindings(area))
     rows = {title: _merged(group, display) for title, group in groups.items()}
     for area, clicks in CLICKS.items():
         if area.title in rows:
