@@ -138,7 +138,17 @@ def session_pages(path: Path) -> Iterator[list[Event]]:
 def _event(path: Path, index: int, fields: Any) -> Event:
     if not isinstance(fields, dict):
         raise RecordingError(f"{path}: events[{index}]: Input should be a valid dictionary")
-    return _validated(path, f"events[{index}].", Event, {**fields, "run_id": 0})
+    return _validated(path, f"events[{index}].", Event, {**_in_todays_vocabulary(fields), "run_id": 0})
+
+
+def _in_todays_vocabulary(fields: dict[str, Any]) -> dict[str, Any]:
+    """An event as an earlier sagatui exported it, as this one writes it (the schema 3 migration does the
+    same to a database): a breaker transition named its breaker in `service`, now in its payload."""
+    data = fields.get("data")
+    if (fields.get("kind") == "breaker.transition" and fields.get("service") and isinstance(data, dict)
+            and "breaker" not in data):
+        return {**fields, "service": None, "data": {"breaker": fields["service"], **data}}
+    return fields
 
 
 M = TypeVar("M", bound=BaseModel)

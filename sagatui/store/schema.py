@@ -174,7 +174,15 @@ INSERT OR IGNORE INTO packs (hash, text) SELECT pack_hash, pack_text FROM runs;
 UPDATE runs SET pack_text = ''
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# A breaker transition names its breaker in its payload (`data.breaker`), no longer in `service` (a breaker
+# may guard several services, or none of that name): the events of earlier files are moved over, so that
+# they read, resume and play back as new ones do.
+_V3 = """
+UPDATE events SET data = json_set(data, '$.breaker', service), service = NULL
+WHERE kind = 'breaker.transition' AND service IS NOT NULL AND json_extract(data, '$.breaker') IS NULL
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Version -> the SQL that brings the previous version to it. Append only; never edit a shipped one."""
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,15 +1,17 @@
 """Every event's data reads through its kind's payload model, and the model writes it back unchanged."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from sagatui.lab.replay import recording_from_session
+from sagatui.lab.replay import recording_from_session, replay
 from sagatui.model.events import PAYLOAD_MODELS, SAGA_ENDINGS, Event, EventKind
 from sagatui.model.payloads import BreakerTransition, RetryScheduled, SagaEnded
 from sagatui.model.status import BreakerState, SagaStatus
 
-SESSIONS = sorted((Path(__file__).parent.parent / "sessions").glob("*.json"))
+SESSIONS_DIR = Path(__file__).parent.parent / "sessions"
+SESSIONS = sorted(SESSIONS_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", SESSIONS, ids=lambda path: path.stem)
@@ -62,3 +64,19 @@ def test_a_breaker_transition_writes_its_json_names() -> None:
     payload = BreakerTransition(breaker="gateway", from_state=BreakerState.CLOSED, to_state=BreakerState.OPEN)
     assert payload.as_data() == {"breaker": "gateway", "from": "closed", "to": "open"}
     assert BreakerTransition.model_validate(payload.as_data()) == payload
+
+
+async def test_a_session_exported_before_breakers_had_their_own_field_still_replays(tmp_path: Path) -> None:
+    """Sessions written before schema 3 named a transition's breaker in `service`: read in today's
+    vocabulary, such a file replays identical (the breaker-cycle session, written back in the old form)."""
+    document = json.loads((SESSIONS_DIR / "resilience-breaker-cycle.json").read_text())
+    old = 0
+    for fields in document["events"]:
+        if fields["kind"] == "breaker.transition":
+            fields["service"] = fields["data"].pop("breaker")
+            old += 1
+    assert old >= 5
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document))
+    result = await replay(recording_from_session(path))
+    assert result.identical, result.divergence.describe()

@@ -200,3 +200,32 @@ async def test_a_version_1_database_keeps_its_runs_packs_when_upgraded(tmp_path:
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT hash, text FROM packs").fetchall() == [("h1", "name: p")]
     raw.close()
+
+
+async def test_a_version_2_database_names_its_breakers_in_their_transitions_when_upgraded(tmp_path: Path) -> None:
+    """Before schema 3 a breaker.transition carried the breaker's name in `service`: an older file's
+    transitions read through the payload model (resume, playback) once it is opened."""
+    from sagatui.model.payloads import BreakerTransition
+    from sagatui.store.queries import read_events
+
+    path = tmp_path / "v2.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    raw.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+    for version in (1, 2):
+        raw.executescript(schema.MIGRATIONS[version])
+        raw.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
+    raw.execute("INSERT INTO runs (pack_name, pack_text, pack_hash, seed, clock_mode, started_at)"
+                " VALUES ('p', '', 'h1', 1, 'virtual', 0)")
+    raw.execute("INSERT INTO events (run_id, seq, time, kind, service, message, data, wall_time) VALUES"
+                " (1, 1, 2.5, 'breaker.transition', 'payment_gateway', '3 consecutive failures',"
+                " '{\"from\": \"closed\", \"to\": \"open\"}', 0)")
+    raw.close()
+    store = await Store.open(path)
+    try:
+        [event] = await read_events(store, 1)
+    finally:
+        await store.close()
+    assert event.service is None
+    transition = event.payload_as(BreakerTransition)
+    assert (transition.breaker, transition.to_state.value) == ("payment_gateway", "open")
