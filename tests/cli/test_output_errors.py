@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from sagatui import cli
+from sagatui.cli import parser
 
 FULL = "sagatui: error: cannot write to standard output: No space left on device\n"
 
@@ -49,7 +50,7 @@ def test_an_unexpected_error_is_one_line_naming_its_type(monkeypatch, capsys):
     def broken(options, out):
         raise RuntimeError("the flux capacitor is empty")
 
-    monkeypatch.setattr(cli, "_packs", broken)
+    monkeypatch.setattr(parser, "handle_packs", broken)
     monkeypatch.delenv("SAGATUI_DEBUG", raising=False)
     assert cli.main(["packs"]) == 1
     assert capsys.readouterr().err == ("sagatui: error: RuntimeError: the flux capacitor is empty "
