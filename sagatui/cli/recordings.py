@@ -40,8 +40,7 @@ def handle_events(options: argparse.Namespace, out: Console) -> int:
     kinds = _event_kinds(options.kind) if options.kind else None
 
     async def stream() -> None:  # a page at a time: a long run's events are never all in memory
-        store = await Store.open(options.db, read_only=True)
-        try:
+        async with await Store.open(options.db, read_only=True) as store:
             run_id = await chosen_run(store, options.run)
             async for page in iter_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit):
                 for event in page:
@@ -49,8 +48,6 @@ def handle_events(options: argparse.Namespace, out: Console) -> int:
                         print(event.model_dump_json())
                     else:
                         show(out, Text(describe(event), style=style_for(event)))
-        finally:
-            await store.close()
 
     asyncio.run(stream())
     return ExitCode.OK

@@ -41,9 +41,8 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
     printer = event_printer(out, every=options.verbose) if text and not options.quiet else None
 
     async def run_all() -> list[Any]:
-        store = await Store.open(options.db)
-        reports = []
-        try:
+        async with await Store.open(options.db) as store:
+            reports = []
             for name in names:
                 if text:
                     show(out, Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
@@ -52,8 +51,6 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
                 reports.append(report)
                 if text:
                     print_summary(out, report)
-        finally:
-            await store.close()
         return reports
 
     reports = run_stoppable(run_all())
@@ -109,8 +106,7 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
                          f"{support.MAX_SEED}, the largest seed")
 
     async def fuzz_all(db: Path) -> list[Any]:
-        store = await Store.open(db)
-        try:
+        async with await Store.open(db) as store:
             outcomes = []
             for seed in seeds:
                 outcome = await fuzz_one(pack, pack_text, store, options.scenario, seed)
@@ -123,8 +119,6 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
                     show(out, f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
                                f"--start-seed {seed}")
             return outcomes
-        finally:
-            await store.close()
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -147,20 +141,18 @@ def handle_resume(options: argparse.Namespace, out: Console) -> int:
     printer = None if options.quiet else event_printer(out, every=options.verbose)
 
     async def resume_all() -> list[ResumeReport]:
-        store = await Store.open(options.db)
-        try:
-            runs = [await find_run(store, options.run)] if options.run is not None else await unfinished_runs(store)
-            reports = []
-            for run in runs:
-                show(out, Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
-                                style="bold"))
-                reports.append(await resume_run(store, run.id, on_event=printer))
-                print_resumed(out, reports[-1])
-            return reports
-        except NoSuchRun as error:
-            raise UsageError(str(error)) from None
-        finally:
-            await store.close()
+        async with await Store.open(options.db) as store:
+            try:
+                runs = [await find_run(store, options.run)] if options.run is not None else await unfinished_runs(store)
+                reports = []
+                for run in runs:
+                    show(out, Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
+                                    style="bold"))
+                    reports.append(await resume_run(store, run.id, on_event=printer))
+                    print_resumed(out, reports[-1])
+                return reports
+            except NoSuchRun as error:
+                raise UsageError(str(error)) from None
 
     reports = run_stoppable(resume_all())
     if not reports:
@@ -181,26 +173,24 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
         raise UsageError("attention resolve needs --note TEXT: what was done about it")
 
     async def act() -> int:
-        store = await Store.open(options.db, read_only=options.action in ("list", "show"))
-        try:
-            run_id = await chosen_run(store, options.run)
-            match options.action:
-                case "list":
-                    print_inbox(out, run_id, await attention.inbox(store, run_id))
-                case "show":
-                    print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
-                case "retry":
-                    status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False))
-                    show(out, f"{options.saga}: {status}")
-                    return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
-                case "resolve":
-                    status = await attention.resolve(store, run_id, options.saga, options.note)
-                    show(out, f"{options.saga}: resolved ({status}): {options.note}")
-            return ExitCode.OK
-        except (NoSuchRun, attention.NotNeedingAttention) as error:
-            raise UsageError(str(error)) from None
-        finally:
-            await store.close()
+        async with await Store.open(options.db, read_only=options.action in ("list", "show")) as store:
+            try:
+                run_id = await chosen_run(store, options.run)
+                match options.action:
+                    case "list":
+                        print_inbox(out, run_id, await attention.inbox(store, run_id))
+                    case "show":
+                        print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
+                    case "retry":
+                        status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False))
+                        show(out, f"{options.saga}: {status}")
+                        return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
+                    case "resolve":
+                        status = await attention.resolve(store, run_id, options.saga, options.note)
+                        show(out, f"{options.saga}: resolved ({status}): {options.note}")
+                return ExitCode.OK
+            except (NoSuchRun, attention.NotNeedingAttention) as error:
+                raise UsageError(str(error)) from None
 
     return run_stoppable(act())
 

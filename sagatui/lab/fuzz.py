@@ -79,8 +79,7 @@ async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed
     lab = Lab(pack, pack_text, store, seed=seed, label=f"fuzz {scenario} seed {seed}")
     events: list[Event] = []
     lab.bus.add_listener(events.append)
-    await lab.open()
-    try:
+    async with lab:
         lab.start_scenario(scenario)
         driver = asyncio.ensure_future(_apply_schedule(lab, schedule))
         invariants = await lab.conclude()
@@ -89,8 +88,6 @@ async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed
         violations = [f"invariant {r.name}: {'; '.join(r.details)}" for r in invariants if r.details]
         violations += check_stream(pack, events)
         violations += await check_tables(store, lab.run_id, events)
-    finally:
-        await lab.close()
     sagas = sum(1 for event in events if event.kind is EventKind.SAGA_STARTED)
     return FuzzOutcome(seed, lab.run_id, sagas, schedule, violations)
 

@@ -168,11 +168,8 @@ async def load_recording(source: Path, run_id: int | None = None) -> Recording:
     """A session file (JSON), or a run of a sagatui database."""
     if source.suffix == ".json":
         return recording_from_session(source)
-    store = await Store.open(source, read_only=True)
-    try:
+    async with await Store.open(source, read_only=True) as store:
         return await recording_from_store(store, run_id)
-    finally:
-        await store.close()
 
 
 @asynccontextmanager
@@ -190,11 +187,8 @@ async def open_recorded(source: Path, run_id: int | None = None) -> AsyncIterato
         yield RecordedStream(header.pack_name, header.pack_text, header.seed, str(source), survey.commands,
                              survey.settled, pages)
         return
-    store = await Store.open(source, read_only=True)
-    try:
+    async with await Store.open(source, read_only=True) as store:
         yield await _stored_stream(store, run_id)
-    finally:
-        await store.close()
 
 
 async def _stored_stream(store: Store, run_id: int | None) -> RecordedStream:
@@ -357,11 +351,8 @@ async def replay_recorded(recording: Replayable, workdir: Path | None = None,
                           on_event: Callable[[Event], None] | None = None) -> Compared:
     """Re-execute into a scratch database and compare, as the events come."""
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-        store = await Store.open(Path(scratch) / "replay.db")
-        try:
+        async with await Store.open(Path(scratch) / "replay.db") as store:
             return await reexecute(recording, store, on_event)
-        finally:
-            await store.close()
 
 
 async def replay(recording: Recording, workdir: Path | None = None) -> ReplayResult:

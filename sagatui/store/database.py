@@ -10,6 +10,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -38,7 +39,7 @@ class TableShape:
 
 
 class Store:
-    """One sagatui database file. Open with `await Store.open(path)`; close with `await store.close()`."""
+    """One sagatui database file: `async with await Store.open(path) as store:` (or `await store.close()`)."""
 
     def __init__(
         self, path: Path, writer: WriteConnection | None, reader: aiosqlite.Connection,
@@ -107,6 +108,13 @@ class Store:
             return await writer.run(_insert_run, digest, pack_text, run)
         except sqlite3.Error as error:
             raise explain(error, self.path) from None
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.close()
 
     async def close(self) -> None:
         await _close_all(self.reader_db, self.writer_db)  # the writer last: the last to close checkpoints the WAL
