@@ -248,10 +248,7 @@ class VirtualClock:
                 if await hook():
                     return True
             except Exception as error:  # as a timer callback's: the run fails loudly, the clock goes on
-                if self.on_error is None:
-                    raise
-                self.frozen = True
-                self.on_error(error)
+                self._failed(error)
         return False
 
     def _timer_cancelled(self) -> None:
@@ -321,7 +318,11 @@ class VirtualClock:
         try:
             callback()
         except Exception as error:
-            if self.on_error is None:
-                raise
-            self.frozen = True
-            self.on_error(error)
+            self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        """Freeze time and tell `on_error` (the run); with no one to tell, raise (from the except block)."""
+        if self.on_error is None:
+            raise error
+        self.frozen = True
+        self.on_error(error)
