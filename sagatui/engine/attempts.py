@@ -16,7 +16,7 @@ from sagatui.engine.breaker import CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.retry import Backoff, is_retryable, make_retrying
+from sagatui.engine.retry import Backoff, make_retrying
 from sagatui.engine.saga_state import InterruptedCall
 from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
@@ -83,43 +83,66 @@ class AttemptLoop:
     async def call(self, plan: CallPlan, watcher: AttemptWatcher) -> dict[str, Any]:
         """The call's result; raises the ServiceError that ended it (for a resumed call whose last attempt
         failed and that has none left, that attempt's error, with nothing tried)."""
-        policy, start, deadline_at, call = plan.policy, plan.start, plan.deadline_at, plan.call
-        retryable = is_retryable(plan.retry_on)
-        past_deadline = deadline_at is not None and self.clock.now() >= deadline_at
-        if start.last_error is not None and (start.attempt > policy.max_attempts or past_deadline
-                                             or not retryable(start.last_error)):
+        start = plan.start
+        if start.last_error is not None and (
+                start.attempt > plan.policy.max_attempts or not _retryable(start.last_error, plan.retry_on)
+                or (plan.deadline_at is not None and self.clock.now() >= plan.deadline_at)):
             raise start.last_error
+        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
+            await self._wait_out_backoff(start.retry_at)
+        try:
+            return await self._try(plan, watcher, start.attempt)
+        except ServiceError as error:
+            if not _retryable(error, plan.retry_on):
+                raise
+            first_error = error
+        return await self._retry(plan, watcher, first_error)
+
+    async def _retry(self, plan: CallPlan, watcher: AttemptWatcher, first_error: ServiceError) -> dict[str, Any]:
+        """The rest of a call whose first try failed with an error that earns a retry: tenacity decides
+        whether and when. It is shown that first try (made outside it, so a call answered at once never
+        builds tenacity's machinery) as its own first attempt, so its waits, seeded jitter draws and stop
+        rules are those of the whole call."""
+        start, policy = plan.start, plan.policy
         done = start.attempt - 1
 
         def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
             watcher.waiting()
+            call = plan.call
             self.recorder.emit(plan.events.retry_scheduled, saga_id=call.saga_id, step=call.step,
                                service=call.service, operation=call.operation, attempt=done + next_attempt,
                                error_kind=getattr(error, "kind", None), data={"delay": delay})
 
-        if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
-            await self._wait_out_backoff(start.retry_at)
-        retrying = make_retrying(_continued(policy, start), self.clock, retryable=retryable,
-                                 rng=self._jitter(policy.jitter, plan.jitter_stream), deadline_at=deadline_at,
+        retrying = make_retrying(_continued(policy, start), self.clock,
+                                 retryable=lambda error: _retryable(error, plan.retry_on),
+                                 rng=self._jitter(policy.jitter, plan.jitter_stream), deadline_at=plan.deadline_at,
                                  before_sleep=scheduled)
         attempt = done
         async for trial in retrying:
             with trial:
                 attempt += 1
-                watcher.attempting(attempt)
-                timeout = policy.attempt_timeout
-                if deadline_at is not None:
-                    remaining = max(0.0, deadline_at - self.clock.now())
-                    timeout = remaining if timeout is None else min(timeout, remaining)
-                intent = None if start.resend and attempt == start.attempt else plan.events.intent
-                try:
-                    result = await self._attempt(dataclasses.replace(call, attempt=attempt), plan, timeout, intent)
-                except ServiceError as error:
-                    watcher.answered(error)
-                    raise
-                watcher.answered(None)
-                return result
+                if attempt == start.attempt:
+                    raise first_error  # the first try, already made: tenacity schedules what follows it
+                return await self._try(plan, watcher, attempt)
         raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
+
+    async def _try(self, plan: CallPlan, watcher: AttemptWatcher, attempt: int) -> dict[str, Any]:
+        """Attempt number `attempt`, within the attempt timeout and what is left of the deadline."""
+        watcher.attempting(attempt)
+        timeout = plan.policy.attempt_timeout
+        if plan.deadline_at is not None:
+            remaining = max(0.0, plan.deadline_at - self.clock.now())
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        start = plan.start
+        intent = None if start.resend and attempt == start.attempt else plan.events.intent
+        call = plan.call if plan.call.attempt == attempt else dataclasses.replace(plan.call, attempt=attempt)
+        try:
+            result = await self._attempt(call, plan, timeout, intent)
+        except ServiceError as error:
+            watcher.answered(error)
+            raise
+        watcher.answered(None)
+        return result
 
     def _jitter(self, jitter: str, name: str) -> random.Random | None:
         """A seeded stream per call site, so one saga's retries never shift another's jitter."""
@@ -175,6 +198,10 @@ def _continued(policy: Backoff, start: InterruptedCall) -> Backoff:
     if start.attempt == 1:
         return policy
     return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
+
+
+def _retryable(error: BaseException, retry_on: frozenset[ErrorKind]) -> bool:
+    return isinstance(error, ServiceError) and error.kind in retry_on
 
 
 def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceError:

@@ -18,7 +18,7 @@ from tenacity.wait import wait_base
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.definitions import CompensationPolicy, RetryPolicy
-from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.errors import ServiceError
 
 Backoff = RetryPolicy | CompensationPolicy
 
@@ -112,9 +112,3 @@ def make_retrying(
         reraise=True,
     )
 
-
-def is_retryable(retry_on: frozenset[ErrorKind]) -> Callable[[BaseException], bool]:
-    def check(error: BaseException) -> bool:
-        return isinstance(error, ServiceError) and error.kind in retry_on
-
-    return check
