@@ -45,7 +45,7 @@ def handle_events(options: argparse.Namespace, out: Console) -> int:
             async for page in iter_events(store, run_id, saga_id=options.saga, kinds=kinds, limit=options.limit):
                 for event in page:
                     if options.format == "jsonl":
-                        print(event.model_dump_json())
+                        print(event.json_text())
                     else:
                         show(out, Text(describe(event), style=style_for(event)))
 

@@ -10,6 +10,7 @@ places in the stream reproduces the run event for event. What the UIs read of a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
@@ -271,4 +272,4 @@ class Lab:
     def play_recorded(self, event: Event, writes: Sequence[RowWrite]) -> None:
         """Playback: write a recorded event of another run into this one as it was, with its row writes,
         and show it; the run's sequence goes on after it."""
-        self.recorder.replay(event.model_copy(update={"run_id": self.run_id}), writes)
+        self.recorder.replay(dataclasses.replace(event, run_id=self.run_id), writes)

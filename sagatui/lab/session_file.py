@@ -4,7 +4,7 @@ and replayed without holding its events. Every problem is a RecordingError of on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -100,7 +100,7 @@ def survey_session(path: Path, *, keep_events: bool = False) -> SessionSurvey:
         raise RecordingError(f"{path} is not a readable sagatui session file: {error}") from None
     if header.get("format") != SESSION_FORMAT:
         raise RecordingError(f"{path} is not a sagatui session file (format {header.get('format')!r})")
-    session = _validated(path, "", SessionFile, header)
+    session = _validated(path, "", SessionFile.model_validate, header)
     if session.pack_hash is not None and session.pack_hash != pack_hash(session.pack_text):
         raise RecordingError(f"{path}: pack_hash does not match pack_text (to replay an edited pack, remove "
                              "pack_hash)")
@@ -138,7 +138,7 @@ def session_pages(path: Path) -> Iterator[list[Event]]:
 def _event(path: Path, index: int, fields: Any) -> Event:
     if not isinstance(fields, dict):
         raise RecordingError(f"{path}: events[{index}]: Input should be a valid dictionary")
-    return _validated(path, f"events[{index}].", Event, {**_in_todays_vocabulary(fields), "run_id": 0})
+    return _validated(path, f"events[{index}].", Event.validated, {**_in_todays_vocabulary(fields), "run_id": 0})
 
 
 def _in_todays_vocabulary(fields: dict[str, Any]) -> dict[str, Any]:
@@ -151,13 +151,13 @@ def _in_todays_vocabulary(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
-def _validated(path: Path, prefix: str, model: type[M], fields: dict[str, Any]) -> M:
-    """`model(**fields)`, or a RecordingError of one line naming the first wrong field."""
+def _validated(path: Path, prefix: str, validate: Callable[[dict[str, Any]], M], fields: dict[str, Any]) -> M:
+    """`validate(fields)`, or a RecordingError of one line naming the first wrong field."""
     try:
-        return model.model_validate(fields)
+        return validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")

@@ -194,4 +194,4 @@ def _step(row: Any) -> StepInfo:
 
 
 def _event(row: Any) -> Event:
-    return Event(**{**dict(row), "data": json.loads(row["data"])})
+    return Event.validated({**dict(row), "data": json.loads(row["data"])})

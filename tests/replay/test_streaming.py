@@ -4,6 +4,7 @@ both streams were held whole."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import AsyncIterator
@@ -119,7 +120,7 @@ async def test_a_streamed_divergence_is_the_one_found_on_whole_streams(tmp_path:
 async def test_a_replay_that_ends_before_the_recording_diverges_at_its_end(tmp_path: Path) -> None:
     _, recording = await stored(tmp_path, "payment_outage")
     last = recording.events[-1]
-    extra = last.model_copy(update={"seq": last.seq + 1})  # settled twice: the replay settles once
+    extra = dataclasses.replace(last, seq=last.seq + 1)  # settled twice: the replay settles once
     longer = Recording(recording.pack_name, recording.pack_text, recording.seed, [*recording.events, extra], "longer")
     result = await replay(longer)
     assert result.divergence is not None
