@@ -34,8 +34,6 @@ from sagatui.store.projection import SAGA_COLUMNS, STEP_COLUMNS, Projector, Saga
 from sagatui.store.write_connection import transaction
 
 _INSERT_EVENT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_UPSERT_SAGA = f"INSERT OR REPLACE INTO sagas ({', '.join(SAGA_COLUMNS)}) VALUES ({', '.join('?' * len(SAGA_COLUMNS))})"
-_UPSERT_STEP = f"INSERT OR REPLACE INTO steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
 _RUN_STATUS = {  # events that change a run's status: resume looks for runs not settled
     EventKind.RUN_SETTLED: "settled", EventKind.RUN_INTERRUPTED: "interrupted", EventKind.RUN_RESUMED: "running",
 }
@@ -46,6 +44,18 @@ _LINGER = 0.005  # real seconds the background commit waits for more events to j
 _Write = tuple[str, tuple[str, ...], tuple[Any, ...], dict[str, Any]]
 # What decides an upsert statement: table, key columns, value columns.
 _Statement = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+
+def _upsert(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    """Insert a projected row or update it in place (not INSERT OR REPLACE, whose delete and re-insert
+    touches every index of the table again)."""
+    update = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in key)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}")
+
+
+_UPSERT_SAGA = _upsert("sagas", SAGA_COLUMNS, ("run_id", "saga_id"))
+_UPSERT_STEP = _upsert("steps", STEP_COLUMNS, ("run_id", "saga_id", "step"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -76,6 +86,7 @@ class EventWriter:
         self._clock = clock
         self.committed_seq = committed_seq
         self.transactions = 0
+        self.commit_seconds = 0.0  # real time spent in `_commit`s: with `transactions`, what a commit costs
         self._queue: list[tuple[Event, tuple[Any, ...], list[_Write]]] = []
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -107,9 +118,10 @@ class EventWriter:
             raise RuntimeError("the event writer is closed")
         if event.run_id != self.run_id:
             raise ValueError(f"event of run {event.run_id} given to the writer of run {self.run_id}")
-        row = (event.run_id, event.seq, event.time, event.kind.value, event.saga_id, event.step, event.service,
-               event.operation, event.attempt, event.error_kind.value if event.error_kind else None,
-               event.message, to_json(event.data))
+        # The kinds are StrEnums, stored as their text; a third of the events carry no data.
+        row = (event.run_id, event.seq, event.time, event.kind, event.saga_id, event.step, event.service,
+               event.operation, event.attempt, event.error_kind, event.message,
+               to_json(event.data) if event.data else "{}")
         self._queue.append((event, row, [self._checked(write) for write in effects]))
         self._wake.set()
 
@@ -185,6 +197,7 @@ class EventWriter:
 
     async def _commit(self, batch: list[tuple[Event, tuple[Any, ...], list[_Write]]]) -> None:
         events = [event for event, _, _ in batch]
+        began = time.perf_counter()
         wall_time = time.time()
         rows = [(*row, wall_time) for _, row, _ in batch]
         writes = _group(_merge(write for _, _, effect in batch for write in effect), self.run_id)
@@ -212,6 +225,7 @@ class EventWriter:
             raise self._failure from None
         self.committed_seq = events[-1].seq
         self.transactions += 1
+        self.commit_seconds += time.perf_counter() - began
         self._projector.evict_settled()
 
     async def _load(self, keys: set[SagaKey]) -> None:
