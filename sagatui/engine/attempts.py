@@ -22,6 +22,7 @@ from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
+from sagatui.model.payloads import CallOutcome
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class AttemptLoop:
             error = _as_service_error(raised, timeout)
             breaker.record(error.kind, self.clock.now() - started)
             emit(plan.events.failed, saga_id=call.saga_id, **where, error_kind=error.kind, message=error.message,
-                 data=_error_data(error, raised, self.clock.now() - started))
+                 payload=_failure(error, raised, self.clock.now() - started))
             raise error from raised
         breaker.record(None, self.clock.now() - started)
         emit(plan.events.succeeded, saga_id=call.saga_id, **where, data={"duration": self.clock.now() - started})
@@ -212,12 +213,6 @@ def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceEr
     return ServiceError(ErrorKind.UNEXPECTED, f"{type(raised).__name__}: {raised}")
 
 
-def _error_data(error: ServiceError, raised: BaseException, duration: float) -> dict[str, Any]:
-    data: dict[str, Any] = {"duration": duration}
-    if error.code:
-        data["code"] = error.code
-    if error.retry_after is not None:
-        data["retry_after"] = error.retry_after
-    if error.kind is ErrorKind.UNEXPECTED:
-        data["exception"] = repr(raised)
-    return data
+def _failure(error: ServiceError, raised: BaseException, duration: float) -> CallOutcome:
+    return CallOutcome(duration=duration, code=error.code or None, retry_after=error.retry_after,
+                       exception=repr(raised) if error.kind is ErrorKind.UNEXPECTED else None)

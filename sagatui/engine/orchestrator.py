@@ -37,6 +37,7 @@ from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import CompensationEnded
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
 _SIBLING_FAILED = "cancelled: another member of its group failed"
@@ -315,22 +316,23 @@ class SagaEngine:
         policy = step.compensation_retry
         counted_from = self.clock.now() if restart_ttl or saga.failed_at is None else saga.failed_at
         expires_at = counted_from + policy.ttl
-        outcome, detail = await self._compensation_attempts(saga, record, service, operation, context, expires_at,
+        attempts, ended = await self._compensation_attempts(saga, record, service, operation, context, expires_at,
                                                             resumed or InterruptedCall())
-        record.status, record.compensation = outcome.step_status, outcome
+        record.status, record.compensation = ended.outcome.step_status, ended.outcome
         self._emit(EventKind.COMPENSATION_ENDED, saga, step=step.name, service=service, operation=operation,
-                   attempt=detail.pop("attempts"), data={"outcome": outcome.value, **detail})
-        return outcome
+                   attempt=attempts, payload=ended)
+        return ended.outcome
 
     async def _compensation_attempts(
         self, saga: SagaRun, record: StepRecord, service: str, operation: str,
         context: CompensationContext, expires_at: float, start: InterruptedCall,
-    ) -> tuple[CompensationOutcome, dict[str, Any]]:
+    ) -> tuple[int, CompensationEnded]:
+        """The number of the undo's last attempt, and how it ended."""
         step = record.definition
         policy = step.compensation_retry
         if self.clock.now() >= expires_at:
-            return CompensationOutcome.EXPIRED, {"attempts": start.attempt - 1,
-                                                 "reason": "TTL passed before it could run"}
+            return start.attempt - 1, CompensationEnded(outcome=CompensationOutcome.EXPIRED,
+                                                        reason="TTL passed before it could run")
         key = f"{saga.saga_id}:{step.name}:undo"
         call = Call(saga.saga_id, step.name, service, operation, key, {**saga.input, **step.params},
                     compensation=context)
@@ -341,10 +343,11 @@ class SagaEngine:
         except ServiceError as error:
             return _compensation_failure(error, policy.max_attempts, tally)
         if result.get("outcome") == CompensationOutcome.PARTIAL.value:
-            return CompensationOutcome.PARTIAL, {"attempts": tally.attempts, **tally.as_data(),
-                                                 "undone": result.get("undone", []),
-                                                 "not_undone": result.get("not_undone", [])}
-        return CompensationOutcome.COMPLETED, {"attempts": tally.attempts, **tally.as_data(), "result": result}
+            return tally.attempts, CompensationEnded(outcome=CompensationOutcome.PARTIAL, calls=tally.calls,
+                                                     rejected=tally.rejected, undone=result.get("undone", []),
+                                                     not_undone=result.get("not_undone", []))
+        return tally.attempts, CompensationEnded(outcome=CompensationOutcome.COMPLETED, calls=tally.calls,
+                                                 rejected=tally.rejected, result=result)
 
 
 @dataclass
@@ -397,12 +400,9 @@ class _UndoTally:
     def tried(self) -> bool:
         return bool(self.calls or self.rejected)
 
-    def as_data(self) -> dict[str, Any]:
-        return {"calls": self.calls, "rejected": self.rejected}
-
 
 def _compensation_failure(error: ServiceError, max_attempts: int,
-                          tally: _UndoTally) -> tuple[CompensationOutcome, dict[str, Any]]:
+                          tally: _UndoTally) -> tuple[int, CompensationEnded]:
     """A transient error with attempts left means the TTL ran out (expired); anything else failed. The
     reason is the last error a call returned; a breaker that refused the tries after it is told apart.
     A resumed undo with no attempt left, nothing tried in this process, tells no counts."""
@@ -410,12 +410,11 @@ def _compensation_failure(error: ServiceError, max_attempts: int,
     outcome = (CompensationOutcome.EXPIRED if retryable and tally.attempts < max_attempts
                else CompensationOutcome.FAILED)
     real = tally.last_call_error if tally.last_call_error is not None else error
-    data: dict[str, Any] = {"attempts": tally.attempts, "reason": real.message, "error_kind": real.kind.value}
-    if tally.tried:
-        data.update(tally.as_data())
-        if error is not real:
-            data["then"] = error.message  # e.g. "circuit breaker payment is open"
-    return outcome, data
+    if not tally.tried:
+        return tally.attempts, CompensationEnded(outcome=outcome, reason=real.message, error_kind=real.kind)
+    return tally.attempts, CompensationEnded(outcome=outcome, reason=real.message, error_kind=real.kind,
+                                             calls=tally.calls, rejected=tally.rejected,
+                                             then=None if error is real else error.message)  # "circuit ... open"
 
 
 def _detached(error: ServiceError) -> ServiceError:
