@@ -119,7 +119,9 @@ async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensati
                on_event: Callable[[Event], None] | None) -> SagaStatus:
     """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
     or resolved it first is seen (NotNeedingAttention), never raced. Cancelled (a stop signal) while the
-    retried compensations run, the run is recorded as interrupted: `sagatui resume` carries them on."""
+    retried compensations run, the run is recorded as interrupted with no saga left in flight: the cut-short
+    retry ended nothing, so the saga is still in the inbox (`sagatui resume` settles the run again, and the
+    next retry has its whole policy; tests/recovery/test_interrupt.py)."""
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
     try:
