@@ -136,11 +136,8 @@ def sagas_started(pack: Pack, scenario: str) -> int:
 async def run_briefly(pack: Pack, text: str, scenario: str) -> list[Event]:
     events: list[Event] = []
     with tempfile.TemporaryDirectory() as folder:
-        store = await Store.open(Path(folder) / "mutant.db")
-        try:
+        async with await Store.open(Path(folder) / "mutant.db") as store:
             await run_scenario(pack, text, store, scenario, seed=1, on_event=events.append)
-        finally:
-            await store.close()
     return events
 
 

@@ -87,11 +87,8 @@ async def test_a_resolved_saga_is_accepted_by_the_invariants_with_its_note(tmp_p
     needing_attention(db)
     sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand, ticket 42")
 
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         results = {result.name: result for result in await check_invariants(store, 1)}
-    finally:
-        await store.close()
     # the charge is still unrefunded in the tables: not hidden, but accepted with the operator's note
     for name in ("nothing_leaked", "charges_refunded"):
         assert results[name].ok and results[name].details == []
@@ -108,13 +105,10 @@ async def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
 
 
 async def holds(db: Path) -> None:
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         assert all(result.ok for result in await check_invariants(store, 1))
         for sql in DUPLICATED.values():
             assert list(await store.reader_db.execute_fetchall(sql, {"run": 1})) == []
-    finally:
-        await store.close()
 
 
 async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_everywhere(tmp_path: Path) -> None:
@@ -135,11 +129,8 @@ async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_e
                       "all_terminal": "ok"}
     resolved = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand")
     assert resolved.returncode == 0, resolved.stderr
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         results = {result.name: result for result in await check_invariants(store, 1)}
-    finally:
-        await store.close()
     assert results["nothing_leaked"].state.value == "ok" and results["nothing_leaked"].accepted
 
 
