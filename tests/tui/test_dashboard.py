@@ -283,7 +283,7 @@ async def test_switching_views_does_not_pile_up_footer_keys(make_app: Callable[.
         footer = app.main.query_one(KeyFooter)
         keys: weakref.WeakSet[Widget] = weakref.WeakSet()  # every key the footer showed, while it lives
         built = 0
-        for view in "serma" * 8:
+        for view in "serma" * 4:
             await pilot.press(view)
             await pilot.pause(0.02)
             shown = set(footer.query("FooterKey"))
