@@ -61,7 +61,7 @@ class Refresher:
         self.broken_invariants: list[str] = []  # shown on the status line, whichever view is on screen
         self.held_invariants: list[str] = []  # likewise: holding only but for sagas needing attention
         self._told_rate: float | None = None  # the load rate last chosen, as the user was told
-        self._ticks = 0
+        self.ticks = 0  # ticks drawn (a test waits on it for a frame drawn after what it did)
         self._drawn: dict[str, tuple[object, ...]] = {}  # panel -> what it was last drawn from (see `_stale`)
         self._checked_seq = -1  # the committed seq the invariants were last checked at
         self._tables_seq = -1  # the committed seq the resource tables show (they are read only on screen)
@@ -101,7 +101,7 @@ class Refresher:
         for event in events:
             self.board.add(event)
             self.history.add(event)
-        self._ticks += 1
+        self.ticks += 1
         with self.app.batch_update():
             self.main.query_one(EventStream).add(events, self.subscription.dropped,
                                                  on_screen=self.main.view_on_screen("events"))
@@ -117,7 +117,7 @@ class Refresher:
         main.query_one(BreakerTable).show(view.breakers, self._countdown_now())
         if self._stale("attention tab", self.board.version):
             main.set_attention_count(len(self.board.needing_attention()))
-        self._draw_views(metrics_due=self._ticks % METRICS_EVERY == 1 or not events)
+        self._draw_views(metrics_due=self.ticks % METRICS_EVERY == 1 or not events)
 
     def _draw_views(self, *, metrics_due: bool) -> None:
         """The views on screen. A hidden view is not drawn (under a flood, redrawing the tables nobody sees

@@ -49,17 +49,12 @@ async def test_an_email_outage_does_not_refund_a_shipped_order(tmp_path):
     from sagatui.store.database import Store
 
     source = read_pack("ecommerce")
-    store = await Store.open(tmp_path / "shop.db")
-    lab = Lab(source.pack, source.text, store, seed=1)
-    await lab.open()
-    try:
-        lab.services.set_fault("email", FaultProfile(mode="offline"), source="test")
-        lab.workload.start_saga("successful_order", dict(source.pack.scenarios["successful_order"].inputs[0]))
-        await lab.conclude()
-    finally:
-        await lab.close()
-    rows = await store.reader_db.execute_fetchall("SELECT status FROM sagas")
-    payments = await store.reader_db.execute_fetchall("SELECT status FROM payments")
-    await store.close()
+    async with await Store.open(tmp_path / "shop.db") as store:
+        async with Lab(source.pack, source.text, store, seed=1) as lab:
+            lab.services.set_fault("email", FaultProfile(mode="offline"), source="test")
+            lab.workload.start_saga("successful_order", dict(source.pack.scenarios["successful_order"].inputs[0]))
+            await lab.conclude()
+        rows = await store.reader_db.execute_fetchall("SELECT status FROM sagas")
+        payments = await store.reader_db.execute_fetchall("SELECT status FROM payments")
     assert [tuple(row) for row in rows] == [(SagaStatus.COMPLETED.value,)]
     assert [tuple(row) for row in payments] == [("charged",)]

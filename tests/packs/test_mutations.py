@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,14 @@ from tests.packs.test_bundled import REPOSITORY_PACKS
 FILE = "mutated.yaml"
 TEXTS = {name: (REPOSITORY_PACKS / f"{name}.yaml").read_text() for name in bundled_pack_names()}
 TREES = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
+
+
+def shares_of(examples: int) -> list[Any]:
+    """A property's examples split in two runs: a third in every suite, the rest behind the slow marker
+    (.ci/run runs both), so that CI still tries all of them."""
+    everyday = examples // 3
+    return [pytest.param(everyday, id="everyday"),
+            pytest.param(examples - everyday, id="rest", marks=pytest.mark.slow)]
 
 # Numbers at and past every edge: zero, negatives, the ends of int64 and of floats, nan and inf.
 NUMBERS = st.one_of(
@@ -100,13 +109,17 @@ def assert_loads_or_fails_cleanly(text: str) -> None:
             assert problem.message
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(bundled_pack_names()), data=st.data())
-def test_mutated_pack_loads_or_raises_pack_error(name, data):
-    tree = copy.deepcopy(TREES[name])
-    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
-        tree = mutate(tree, data)
-    assert_loads_or_fails_cleanly(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True))
+@pytest.mark.parametrize("examples", shares_of(300))
+def test_mutated_pack_loads_or_raises_pack_error(examples):
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(name=st.sampled_from(bundled_pack_names()), data=st.data())
+    def mutated(name, data):
+        tree = copy.deepcopy(TREES[name])
+        for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+            tree = mutate(tree, data)
+        assert_loads_or_fails_cleanly(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True))
+
+    mutated()
 
 
 # Pieces of YAML syntax, escapes (surrogates among them) and numbers to splice into a pack's text.
@@ -117,15 +130,19 @@ SPLICES = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(bundled_pack_names()), data=st.data())
-def test_mangled_text_loads_or_raises_pack_error(name, data):
-    text = TEXTS[name]
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        start = data.draw(st.integers(0, len(text)), label="start")
-        end = data.draw(st.integers(start, min(len(text), start + 40)), label="end")
-        text = text[:start] + data.draw(SPLICES, label="insert") + text[end:]
-    assert_loads_or_fails_cleanly(text)
+@pytest.mark.parametrize("examples", shares_of(200))
+def test_mangled_text_loads_or_raises_pack_error(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(name=st.sampled_from(bundled_pack_names()), data=st.data())
+    def mangled(name, data):
+        text = TEXTS[name]
+        for _ in range(data.draw(st.integers(1, 3), label="edits")):
+            start = data.draw(st.integers(0, len(text)), label="start")
+            end = data.draw(st.integers(start, min(len(text), start + 40)), label="end")
+            text = text[:start] + data.draw(SPLICES, label="insert") + text[end:]
+        assert_loads_or_fails_cleanly(text)
+
+    mangled()
 
 
 def sagas_started(pack: Pack, scenario: str) -> int:
@@ -136,11 +153,8 @@ def sagas_started(pack: Pack, scenario: str) -> int:
 async def run_briefly(pack: Pack, text: str, scenario: str) -> list[Event]:
     events: list[Event] = []
     with tempfile.TemporaryDirectory() as folder:
-        store = await Store.open(Path(folder) / "mutant.db")
-        try:
+        async with await Store.open(Path(folder) / "mutant.db") as store:
             await run_scenario(pack, text, store, scenario, seed=1, on_event=events.append)
-        finally:
-            await store.close()
     return events
 
 
@@ -160,29 +174,34 @@ def loaded_or_none(text: str) -> Pack | None:
         return None
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(bundled_pack_names()), data=st.data())
-def test_a_pack_with_other_numbers_is_refused_cleanly_or_runs(name, data):
+@pytest.mark.parametrize("examples", shares_of(150))
+def test_a_pack_with_other_numbers_is_refused_cleanly_or_runs(examples):
     """Accepted means runnable: a number that loads must not break the run that reads it (an infinite
     weight loaded, then killed the workload task before its first saga)."""
-    text = SMALL_TEXTS[name]
-    for _ in range(data.draw(st.integers(1, 3), label="numbers")):
-        spots = list(NUMBER_IN_TEXT.finditer(text))
-        spot = data.draw(st.sampled_from(spots), label="spot")
-        text = text[:spot.start()] + data.draw(NUMBER_LITERALS, label="number") + text[spot.end():]
-    pack = loaded_or_none(text)
-    if pack is None:
-        event("refused")
-        return
-    small = [scenario for scenario in pack.scenarios if sagas_started(pack, scenario) <= 20]
-    if not small:
-        event("accepted, no small scenario")
-        return
-    event("ran")
-    scenario = data.draw(st.sampled_from(small), label="scenario")
-    statuses = final_statuses(asyncio.run(run_briefly(pack, text, scenario)))
-    assert len(statuses) == sagas_started(pack, scenario), "not every saga started"
-    assert all(status.terminal for status in statuses.values()), statuses
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(name=st.sampled_from(bundled_pack_names()), data=st.data())
+    def renumbered(name, data):
+        text = SMALL_TEXTS[name]
+        for _ in range(data.draw(st.integers(1, 3), label="numbers")):
+            spots = list(NUMBER_IN_TEXT.finditer(text))
+            spot = data.draw(st.sampled_from(spots), label="spot")
+            text = text[:spot.start()] + data.draw(NUMBER_LITERALS, label="number") + text[spot.end():]
+        pack = loaded_or_none(text)
+        if pack is None:
+            event("refused")
+            return
+        small = [scenario for scenario in pack.scenarios if sagas_started(pack, scenario) <= 20]
+        if not small:
+            event("accepted, no small scenario")
+            return
+        event("ran")
+        scenario = data.draw(st.sampled_from(small), label="scenario")
+        statuses = final_statuses(asyncio.run(run_briefly(pack, text, scenario)))
+        assert len(statuses) == sagas_started(pack, scenario), "not every saga started"
+        assert all(status.terminal for status in statuses.values()), statuses
+
+    renumbered()
 
 
 def test_the_unmutated_packs_load():

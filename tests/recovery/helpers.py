@@ -99,8 +99,7 @@ async def problems(db: Path, run_id: int = 1) -> list[str]:
     settled and nothing recorded after that, every saga terminal, invariants, the fuzz properties
     (compensations only of steps that took effect, at most once, newest first; no call through an open
     breaker; attempts within policy; tables equal to what the log implies), and no effect applied twice."""
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         events = await read_events(store, run_id, limit=None)
         run = await get_run(store, run_id)
         pack_text = await run_pack_text(store, run_id)
@@ -118,5 +117,3 @@ async def problems(db: Path, run_id: int = 1) -> list[str]:
             rows = await store.reader_db.execute_fetchall(sql, {"run": run_id})
             found += [f"{what}: {tuple(row)}" for row in rows]
         return found
-    finally:
-        await store.close()

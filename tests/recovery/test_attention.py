@@ -3,6 +3,7 @@ made (the ecommerce `refund_gateway_down` scenario), on a run no live session ho
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,30 @@ def needing_attention(db: Path, pack: Path = ECOMMERCE) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.fixture(scope="module")
+def inbox_made_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run whose S-0001 needs attention, made once by the CLI for the tests that start from it."""
+    db = tmp_path_factory.mktemp("inbox") / "inbox.db"
+    needing_attention(db)
+    assert not db.with_name("inbox.db-wal").exists()  # the run folded its log into the file: one file to copy
+    return db
+
+
+@pytest.fixture
+def inbox(inbox_made_once: Path, tmp_path: Path) -> Path:
+    """This test's own copy of that run (the tests change it: retry, resolve)."""
+    db = tmp_path / "inbox.db"
+    shutil.copyfile(inbox_made_once, db)
+    return db
+
+
 def compensations(db: Path, step: str) -> list[tuple[object, ...]]:
     return query(db, "SELECT json_extract(data, '$.outcome'), attempt FROM events WHERE kind = 'compensation.ended'"
                      " AND saga_id = 'S-0001' AND step = ? ORDER BY seq", step)
 
 
-async def test_list_show_then_retry_with_the_gateway_back(tmp_path: Path) -> None:
-    db = tmp_path / "inbox.db"
-    needing_attention(db)
+async def test_list_show_then_retry_with_the_gateway_back(inbox: Path) -> None:
+    db = inbox
 
     listed = sagatui("attention", "list", "--db", str(db))
     assert listed.returncode == 0
@@ -68,9 +85,8 @@ async def test_a_retry_that_fails_again_leaves_it_in_the_inbox(tmp_path: Path) -
     assert "S-0001" in sagatui("attention", "list", "--db", str(db)).stdout
 
 
-async def test_resolve_records_the_note(tmp_path: Path) -> None:
-    db = tmp_path / "inbox.db"
-    needing_attention(db)
+async def test_resolve_records_the_note(inbox: Path) -> None:
+    db = inbox
     assert sagatui("attention", "resolve", "S-0001", "--db", str(db)).returncode == 2  # a note is required
 
     resolved = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand, ticket 42")
@@ -82,16 +98,12 @@ async def test_resolve_records_the_note(tmp_path: Path) -> None:
     assert again.returncode == 2 and "does not need attention (compensated)" in again.stderr
 
 
-async def test_a_resolved_saga_is_accepted_by_the_invariants_with_its_note(tmp_path: Path) -> None:
-    db = tmp_path / "inbox.db"
-    needing_attention(db)
+async def test_a_resolved_saga_is_accepted_by_the_invariants_with_its_note(inbox: Path) -> None:
+    db = inbox
     sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand, ticket 42")
 
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         results = {result.name: result for result in await check_invariants(store, 1)}
-    finally:
-        await store.close()
     # the charge is still unrefunded in the tables: not hidden, but accepted with the operator's note
     for name in ("nothing_leaked", "charges_refunded"):
         assert results[name].ok and results[name].details == []
@@ -99,22 +111,18 @@ async def test_a_resolved_saga_is_accepted_by_the_invariants_with_its_note(tmp_p
                 and line.endswith("(resolved: refunded by hand, ticket 42)")], results[name].accepted
 
 
-async def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
-    db = tmp_path / "inbox.db"
-    needing_attention(db)
+async def test_bad_requests_are_usage_errors(inbox: Path) -> None:
+    db = inbox
     for arguments in (("show",), ("show", "S-0099"), ("retry", "S-0001", "--run", "7")):
         done = sagatui("attention", *arguments, "--db", str(db))
         assert done.returncode == 2 and done.stderr.startswith("sagatui: error: "), (arguments, done.stderr)
 
 
 async def holds(db: Path) -> None:
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         assert all(result.ok for result in await check_invariants(store, 1))
         for sql in DUPLICATED.values():
             assert list(await store.reader_db.execute_fetchall(sql, {"run": 1})) == []
-    finally:
-        await store.close()
 
 
 async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_everywhere(tmp_path: Path) -> None:
@@ -135,22 +143,18 @@ async def test_the_unrefunded_charge_of_a_saga_needing_attention_is_shown_held_e
                       "all_terminal": "ok"}
     resolved = sagatui("attention", "resolve", "S-0001", "--db", str(db), "--note", "refunded by hand")
     assert resolved.returncode == 0, resolved.stderr
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         results = {result.name: result for result in await check_invariants(store, 1)}
-    finally:
-        await store.close()
     assert results["nothing_leaked"].state.value == "ok" and results["nothing_leaked"].accepted
 
 
 @pytest.mark.parametrize("action", [("retry",), ("resolve", "--note", "seen to")])
 def test_a_saga_another_process_settled_first_is_a_one_line_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], action: tuple[str, ...],
+    inbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], action: tuple[str, ...],
 ) -> None:
     """Another operator resolves the saga while this command is about to take the run's lock: what this one
     reads under the lock says so (exit 2), where reading first would have found it in the inbox."""
-    db = tmp_path / "inbox.db"
-    needing_attention(db)
+    db = inbox
     reopen = attention.reopen_run
 
     async def resolved_meanwhile(*arguments: Any, **options: Any) -> Any:

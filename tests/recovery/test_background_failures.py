@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,22 +22,22 @@ from tests.recovery.helpers import ROOT, problems, query, sagatui
 HANG_GUARD = 120  # seconds: bounds a hang, not speed
 
 
-async def load_lab(db: Path) -> tuple[Lab, Store]:
+@asynccontextmanager
+async def load_lab(db: Path) -> AsyncIterator[Lab]:
+    """The ecommerce load started on a lab whose store is `db`; the lab, then the store, closed on the way out."""
     source = read_pack("ecommerce")
-    store = await Store.open(db)
-    lab = Lab(source.pack, source.text, store, seed=1)
-    await lab.open()
-    lab.start_scenario("load_with_outages")
-    return lab, store
+    async with await Store.open(db) as store, Lab(source.pack, source.text, store, seed=1) as lab:
+        lab.start_scenario("load_with_outages")
+        yield lab
 
 
-async def fails_and_interrupts(db: Path, lab: Lab, store: Store, error: type[BaseException]) -> None:
-    try:
-        with pytest.raises(error):
-            await asyncio.wait_for(lab.conclude(), HANG_GUARD)
-    finally:
-        await lab.close()
-        await store.close()
+async def fails(lab: Lab, error: type[BaseException]) -> None:
+    with pytest.raises(error):
+        await asyncio.wait_for(lab.conclude(), HANG_GUARD)
+
+
+def left_interrupted(db: Path) -> None:
+    """What a closed lab left of a run that failed: interrupted, last mark run.interrupted."""
     assert query(db, "SELECT status FROM runs") == [("interrupted",)]
     kinds = [row[0] for row in query(db, "SELECT kind FROM events ORDER BY seq")]
     assert kinds[-1] == "run.interrupted" and "run.settled" not in kinds
@@ -43,18 +45,18 @@ async def fails_and_interrupts(db: Path, lab: Lab, store: Store, error: type[Bas
 
 async def test_a_timer_callback_that_raises_fails_the_run_instead_of_stopping_its_clock(tmp_path: Path) -> None:
     db = tmp_path / "timer.db"
-    lab, store = await load_lab(db)
 
     def broken() -> None:
         raise RuntimeError("a timer went wrong")
 
-    lab.clock.call_later(2.0, broken)
-    await fails_and_interrupts(db, lab, store, RuntimeError)
+    async with load_lab(db) as lab:
+        lab.clock.call_later(2.0, broken)
+        await fails(lab, RuntimeError)
+    left_interrupted(db)
 
 
 async def test_a_listener_that_raises_fails_the_run_and_every_event_stays_durable(tmp_path: Path) -> None:
     db = tmp_path / "listener.db"
-    lab, store = await load_lab(db)
     seen: list[Event] = []
 
     def reader(event: Event) -> None:
@@ -62,27 +64,30 @@ async def test_a_listener_that_raises_fails_the_run_and_every_event_stays_durabl
         if len(seen) == 200:
             raise OSError(28, "No space left on device")
 
-    lab.bus.add_listener(reader)
-    await fails_and_interrupts(db, lab, store, OSError)
+    async with load_lab(db) as lab:
+        lab.bus.add_listener(reader)
+        await fails(lab, OSError)
+    left_interrupted(db)
     stored = {row[0] for row in query(db, "SELECT seq FROM events")}
     assert {event.seq for event in seen} <= stored
 
 
 async def test_a_saga_task_that_raises_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "saga.db"
-    lab, store = await load_lab(db)
-    ended = lab.workload._ended
     calls = 0
+    async with load_lab(db) as lab:
+        ended = lab.workload._ended
 
-    def broken(saga: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 20:
-            raise ValueError("bookkeeping went wrong")
-        ended(saga)  # type: ignore[arg-type]
+        def broken(saga: object) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 20:
+                raise ValueError("bookkeeping went wrong")
+            ended(saga)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(lab.workload, "_ended", broken)
-    await fails_and_interrupts(db, lab, store, ValueError)
+        monkeypatch.setattr(lab.workload, "_ended", broken)
+        await fails(lab, ValueError)
+    left_interrupted(db)
 
 
 def test_run_piped_into_head_leaves_its_run_interrupted_and_resumable(tmp_path: Path) -> None:

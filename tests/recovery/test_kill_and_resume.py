@@ -73,14 +73,11 @@ async def test_a_run_killed_at_any_moment_resumes_to_a_consistent_end(tmp_path: 
 async def test_the_dashboard_finds_and_resumes_an_unfinished_run(tmp_path: Path) -> None:
     db = tmp_path / "killed.db"
     crash("emit:compensation.attempt:60", *LOAD, "--db", str(db))
-    store = await Store.open(db)
-    try:
+    async with await Store.open(db) as store:
         (run,) = await unfinished_runs(store)
         report = await resume_run(store, run.id)
         assert report.ok and report.resumed and report.resent
         assert await unfinished_runs(store) == []
-    finally:
-        await store.close()
     assert await problems(db) == []
 
 

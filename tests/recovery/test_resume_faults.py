@@ -55,20 +55,14 @@ ATTEMPT_ENDS = (EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED)
 
 async def run_busy(db: Path, stop_at: float | None) -> list[Event]:
     """Run the scenario to its end, or until `stop_at` on its clock (stopped as Ctrl-C stops it); its events."""
-    store = await Store.open(db)
-    lab = Lab(load_pack_text(PACK, "trust.yaml"), PACK, store, seed=7)
-    try:
-        await lab.open()
-        lab.start_scenario("busy")
-        concluding = asyncio.ensure_future(lab.conclude())
-        if stop_at is not None:
-            lab.clock.call_later(stop_at, concluding.cancel)
-        await asyncio.gather(concluding, return_exceptions=True)
-    finally:
-        await lab.close()
-    events = await read_events(store, lab.run_id, limit=None)
-    await store.close()
-    return events
+    async with await Store.open(db) as store:
+        async with Lab(load_pack_text(PACK, "trust.yaml"), PACK, store, seed=7) as lab:
+            lab.start_scenario("busy")
+            concluding = asyncio.ensure_future(lab.conclude())
+            if stop_at is not None:
+                lab.clock.call_later(stop_at, concluding.cancel)
+            await asyncio.gather(concluding, return_exceptions=True)
+        return await read_events(store, lab.run_id, limit=None)
 
 
 def attempts_after(events: list[Event], moment: float) -> list[tuple[float, str | None, str | None, int | None, str]]:
@@ -89,12 +83,9 @@ async def test_a_resumed_run_refuses_the_attempts_an_unstopped_run_refuses(tmp_p
     assert [event.comparable() for event in stopped[:-1]] == [event.comparable() for event in whole
                                                               if event.time < STOP_AT]
 
-    store = await Store.open(stopped_db)
-    try:
+    async with await Store.open(stopped_db) as store:
         report = await resume_run(store, 1)
         resumed = await read_events(store, 1, limit=None)
-    finally:
-        await store.close()
     assert report.ok and report.resent == []
     assert attempts_after(resumed, STOP_AT) == attempts_after(whole, STOP_AT)
     changes = [(event.time, event.message) for event in resumed if event.kind is EventKind.FAULT_CHANGED]
@@ -111,10 +102,8 @@ async def test_a_call_an_earlier_resume_sent_again_took_its_token_too(tmp_path: 
                  service="partner", operation="create", attempt=1),
            Event(run_id=1, seq=3, time=1.0, kind=EventKind.RUN_RESUMED,
                  data={"after_seq": 2, "sagas": ["S-0001"], "resent": ["S-0001:push"]})]
-    store = await Store.open(tmp_path / "twice.db")
-    lab = Lab(load_pack_text(PACK, "trust.yaml"), PACK, store, seed=7)
-    try:
-        await lab.open()
+    async with (await Store.open(tmp_path / "twice.db") as store,
+                Lab(load_pack_text(PACK, "trust.yaml"), PACK, store, seed=7) as lab):
         await lab.clock.sleep(1.0)
         restore_world(lab, log)
         call = Call("S-0002", "push", "partner", "create", "S-0002:push", {}, 1)
@@ -123,7 +112,4 @@ async def test_a_call_an_earlier_resume_sent_again_took_its_token_too(tmp_path: 
             refused = None
         except ServiceError as error:
             refused = error.code
-    finally:
-        await lab.close()
-        await store.close()
     assert refused == "429"  # two calls took both tokens; a tenth of one came back since

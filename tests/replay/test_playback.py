@@ -21,9 +21,8 @@ async def tables(store: Store, run_id: int) -> dict[str, list[dict]]:
 
 @pytest.mark.parametrize(("pack_name", "scenario"), SCENARIOS)
 async def test_every_bundled_scenario_plays_back_to_the_recorded_tables(tmp_path: Path, pack_name, scenario):
-    recorded_store = await Store.open(tmp_path / "recorded.db")
-    scratch = await Store.open(tmp_path / "played.db")
-    try:
+    async with (await Store.open(tmp_path / "recorded.db") as recorded_store,
+                await Store.open(tmp_path / "played.db") as scratch):
         recording = await record(recorded_store, pack_name, scenario)
         lab = Lab(load_pack_text(recording.pack_text, recording.source), recording.pack_text, scratch,
                   seed=recording.seed)
@@ -42,6 +41,3 @@ async def test_every_bundled_scenario_plays_back_to_the_recorded_tables(tmp_path
         assert ([r.as_dict() for r in await check_invariants(scratch, lab.run_id)]
                 == [r.as_dict() for r in await check_invariants(recorded_store, original_run)])
         assert lab.metrics.as_dict() == recording.events[-1].data["metrics"]  # as run.settled recorded it
-    finally:
-        await recorded_store.close()
-        await scratch.close()

@@ -61,12 +61,9 @@ def test_a_number_at_the_edge_of_the_window_is_read_whole() -> None:
 async def stored(tmp_path: Path, scenario: str = "load_with_outages") -> tuple[Path, Recording]:
     db = tmp_path / "runs.db"
     source = read_pack("ecommerce")
-    store = await Store.open(db)
-    try:
+    async with await Store.open(db) as store:
         report = await run_scenario(source.pack, source.text, store, scenario, seed=2)
         return db, await recording_from_store(store, report.run_id)
-    finally:
-        await store.close()
 
 
 @pytest.mark.parametrize("from_session", [False, True], ids=["database", "session file"])

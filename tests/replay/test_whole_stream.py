@@ -15,11 +15,8 @@ SCENARIOS = [(name, scenario) for name in bundled_pack_names() for scenario in r
 
 async def stored_events(path, pack_name: str, scenario: str) -> list[tuple]:
     source = read_pack(pack_name)
-    store = await Store.open(path)
-    try:
+    async with await Store.open(path) as store:
         report = await run_scenario(source.pack, source.text, store, scenario, seed=1)
-    finally:
-        await store.close()
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(events)") if row[1] != "wall_time"]
         return connection.execute(

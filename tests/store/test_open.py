@@ -166,13 +166,10 @@ async def test_a_store_opened_read_only_refuses_to_write(tmp_path: Path) -> None
 async def test_each_distinct_pack_text_is_stored_once(tmp_path: Path) -> None:
     from sagatui.store.queries import run_pack_text
 
-    store = await Store.open(tmp_path / "packs.db")
-    try:
+    async with await Store.open(tmp_path / "packs.db") as store:
         runs = [await store.create_run(pack_name="p", pack_text=text, seed=1, clock_mode="virtual")
                 for text in ("name: a\n" * 1000, "name: a\n" * 1000, "name: b\n")]
         assert [await run_pack_text(store, run) for run in runs] == ["name: a\n" * 1000] * 2 + ["name: b\n"]
-    finally:
-        await store.close()
     raw = sqlite3.connect(tmp_path / "packs.db")
     assert raw.execute("SELECT count(*) FROM packs").fetchone() == (2,)
     assert raw.execute("SELECT sum(length(pack_text)) FROM runs").fetchone() == (0,)
@@ -192,11 +189,8 @@ async def test_a_version_1_database_keeps_its_runs_packs_when_upgraded(tmp_path:
         raw.execute("INSERT INTO runs (pack_name, pack_text, pack_hash, seed, clock_mode, started_at)"
                     " VALUES ('p', 'name: p', 'h1', 1, 'virtual', 0)")
     raw.close()
-    store = await Store.open(path)
-    try:
+    async with await Store.open(path) as store:
         assert [await run_pack_text(store, run) for run in (1, 2)] == ["name: p", "name: p"]
-    finally:
-        await store.close()
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT hash, text FROM packs").fetchall() == [("h1", "name: p")]
     raw.close()
@@ -221,11 +215,8 @@ async def test_a_version_2_database_names_its_breakers_in_their_transitions_when
                 " (1, 1, 2.5, 'breaker.transition', 'payment_gateway', '3 consecutive failures',"
                 " '{\"from\": \"closed\", \"to\": \"open\"}', 0)")
     raw.close()
-    store = await Store.open(path)
-    try:
+    async with await Store.open(path) as store:
         [event] = await read_events(store, 1)
-    finally:
-        await store.close()
     assert event.service is None
     transition = event.payload_as(BreakerTransition)
     assert (transition.breaker, transition.to_state.value) == ("payment_gateway", "open")

@@ -156,22 +156,21 @@ async def test_run_settled_marks_the_run(run: Run) -> None:
 
 async def test_losing_the_write_lock_mid_run_is_a_storage_error_not_a_hang(tmp_path: Path,
                                                                           clock: VirtualClock) -> None:
-    store = await Store.open(tmp_path / "lock.db", lock_timeout=0.05)
-    run = await start_run(store, clock)
-    other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        event = run.recorder.emit(EventKind.COMMAND)
-        with pytest.raises(StorageError) as raised:
-            await run.recorder.durable(event)
-        assert raised.value.problem is StorageProblem.LOCKED
-        with pytest.raises(StorageError):
-            run.recorder.emit(EventKind.COMMAND)
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    await run.writer.close()
-    await store.close()
+    async with await Store.open(tmp_path / "lock.db", lock_timeout=0.05) as store:
+        run = await start_run(store, clock)
+        other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            event = run.recorder.emit(EventKind.COMMAND)
+            with pytest.raises(StorageError) as raised:
+                await run.recorder.durable(event)
+            assert raised.value.problem is StorageProblem.LOCKED
+            with pytest.raises(StorageError):
+                run.recorder.emit(EventKind.COMMAND)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await run.writer.close()
 
 
 CRASHING_WRITER = textwrap.dedent("""

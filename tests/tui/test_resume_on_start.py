@@ -24,8 +24,7 @@ from tests.tui.test_dashboard import shown_text
 async def interrupt_a_load(db: Path) -> int:
     """Run the ecommerce load (300 orders, two outages) and interrupt it with sagas in flight, as Ctrl-C
     does; returns its run id."""
-    store = await Store.open(db)
-    try:
+    async with await Store.open(db) as store:
         lab = Lab(load_pack(ECOMMERCE), ECOMMERCE.read_text(encoding="utf-8"), store, seed=3,
                   label="load_with_outages")
         await lab.open()
@@ -35,8 +34,6 @@ async def interrupt_a_load(db: Path) -> int:
         await lab.interrupt()
         await lab.close()
         return lab.run_id
-    finally:
-        await store.close()
 
 
 async def open_prompt(app: SagaDashboard, pilot) -> str:  # type: ignore[no-untyped-def]
@@ -69,11 +66,8 @@ async def test_yes_carries_on_the_interrupted_run_live_until_it_settles(
     assert await problems(db, run_id) == []  # gapless, invariants, nothing done twice
     ((carried_on,),) = query(db, "SELECT json_extract(data, '$.sagas') FROM events WHERE kind = 'run.resumed'")
     assert json.loads(str(carried_on)) == left
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         assert await runs_with_sagas_left(store) == []
-    finally:
-        await store.close()
 
 
 async def test_yes_after_the_run_was_settled_elsewhere_starts_a_new_run_instead(
@@ -146,8 +140,5 @@ async def test_with_several_unfinished_runs_the_newest_is_highlighted_and_the_ot
         await settled(pilot)
         await pilot.press("q")
     assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(older, "interrupted"), (newer, "settled")]
-    store = await Store.open(db, read_only=True)
-    try:
+    async with await Store.open(db, read_only=True) as store:
         assert [offered.run.id for offered in await runs_with_sagas_left(store)] == [older]
-    finally:
-        await store.close()

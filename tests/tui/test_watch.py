@@ -19,13 +19,10 @@ from tests.tui.conftest import lab_of, lab_ready, refresher_of, wait_for
 async def record(tmp_path: Path, pack: str, scenario: str) -> tuple[Recording, dict[str, list[dict]]]:
     """A headless run's recording, and its resource tables at the end."""
     source = read_pack(pack)
-    store = await Store.open(tmp_path / "recorded.db")
-    try:
+    async with await Store.open(tmp_path / "recorded.db") as store:
         report = await run_scenario(source.pack, source.text, store, scenario, seed=4)
         tables = {table: await queries.resource_rows(store, report.run_id, table) for table in store.tables}
         return await recording_from_store(store, report.run_id), tables
-    finally:
-        await store.close()
 
 
 def watcher(tmp_path: Path, recording: Recording, speed: float | None) -> WatchDashboard:
