@@ -1,0 +1,86 @@
+"""How long the `sagatui` command takes to start, by hand: `python bench/cli.py [--repeat N]`.
+
+Each command runs as a real child process, N times (default 15), the commands taking turns round by
+round so that a busy moment of the machine falls on all of them alike. Printed: the median wall time
+of each in ms and its ratio to the baseline measured in the same run, `python -c pass` (the same
+interpreter, with the same site-packages). The commands: `sagatui --help`, `--version`, `packs`,
+`check onboarding` (a small bundled pack), `run` of a one-saga scenario (ecommerce's
+successful_order, a fresh SQLite file each time), and the import of the dashboard module
+(`python -c "import sagatui.tui.app"`). The target: --help, --version, packs and check within 3x
+the baseline. The last line reads `ratio <x>`: the slowest of those four over the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+QUICK = ("--help", "--version", "packs", "check")  # the commands the 3x target is about
+
+
+def sagatui_command() -> list[str]:
+    """The console script beside this interpreter (what a user runs), else `python -m sagatui`."""
+    script = Path(sys.executable).parent / "sagatui"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "sagatui"]
+
+
+@dataclass
+class Timed:
+    """One command line and the wall times of its runs; `argv` is asked for afresh before each run."""
+
+    name: str
+    argv: Callable[[], list[str]]
+    seconds: list[float] = field(default_factory=list)
+
+    def run_once(self) -> None:
+        argv = self.argv()
+        started = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+        self.seconds.append(time.perf_counter() - started)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1000
+
+
+def commands(scratch: Path) -> list[Timed]:
+    sagatui = sagatui_command()
+    databases = (scratch / f"run-{n}.db" for n in itertools.count())
+    return [
+        Timed("python -c pass", lambda: [sys.executable, "-c", "pass"]),
+        Timed("--help", lambda: [*sagatui, "--help"]),
+        Timed("--version", lambda: [*sagatui, "--version"]),
+        Timed("packs", lambda: [*sagatui, "packs"]),
+        Timed("check", lambda: [*sagatui, "check", "onboarding"]),
+        Timed("run (one saga)", lambda: [*sagatui, "run", "ecommerce", "--scenario", "successful_order",
+                                         "--db", str(next(databases))]),
+        Timed("import the dashboard", lambda: [sys.executable, "-c", "import sagatui.tui.app"]),
+    ]
+
+
+def main(repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        timed = commands(Path(scratch))
+        for _ in range(repeat):
+            for command in timed:
+                command.run_once()
+    baseline = timed[0].median_ms
+    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}")
+    for command in timed:
+        print(f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / baseline:>8.2f}")
+    slowest = max(command.median_ms for command in timed if command.name in QUICK)
+    print(f"ratio {slowest / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default: 15)")
+    main(parser.parse_args().repeat)
