@@ -50,7 +50,6 @@ def _failed(error: Exception) -> int:
     """The exit code of a command that raised `error`, after its one line on stderr. The error types are
     imported here, not at the top: a command that raised one has imported its module already."""
     from sagatui.packs.errors import PackError
-    from sagatui.stop_signals import Stopped
     from sagatui.store.errors import StorageError
 
     match error:
@@ -64,11 +63,12 @@ def _failed(error: Exception) -> int:
         case StorageError():
             _error(f"sagatui: storage error: {error}")
             return ExitCode.STORAGE
-        case Stopped():  # a stop signal, in a command that writes (run_stoppable)
-            _error(str(error))
-            return error.exit_code
-        case _:  # the last line of defence: one line, never a traceback
-            return support.unexpected(error)
+    from sagatui.stop_signals import Stopped  # last: it imports asyncio, which a broken pack's check need not
+
+    if isinstance(error, Stopped):  # a stop signal, in a command that writes (run_stoppable)
+        _error(str(error))
+        return error.exit_code
+    return support.unexpected(error)  # the last line of defence: one line, never a traceback
 
 
 def _error(line: str) -> None:

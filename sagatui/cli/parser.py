@@ -6,6 +6,7 @@ runs, so `--help` and `--version` cost argparse alone, and `check` never imports
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -26,8 +27,13 @@ class Handler:
     module: str
     function: str
 
+    def resolve(self) -> Callable[[argparse.Namespace, Console], int]:
+        handler: Callable[[argparse.Namespace, Console], int] = getattr(
+            import_module(f"sagatui.cli.{self.module}"), self.function)
+        return handler
+
     def __call__(self, options: argparse.Namespace, out: Console) -> int:
-        return int(getattr(import_module(f"sagatui.cli.{self.module}"), self.function)(options, out))
+        return int(self.resolve()(options, out))
 
 
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
