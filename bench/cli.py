@@ -9,7 +9,8 @@ successful_order, a fresh SQLite file each time), the import of the dashboard mo
 (`python -c "import sagatui.tui.app"`), and the floor under `check`: importing pydantic, PyYAML and
 rich and building one pydantic model, which any command that validates a pack pays. The target:
 --help, --version, packs and check within 3x the baseline. The last line reads `ratio <x>`: the
-slowest of those four over the baseline.
+slowest of those four over the baseline. With `--before CHECKOUT`, every command is also run with
+that checkout first on PYTHONPATH, in turn with this one, and its figures are printed beside.
 
 The children write and read their bytecode in a scratch folder (PYTHONPYCACHEPREFIX, filled by one
 untimed round first), as an installed sagatui has it compiled: with PYTHONDONTWRITEBYTECODE set and
@@ -48,16 +49,18 @@ def sagatui_command() -> list[str]:
 
 @dataclass
 class Timed:
-    """One command line and the wall times of its runs; `argv` is asked for afresh before each run."""
+    """One command line, the environment it runs in and the wall times of its runs; `argv` is asked for
+    afresh before each run."""
 
     name: str
     argv: Callable[[], list[str]]
+    env: dict[str, str]
     seconds: list[float] = field(default_factory=list)
 
-    def run_once(self, env: dict[str, str]) -> float:
+    def run_once(self) -> float:
         argv = self.argv()
         started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=True)
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env, check=True)
         return time.perf_counter() - started
 
     @property
@@ -65,19 +68,19 @@ class Timed:
         return statistics.median(self.seconds) * 1000
 
 
-def commands(scratch: Path) -> list[Timed]:
+def commands(scratch: Path, env: dict[str, str]) -> list[Timed]:
     sagatui = sagatui_command()
     databases = (scratch / f"run-{n}.db" for n in itertools.count())
     return [
-        Timed("python -c pass", lambda: [sys.executable, "-c", "pass"]),
-        Timed("--help", lambda: [*sagatui, "--help"]),
-        Timed("--version", lambda: [*sagatui, "--version"]),
-        Timed("packs", lambda: [*sagatui, "packs"]),
-        Timed("check", lambda: [*sagatui, "check", "onboarding"]),
+        Timed("python -c pass", lambda: [sys.executable, "-c", "pass"], env),
+        Timed("--help", lambda: [*sagatui, "--help"], env),
+        Timed("--version", lambda: [*sagatui, "--version"], env),
+        Timed("packs", lambda: [*sagatui, "packs"], env),
+        Timed("check", lambda: [*sagatui, "check", "onboarding"], env),
         Timed("run (one saga)", lambda: [*sagatui, "run", "ecommerce", "--scenario", "successful_order",
-                                         "--db", str(next(databases))]),
-        Timed("import the dashboard", lambda: [sys.executable, "-c", "import sagatui.tui.app"]),
-        Timed("floor of check", lambda: [sys.executable, "-c", CHECK_FLOOR]),
+                                         "--db", str(next(databases))], env),
+        Timed("import the dashboard", lambda: [sys.executable, "-c", "import sagatui.tui.app"], env),
+        Timed("floor of check", lambda: [sys.executable, "-c", CHECK_FLOOR], env),
     ]
 
 
@@ -87,24 +90,30 @@ def compiled_once(scratch: Path) -> dict[str, str]:
     return {**env, "PYTHONPYCACHEPREFIX": str(scratch / "pycache")}
 
 
-def main(repeat: int) -> None:
+def main(repeat: int, before: Path | None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        timed = commands(Path(scratch))
         env = compiled_once(Path(scratch))
-        for command in timed:
-            command.run_once(env)  # compiles what the command imports; not timed
+        now = commands(Path(scratch), env)
+        then = commands(Path(scratch), {**env, "PYTHONPATH": str(before)}) if before else []
+        for command in now + then:
+            command.run_once()  # compiles what the command imports; not timed
         for _ in range(repeat):
-            for command in timed:
-                command.seconds.append(command.run_once(env))
-    baseline = timed[0].median_ms
-    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}")
-    for command in timed:
-        print(f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / baseline:>8.2f}")
-    slowest = max(command.median_ms for command in timed if command.name in QUICK)
-    print(f"ratio {slowest / baseline:.2f}")
+            for command in now + then:
+                command.seconds.append(command.run_once())
+    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}" + (f"{'before ms':>11}{'ratio':>8}" if then else ""))
+    for index, command in enumerate(now):
+        line = f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / now[0].median_ms:>8.2f}"
+        if then:
+            line += f"{then[index].median_ms:>11.1f}{then[index].median_ms / then[0].median_ms:>8.2f}"
+        print(line)
+    slowest = max(command.median_ms for command in now if command.name in QUICK)
+    print(f"ratio {slowest / now[0].median_ms:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default: 15)")
-    main(parser.parse_args().repeat)
+    parser.add_argument("--before", type=Path, help="a checkout of another commit (git worktree add /tmp/before "
+                                                    "main): its sagatui is timed too, in turn with this one's")
+    arguments = parser.parse_args()
+    main(arguments.repeat, arguments.before)
