@@ -10,7 +10,8 @@ successful_order, a fresh SQLite file each time), the import of the dashboard mo
 rich and building one pydantic model, which any command that validates a pack pays. The target:
 --help, --version, packs and check within 3x the baseline. The last line reads `ratio <x>`: the
 slowest of those four over the baseline. With `--before CHECKOUT`, every command is also run with
-that checkout first on PYTHONPATH, in turn with this one, and its figures are printed beside.
+that checkout first on PYTHONPATH, right after or before this one's (in turn): its figures are
+printed beside, with `now/before` (the baseline, which no checkout changes, pools both).
 
 The children write and read their bytecode in a scratch folder (PYTHONPYCACHEPREFIX, filled by one
 untimed round first), as an installed sagatui has it compiled: with PYTHONDONTWRITEBYTECODE set and
@@ -97,18 +98,22 @@ def main(repeat: int, before: Path | None) -> None:
         then = commands(Path(scratch), {**env, "PYTHONPATH": str(before)}) if before else []
         for command in now + then:
             command.run_once()  # compiles what the command imports; not timed
-        for _ in range(repeat):
-            for command in now + then:
-                command.seconds.append(command.run_once())
-    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}" + (f"{'before ms':>11}{'ratio':>8}" if then else ""))
+        for round_number in range(repeat):
+            for index, command in enumerate(now):
+                pair = [command, then[index]] if then else [command]
+                for each in pair[::-1] if round_number % 2 else pair:  # each goes first every other round
+                    each.seconds.append(each.run_once())
+    baseline = statistics.median(now[0].seconds + (then[0].seconds if then else [])) * 1000  # either checkout's
+    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}" + (f"{'before ms':>11}{'ratio':>8}{'now/before':>12}"
+                                                           if then else ""))
     for index, command in enumerate(now):
-        line = f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / now[0].median_ms:>8.2f}"
+        line = f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / baseline:>8.2f}"
         if then:
-            line += f"{then[index].median_ms:>11.1f}{then[index].median_ms / then[0].median_ms:>8.2f}"
+            earlier = then[index].median_ms
+            line += f"{earlier:>11.1f}{earlier / baseline:>8.2f}{command.median_ms / earlier:>12.2f}"
         print(line)
     slowest = max(command.median_ms for command in now if command.name in QUICK)
-    print(f"ratio {slowest / now[0].median_ms:.2f}")
-
+    print(f"ratio {slowest / baseline:.2f}")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
