@@ -1,20 +1,24 @@
-"""How long the `sagatui` command takes to start, by hand: `python bench/cli.py [--repeat N]`.
+"""How long the `sagatui` command takes to start, by hand: `python bench/cli.py [--repeat N] [--before DIR]`.
 
 Each command runs as a real child process, N times (default 15), the commands taking turns round by
-round so that a busy moment of the machine falls on all of them alike. Printed: the median wall time
-of each in ms and its ratio to the baseline measured in the same run, `python -c pass` (the same
-interpreter, with the same site-packages). The commands: `sagatui --help`, `--version`, `packs`,
-`check onboarding` (a small bundled pack), `run` of a one-saga scenario (ecommerce's
-successful_order, a fresh SQLite file each time), the import of the dashboard module
-(`python -c "import sagatui.tui.app"`), and the floor under `check`: importing pydantic, PyYAML and
-rich and building one pydantic model, which any command that validates a pack pays. The target:
---help, --version, packs and check within 3x the baseline. The last line reads `ratio <x>`: the
-slowest of those four over the baseline. With `--before CHECKOUT`, every command is also run with
-that checkout first on PYTHONPATH, right after or before this one's (in turn): its figures are
-printed beside, with `now/before` (the baseline, which no checkout changes, pools both).
+round so that a busy moment of the machine falls on all of them alike: `sagatui --help`, `--version`,
+`packs`, `check onboarding` (a small bundled pack), `run` of a one-saga scenario (ecommerce's
+successful_order, a fresh SQLite file each time), the import of the dashboard module (`python -c
+"import sagatui.tui.app"`), and the floor under `check`: pydantic, PyYAML and rich imported and one
+pydantic model built, which any command that validates a pack pays.
+
+Printed, twice: the median CPU time (user and system) of each child in ms, which holds far steadier
+than wall time on a machine other work keeps busy, then the median wall time; each with its ratio to
+the baseline measured in the same run, `python -c pass` (the same interpreter and site-packages). The
+target: --help, --version, packs and check within 3x the baseline. The last lines read `cpu ratio <y>`
+and `ratio <x>`: the slowest of those four over the baseline, in CPU and in wall time.
+
+With `--before DIR` (another checkout: `git worktree add /tmp/before main`), every command also runs
+with DIR first on PYTHONPATH, right after or before this checkout's (in turn), and its figures are
+printed beside, with now/before.
 
 The children write and read their bytecode in a scratch folder (PYTHONPYCACHEPREFIX, filled by one
-untimed round first), as an installed sagatui has it compiled: with PYTHONDONTWRITEBYTECODE set and
+uncounted round first), as an installed sagatui has it compiled: with PYTHONDONTWRITEBYTECODE set and
 no __pycache__, every start would compile sagatui from source again (some 10% of `check` here).
 """
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,23 +55,46 @@ def sagatui_command() -> list[str]:
 
 @dataclass
 class Timed:
-    """One command line, the environment it runs in and the wall times of its runs; `argv` is asked for
-    afresh before each run."""
+    """One command line, the environment it runs in, and the wall and CPU times of its runs; `argv` is
+    asked for afresh before each run."""
 
     name: str
     argv: Callable[[], list[str]]
     env: dict[str, str]
-    seconds: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
-    def run_once(self) -> float:
+    def run_once(self) -> None:
         argv = self.argv()
-        started = time.perf_counter()
+        cpu_before, started = children_cpu(), time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env, check=True)
-        return time.perf_counter() - started
+        self.wall.append(time.perf_counter() - started)
+        self.cpu.append(children_cpu() - cpu_before)
 
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.seconds) * 1000
+
+def children_cpu() -> float:
+    """Seconds of CPU (user and system) used so far by the children this process waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def print_table(title: str, now: list[Timed], then: list[Timed], measure: Callable[[Timed], list[float]]) -> float:
+    """Median ms per command and its ratio to the baseline (pooled over both checkouts: none changes
+    `python -c pass`); returns the slowest ratio of the QUICK commands."""
+    def median_ms(command: Timed) -> float:
+        return statistics.median(measure(command)) * 1000
+
+    baseline = statistics.median(measure(now[0]) + (measure(then[0]) if then else [])) * 1000
+    print(f"{title:<24}{'median ms':>10}{'ratio':>8}" + (f"{'before ms':>11}{'ratio':>8}{'now/before':>12}"
+                                                        if then else ""))
+    for index, command in enumerate(now):
+        line = f"{command.name:<24}{median_ms(command):>10.1f}{median_ms(command) / baseline:>8.2f}"
+        if then:
+            earlier = median_ms(then[index])
+            line += f"{earlier:>11.1f}{earlier / baseline:>8.2f}{median_ms(command) / earlier:>12.2f}"
+        print(line)
+    print()
+    return max(median_ms(command) for command in now if command.name in QUICK) / baseline
 
 
 def commands(scratch: Path, env: dict[str, str]) -> list[Timed]:
@@ -97,23 +125,18 @@ def main(repeat: int, before: Path | None) -> None:
         now = commands(Path(scratch), env)
         then = commands(Path(scratch), {**env, "PYTHONPATH": str(before)}) if before else []
         for command in now + then:
-            command.run_once()  # compiles what the command imports; not timed
+            command.run_once()  # compiles what the command imports; not counted
+            command.wall.clear()
+            command.cpu.clear()
         for round_number in range(repeat):
             for index, command in enumerate(now):
                 pair = [command, then[index]] if then else [command]
                 for each in pair[::-1] if round_number % 2 else pair:  # each goes first every other round
-                    each.seconds.append(each.run_once())
-    baseline = statistics.median(now[0].seconds + (then[0].seconds if then else [])) * 1000  # either checkout's
-    print(f"{'command':<24}{'median ms':>10}{'ratio':>8}" + (f"{'before ms':>11}{'ratio':>8}{'now/before':>12}"
-                                                           if then else ""))
-    for index, command in enumerate(now):
-        line = f"{command.name:<24}{command.median_ms:>10.1f}{command.median_ms / baseline:>8.2f}"
-        if then:
-            earlier = then[index].median_ms
-            line += f"{earlier:>11.1f}{earlier / baseline:>8.2f}{command.median_ms / earlier:>12.2f}"
-        print(line)
-    slowest = max(command.median_ms for command in now if command.name in QUICK)
-    print(f"ratio {slowest / baseline:.2f}")
+                    each.run_once()
+    cpu_ratio = print_table("CPU time", now, then, lambda command: command.cpu)
+    wall_ratio = print_table("wall clock", now, then, lambda command: command.wall)
+    print(f"cpu ratio {cpu_ratio:.2f}")
+    print(f"ratio {wall_ratio:.2f}")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
