@@ -3,9 +3,10 @@
 0 ok / every expectation held, 1 an expectation or invariant failed, 2 bad input (pack, arguments),
 3 storage error, 130 interrupted (the database is left consistent; 143 by SIGTERM, 129 by SIGHUP).
 
-parser.py reads the command line; runs.py and recordings.py carry the commands out; rendering.py
-prints; support.py holds what every command shares (a guarded stdout, argument types, the last line of
-defence).
+parser.py reads the command line; runs.py, pack_commands.py and recordings.py carry the commands out;
+rendering.py prints; support.py holds what every command shares (a guarded stdout, argument types, the
+last line of defence). Only what a command needs is imported, when it runs: `sagatui --help` imports
+argparse and no more (tests/cli/test_start_up.py keeps it so).
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from rich.console import Console
-
 from sagatui.cli import support
 from sagatui.cli.parser import SUBCOMMANDS, dashboard_parser, subcommand_parser
-from sagatui.cli.runs import handle_dashboard
-from sagatui.cli.support import OutputError, UsageError
+from sagatui.cli.support import OutputError
 from sagatui.exit_codes import ExitCode
-from sagatui.packs.errors import PackError
-from sagatui.stop_signals import Stopped
-from sagatui.store.errors import StorageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,32 +31,47 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    stdout = Console(highlight=False, soft_wrap=True)
-    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        if args and args[0] in SUBCOMMANDS:
-            options = subcommand_parser().parse_args(args)
-        else:
-            options = dashboard_parser().parse_args(args)
-            options.handler = handle_dashboard
-        return int(options.handler(options, stdout))
-    except PackError as error:
-        for problem in error.problems:
-            stderr.print(f"sagatui: error: {problem}", markup=False)
-        return ExitCode.BAD_INPUT
-    except UsageError as error:
-        stderr.print(f"sagatui: error: {error}", markup=False)
-        return ExitCode.BAD_INPUT
-    except StorageError as error:
-        stderr.print(f"sagatui: storage error: {error}", markup=False)
-        return ExitCode.STORAGE
+        parser = subcommand_parser() if args and args[0] in SUBCOMMANDS else dashboard_parser()
+        options = parser.parse_args(args)
+        from rich.console import Console  # after parsing: --help and --version print without rich
+
+        return int(options.handler(options, Console(highlight=False, soft_wrap=True)))
     except KeyboardInterrupt:
-        stderr.print("sagatui: interrupted; the database is consistent", markup=False)
+        _error("sagatui: interrupted; the database is consistent")
         return ExitCode.INTERRUPTED
-    except Stopped as stopped:  # a stop signal, in a command that writes (run_stoppable)
-        stderr.print(str(stopped), markup=False)
-        return stopped.exit_code
     except OutputError:
         raise
-    except Exception as error:  # the last line of defence: one line, never a traceback
-        return support.unexpected(error)
+    except Exception as error:
+        return _failed(error)
+
+
+def _failed(error: Exception) -> int:
+    """The exit code of a command that raised `error`, after its one line on stderr. The error types are
+    imported here, not at the top: a command that raised one has imported its module already."""
+    from sagatui.packs.errors import PackError
+    from sagatui.store.errors import StorageError
+
+    match error:
+        case PackError():
+            for problem in error.problems:
+                _error(f"sagatui: error: {problem}")
+            return ExitCode.BAD_INPUT
+        case support.UsageError():
+            _error(f"sagatui: error: {error}")
+            return ExitCode.BAD_INPUT
+        case StorageError():
+            _error(f"sagatui: storage error: {error}")
+            return ExitCode.STORAGE
+    from sagatui.stop_signals import Stopped  # last: it imports asyncio, which a broken pack's check need not
+
+    if isinstance(error, Stopped):  # a stop signal, in a command that writes (run_stoppable)
+        _error(str(error))
+        return error.exit_code
+    return support.unexpected(error)  # the last line of defence: one line, never a traceback
+
+
+def _error(line: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)

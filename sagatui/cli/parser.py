@@ -1,22 +1,40 @@
-"""The command line: the dashboard's arguments, and each subcommand's with the handler that runs it."""
+"""The command line: the dashboard's arguments, and each subcommand's with the handler that runs it.
+
+Building the parser imports no command: a handler is named by its module and imported when its command
+runs, so `--help` and `--version` cost argparse alone, and `check` never imports the engine or the store."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from sagatui import __version__
 from sagatui.cli import support
-from sagatui.cli.recordings import handle_events, handle_export, handle_replay
-from sagatui.cli.runs import (
-    handle_attention,
-    handle_check,
-    handle_fuzz,
-    handle_packs,
-    handle_resume,
-    handle_run,
-)
 from sagatui.cli.support import DEFAULT_DB, ArgumentParser
-from sagatui.packs.bundled import DEFAULT_PACK
+from sagatui.packs import DEFAULT_PACK
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass(frozen=True)
+class Handler:
+    """The function that carries out a command, `function` of the module `sagatui.cli.<module>`."""
+
+    module: str
+    function: str
+
+    def resolve(self) -> Callable[[argparse.Namespace, Console], int]:
+        handler: Callable[[argparse.Namespace, Console], int] = getattr(
+            import_module(f"sagatui.cli.{self.module}"), self.function)
+        return handler
+
+    def __call__(self, options: argparse.Namespace, out: Console) -> int:
+        return int(self.resolve()(options, out))
+
 
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
 
@@ -39,6 +57,7 @@ def dashboard_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speed", type=support.speed, default=1.0,
                         help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
                              "possible (default: 1)")
+    parser.set_defaults(handler=Handler("runs", "handle_dashboard"))
     return parser
 
 
@@ -61,15 +80,15 @@ def subcommand_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("--quiet", action="store_true", help="text: print only the summaries")
     run.add_argument("--verbose", action="store_true", help="text: print every event, not just notable ones")
-    run.set_defaults(handler=handle_run)
+    run.set_defaults(handler=Handler("runs", "handle_run"))
 
     check = commands.add_parser("check", help="validate packs", description="Validate packs and list their "
                                                                              "scenarios, or print every problem.")
     check.add_argument("packs", nargs="+", help="pack files or bundled pack names")
-    check.set_defaults(handler=handle_check)
+    check.set_defaults(handler=Handler("pack_commands", "handle_check"))
 
     packs = commands.add_parser("packs", help="list the bundled packs and their scenarios")
-    packs.set_defaults(handler=handle_packs)
+    packs.set_defaults(handler=Handler("pack_commands", "handle_packs"))
 
     events = commands.add_parser("events", help="read the event log of a database")
     events.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
@@ -79,7 +98,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
                                                         "e.g. breaker or compensation.ended")
     events.add_argument("--format", choices=("table", "jsonl"), default="table")
     events.add_argument("--limit", type=support.count, default=None, help="at most this many events")
-    events.set_defaults(handler=handle_events)
+    events.set_defaults(handler=Handler("recordings", "handle_events"))
 
     replay = commands.add_parser(
         "replay", help="re-execute a recorded run and compare the event streams",
@@ -90,14 +109,14 @@ def subcommand_parser() -> argparse.ArgumentParser:
     replay.add_argument("--run", type=support.run_id, help="run id in the database (default: the latest run)")
     replay.add_argument("--watch", action="store_true",
                         help="play the recorded events into the dashboard instead (no re-execution)")
-    replay.set_defaults(handler=handle_replay)
+    replay.set_defaults(handler=Handler("recordings", "handle_replay"))
 
     export = commands.add_parser("export", help="write a run as a self-contained session file")
     export.add_argument("db", help="a sagatui database")
     export.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
     export.add_argument("-o", "--output", required=True, help="the session .json file to write")
     export.add_argument("--force", action="store_true", help="replace the output file if it exists")
-    export.set_defaults(handler=handle_export)
+    export.set_defaults(handler=Handler("recordings", "handle_export"))
 
     fuzz = commands.add_parser(
         "fuzz", help="run a scenario under random fault schedules and check saga properties",
@@ -112,7 +131,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--runs", type=support.positive, default=100, help="how many seeds (default: 100)")
     fuzz.add_argument("--start-seed", type=support.seed, default=1, help="first seed (default: 1)")
     fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
-    fuzz.set_defaults(handler=handle_fuzz)
+    fuzz.set_defaults(handler=Handler("runs", "handle_fuzz"))
 
     resume = commands.add_parser(
         "resume", help="carry on the sagas a crash or Ctrl-C left unfinished",
@@ -126,7 +145,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
                         help="only this run (default: every run still running or interrupted)")
     resume.add_argument("--quiet", action="store_true", help="print only the summaries")
     resume.add_argument("--verbose", action="store_true", help="print every event, not just notable ones")
-    resume.set_defaults(handler=handle_resume)
+    resume.set_defaults(handler=Handler("runs", "handle_resume"))
 
     attention = commands.add_parser(
         "attention", help="the needs_attention inbox: list, show, retry or resolve",
@@ -139,5 +158,5 @@ def subcommand_parser() -> argparse.ArgumentParser:
     attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     attention.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
     attention.add_argument("--note", help="resolve: what was done about it (required)")
-    attention.set_defaults(handler=handle_attention)
+    attention.set_defaults(handler=Handler("runs", "handle_attention"))
     return parser

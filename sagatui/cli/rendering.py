@@ -6,17 +6,17 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.text import Text
 
-from sagatui.event_lines import NOTABLE, describe, style_for
 from sagatui.model.durations import format_duration
-from sagatui.model.events import Event
 from sagatui.model.status import InvariantState
 from sagatui.plain_text import plain_text
 
-if TYPE_CHECKING:  # the commands import what they run when they run it: `sagatui --help` stays quick
+if TYPE_CHECKING:  # the commands import what they run when they run it: `check` stays quick
+    from rich.console import Console
+
     from sagatui.lab.headless import ScenarioReport
+    from sagatui.model.events import Event
     from sagatui.store.invariants import InvariantResult
 
 
@@ -26,6 +26,8 @@ def show(out: Console, line: str | Text = "") -> None:
 
 
 def event_printer(out: Console, every: bool) -> Callable[[Event], None]:
+    from sagatui.event_lines import NOTABLE, describe, style_for  # the event models: only a command that runs
+
     def print_event(event: Event) -> None:
         if every or event.kind in NOTABLE:
             show(out, Text(describe(event), style=style_for(event)))

@@ -1,4 +1,4 @@
-"""The commands that run a pack: the dashboard, `run`, `check`, `packs`, `fuzz`, `resume`, `attention`."""
+"""The commands that run a pack: the dashboard, `run`, `fuzz`, `resume`, `attention`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from sagatui.cli.rendering import event_printer, print_case, print_inbox, print_
 from sagatui.cli.support import UsageError, chosen_run
 from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
-from sagatui.packs.bundled import DEFAULT_PACK, bundled_packs, read_pack
-from sagatui.packs.errors import PackError
-from sagatui.packs.loader import load_pack
+from sagatui.packs.bundled import read_pack
 from sagatui.packs.model import Pack
 from sagatui.stop_signals import run_stoppable
 
@@ -62,32 +60,6 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
         print(json.dumps({"pack": pack.name, "file": str(path), "seed": options.seed, "db": options.db,
                           "passed": passed, "scenarios": [report.as_dict() for report in reports]}, indent=2))
     return ExitCode.OK if passed else ExitCode.EXPECTATION_FAILED
-
-
-def handle_check(options: argparse.Namespace, out: Console) -> int:
-    failures: list[PackError] = []
-    for argument in options.packs:
-        try:
-            pack, _, path = _load(argument)
-        except PackError as error:
-            failures.append(error)
-            continue
-        show(out, Text(f"{path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
-        for name, scenario in pack.scenarios.items():
-            show(out, f"  {name:<32} saga {scenario.saga:<18} {scenario.description}")
-    if failures:
-        raise PackError([problem for error in failures for problem in error.problems])
-    return ExitCode.OK
-
-
-def handle_packs(options: argparse.Namespace, out: Console) -> int:
-    for path in bundled_packs():
-        pack = load_pack(path)
-        marker = " (default)" if path.stem == DEFAULT_PACK else ""
-        show(out, Text(f"{path.stem}{marker}: {pack.description}", style="bold"))
-        for name, scenario in pack.scenarios.items():
-            show(out, f"  {name:<32} {scenario.description}")
-    return ExitCode.OK
 
 
 def handle_fuzz(options: argparse.Namespace, out: Console) -> int:

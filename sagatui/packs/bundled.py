@@ -13,7 +13,6 @@ from sagatui.packs.errors import PackError, PackProblem
 from sagatui.packs.loader import load_pack
 from sagatui.packs.model import Pack
 
-DEFAULT_PACK = "ecommerce"
 _SUFFIX = ".yaml"
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from sagatui import cli
-from sagatui.cli import parser
+from sagatui.cli import pack_commands
 
 FULL = "sagatui: error: cannot write to standard output: No space left on device\n"
 
@@ -50,7 +50,7 @@ def test_an_unexpected_error_is_one_line_naming_its_type(monkeypatch, capsys):
     def broken(options, out):
         raise RuntimeError("the flux capacitor is empty")
 
-    monkeypatch.setattr(parser, "handle_packs", broken)
+    monkeypatch.setattr(pack_commands, "handle_packs", broken)  # where the parser's Handler finds it
     monkeypatch.delenv("SAGATUI_DEBUG", raising=False)
     assert cli.main(["packs"]) == 1
     assert capsys.readouterr().err == ("sagatui: error: RuntimeError: the flux capacitor is empty "

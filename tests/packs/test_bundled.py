@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from sagatui.packs import DEFAULT_PACK
 from sagatui.packs.bundled import (
-    DEFAULT_PACK,
     bundled_pack_names,
     bundled_pack_path,
     bundled_packs,
