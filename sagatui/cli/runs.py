@@ -133,7 +133,7 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
         report.write(Path(options.report))
     # the rate is no part of the report (stdout is the same for any --jobs): a note on stderr
     print(f"fuzz: {len(results)} run(s) in {elapsed:.1f}s, {len(results) / max(elapsed, 1e-9):.2f} runs/s, "
-          f"{min(jobs, max(1, len(results)))} job(s)", file=sys.stderr)
+          f"{campaign.jobs(jobs)} job(s)", file=sys.stderr)
     return ExitCode.EXPECTATION_FAILED if report.failed else ExitCode.OK
 
 

@@ -167,6 +167,10 @@ class Campaign:
     def seeds(self) -> range:
         return self.shard.seeds(range(self.start_seed, self.start_seed + self.runs))
 
+    def jobs(self, wanted: int) -> int:
+        """How many processes `wanted` jobs come to: never more than there are seeds, at least one."""
+        return max(1, min(wanted, len(self.seeds)))
+
     def report(self, results: Sequence[SeedResult]) -> CampaignReport:
         return CampaignReport(pack=self.pack_argument, pack_hash=pack_hash(self.pack_text), scenario=self.scenario,
                               start_seed=self.start_seed, runs=self.runs, shard=self.shard,
@@ -186,7 +190,7 @@ async def run_campaign(campaign: Campaign, *, jobs: int, db: Path | None,
     """Run every seed of `campaign` (in `jobs` worker processes when more than one), keeping the runs
     in `db` (see job_databases; a scratch file removed at the end when None). `on_result` sees each
     seed's result in seed order, as soon as it and every seed before it have ended."""
-    jobs = max(1, min(jobs, len(campaign.seeds)))
+    jobs = campaign.jobs(jobs)
     with tempfile.TemporaryDirectory(prefix="sagatui-fuzz-") as scratch:
         databases = job_databases(db if db is not None else Path(scratch) / "fuzz.db", jobs)
         if jobs == 1:

@@ -41,7 +41,7 @@ class _Failure:
     @classmethod
     def of(cls, error: BaseException) -> _Failure:
         try:
-            pickle.dumps(error)
+            pickle.loads(pickle.dumps(error))
         except Exception:
             return cls(RuntimeError(f"{type(error).__name__}: {error}"))
         return cls(error)
