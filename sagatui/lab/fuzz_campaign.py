@@ -102,6 +102,11 @@ class CampaignReport(BaseModel):
     seeds: list[SeedReport]
 
     @property
+    def campaign_seeds(self) -> range:
+        """The whole campaign's seeds, of which this report holds its shard's."""
+        return range(self.start_seed, self.start_seed + self.runs)
+
+    @property
     def failed(self) -> list[int]:
         return [seed.seed for seed in self.seeds if not seed.ok]
 
@@ -138,6 +143,8 @@ def merge_reports(reports: Sequence[tuple[Path, CampaignReport]]) -> CampaignRep
         if report.shard.count != first.shard.count:
             raise ReportError(f"{path} is shard {report.shard}, {first_path} shard {first.shard}: "
                               f"not the same split")
+        if [seed.seed for seed in report.seeds] != list(report.shard.seeds(report.campaign_seeds)):
+            raise ReportError(f"{path} does not hold the seeds of shard {report.shard} (cut short?)")
     shards = sorted(report.shard.index for _, report in reports)
     expected = list(range(1, first.shard.count + 1))
     if shards != expected:

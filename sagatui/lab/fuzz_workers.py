@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import pickle
+import signal
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -22,7 +23,7 @@ from pathlib import Path
 from sagatui.lab.fuzz import fuzz_one
 from sagatui.lab.fuzz_campaign import Campaign, SeedResult
 from sagatui.packs.loader import load_pack_text
-from sagatui.stop_signals import Stopped, run_stoppable
+from sagatui.stop_signals import STOP_SIGNALS, Stopped, run_stoppable
 from sagatui.store.database import Store
 
 _STOP_WAIT = 30.0  # seconds a worker gets to record its run as interrupted before it is killed
@@ -68,6 +69,7 @@ def work(connection: Connection, job: _Job) -> None:
 
 
 async def _serve(connection: Connection, job: _Job) -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # run_stoppable handles them now: see _signals_held
     try:
         pack = load_pack_text(job.pack_text, job.source_name)
         async with await Store.open(job.db) as store:
@@ -86,6 +88,18 @@ def _next_seed(connection: Connection) -> int | None:
     except EOFError:
         return None
     return seed
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Start a worker with the stop signals blocked (a process's signal mask survives exec): it unblocks
+    them once it can handle them, so a Ctrl-C while it is still importing does not end it with a
+    traceback. Here they are held only while the process is created, then delivered."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _Worker:
@@ -151,8 +165,9 @@ async def run_in_workers(campaign: Campaign, databases: list[Path],
     interrupted = True
     try:
         for db in databases:
-            workers.append(_Worker.start(context, _Job(campaign.pack_text, campaign.source_name,
-                                                       campaign.scenario, db)))
+            with _signals_held():
+                workers.append(_Worker.start(context, _Job(campaign.pack_text, campaign.source_name,
+                                                           campaign.scenario, db)))
             workers[-1].listen(answers)
             workers[-1].give(next(seeds, None))
         while len(results) < len(wanted):

@@ -101,6 +101,10 @@ def test_reports_that_do_not_make_up_one_campaign_are_refused(sagatui, tmp_path)
     assert twice.code == 2 and "shard 1/2 is given twice" in twice.err
     mixed = sagatui("fuzz-merge", "1.json", "other.json")
     assert mixed.code == 2 and "other.json is of another campaign than 1.json: runs 5, not 4" in mixed.err
+    cut = json.loads((tmp_path / "2.json").read_text())
+    (tmp_path / "cut.json").write_text(json.dumps({**cut, "seeds": cut["seeds"][:-1]}))
+    cut_short = sagatui("fuzz-merge", "1.json", "cut.json")
+    assert cut_short.code == 2 and "cut.json does not hold the seeds of shard 2/2" in cut_short.err
     (tmp_path / "junk.json").write_text("{}")
     junk = sagatui("fuzz-merge", "junk.json")
     assert (junk.code, junk.err) == (2, "sagatui: error: junk.json: not a sagatui fuzz report\n")
