@@ -110,7 +110,7 @@ def print_case(out: Console, run_id: int, case: Any) -> None:
     show(out, f"  context: {json.dumps(case.context, sort_keys=True)}")
 
 
-def print_fuzz_seed(out: Console, seed: SeedReport, reproduce: str, kept: KeptRun | None) -> None:
+def print_fuzz_seed(out: Console, seed: SeedReport, pack: str, scenario: str, kept: KeptRun | None) -> None:
     """A failing seed: its violations (the first ten), where its run is kept (with --db), how to run it again."""
     if seed.ok:
         return
@@ -119,7 +119,7 @@ def print_fuzz_seed(out: Console, seed: SeedReport, reproduce: str, kept: KeptRu
         show(out, f"  {violation}")
     if kept is not None:
         show(out, f"  kept: run {kept.run_id} of {kept.db}")
-    show(out, f"  reproduce: {reproduce} --runs 1 --start-seed {seed.seed}")
+    show(out, f"  reproduce: sagatui fuzz {pack} --scenario {scenario} --runs 1 --start-seed {seed.seed}")
 
 
 def print_fuzz_summary(out: Console, report: CampaignReport) -> None:

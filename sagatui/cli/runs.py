@@ -118,11 +118,10 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
     campaign = Campaign(pack, pack_text, options.pack, str(path), options.scenario, options.start_seed, options.runs,
                         shard)
     jobs = options.jobs or default_jobs()
-    reproduce = f"sagatui fuzz {options.pack} --scenario {options.scenario}"
     db = Path(options.db) if options.db else None
 
     def print_result(result: SeedResult) -> None:
-        print_fuzz_seed(out, result.report, reproduce, result.kept if db is not None else None)
+        print_fuzz_seed(out, result.report, options.pack, options.scenario, result.kept if db is not None else None)
 
     started = time.perf_counter()
     results = run_stoppable(run_campaign(campaign, jobs=jobs, db=db, on_result=print_result))
@@ -144,9 +143,8 @@ def handle_fuzz_merge(options: argparse.Namespace, out: Console) -> int:
         merged = merge_reports([(Path(name), CampaignReport.read(Path(name))) for name in options.reports])
     except ReportError as error:
         raise UsageError(str(error)) from None
-    reproduce = f"sagatui fuzz {merged.pack} --scenario {merged.scenario}"
     for seed in merged.seeds:
-        print_fuzz_seed(out, seed, reproduce, None)
+        print_fuzz_seed(out, seed, merged.pack, merged.scenario, None)
     print_fuzz_summary(out, merged)
     if options.report:
         merged.write(Path(options.report))
