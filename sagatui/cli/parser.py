@@ -36,7 +36,7 @@ class Handler:
         return int(self.resolve()(options, out))
 
 
-SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "resume", "attention")
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "fuzz-merge", "resume", "attention")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -130,8 +130,26 @@ def subcommand_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--scenario", required=True, help="the scenario to fuzz")
     fuzz.add_argument("--runs", type=support.positive, default=100, help="how many seeds (default: 100)")
     fuzz.add_argument("--start-seed", type=support.seed, default=1, help="first seed (default: 1)")
-    fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file)")
+    fuzz.add_argument("--db", help="keep the runs in this SQLite file (default: a scratch file); with several "
+                                   "jobs, one file per job beside it: runs.db -> runs-1.db, runs-2.db, ...")
+    fuzz.add_argument("--jobs", type=support.positive, default=None,
+                      help="worker processes to run seeds in (default: this machine's cores); the report is "
+                           "the same for any number")
+    fuzz.add_argument("--shard", metavar="K/M",
+                      help="run only shard K of M (1-based: 1/2 and 2/2 split a campaign in two): the "
+                           "campaign's K-th seed and every M-th after it")
+    fuzz.add_argument("--report", metavar="FILE", help="also write the result as JSON, for fuzz-merge")
     fuzz.set_defaults(handler=Handler("runs", "handle_fuzz"))
+
+    fuzz_merge = commands.add_parser(
+        "fuzz-merge", help="merge the --report files of a campaign's shards into the campaign's result",
+        description="Read the JSON reports that `fuzz --shard K/M --report FILE` wrote, check that they are "
+                    "the shards 1/M to M/M of one campaign (same pack text, scenario and seeds), each once, and "
+                    "print the whole campaign's report as `fuzz` without --shard prints it. Exit 1 if any seed "
+                    "failed, 2 if the reports do not make up one campaign.")
+    fuzz_merge.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' report files")
+    fuzz_merge.add_argument("--report", metavar="FILE", help="also write the merged report as JSON")
+    fuzz_merge.set_defaults(handler=Handler("runs", "handle_fuzz_merge"))
 
     resume = commands.add_parser(
         "resume", help="carry on the sagas a crash or Ctrl-C left unfinished",

@@ -15,6 +15,7 @@ from sagatui.plain_text import plain_text
 if TYPE_CHECKING:  # the commands import what they run when they run it: `check` stays quick
     from rich.console import Console
 
+    from sagatui.lab.fuzz_campaign import CampaignReport, KeptRun, SeedReport
     from sagatui.lab.headless import ScenarioReport
     from sagatui.model.events import Event
     from sagatui.store.invariants import InvariantResult
@@ -109,3 +110,23 @@ def print_case(out: Console, run_id: int, case: Any) -> None:
     for link in case.chain:
         show(out, f"    {link.step:<{width}}  {link.action or '-':<26} {link.describe()}")
     show(out, f"  context: {json.dumps(case.context, sort_keys=True)}")
+
+
+def print_fuzz_seed(out: Console, seed: SeedReport, pack: str, scenario: str, kept: KeptRun | None) -> None:
+    """A failing seed: its violations (the first ten), where its run is kept (with --db), how to run it again."""
+    if seed.ok:
+        return
+    show(out, Text(f"seed {seed.seed}: FAIL ({seed.sagas} sagas)", style="bold red"))
+    for violation in seed.violations[:10]:
+        show(out, f"  {violation}")
+    if kept is not None:
+        show(out, f"  kept: run {kept.run_id} of {kept.db}")
+    show(out, f"  reproduce: sagatui fuzz {pack} --scenario {scenario} --runs 1 --start-seed {seed.seed}")
+
+
+def print_fuzz_summary(out: Console, report: CampaignReport) -> None:
+    failed = report.failed
+    of_shard = f" of shard {report.shard}" if report.shard.count > 1 else ""
+    show(out, Text(f"{len(report.seeds)} run(s){of_shard}, {len(failed)} failed"
+                   + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""),
+                   style="bold red" if failed else "bold green"))

@@ -11,7 +11,16 @@ from rich.console import Console
 from rich.text import Text
 
 from sagatui.cli import support
-from sagatui.cli.rendering import event_printer, print_case, print_inbox, print_resumed, print_summary, show
+from sagatui.cli.rendering import (
+    event_printer,
+    print_case,
+    print_fuzz_seed,
+    print_fuzz_summary,
+    print_inbox,
+    print_resumed,
+    print_summary,
+    show,
+)
 from sagatui.cli.support import UsageError, chosen_run
 from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
@@ -63,44 +72,55 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
 
 
 def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
-    import tempfile
+    import sys
     import time
 
-    from sagatui.lab.fuzz import fuzz_one
-    from sagatui.store.database import Store
+    from sagatui.lab.fuzz_campaign import WHOLE, Campaign, SeedResult, Shard, default_jobs, run_campaign
 
     pack, pack_text, path = _load(options.pack)
     if options.scenario not in pack.scenarios:
         raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
-    seeds = range(options.start_seed, options.start_seed + options.runs)
-    if seeds[-1] > support.MAX_SEED:
+    if options.start_seed + options.runs - 1 > support.MAX_SEED:
         raise UsageError(f"--runs {options.runs} from --start-seed {options.start_seed} passes "
                          f"{support.MAX_SEED}, the largest seed")
+    try:
+        shard = Shard.parse(options.shard) if options.shard else WHOLE
+    except ValueError as error:
+        raise UsageError(f"--shard: {error}") from None
+    campaign = Campaign(pack, pack_text, options.pack, str(path), options.scenario, options.start_seed, options.runs,
+                        shard)
+    jobs = options.jobs or default_jobs()
+    db = Path(options.db) if options.db else None
 
-    async def fuzz_all(db: Path) -> list[Any]:
-        async with await Store.open(db) as store:
-            outcomes = []
-            for seed in seeds:
-                outcome = await fuzz_one(pack, pack_text, store, options.scenario, seed)
-                outcomes.append(outcome)
-                if not outcome.ok:
-                    show(out, Text(f"seed {seed}: FAIL ({outcome.sagas} sagas, run {outcome.run_id} of {db})",
-                                    style="bold red"))
-                    for violation in outcome.violations[:10]:
-                        show(out, f"  {violation}")
-                    show(out, f"  reproduce: sagatui fuzz {options.pack} --scenario {options.scenario} --runs 1 "
-                               f"--start-seed {seed}")
-            return outcomes
+    def print_result(result: SeedResult) -> None:
+        print_fuzz_seed(out, result.report, options.pack, options.scenario, result.kept if db is not None else None)
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as scratch:
-        outcomes = run_stoppable(fuzz_all(Path(options.db) if options.db else Path(scratch) / "fuzz.db"))
+    results = run_stoppable(run_campaign(campaign, jobs=jobs, db=db, on_result=print_result))
     elapsed = time.perf_counter() - started
-    failed = [outcome.seed for outcome in outcomes if not outcome.ok]
-    style = "bold red" if failed else "bold green"
-    show(out, Text(f"{len(outcomes)} run(s), {len(failed)} failed, {len(outcomes) / elapsed:.2f} runs/s"
-                   + (f"; failing seeds: {', '.join(map(str, failed))}" if failed else ""), style=style))
-    return ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK
+    report = campaign.report(results)
+    print_fuzz_summary(out, report)
+    if options.report:
+        report.write(Path(options.report))
+    # the rate is no part of the report (stdout is the same for any --jobs): a note on stderr
+    print(f"fuzz: {len(results)} run(s) in {elapsed:.1f}s, {len(results) / max(elapsed, 1e-9):.2f} runs/s, "
+          f"{campaign.jobs(jobs)} job(s)", file=sys.stderr)
+    return ExitCode.EXPECTATION_FAILED if report.failed else ExitCode.OK
+
+
+def handle_fuzz_merge(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.fuzz_campaign import CampaignReport, ReportError, merge_reports
+
+    try:
+        merged = merge_reports([(Path(name), CampaignReport.read(Path(name))) for name in options.reports])
+    except ReportError as error:
+        raise UsageError(str(error)) from None
+    for seed in merged.seeds:
+        print_fuzz_seed(out, seed, merged.pack, merged.scenario, None)
+    print_fuzz_summary(out, merged)
+    if options.report:
+        merged.write(Path(options.report))
+    return ExitCode.EXPECTATION_FAILED if merged.failed else ExitCode.OK
 
 
 def handle_resume(options: argparse.Namespace, out: Console) -> int:

@@ -66,7 +66,12 @@ class CommandDesk:
         self._script = deque((event, parse_recorded(event.data)) for event in commands)
 
     async def on_quiet_moment(self) -> bool:
-        """The clock's idle hook: whether anything was applied."""
+        """The clock's idle hook: whether anything was applied. Nothing once the run made its last mark
+        (run.settled, run.interrupted: the clock is frozen): a command still queued then (a fault change
+        due as the last saga ended) would otherwise land after that mark, while the run closes, or not,
+        by the disk's speed."""
+        if self._lab.clock.frozen:
+            return False
         if self._script:
             return self._apply_scripted()
         if not self._queue:

@@ -25,6 +25,10 @@ class StorageError(Exception):
         self.problem = problem
         self.message = message
 
+    def __reduce__(self) -> tuple[type[StorageError], tuple[StorageProblem, str]]:
+        """Picklable: a fuzz worker process hands its storage error to the command, which exits 3."""
+        return StorageError, (self.problem, self.message)
+
 
 def explain(error: sqlite3.Error, path: Path) -> StorageError:
     """Turn an sqlite3 error raised while opening or writing `path` into a StorageError."""

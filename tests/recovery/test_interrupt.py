@@ -118,7 +118,8 @@ async def test_a_stop_signal_cuts_an_attention_retry_short_and_leaves_the_saga_i
 
 def test_a_stop_signal_interrupts_fuzzing_with_its_run_recorded(tmp_path: Path) -> None:
     db = tmp_path / "fuzz.db"
-    fuzzing = start("fuzz", str(ECOMMERCE), "--scenario", "load_with_outages", "--runs", "1000", "--db", str(db))
+    fuzzing = start("fuzz", str(ECOMMERCE), "--scenario", "load_with_outages", "--runs", "1000", "--db", str(db),
+                    "--jobs", "1")  # one file; tests/cli/test_fuzz_campaign.py stops worker processes
     wait_for_events(db, 400, fuzzing)
     run_id = int(query(db, "SELECT max(id) FROM runs")[0][0])  # type: ignore[arg-type]
     stopped_by(fuzzing, signal.SIGTERM, db, run_id)

@@ -57,7 +57,8 @@ def test_the_cli_prints_the_failing_seed_and_how_to_reproduce_it(monkeypatch, ca
         return await original(self, saga, record, restart_ttl)
 
     monkeypatch.setattr(SagaEngine, "compensate_step", twice)
-    code = main(["fuzz", "ecommerce", "--scenario", "payment_declined", "--runs", "2", "--start-seed", "40"])
+    code = main(["fuzz", "ecommerce", "--scenario", "payment_declined", "--runs", "2", "--start-seed", "40",
+                 "--jobs", "1"])  # in this process, where the failure is planted
     out = capsys.readouterr().out
     assert code == 1
     assert "seed 40: FAIL" in out and "seed 41: FAIL" in out

@@ -1,14 +1,21 @@
 """Two fresh runs of a scenario with the same seed leave the same rows in the events table, whole: every
 column but `wall_time`, to the last row, with nothing written after the run's last mark."""
 
+import json
 import sqlite3
 import time
 
 import pytest
 
+from sagatui.lab import Lab
+from sagatui.lab.commands import SetFault
+from sagatui.lab.fuzz import fuzz_one
 from sagatui.lab.headless import run_scenario
+from sagatui.model.events import Event, EventKind
+from sagatui.model.faults import FaultProfile
 from sagatui.packs.bundled import bundled_pack_names, read_pack
 from sagatui.store.database import Store
+from sagatui.store.queries import read_events
 
 SCENARIOS = [(name, scenario) for name in bundled_pack_names() for scenario in read_pack(name).pack.scenarios]
 
@@ -47,3 +54,38 @@ async def test_nothing_is_written_after_run_settled_however_slow_the_disk(tmp_pa
     monkeypatch.setattr(writer, "_transaction", slow)
     rows = await stored_events(tmp_path / "a.db", "ecommerce", "refund_gateway_down")
     assert rows[-1][3] == "run.settled"
+
+
+async def test_a_command_still_queued_when_the_run_settles_is_not_applied_after_it(tmp_path):
+    """A command submitted as the last saga ends (a fuzz schedule's fault change due at that very moment)
+    finds its quiet moment only once run.settled is recorded: it must not be applied then, while the run
+    closes, where the disk's speed decides whether it lands in the log."""
+    source = read_pack("travel")
+    path = tmp_path / "a.db"
+    async with await Store.open(path) as store:
+        lab = Lab(source.pack, source.text, store, seed=1)
+        async with lab:
+            def fault_change_at_the_end(event: Event) -> None:
+                if event.kind is EventKind.SAGA_COMPLETED:
+                    lab.submit(SetFault(service="hotel_backup", profile=FaultProfile(mode="hang")))
+
+            lab.bus.add_listener(fault_change_at_the_end)
+            lab.start_scenario("no_cars_anywhere")
+            await lab.conclude()
+            await lab.clock.wait_idle()  # the quiet moments a closing run's I/O gives the clock
+    kinds = [kind for kind, in sqlite3.connect(path).execute("SELECT kind FROM events ORDER BY seq")]
+    assert kinds[-2:] == ["saga.completed", "run.settled"]
+
+
+async def test_a_fuzz_seed_stores_the_same_stream_every_time(tmp_path):
+    """travel / no_cars_anywhere seed 20: its one fault change falls due as the trip completes."""
+    source = read_pack("travel")
+    streams = set()
+    async with await Store.open(tmp_path / "a.db") as store:
+        for _ in range(6):
+            outcome = await fuzz_one(source.pack, source.text, store, "no_cars_anywhere", 20)
+            assert outcome.schedule[0].at == 0.7
+            events = await read_events(store, outcome.run_id, limit=None)
+            streams.add(json.dumps([event.comparable() for event in events]))
+    assert len(streams) == 1
+
