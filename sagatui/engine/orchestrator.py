@@ -32,6 +32,7 @@ from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.saga_data import compensation_params, forward_params
 from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
@@ -242,7 +243,7 @@ class SagaEngine:
         if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
             retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
-                    {**saga.input, **step.params})
+                    forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
@@ -334,11 +335,12 @@ class SagaEngine:
             return start.attempt - 1, CompensationEnded(outcome=CompensationOutcome.EXPIRED,
                                                         reason="TTL passed before it could run")
         key = f"{saga.saga_id}:{step.name}:undo"
-        call = Call(saga.saga_id, step.name, service, operation, key, {**saga.input, **step.params},
-                    compensation=context)
-        plan = CallPlan(UNDO, call, self.breaker_for(service), policy, DEFAULT_RETRYABLE, expires_at, key, start)
         tally = _UndoTally(attempts=start.attempt - 1)
         try:
+            call = Call(saga.saga_id, step.name, service, operation, key, compensation_params(saga, step),
+                        compensation=context)
+            plan = CallPlan(UNDO, call, self.breaker_for(service), policy, DEFAULT_RETRYABLE, expires_at, key,
+                            start)
             result = await self.attempts.call(plan, tally)
         except ServiceError as error:
             return _compensation_failure(error, policy.max_attempts, tally)
