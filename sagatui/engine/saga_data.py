@@ -48,10 +48,13 @@ def _resolved(params: dict[str, Any], field: str, data: dict[str, Any]) -> dict[
     resolved: dict[str, Any] = {}
     for name, value in params.items():
         if isinstance(value, Reference):
-            value = value.find(data)
+            written = f"{field}.{name}: {{ref: {value.expression}}}"
+            try:
+                value = value.find(data)
+            except ValueError as error:
+                raise ServiceError(ErrorKind.VALIDATION, f"{written} failed: {error}", code="bad_reference") from None
             if value is None:
-                raise ServiceError(ErrorKind.VALIDATION,
-                                   f"{field}.{name}: {{ref: {params[name].expression}}} found nothing in the "
-                                   f"saga's data", code="missing_reference")
+                raise ServiceError(ErrorKind.VALIDATION, f"{written} found nothing in the saga's data",
+                                   code="missing_reference")
         resolved[name] = value
     return resolved

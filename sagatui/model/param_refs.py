@@ -7,11 +7,12 @@ Each expression is compiled once, when the pack loads; a step without references
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
 from pydantic import BeforeValidator
 
@@ -22,16 +23,21 @@ DATA_ROOTS = ("input", "steps")
 FieldChain = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class Reference:
-    """One compiled `{ref: ...}`. `expression` is the text as written, for messages."""
+    """One compiled `{ref: ...}`. `expression` is the text as written, for messages; two references are
+    equal when their texts are (so a pack loaded twice is equal to itself)."""
 
     expression: str
-    compiled: ParsedResult
+    compiled: ParsedResult = field(compare=False)
 
     def find(self, data: dict[str, Any]) -> Any:
-        """The value the expression finds in the saga's data; None when it finds nothing (or null)."""
-        return self.compiled.search(data)
+        """The value the expression finds in the saga's data; None when it finds nothing (or null).
+        ValueError when a function cannot take what it was given (`sum` of texts)."""
+        try:
+            return self.compiled.search(data)
+        except JMESPathError as error:
+            raise ValueError(str(error)) from None
 
     def chains(self) -> list[FieldChain]:
         """The field names each part of the expression reads from the top of the saga's data, as far as
@@ -89,14 +95,33 @@ def compile_reference(expression: Any) -> Reference:
     try:
         compiled = jmespath.compile(expression)
     except JMESPathError as error:
-        detail = str(error).splitlines()[0]
-        raise ValueError(f"{expression!r} is not a valid JMESPath expression: {detail}") from None
+        raise ValueError(f"{expression!r} is not a valid JMESPath expression: {_parse_problem(error)}") from None
     reference = Reference(expression, compiled)
     for chain in reference.chains():
         if chain[0] not in DATA_ROOTS:
-            raise ValueError(f"{expression!r} reads {chain[0]!r}: a reference starts from input "
-                             f"(the saga input) or steps (earlier steps' results), e.g. input.{chain[0]}")
+            raise ValueError(f"{expression!r} reads {chain[0]!r}: a reference starts from `input` (the saga "
+                             f"input) or `steps` (earlier steps' results)")
+    unknown = sorted(_functions(compiled.parsed) - set(Functions.FUNCTION_TABLE))
+    if unknown:
+        raise ValueError(f"{expression!r} calls {', '.join(unknown)}: JMESPath has no such function "
+                         f"(it has: {', '.join(sorted(Functions.FUNCTION_TABLE))})")
     return reference
+
+
+def _parse_problem(error: JMESPathError) -> str:
+    message = getattr(error, "msg", None) or str(error).splitlines()[0]
+    if message == "Invalid jmespath expression":
+        message = "the expression ends too soon"
+    position = getattr(error, "lex_position", None)
+    return message if position is None else f"{message}, at column {position + 1}"
+
+
+def _functions(node: dict[str, Any]) -> set[str]:
+    names = {str(node["value"])} if node["type"] == "function_expression" else set()
+    for child in node.get("children", ()):
+        if isinstance(child, dict):
+            names |= _functions(child)
+    return names
 
 
 def _param_value(value: Any) -> Any:

@@ -101,3 +101,15 @@ async def test_a_compensation_reference_that_finds_nothing_fails_it_without_a_ca
     assert ended.data["outcome"] == CompensationOutcome.FAILED.value
     assert "compensation_params.reservation" in ended.data["reason"]
     assert saga.status is SagaStatus.NEEDS_ATTENTION
+
+
+async def test_a_reference_whose_function_cannot_take_the_data_fails_the_step_validation():
+    total = SagaDef.model_validate({"name": "total", "steps": [
+        {"name": "charge", "action": "payment.charge", "params": {"amount": {"ref": "sum(input.prices)"}}}]})
+    async with rig(total) as r:
+        await r.engine.run("total", "ok", {"prices": [1.5, 2]})
+        await r.engine.run("total", "bad", {"prices": ["1.5"]})
+    assert [(call.saga_id, call.params["amount"]) for call in r.services.calls] == [("ok", 3.5)]
+    failed = r.events(EventKind.STEP_FAILED)
+    assert [(e.saga_id, e.error_kind) for e in failed] == [("bad", ErrorKind.VALIDATION)]
+    assert failed[0].message.startswith("params.amount: {ref: sum(input.prices)} failed: In function sum()")
