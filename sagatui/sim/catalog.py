@@ -1,8 +1,9 @@
 """What each kind of simulated service can do: its operations, the operation that undoes each, the
 fields of each operation's result, and the options a pack may set on it. Packs are checked against
-this (a `{ref: steps.charge.result.payment_id}` must name a field the result has); services implement it."""
+this (a `{ref: steps.charge.result.payment_id}` must name a field the result has); services implement it.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a TypedDict tells NotRequired fields apart only from
+annotations that are not strings (Python 3.11)."""
 
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
