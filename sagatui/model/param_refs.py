@@ -22,6 +22,9 @@ DATA_ROOTS = ("input", "steps")
 
 FieldChain = tuple[str, ...]
 
+# One function table for every search: without it, each search builds its own (about half its cost).
+_SEARCH_OPTIONS = jmespath.Options(custom_functions=Functions())
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -30,12 +33,22 @@ class Reference:
 
     expression: str
     compiled: ParsedResult = field(compare=False)
+    # The names, when the expression is nothing but names (`steps.charge.result.payment_id`, most
+    # references): then they are looked up directly, as JMESPath would, at a tenth of a search's cost.
+    names: FieldChain | None = field(compare=False, default=None)
 
     def find(self, data: dict[str, Any]) -> Any:
         """The value the expression finds in the saga's data; None when it finds nothing (or null).
         ValueError when a function cannot take what it was given (`sum` of texts)."""
+        if self.names is not None:
+            value: Any = data
+            for name in self.names:
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(name)
+            return value
         try:
-            return self.compiled.search(data)
+            return self.compiled.search(data, options=_SEARCH_OPTIONS)
         except JMESPathError as error:
             raise ValueError(str(error)) from None
 
@@ -96,7 +109,7 @@ def compile_reference(expression: Any) -> Reference:
         compiled = jmespath.compile(expression)
     except JMESPathError as error:
         raise ValueError(f"{expression!r} is not a valid JMESPath expression: {_parse_problem(error)}") from None
-    reference = Reference(expression, compiled)
+    reference = Reference(expression, compiled, _only_names(compiled.parsed))
     for chain in reference.chains():
         if chain[0] not in DATA_ROOTS:
             raise ValueError(f"{expression!r} reads {chain[0]!r}: a reference starts from `input` (the saga "
@@ -106,6 +119,14 @@ def compile_reference(expression: Any) -> Reference:
         raise ValueError(f"{expression!r} calls {', '.join(unknown)}: JMESPath has no such function "
                          f"(it has: {', '.join(sorted(Functions.FUNCTION_TABLE))})")
     return reference
+
+
+def _only_names(node: dict[str, Any]) -> FieldChain | None:
+    if node["type"] == "field":
+        return (str(node["value"]),)
+    if node["type"] == "subexpression" and all(child["type"] == "field" for child in node["children"]):
+        return tuple(str(child["value"]) for child in node["children"])
+    return None
 
 
 def _parse_problem(error: JMESPathError) -> str:

@@ -1,8 +1,12 @@
 """Params that read the saga's data: the input, earlier results, a group's results; compensations too."""
 
+import jmespath
+import pytest
+
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import EventKind
+from sagatui.model.param_refs import compile_reference
 from sagatui.model.status import CompensationOutcome, SagaStatus
 from tests.engine.harness import permanent, rig
 
@@ -113,3 +117,16 @@ async def test_a_reference_whose_function_cannot_take_the_data_fails_the_step_va
     failed = r.events(EventKind.STEP_FAILED)
     assert [(e.saga_id, e.error_kind) for e in failed] == [("bad", ErrorKind.VALIDATION)]
     assert failed[0].message.startswith("params.amount: {ref: sum(input.prices)} failed: In function sum()")
+
+
+DATA = {"input": {"payer": "alice", "customer": {"email": "a@x"}, "tags": ["a"], "n": None, "x-y": 1},
+        "steps": {"charge": {"result": {"payment_id": "PAY-1", "amount": 5.0}}}}
+
+
+@pytest.mark.parametrize("expression", [
+    "input", "input.payer", "input.customer.email", "input.payer.first", "input.tags.first", "input.n",
+    'input."x-y"', "input.missing.deeper", "steps.charge.result.payment_id", "steps.refund.result.refund_id",
+    "input.tags[0]", "steps.charge.result.payment_id || input.payer", "[input.payer, input.customer.email]",
+])
+def test_a_reference_finds_what_jmespath_finds(expression):
+    assert compile_reference(expression).find(DATA) == jmespath.search(expression, DATA)
