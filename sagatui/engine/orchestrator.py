@@ -5,6 +5,7 @@ Rules worth knowing:
 - A step "may have an effect" once it succeeded, or when its last attempt timed out (the service may
   have done the work and lost the reply). Only such steps are compensated; compensations are safe
   to call when the effect is not found, so compensating a timed-out step is harmless.
+- A saga whose input does not fit the `input` its definition declares ends `failed` before its first step.
 - A saga that fails before any step may have had an effect ends `failed`: nothing to undo. One whose
   rollback met a step with an effect but no compensation ends `failed` too, naming what was not undone:
   `compensated` means every effect was undone.
@@ -38,6 +39,7 @@ from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
+from sagatui.model.input_schema import input_problems
 from sagatui.model.payloads import CompensationEnded
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
@@ -89,6 +91,11 @@ class SagaEngine:
         saga.steps = {step.name: StepRecord(step) for step in definition.all_steps()}
         saga.status = SagaStatus.RUNNING
         self._emit(EventKind.SAGA_STARTED, saga, data={"saga": saga_name, "input": saga_input})
+        if definition.input is not None and (problems := input_problems(definition.input, saga_input)):
+            message = "; ".join(f"input.{field} {problem}" for field, problem in problems)
+            saga.input_error = ServiceError(ErrorKind.VALIDATION, message, code="invalid_input")
+            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
+            return saga
         return await self._drive(saga, _FRESH)
 
     async def continue_saga(self, saga: SagaRun, point: ResumePoint) -> SagaRun:

@@ -6,20 +6,15 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from sagatui.model.definition_base import Definition
 from sagatui.model.durations import Duration, PositiveDuration
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
+from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import ParamValue, Reference, references_in
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-
-
-class Definition(BaseModel):
-    """Base of every definition: unknown fields are errors, values never change after loading, and
-    every number is finite (`.inf` or `"nan"` would load, then break the run that reads them)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def _check_action(value: str) -> str:
@@ -215,6 +210,7 @@ SagaElement = StepDef | ParallelGroup
 class SagaDef(Definition):
     name: str = Field(min_length=1)
     description: str = ""
+    input: InputSchema | None = None  # the fields its input must have; checked before the first step
     steps: tuple[SagaElement, ...] = Field(min_length=1)
 
     def all_steps(self) -> list[StepDef]:

@@ -1,6 +1,7 @@
 """Checks of the params that read the saga's data (`{ref: steps.charge_payment.result.payment_id}`):
 each reference reads only steps that have ended before its call is made, and only fields their
-results have (sagatui.sim.catalog declares each operation's result). The expression itself was
+results have (sagatui.sim.catalog declares each operation's result), and only input fields the saga
+declares when it declares its input. The expression itself was
 checked when the step was read (sagatui.model.param_refs)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import FieldChain, references_in
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.validation_messages import Finding
@@ -32,7 +34,7 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
         for field, own_result in (("params", False), ("compensation_params", True)):
             for name, reference in references_in(getattr(position.step, field)):
                 for chain in reference.chains():
-                    problem = _check_chain(chain, position, own_result, everything, kinds)
+                    problem = _check_chain(chain, position, own_result, everything, kinds, saga.input)
                     if problem:
                         findings.append(((*path, field, name), f"{{ref: {reference.expression}}}: {problem}"))
                         break
@@ -53,9 +55,11 @@ def _positions(saga_name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, _Posi
 
 
 def _check_chain(chain: FieldChain, position: _Position, own_result: bool, everything: set[str],
-                 kinds: dict[str, ServiceKind]) -> str | None:
-    if chain[0] != "steps" or len(chain) == 1:
-        return None  # the input has no declared shape (yet); `steps` alone is every result so far
+                 kinds: dict[str, ServiceKind], schema: InputSchema | None) -> str | None:
+    if chain[0] == "input":
+        return _check_input_field(chain[1:], schema)
+    if len(chain) == 1:
+        return None  # `steps` alone: every result so far
     name, rest = chain[1], chain[2:]
     source = position.earlier.get(name)
     if source is None and own_result and name == position.step.name:
@@ -77,6 +81,13 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
                     f"one of its members ({', '.join(members)})")
         source, fields = member, fields[1:]
     return _check_result_field(source, fields, kinds)
+
+
+def _check_input_field(fields: FieldChain, schema: InputSchema | None) -> str | None:
+    """With an input declared, a reference reads only declared fields (undeclared, it reads anything)."""
+    if schema is None or not fields or fields[0] in schema:
+        return None
+    return unknown_name("input field", fields[0], schema)
 
 
 def _not_before(name: str, position: _Position, own_result: bool, everything: set[str]) -> str:

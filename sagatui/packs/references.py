@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.input_schema import InputSchema, input_problems
 from sagatui.packs.data_references import check_data_references
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceDef
@@ -154,6 +155,17 @@ def _check_derived_compensations(path: FieldPath, step: StepDef, kinds: dict[str
     return findings
 
 
+def _check_inputs(path: FieldPath, scenario: Scenario, schema: InputSchema) -> list[Finding]:
+    """A scenario's inputs and workload variations fit the saga's declared input, as written."""
+    written: list[tuple[FieldPath, dict[str, Any]]] = [((*path, "inputs", index), saga_input)
+                                                       for index, saga_input in enumerate(scenario.inputs)]
+    if scenario.workload is not None:
+        written += [((*path, "workload", "variations", index, "input"), variation.input)
+                    for index, variation in enumerate(scenario.workload.variations)]
+    return [((*where, field) if field in saga_input else where, f"input.{field} {problem}")
+            for where, saga_input in written for field, problem in input_problems(schema, saga_input)]
+
+
 def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef]) -> list[Finding]:
     path: FieldPath = ("scenarios", name)
     findings: list[Finding] = []
@@ -165,6 +177,8 @@ def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[st
                              unknown_name("service", change.service, names.services)))
     expect = scenario.expect
     saga = sagas.get(scenario.saga)
+    if saga is not None and saga.input is not None:
+        findings += _check_inputs(path, scenario, saga.input)
     if saga is not None and expect.compensation_order is not None:
         steps = [step.name for step in saga.all_steps()]
         for index, step in enumerate(expect.compensation_order):
