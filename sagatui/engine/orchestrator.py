@@ -91,11 +91,6 @@ class SagaEngine:
         saga.steps = {step.name: StepRecord(step) for step in definition.all_steps()}
         saga.status = SagaStatus.RUNNING
         self._emit(EventKind.SAGA_STARTED, saga, data={"saga": saga_name, "input": saga_input})
-        if definition.input is not None and (problems := input_problems(definition.input, saga_input)):
-            message = "; ".join(f"input.{field} {problem}" for field, problem in problems)
-            saga.input_error = ServiceError(ErrorKind.VALIDATION, message, code="invalid_input")
-            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
-            return saga
         return await self._drive(saga, _FRESH)
 
     async def continue_saga(self, saga: SagaRun, point: ResumePoint) -> SagaRun:
@@ -104,6 +99,14 @@ class SagaEngine:
         return await self._drive(saga, point)
 
     async def _drive(self, saga: SagaRun, point: ResumePoint) -> SagaRun:
+        # Checked here, not in run(): a saga resumed after a crash between saga.started and saga.failed
+        # is checked again (the same input fails the same way; one whose steps ran had a good one).
+        schema = saga.definition.input
+        if schema is not None and (problems := input_problems(schema, saga.input)):
+            message = "; ".join(f"input.{field} {problem}" for field, problem in problems)
+            saga.input_error = ServiceError(ErrorKind.VALIDATION, message, code="invalid_input")
+            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
+            return saga
         if saga.status is not SagaStatus.COMPENSATING:
             for element in saga.definition.steps:
                 members = element.parallel if isinstance(element, ParallelGroup) else [element]
