@@ -5,6 +5,7 @@ Rules worth knowing:
 - A step "may have an effect" once it succeeded, or when its last attempt timed out (the service may
   have done the work and lost the reply). Only such steps are compensated; compensations are safe
   to call when the effect is not found, so compensating a timed-out step is harmless.
+- A saga whose input does not fit the `input` its definition declares ends `failed` before its first step.
 - A saga that fails before any step may have had an effect ends `failed`: nothing to undo. One whose
   rollback met a step with an effect but no compensation ends `failed` too, naming what was not undone:
   `compensated` means every effect was undone.
@@ -32,11 +33,13 @@ from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.saga_data import compensation_params, forward_params
 from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
+from sagatui.model.input_schema import input_problems
 from sagatui.model.payloads import CompensationEnded
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
@@ -96,6 +99,14 @@ class SagaEngine:
         return await self._drive(saga, point)
 
     async def _drive(self, saga: SagaRun, point: ResumePoint) -> SagaRun:
+        # Checked here, not in run(): a saga resumed after a crash between saga.started and saga.failed
+        # is checked again (the same input fails the same way; one whose steps ran had a good one).
+        schema = saga.definition.input
+        if schema is not None and (problems := input_problems(schema, saga.input)):
+            message = "; ".join(f"input.{field} {problem}" for field, problem in problems)
+            saga.input_error = ServiceError(ErrorKind.VALIDATION, message, code="invalid_input")
+            self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
+            return saga
         if saga.status is not SagaStatus.COMPENSATING:
             for element in saga.definition.steps:
                 members = element.parallel if isinstance(element, ParallelGroup) else [element]
@@ -242,7 +253,7 @@ class SagaEngine:
         if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
             retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
-                    {**saga.input, **step.params})
+                    forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
@@ -334,11 +345,12 @@ class SagaEngine:
             return start.attempt - 1, CompensationEnded(outcome=CompensationOutcome.EXPIRED,
                                                         reason="TTL passed before it could run")
         key = f"{saga.saga_id}:{step.name}:undo"
-        call = Call(saga.saga_id, step.name, service, operation, key, {**saga.input, **step.params},
-                    compensation=context)
-        plan = CallPlan(UNDO, call, self.breaker_for(service), policy, DEFAULT_RETRYABLE, expires_at, key, start)
         tally = _UndoTally(attempts=start.attempt - 1)
         try:
+            call = Call(saga.saga_id, step.name, service, operation, key, compensation_params(saga, step),
+                        compensation=context)
+            plan = CallPlan(UNDO, call, self.breaker_for(service), policy, DEFAULT_RETRYABLE, expires_at, key,
+                            start)
             result = await self.attempts.call(plan, tally)
         except ServiceError as error:
             return _compensation_failure(error, policy.max_attempts, tally)

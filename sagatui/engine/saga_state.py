@@ -40,10 +40,11 @@ class SagaRun:
     # Parallel members cancelled because a sibling failed (not by a shutdown, which leaves them for resume).
     # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
     abandoned: set[str] = field(default_factory=set)
+    input_error: ServiceError | None = None  # the input did not fit the saga's schema: no step ran
 
     @property
     def error(self) -> ServiceError | None:
-        return self.steps[self.failed_step].error if self.failed_step else None
+        return self.steps[self.failed_step].error if self.failed_step else self.input_error
 
     def rollback_order(self) -> list[str]:
         """The steps to undo, newest first: every step that may have had an effect when the saga failed;

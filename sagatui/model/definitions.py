@@ -6,19 +6,15 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from sagatui.model.definition_base import Definition
 from sagatui.model.durations import Duration, PositiveDuration
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
+from sagatui.model.input_schema import InputSchema
+from sagatui.model.param_refs import ParamValue, Reference, references_in
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-
-
-class Definition(BaseModel):
-    """Base of every definition: unknown fields are errors, values never change after loading, and
-    every number is finite (`.inf` or `"nan"` would load, then break the run that reads them)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 def _check_action(value: str) -> str:
@@ -156,7 +152,10 @@ class StepDef(Definition):
     name: str = Field(min_length=1)
     action: ActionRef
     compensation: ActionRef | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    # Constants, or `{ref: <expression>}` read from the saga's data when the call is made (param_refs).
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    # What the compensation gets on top of `params`; may read this step's own result as well.
+    compensation_params: dict[str, ParamValue] = Field(default_factory=dict)
     retry: RetryPolicy = RetryPolicy()
     compensation_retry: CompensationPolicy = CompensationPolicy()
     breaker: str | None = None
@@ -177,6 +176,11 @@ class StepDef(Definition):
         if isinstance(value, list | tuple):
             return [{"action": item} if isinstance(item, str) else item for item in value]
         return value
+
+    @cached_property
+    def references(self) -> tuple[tuple[str, Reference], ...]:
+        """The params that read the saga's data (empty for most steps: then params are sent as written)."""
+        return references_in(self.params)
 
     @cached_property
     def providers(self) -> tuple[Fallback, ...]:
@@ -206,6 +210,7 @@ SagaElement = StepDef | ParallelGroup
 class SagaDef(Definition):
     name: str = Field(min_length=1)
     description: str = ""
+    input: InputSchema | None = None  # the fields its input must have; checked before the first step
     steps: tuple[SagaElement, ...] = Field(min_length=1)
 
     def all_steps(self) -> list[StepDef]:

@@ -3,7 +3,8 @@ fixes them: `scenarios/ecommerce.yaml:42: sagas.order.steps[1].compensation: <wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sagatui.plain_text import plain
@@ -20,6 +21,15 @@ def format_field(path: FieldPath) -> str:
         else:
             text += f".{part}" if text else part
     return text
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
+    """A name that names nothing: the closest known one, if any is close, and the known ones."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = f" ({what}s: {', '.join(known)})" if known else f" (the pack defines no {what}s)"
+    return f"there is no {what} {name!r}{hint}{listing}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,15 @@ checked when another item is broken, and one run reports as much as it can."""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
-from sagatui.packs.errors import FieldPath
+from sagatui.model.input_schema import InputSchema, input_problems
+from sagatui.packs.data_references import check_data_references
+from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceDef
 from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
@@ -37,7 +38,7 @@ def check_references(data: Any) -> list[Finding]:
         findings += _check_scenario(name, scenario, names, sagas)
     default = data.get("default_scenario")
     if isinstance(default, str) and names.scenarios is not None and default not in names.scenarios:
-        findings.append((("default_scenario",), _unknown("scenario", default, names.scenarios)))
+        findings.append((("default_scenario",), unknown_name("scenario", default, names.scenarios)))
     return findings
 
 
@@ -66,20 +67,12 @@ def _valid_items(data: dict[str, Any], section: str, model: type[ModelT]) -> Ite
             continue  # reported by the validation of the whole pack
 
 
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
-    known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = f" ({what}s: {', '.join(known)})" if known else f" (the pack defines no {what}s)"
-    return f"there is no {what} {name!r}{hint}{listing}"
-
-
 def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
     path: FieldPath = ("services", name)
     findings: list[Finding] = []
     kind = SERVICE_KINDS.get(service.kind)
     if kind is None:
-        findings.append(((*path, "kind"), _unknown("service kind", service.kind, SERVICE_KINDS)))
+        findings.append(((*path, "kind"), unknown_name("service kind", service.kind, SERVICE_KINDS)))
     else:
         kinds[name] = kind
         try:
@@ -87,7 +80,7 @@ def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[st
         except ValidationError as error:
             findings += explain(error, service.options, kind.options, prefix=(*path, "options"))
     if service.breaker is not None and names.breakers is not None and service.breaker not in names.breakers:
-        findings.append(((*path, "breaker"), _unknown("breaker", service.breaker, names.breakers)))
+        findings.append(((*path, "breaker"), unknown_name("breaker", service.breaker, names.breakers)))
     return findings
 
 
@@ -110,8 +103,8 @@ def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, Servic
                                         kinds)
         findings += _check_derived_compensations(path, step, kinds)
         if step.breaker is not None and names.breakers is not None and step.breaker not in names.breakers:
-            findings.append(((*path, "breaker"), _unknown("breaker", step.breaker, names.breakers)))
-    return findings
+            findings.append(((*path, "breaker"), unknown_name("breaker", step.breaker, names.breakers)))
+    return findings + check_data_references(name, saga, kinds)
 
 
 def _check_provider(path: FieldPath, action: str, compensation: str | None, names: _Names,
@@ -134,7 +127,7 @@ def _check_provider(path: FieldPath, action: str, compensation: str | None, name
 def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, ServiceKind]) -> Finding | None:
     service, operation = split_action(action)
     if names.services is not None and service not in names.services:
-        return path, f"{action}: {_unknown('service', service, names.services)}"
+        return path, f"{action}: {unknown_name('service', service, names.services)}"
     kind = kinds.get(service)
     if kind is None or operation in kind.all_operations:
         return None  # a broken service is reported where it is defined
@@ -162,16 +155,30 @@ def _check_derived_compensations(path: FieldPath, step: StepDef, kinds: dict[str
     return findings
 
 
+def _check_inputs(path: FieldPath, scenario: Scenario, schema: InputSchema) -> list[Finding]:
+    """A scenario's inputs and workload variations fit the saga's declared input, as written."""
+    written: list[tuple[FieldPath, dict[str, Any]]] = [((*path, "inputs", index), saga_input)
+                                                       for index, saga_input in enumerate(scenario.inputs)]
+    if scenario.workload is not None:
+        written += [((*path, "workload", "variations", index, "input"), variation.input)
+                    for index, variation in enumerate(scenario.workload.variations)]
+    return [((*where, field) if field in saga_input else where, f"input.{field} {problem}")
+            for where, saga_input in written for field, problem in input_problems(schema, saga_input)]
+
+
 def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef]) -> list[Finding]:
     path: FieldPath = ("scenarios", name)
     findings: list[Finding] = []
     if names.sagas is not None and scenario.saga not in names.sagas:
-        findings.append(((*path, "saga"), _unknown("saga", scenario.saga, names.sagas)))
+        findings.append(((*path, "saga"), unknown_name("saga", scenario.saga, names.sagas)))
     for index, change in enumerate(scenario.faults):
         if names.services is not None and change.service not in names.services:
-            findings.append(((*path, "faults", index, "service"), _unknown("service", change.service, names.services)))
+            findings.append(((*path, "faults", index, "service"),
+                             unknown_name("service", change.service, names.services)))
     expect = scenario.expect
     saga = sagas.get(scenario.saga)
+    if saga is not None and saga.input is not None:
+        findings += _check_inputs(path, scenario, saga.input)
     if saga is not None and expect.compensation_order is not None:
         steps = [step.name for step in saga.all_steps()]
         for index, step in enumerate(expect.compensation_order):

@@ -1,9 +1,12 @@
-"""What each kind of simulated service can do: its operations, the operation that undoes each, and
-the options a pack may set on it. Packs are checked against this; services implement it."""
+"""What each kind of simulated service can do: its operations, the operation that undoes each, the
+fields of each operation's result, and the options a pack may set on it. Packs are checked against
+this (a `{ref: steps.charge.result.payment_id}` must name a field the result has); services implement it.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a TypedDict tells NotRequired fields apart only from
+annotations that are not strings (Python 3.11)."""
 
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt
 
@@ -49,12 +52,107 @@ class OrderOptions(Definition):
     pass
 
 
+# What each operation answers when it is a step's action (docs/services.md). An undo operation used
+# as an action answers as it does as a compensation, except where noted.
+class ReserveResult(TypedDict):
+    reservation_id: str
+    reserved: dict[str, int]
+    partial: bool
+    short: NotRequired[dict[str, int]]  # only when partial
+
+
+class UndoResult(TypedDict):
+    outcome: str  # completed | partial
+
+
+class ReleaseResult(UndoResult):
+    released: dict[str, int]
+    undone: NotRequired[list[str]]  # only when partial
+    not_undone: NotRequired[list[str]]
+
+
+class CommitResult(TypedDict):
+    committed: dict[str, int]
+
+
+class RestockResult(UndoResult):
+    restocked: dict[str, int]
+
+
+class ChargeResult(TypedDict):
+    payment_id: str
+    amount: float
+
+
+class RefundResult(UndoResult):
+    refund_id: str | None
+    amount: float
+
+
+class ShipmentResult(TypedDict):
+    shipment_id: str
+    tracking_number: str
+
+
+class CancelShipmentResult(UndoResult):
+    shipment_id: str | None
+
+
+class SendResult(TypedDict):
+    message_id: str
+
+
+class CorrectionResult(TypedDict):
+    message_id: str | None
+    corrects: str | None
+    outcome: NotRequired[str]  # as a compensation
+
+
+class BookingResult(TypedDict):
+    booking_id: str
+    quantity: int
+
+
+class CancelBookingResult(UndoResult):
+    booking_id: str | None
+
+
+class AccountResult(TypedDict):
+    account_id: str
+    username: str
+
+
+class DeleteAccountResult(UndoResult):
+    account_id: str | None
+
+
+class EntryResult(TypedDict):
+    entry_id: str
+    account: str
+    amount: float
+    balance: float
+
+
+class OrderResult(TypedDict):
+    order_id: str
+
+
+class CancelOrderResult(UndoResult):
+    order_id: str | None
+
+
 @dataclass(frozen=True)
 class ServiceKind:
     name: str
     description: str
     operations: dict[str, str | None]  # operation -> the operation that undoes it (None: nothing to undo)
     options: type[Definition]
+    results: dict[str, type]  # operation (every one, undo operations too) -> the TypedDict of its result
+
+    def result_fields(self, operation: str) -> frozenset[str]:
+        """The fields the operation's result may have when it is a step's action."""
+        shape = self.results[operation]
+        return frozenset(shape.__required_keys__ | shape.__optional_keys__)  # type: ignore[attr-defined]
 
     @property
     def all_operations(self) -> set[str]:
@@ -66,18 +164,25 @@ SERVICE_KINDS: dict[str, ServiceKind] = {
     kind.name: kind
     for kind in (
         ServiceKind("inventory", "stock per SKU; reservations that can be released or committed",
-                    {"reserve": "release", "commit": "restock"}, InventoryOptions),
+                    {"reserve": "release", "commit": "restock"}, InventoryOptions,
+                    {"reserve": ReserveResult, "release": ReleaseResult, "commit": CommitResult,
+                     "restock": RestockResult}),
         ServiceKind("payment", "charges that can be refunded; declined cards fail permanently",
-                    {"charge": "refund"}, PaymentOptions),
+                    {"charge": "refund"}, PaymentOptions, {"charge": ChargeResult, "refund": RefundResult}),
         ServiceKind("shipping", "shipments that can be cancelled until dispatched",
-                    {"create_shipment": "cancel_shipment"}, ShippingOptions),
+                    {"create_shipment": "cancel_shipment"}, ShippingOptions,
+                    {"create_shipment": ShipmentResult, "cancel_shipment": CancelShipmentResult}),
         ServiceKind("notification", "messages; a sent message is corrected, not unsent",
-                    {"send": "send_correction"}, NotificationOptions),
+                    {"send": "send_correction"}, NotificationOptions,
+                    {"send": SendResult, "send_correction": CorrectionResult}),
         ServiceKind("booking", "bookings against a limited capacity (flights, hotels, cars)",
-                    {"book": "cancel"}, BookingOptions),
-        ServiceKind("account", "user accounts", {"create": "delete"}, AccountOptions),
+                    {"book": "cancel"}, BookingOptions, {"book": BookingResult, "cancel": CancelBookingResult}),
+        ServiceKind("account", "user accounts", {"create": "delete"}, AccountOptions,
+                    {"create": AccountResult, "delete": DeleteAccountResult}),
         ServiceKind("ledger", "debits and credits on named accounts",
-                    {"debit": "credit", "credit": "debit"}, LedgerOptions),
-        ServiceKind("orders", "order records that can be cancelled", {"create": "cancel"}, OrderOptions),
+                    {"debit": "credit", "credit": "debit"}, LedgerOptions,
+                    {"debit": EntryResult, "credit": EntryResult}),
+        ServiceKind("orders", "order records that can be cancelled", {"create": "cancel"}, OrderOptions,
+                    {"create": OrderResult, "cancel": CancelOrderResult}),
     )
 }

@@ -14,6 +14,12 @@ BROKEN = {
     "compensation on another service": ("compensation: payment.refund", "compensation: inventory.restock",
                                         "compensation"),
     "surrogate escape": ("description: Warehouse stock;", 'description: "\\ud83d" #', ""),
+    "reference to a field no result has": ("charge_payment.result.payment_id}", "charge_payment.result.paymnt_id}",
+                                           "steps[3].params.payment_id"),
+    "reference to a later step": ("items: {ref: steps.reserve_inventory.result.reserved}",
+                                  "items: {ref: steps.send_confirmation.result.message_id}", "steps[2].params.items"),
+    "malformed reference": ("{ref: steps.create_shipment.result.tracking_number}", "{ref: 'steps.create_shipment.'}",
+                            "steps[3].params.tracking_number"),
 }
 
 
@@ -33,7 +39,8 @@ def test_bundled_packs_check_ok(sagatui):
 
 @pytest.mark.parametrize("case", ["unknown operation", "bad duration", "huge integer", "negative stock",
                                   "infinite weight", "negative expectation", "surrogate escape",
-                                  "compensation on another service"])
+                                  "compensation on another service", "reference to a field no result has",
+                                  "reference to a later step", "malformed reference"])
 def test_broken_pack_names_file_line_and_field(sagatui, tmp_path, pack_text, case):
     old, new, field = BROKEN[case]
     assert old in pack_text

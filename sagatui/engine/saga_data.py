@@ -1,0 +1,60 @@
+"""The params a call is sent with: the saga input, then the step's params, each `{ref: ...}` looked up
+in the saga's data so far (sagatui.model.param_refs). A step without references is sent
+`{**input, **params}` as written, with no lookup, exactly as before references existed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagatui.engine.saga_state import SagaRun
+from sagatui.model.definitions import ParallelGroup, StepDef
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.param_refs import Reference
+
+
+def forward_params(saga: SagaRun, step: StepDef) -> dict[str, Any]:
+    """What the step's call gets; ServiceError (validation) when a reference finds nothing."""
+    if not step.references:
+        return {**saga.input, **step.params}
+    return {**saga.input, **_resolved(step.params, "params", saga_data(saga))}
+
+
+def compensation_params(saga: SagaRun, step: StepDef) -> dict[str, Any]:
+    """What the step's compensation gets: the forward params, then `compensation_params` over them."""
+    if not step.compensation_params and not step.references:
+        return {**saga.input, **step.params}
+    data = saga_data(saga)
+    return {**saga.input, **_resolved(step.params, "params", data),
+            **_resolved(step.compensation_params, "compensation_params", data)}
+
+
+def saga_data(saga: SagaRun) -> dict[str, Any]:
+    """`{"input": ..., "steps": {name: {"result": ...}}}`: every step that succeeded (and may be under
+    compensation now), and every parallel group with a member that did, its result being its members'
+    results by name. A partial result the step did not accept is not there: the step failed."""
+    steps: dict[str, Any] = {}
+    for element in saga.definition.steps:
+        members = element.parallel if isinstance(element, ParallelGroup) else (element,)
+        answered = {member.name: saga.steps[member.name].result for member in members
+                    if saga.steps[member.name].result and saga.steps[member.name].error is None}
+        for name, result in answered.items():
+            steps[name] = {"result": result}
+        if isinstance(element, ParallelGroup) and answered:
+            steps[element.name] = {"result": answered}
+    return {"input": saga.input, "steps": steps}
+
+
+def _resolved(params: dict[str, Any], field: str, data: dict[str, Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Reference):
+            written = f"{field}.{name}: {{ref: {value.expression}}}"
+            try:
+                value = value.find(data)
+            except ValueError as error:
+                raise ServiceError(ErrorKind.VALIDATION, f"{written} failed: {error}", code="bad_reference") from None
+            if value is None:
+                raise ServiceError(ErrorKind.VALIDATION, f"{written} found nothing in the saga's data",
+                                   code="missing_reference")
+        resolved[name] = value
+    return resolved
