@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -150,4 +151,16 @@ class Event(BaseModel):
 
     def comparable(self) -> dict[str, Any]:
         """The event as replay compares it: without wall_time and run_id."""
-        return self.model_dump(mode="json", exclude={"wall_time", "run_id"})
+        return self.model_dump(mode="json", exclude=set(NOT_COMPARED))
+
+    def same_as(self, other: Event) -> bool:
+        """`self.comparable() == other.comparable()`, without dumping either when their compared fields
+        are equal as they are (replay compares every event of a run). Fields that are not equal may
+        still dump equal (a tuple in `data` is the list a file reads back), so only then are both dumped."""
+        return _compared_fields(self) == _compared_fields(other) or self.comparable() == other.comparable()
+
+
+NOT_COMPARED = frozenset({"wall_time", "run_id"})
+"""The fields replay ignores: the wall clock's, and the run id a database assigns."""
+
+_compared_fields = attrgetter(*(name for name in Event.model_fields if name not in NOT_COMPARED))
