@@ -291,9 +291,8 @@ class _Comparison:
         self._check_matched()
 
     def _compare(self, want: Event, have: Event) -> None:
-        want_fields, have_fields = want.comparable(), have.comparable()
-        if want_fields != have_fields:
-            self.divergence = Divergence(self.compared, want_fields, have_fields)
+        if not want.same_as(have):
+            self.divergence = Divergence(self.compared, want.comparable(), have.comparable())
             self.finished.set()
             return
         self.compared += 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cache
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -178,7 +179,19 @@ class Event(EventFields):
 
     def comparable(self) -> dict[str, Any]:
         """The event as replay compares it: without wall_time and run_id."""
-        return _adapter().dump_python(self, mode="json", exclude={"wall_time", "run_id"})
+        return _adapter().dump_python(self, mode="json", exclude=set(NOT_COMPARED))
+
+    def same_as(self, other: Event) -> bool:
+        """`self.comparable() == other.comparable()`, without dumping either when their compared fields
+        are equal as they are (replay compares every event of a run). Fields that are not equal may
+        still dump equal (a tuple in `data` is the list a file reads back), so only then are both dumped."""
+        return _compared_fields(self) == _compared_fields(other) or self.comparable() == other.comparable()
+
+
+NOT_COMPARED = frozenset({"wall_time", "run_id"})
+"""The fields replay ignores: the wall clock's, and the run id a database assigns."""
+
+_compared_fields = attrgetter(*(spec.name for spec in fields(EventFields) if spec.name not in NOT_COMPARED))
 
 
 @cache
