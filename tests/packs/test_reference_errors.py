@@ -3,8 +3,9 @@
 import pytest
 
 from sagatui.model.param_refs import Reference
-from sagatui.packs.errors import PackError, PackProblem
+from sagatui.packs.errors import PackProblem
 from sagatui.packs.loader import load_pack_text
+from tests.packs import numbered
 
 FILE = "packs/trip.yaml"
 
@@ -42,15 +43,11 @@ LINES = [
 
 
 def pack_text(replace: dict[int, str] | None = None) -> str:
-    return "\n".join((replace or {}).get(number, line) for number, line in enumerate(LINES, start=1)) + "\n"
+    return numbered.pack_text(LINES, replace)
 
 
 def only_problem(text: str) -> PackProblem:
-    with pytest.raises(PackError) as raised:
-        load_pack_text(text, FILE)
-    found = raised.value.problems
-    assert len(found) == 1, "\n".join(map(str, found))
-    return found[0]
+    return numbered.only_problem(text, FILE)
 
 
 def test_the_base_pack_loads_with_its_references_compiled():
