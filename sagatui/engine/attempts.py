@@ -16,7 +16,7 @@ from sagatui.engine.breaker import CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.retry import Backoff, make_retrying
+from sagatui.engine.retry import Backoff, DeferredSleep, make_retrying
 from sagatui.engine.saga_state import InterruptedCall
 from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
@@ -114,12 +114,14 @@ class AttemptLoop:
                                service=call.service, operation=call.operation, attempt=done + next_attempt,
                                error_kind=getattr(error, "kind", None), data={"delay": delay})
 
+        backoff = DeferredSleep()
         retrying = make_retrying(_continued(policy, start), self.clock,
                                  retryable=lambda error: _retryable(error, plan.retry_on),
                                  rng=self._jitter(policy.jitter, plan.jitter_stream), deadline_at=plan.deadline_at,
-                                 before_sleep=scheduled)
+                                 before_sleep=scheduled, sleep=backoff)
         attempt = done
-        async for trial in retrying:
+        for trial in retrying:
+            await backoff.wait_out(self.clock)  # the delay tenacity chose before this attempt
             with trial:
                 attempt += 1
                 if attempt == start.attempt:

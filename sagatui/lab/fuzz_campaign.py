@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sagatui.lab.fuzz import FuzzOutcome, fuzz_one
 from sagatui.lab.run import pack_hash
 from sagatui.packs.model import Pack
-from sagatui.store.database import Store
+from sagatui.store.database import Durability, Store
 
 REPORT_FORMAT = "sagatui fuzz report 1"
 
@@ -198,18 +198,22 @@ async def run_campaign(campaign: Campaign, *, jobs: int, db: Path | None,
     in `db` (see job_databases; a scratch file removed at the end when None). `on_result` sees each
     seed's result in seed order, as soon as it and every seed before it have ended."""
     jobs = campaign.jobs(jobs)
+    # A scratch file is thrown away: its runs need not wait for the disk (the same streams, see
+    # sagatui.store.writer); runs kept with --db are as durable as any other.
+    durability: Durability = "scratch" if db is None else "normal"
     with tempfile.TemporaryDirectory(prefix="sagatui-fuzz-") as scratch:
         databases = job_databases(db if db is not None else Path(scratch) / "fuzz.db", jobs)
         if jobs == 1:
-            return await _run_here(campaign, databases[0], on_result)
+            return await _run_here(campaign, databases[0], durability, on_result)
         from sagatui.lab.fuzz_workers import run_in_workers
 
-        return await run_in_workers(campaign, databases, on_result)
+        return await run_in_workers(campaign, databases, durability, on_result)
 
 
-async def _run_here(campaign: Campaign, db: Path, on_result: Callable[[SeedResult], None]) -> list[SeedResult]:
+async def _run_here(campaign: Campaign, db: Path, durability: Durability,
+                    on_result: Callable[[SeedResult], None]) -> list[SeedResult]:
     results = []
-    async with await Store.open(db) as store:
+    async with await Store.open(db, durability=durability) as store:
         for seed in campaign.seeds:
             outcome = await fuzz_one(campaign.pack, campaign.pack_text, store, campaign.scenario, seed)
             results.append(SeedResult.of(outcome, db))

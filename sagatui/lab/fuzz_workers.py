@@ -24,7 +24,7 @@ from sagatui.lab.fuzz import fuzz_one
 from sagatui.lab.fuzz_campaign import Campaign, SeedResult
 from sagatui.packs.loader import load_pack_text
 from sagatui.stop_signals import STOP_SIGNALS, Stopped, run_stoppable
-from sagatui.store.database import Store
+from sagatui.store.database import Durability, Store
 
 _STOP_WAIT = 30.0  # seconds a worker gets to record its run as interrupted before it is killed
 
@@ -56,6 +56,7 @@ class _Job:
     source_name: str
     scenario: str
     db: Path
+    durability: Durability
 
 
 def work(connection: Connection, job: _Job) -> None:
@@ -72,7 +73,7 @@ async def _serve(connection: Connection, job: _Job) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # run_stoppable handles them now: see _signals_held
     try:
         pack = load_pack_text(job.pack_text, job.source_name)
-        async with await Store.open(job.db) as store:
+        async with await Store.open(job.db, durability=job.durability) as store:
             while (seed := _next_seed(connection)) is not None:
                 outcome = await fuzz_one(pack, job.pack_text, store, job.scenario, seed)
                 connection.send(SeedResult.of(outcome, job.db))
@@ -152,7 +153,7 @@ class _Worker:
             self.process.join()
 
 
-async def run_in_workers(campaign: Campaign, databases: list[Path],
+async def run_in_workers(campaign: Campaign, databases: list[Path], durability: Durability,
                          on_result: Callable[[SeedResult], None]) -> list[SeedResult]:
     """One worker per database; the results in seed order (see run_campaign)."""
     context = multiprocessing.get_context("spawn")
@@ -167,7 +168,7 @@ async def run_in_workers(campaign: Campaign, databases: list[Path],
         for db in databases:
             with _signals_held():
                 workers.append(_Worker.start(context, _Job(campaign.pack_text, campaign.source_name,
-                                                           campaign.scenario, db)))
+                                                           campaign.scenario, db, durability)))
             workers[-1].listen(answers)
             workers[-1].give(next(seeds, None))
         while len(results) < len(wanted):

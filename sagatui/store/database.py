@@ -20,7 +20,8 @@ from sagatui.store.errors import StorageError, StorageProblem, explain
 from sagatui.store.schema import APPLICATION_ID, MIGRATIONS, RESOURCE_TABLES, SCHEMA_VERSION
 from sagatui.store.write_connection import WriteConnection, transaction
 
-Durability = Literal["normal", "full"]
+Durability = Literal["scratch", "normal", "full"]
+_SYNCHRONOUS = {"scratch": "OFF", "normal": "NORMAL", "full": "FULL"}  # PRAGMA synchronous, by durability
 # What decides whether a file is ours and readable: its application_id, how many schema objects it
 # has, and whether it has our schema_version table (another program's is not ours to read). One
 # statement, so the reader and the writer ask the same.
@@ -59,8 +60,10 @@ class Store:
         """Open (creating and migrating when writable) the database at `path`. Raises StorageError.
 
         `durability` "normal" (PRAGMA synchronous=NORMAL) survives a process crash; "full" also
-        survives a power cut, at the cost of an fsync per commit. `read_only` opens for reading only
-        (nothing is created or migrated)."""
+        survives a power cut, at the cost of an fsync per commit; "scratch" is for a throwaway file
+        (fuzz's): no saga waits for the disk (the event writer commits in the background and at close,
+        see sagatui.store.writer) and SQLite never syncs, so a crash may lose what was not committed.
+        `read_only` opens for reading only (nothing is created or migrated)."""
         path = Path(path)
         writer: WriteConnection | None = None
         reader: aiosqlite.Connection | None = None
@@ -146,7 +149,7 @@ def _prepare_writer(connection: sqlite3.Connection, path: Path, durability: Dura
     connection.execute("BEGIN IMMEDIATE")  # fails at once when the file is read-only or locked
     connection.execute("ROLLBACK")
     connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute(f"PRAGMA synchronous = {durability.upper()}")
+    connection.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[durability]}")
     _migrate(connection)
 
 

@@ -14,15 +14,15 @@ from sagatui.lab.headless import run_scenario
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.packs.bundled import bundled_pack_names, read_pack
-from sagatui.store.database import Store
+from sagatui.store.database import Durability, Store
 from sagatui.store.queries import read_events
 
 SCENARIOS = [(name, scenario) for name in bundled_pack_names() for scenario in read_pack(name).pack.scenarios]
 
 
-async def stored_events(path, pack_name: str, scenario: str) -> list[tuple]:
+async def stored_events(path, pack_name: str, scenario: str, durability: Durability = "normal") -> list[tuple]:
     source = read_pack(pack_name)
-    async with await Store.open(path) as store:
+    async with await Store.open(path, durability=durability) as store:
         report = await run_scenario(source.pack, source.text, store, scenario, seed=1)
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(events)") if row[1] != "wall_time"]
@@ -37,6 +37,14 @@ async def test_two_fresh_runs_store_byte_identical_streams(tmp_path, pack_name, 
     assert first == second
     kinds = [row[3] for row in first]
     assert kinds[-1] == "run.settled" and kinds.count("run.settled") == 1
+
+
+@pytest.mark.parametrize(("pack_name", "scenario"), SCENARIOS)
+async def test_a_scratch_store_stores_the_same_stream(tmp_path, pack_name, scenario):
+    """A scratch database (fuzz's) never makes a saga wait for the disk, yet the stream is the same: a
+    saga waits for a quiet moment, never for a commit."""
+    durable = await stored_events(tmp_path / "a.db", pack_name, scenario)
+    assert await stored_events(tmp_path / "b.db", pack_name, scenario, durability="scratch") == durable
 
 
 @pytest.mark.parametrize("commit_seconds", [0.0, 0.02])

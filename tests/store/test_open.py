@@ -46,7 +46,7 @@ async def test_closing_folds_the_log_into_the_file(tmp_path: Path) -> None:
     assert raw.execute("SELECT count(*) FROM runs").fetchone() == (1,)
     raw.close()
 
-@pytest.mark.parametrize(("durability", "level"), [("normal", 1), ("full", 2)])
+@pytest.mark.parametrize(("durability", "level"), [("scratch", 0), ("normal", 1), ("full", 2)])
 async def test_durability_sets_synchronous(tmp_path: Path, durability: str, level: int) -> None:
     store = await Store.open(tmp_path / "d.db", durability=durability)  # type: ignore[arg-type]
     assert store.writer_db is not None

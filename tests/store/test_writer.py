@@ -119,6 +119,27 @@ async def test_durable_waits_for_a_quiet_moment_even_when_already_committed(run:
     assert order == ["busy"] * 5 + ["durable"]
 
 
+async def test_a_scratch_store_releases_waiters_at_the_quiet_moment_without_a_commit(
+        tmp_path: Path, clock: VirtualClock) -> None:
+    """Scratch (fuzz's throwaway file): the same quiet moments release the waiters, but nobody waits for
+    the disk; what is queued is committed in the background and at close."""
+    async with await Store.open(tmp_path / "scratch.db", durability="scratch") as store:
+        run = await start_run(store, clock)
+        released: list[int] = []
+
+        async def saga(number: int) -> None:
+            await run.clock.sleep(number % 3)
+            event = run.recorder.emit(EventKind.SAGA_STARTED, saga_id=f"s{number}", data={"saga": "x", "input": {}})
+            await run.recorder.durable(event)
+            released.append(event.seq)
+
+        await asyncio.gather(*(saga(number) for number in range(60)))
+        assert released == sorted(released) and len(released) == 60
+        await run.writer.close()
+        assert run.writer.committed_seq == 60
+        assert len(await read_events(store, run.id)) == 60
+
+
 async def test_an_effect_is_committed_with_its_event(run: Run) -> None:
     for available in (90, 80, 70):
         run.recorder.emit(EventKind.SERVICE_EFFECT, service="inventory", effects=[stock(available)])
