@@ -348,9 +348,10 @@ async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
 
 async def replay_recorded(recording: Replayable, workdir: Path | None = None,
                           on_event: Callable[[Event], None] | None = None) -> Compared:
-    """Re-execute into a scratch database and compare, as the events come."""
+    """Re-execute into a scratch database (thrown away: nothing waits for its disk) and compare, as the
+    events come."""
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-        async with await Store.open(Path(scratch) / "replay.db") as store:
+        async with await Store.open(Path(scratch) / "replay.db", durability="scratch") as store:
             return await reexecute(recording, store, on_event)
 
 
