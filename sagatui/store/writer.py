@@ -41,6 +41,9 @@ _RUN_STATUS = {  # events that change a run's status: resume looks for runs not 
 }
 _BATCH_LIMIT = 5000  # events per transaction: bounds how long one commit holds the write lock
 _LINGER = 0.005  # real seconds the background commit waits for more events to join its batch
+# Events a scratch store may hold uncommitted at a quiet moment before that moment commits them as a durable
+# store's does: the background commits alone cannot keep up with an engine that never waits for them.
+_SCRATCH_BACKLOG = 5_000
 
 # A row write ready for SQL: table, key columns (sorted), their values, the columns it sets.
 _Write = tuple[str, tuple[str, ...], tuple[Any, ...], dict[str, Any]]
@@ -183,7 +186,7 @@ class EventWriter:
         """At a quiet moment: make everything durable and release the waiters, in seq order."""
         if not self._waiters:
             return False
-        if self._waits_for_disk:
+        if self._waits_for_disk or len(self._queue) > _SCRATCH_BACKLOG:
             with suppress(StorageError):
                 await self.flush()
         self._release_waiters()

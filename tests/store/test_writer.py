@@ -16,6 +16,7 @@ from sagatui.engine.clock import VirtualClock
 from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import EventKind
+from sagatui.store import writer as writer_module
 from sagatui.store.database import Store
 from sagatui.store.errors import StorageError, StorageProblem
 from sagatui.store.queries import get_run, read_events, resource_rows
@@ -138,6 +139,19 @@ async def test_a_scratch_store_releases_waiters_at_the_quiet_moment_without_a_co
         await run.writer.close()
         assert run.writer.committed_seq == 60
         assert len(await read_events(store, run.id)) == 60
+
+
+async def test_a_scratch_store_commits_a_long_backlog_at_the_quiet_moment(
+        tmp_path: Path, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine that never waits for the disk outruns the background commits: past the backlog bound a
+    quiet moment commits first, so memory stays bounded (a 6,000-saga replay held 300 MB without it)."""
+    monkeypatch.setattr(writer_module, "_SCRATCH_BACKLOG", 50)
+    async with await Store.open(tmp_path / "scratch.db", durability="scratch") as store:
+        run = await start_run(store, clock)
+        events = [run.recorder.emit(EventKind.COMMAND) for _ in range(51)]
+        await run.recorder.durable(events[-1])
+        assert run.writer.committed_seq == events[-1].seq
+        await run.writer.close()
 
 
 async def test_an_effect_is_committed_with_its_event(run: Run) -> None:
