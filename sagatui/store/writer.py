@@ -183,7 +183,8 @@ class EventWriter:
                 return  # recorded in self._failure; appenders and waiters see it
 
     async def _on_idle(self) -> bool:
-        """At a quiet moment: make everything durable and release the waiters, in seq order."""
+        """At a quiet moment: make everything durable (a scratch store: only a long backlog) and release
+        the waiters, in seq order."""
         if not self._waiters:
             return False
         if self._waits_for_disk or len(self._queue) > _SCRATCH_BACKLOG:
