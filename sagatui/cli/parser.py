@@ -111,11 +111,19 @@ def subcommand_parser() -> argparse.ArgumentParser:
                         help="play the recorded events into the dashboard instead (no re-execution)")
     replay.set_defaults(handler=Handler("recordings", "handle_replay"))
 
-    export = commands.add_parser("export", help="write a run as a self-contained session file")
-    export.add_argument("db", help="a sagatui database")
+    export = commands.add_parser(
+        "export", help="write a run as a session file, or its sagas as OpenTelemetry traces",
+        description="Write a recorded run as a self-contained session file (replayable anywhere), or with "
+                    "--format otlp as OpenTelemetry traces in OTLP JSON, one trace per saga: a .jsonl file "
+                    "(one ExportTraceServiceRequest a line, as the Collector's file receiver reads) or, with "
+                    "--per-saga DIR, one .json file per saga (for a viewer that imports one trace a file).")
+    export.add_argument("db", help="a sagatui database or a session .json file")
     export.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
-    export.add_argument("-o", "--output", required=True, help="the session .json file to write")
-    export.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    export.add_argument("--format", choices=("session", "otlp"), default="session",
+                        help="session (default) or otlp")
+    export.add_argument("-o", "--output", help="the file to write (a session .json, or otlp's .jsonl)")
+    export.add_argument("--per-saga", metavar="DIR", help="otlp: write DIR/<saga id>.json per saga instead")
+    export.add_argument("--force", action="store_true", help="replace the output file(s) if they exist")
     export.set_defaults(handler=Handler("recordings", "handle_export"))
 
     fuzz = commands.add_parser(

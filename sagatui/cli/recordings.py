@@ -96,15 +96,49 @@ def handle_replay(options: argparse.Namespace, out: Console) -> int:
 def handle_export(options: argparse.Namespace, out: Console) -> int:
     from sagatui.lab.replay import write_session
 
+    if options.per_saga and options.format != "otlp":
+        raise UsageError("--per-saga writes traces: add --format otlp")
+    if bool(options.output) == bool(options.per_saga):
+        raise UsageError("name where to write: -o FILE" + (" or --per-saga DIR" if options.format == "otlp" else ""))
     recording = _recording(options.db, options.run)
+    if options.format == "otlp":
+        return _export_traces(options, recording, out)
     output = _export_target(Path(options.db), Path(options.output), force=options.force)
     try:
         write_session(recording, output)
     except OSError as error:
-        raise StorageError(StorageProblem.UNAVAILABLE,
-                           f"cannot write {options.output}: {error.strerror or error}") from None
+        raise _unwritable(options.output, error) from None
     show(out, f"wrote {options.output}: {len(recording.events)} events, {len(recording.commands)} command(s)")
     return ExitCode.OK
+
+
+def _export_traces(options: argparse.Namespace, recording: Any, out: Console) -> int:
+    from sagatui.lab.trace_export import export_lines
+    from sagatui.whole_files import write_whole
+
+    lines = list(export_lines(recording.events, pack=recording.pack_name, seed=recording.seed))
+    if options.per_saga:
+        folder = Path(options.per_saga)
+        if not folder.is_dir():
+            raise UsageError(f"folder {folder} does not exist")
+        targets = [(_export_target(Path(options.db), folder / f"{saga_id}.json", force=options.force), [line])
+                   for saga_id, line in lines]
+        where = f"{len(targets)} file(s) in {folder}"
+    else:
+        targets = [(_export_target(Path(options.db), Path(options.output), force=options.force),
+                    [line for _, line in lines])]
+        where = options.output
+    for target, content in targets:
+        try:
+            write_whole(target, "".join(f"{line}\n" for line in content))
+        except OSError as error:
+            raise _unwritable(str(target), error) from None
+    show(out, f"wrote {where}: {len(lines)} trace(s), one per saga")
+    return ExitCode.OK
+
+
+def _unwritable(name: str, error: OSError) -> StorageError:
+    return StorageError(StorageProblem.UNAVAILABLE, f"cannot write {name}: {error.strerror or error}")
 
 
 def _export_target(source: Path, output: Path, *, force: bool) -> Path:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -30,6 +29,7 @@ from sagatui.model.events import Event, EventKind
 from sagatui.packs.loader import load_pack_text
 from sagatui.store.database import Store
 from sagatui.store.queries import get_run, iter_events, latest_run_id, read_events, run_pack_text
+from sagatui.whole_files import write_whole
 
 __all__ = ["SESSION_FORMAT", "RecordingError"]  # at home in sagatui.lab.session_file, and named here too
 
@@ -364,18 +364,5 @@ async def replay(recording: Recording, workdir: Path | None = None) -> ReplayRes
 
 
 def write_session(recording: Recording, path: Path) -> None:
-    """Write the session whole or not at all: into a temporary file beside `path`, then renamed over it."""
-    text = json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # as open() would have made it, not mkstemp's owner-only 0600
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write the session whole or not at all."""
+    write_whole(path, json.dumps(recording.as_session(), indent=1, sort_keys=True) + "\n")
