@@ -36,7 +36,8 @@ class Handler:
         return int(self.resolve()(options, out))
 
 
-SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "fuzz", "fuzz-merge", "resume", "attention")
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "diff", "fuzz", "fuzz-merge", "resume",
+               "attention")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -125,6 +126,17 @@ def subcommand_parser() -> argparse.ArgumentParser:
     export.add_argument("--per-saga", metavar="DIR", help="otlp: write DIR/<saga id>.json per saga instead")
     export.add_argument("--force", action="store_true", help="replace the output file(s) if they exist")
     export.set_defaults(handler=Handler("recordings", "handle_export"))
+
+    diff = commands.add_parser(
+        "diff", help="compare two recorded runs: the first divergence and what it changed",
+        description="Compare two recorded runs (of one database, of two, or session files): the first event "
+                    "where their streams part, then what differs: sagas by status, each saga whose outcome "
+                    "changed, compensation orders, the metrics, the commands only one received. Exit 0 when "
+                    "identical, 1 when they differ.")
+    diff.add_argument("a", help="a database (its latest run), DB:RUN for another run, or a session .json file")
+    diff.add_argument("b", help="the run to compare it with, written the same way")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=Handler("recordings", "handle_diff"))
 
     fuzz = commands.add_parser(
         "fuzz", help="run a scenario under random fault schedules and check saga properties",

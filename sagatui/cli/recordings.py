@@ -1,9 +1,10 @@
-"""The commands that read what a run recorded: `events`, `replay`, `export`."""
+"""The commands that read what a run recorded: `events`, `replay`, `export`, `diff`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,24 @@ def _export_target(source: Path, output: Path, *, force: bool) -> Path:
     if resolved.exists() and not force:
         raise UsageError(f"{output} exists; add --force to replace it")
     return resolved
+
+
+def _run_source(text: str) -> tuple[str, int | None]:
+    """`DB`, `DB:RUN` or a session file: the path and the run id (None: the latest run)."""
+    path, _, run = text.rpartition(":")
+    if path and run.isdigit() and not Path(text).exists():
+        return path, int(run)
+    return text, None
+
+
+def handle_diff(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.run_diff import diff_runs
+
+    (path_a, run_a), (path_b, run_b) = _run_source(options.a), _run_source(options.b)
+    result = diff_runs(_recording(path_a, run_a), _recording(path_b, run_b))
+    if options.format == "json":
+        print(json.dumps(result.as_dict(), indent=1, sort_keys=True))
+    else:
+        for line in result.describe():
+            show(out, Text(line, style="green" if result.identical else ""))
+    return ExitCode.OK if result.identical else ExitCode.EXPECTATION_FAILED
