@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sagatui.model import payloads
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
+from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState, CompensationOutcome
 from sagatui.plain_text import plain
 
@@ -104,8 +105,7 @@ def _detail(event: Event) -> str:
         case EventKind.FAULT_CHANGED:
             return event.message or event.payload_as(payloads.FaultChanged).profile.mode
         case EventKind.COMMAND:
-            args = " ".join(f"{k}={shown(v)}" for k, v in event.data.get("args", {}).items())
-            return f"{event.data.get('name')} {args}".strip()
+            return command_text(event)
         case EventKind.RUN_RESUMED:
             resumed = event.payload_as(payloads.RunResumed)
             return (f"after seq {resumed.after_seq}: {len(resumed.sagas)} saga(s) carried on, "
@@ -118,6 +118,24 @@ def _detail(event: Event) -> str:
             return f"#{event.attempt} {error}".strip()
         case _:
             return error
+
+
+def command_text(event: Event) -> str:
+    """A `command` event as a reader reads it: `set_fault service=payment profile=offline`."""
+    args = event.data.get("args", {})
+    shown_args = " ".join(f"{key}={_fault_label(value) if key == 'profile' else shown(value)}"
+                          for key, value in args.items())
+    return f"{event.data.get('name')} {shown_args}".strip()
+
+
+def _fault_label(value: object) -> str:
+    """A fault profile by its label (`degraded 30% +100ms`); anything else as it is."""
+    if isinstance(value, dict):
+        try:
+            return FaultProfile.model_validate(value).label()
+        except ValueError:
+            pass
+    return shown(value)
 
 
 def describe(event: Event) -> str:

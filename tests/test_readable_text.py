@@ -60,7 +60,12 @@ def test_resource_counts_are_whole_numbers_and_only_amounts_are_money() -> None:
 def test_values_in_event_lines_and_timeline_are_never_python_reprs() -> None:
     command = event(EventKind.COMMAND, data={"name": "set_fault",
                                              "args": {"service": "payment", "profile": {"mode": "offline"}}})
-    assert describe(command).endswith('set_fault service=payment profile={"mode": "offline"}')
+    assert describe(command).endswith("set_fault service=payment profile=offline")  # the profile's label
+    degraded = event(EventKind.COMMAND, data={"name": "set_fault", "args": {
+        "service": "payment", "profile": {"mode": "degraded", "error_rate": 0.3, "latency": 0.1}}})
+    assert describe(degraded).endswith("set_fault service=payment profile=degraded 30% +100ms")
+    odd = event(EventKind.COMMAND, data={"name": "other", "args": {"profile": {"mode": "nonsense"}}})
+    assert describe(odd).endswith('other profile={"mode": "nonsense"}')
     started = event(EventKind.SAGA_STARTED, data={"saga": "order", "input": {"items": {"LAPTOP-001": 1},
                                                                              "gift": True}})
     assert build_timeline([started]).forward[0].detail == 'saga order: items={"LAPTOP-001": 1}, gift=true'

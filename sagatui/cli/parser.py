@@ -36,8 +36,8 @@ class Handler:
         return int(self.resolve()(options, out))
 
 
-SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "diff", "fuzz", "fuzz-merge", "resume",
-               "attention")
+SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "diff", "fork", "fuzz", "fuzz-merge",
+               "resume", "attention")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +137,21 @@ def subcommand_parser() -> argparse.ArgumentParser:
     diff.add_argument("b", help="the run to compare it with, written the same way")
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.set_defaults(handler=Handler("recordings", "handle_diff"))
+
+    fork = commands.add_parser(
+        "fork", help="what if: re-execute a run up to a point, change something there, let it go on",
+        description="Re-execute a recorded run exactly up to a point (after event SEQ, or at a clock time), "
+                    "apply other commands there (--fault), and let it go on as a new run that records where "
+                    "it forked from. Compare the two with `sagatui diff`. The same fork twice gives the same run.")
+    fork.add_argument("source", help="a sagatui database or a session .json file")
+    fork.add_argument("--run", type=support.run_id, help="run id in the database (default: the latest run)")
+    fork.add_argument("--at", required=True, type=support.fork_point,
+                      help="where: SEQ (once that event is recorded) or a clock time (2.5s, 500ms, 1m)")
+    fork.add_argument("--fault", action="append", default=[], metavar="SERVICE=PROFILE",
+                      help="set a service's fault there: a mode (payment=offline) or a profile "
+                           "('payment={mode: degraded, error_rate: 0.3}'); repeatable")
+    fork.add_argument("--db", help="the database of the new run (default: the source database)")
+    fork.set_defaults(handler=Handler("recordings", "handle_fork"))
 
     fuzz = commands.add_parser(
         "fuzz", help="run a scenario under random fault schedules and check saga properties",

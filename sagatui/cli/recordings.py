@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,56 @@ def handle_diff(options: argparse.Namespace, out: Console) -> int:
         for line in result.describe():
             show(out, Text(line, style="green" if result.identical else ""))
     return ExitCode.OK if result.identical else ExitCode.EXPECTATION_FAILED
+
+
+def _fault_change(text: str, services: Iterable[str]) -> Any:
+    """`payment=offline` or `payment={mode: degraded, error_rate: 0.3}` as the command that sets it."""
+    import yaml
+    from pydantic import ValidationError
+
+    from sagatui.lab.commands import SetFault
+    from sagatui.model.faults import FaultProfile
+
+    service, equals, profile = text.partition("=")
+    if not equals or not service or not profile:
+        raise UsageError(f"--fault {text!r}: write it SERVICE=PROFILE, e.g. payment=offline")
+    if service not in services:
+        raise UsageError(f"--fault {text!r}: the pack has no service {service!r} (it has {', '.join(services)})")
+    try:
+        written = yaml.safe_load(profile)
+    except yaml.YAMLError:
+        raise UsageError(f"--fault {text!r}: the profile is neither a mode nor a {{key: value}} mapping") from None
+    try:
+        return SetFault(service=service, profile=FaultProfile.model_validate(
+            {"mode": written} if isinstance(written, str) else written))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"--fault {text!r}: {where + ': ' if where else ''}{first['msg']}") from None
+
+
+def handle_fork(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.fork import ForkError, fork_run
+    from sagatui.packs.loader import load_pack_text
+    from sagatui.store.database import Store
+
+    recording = _recording(options.source, options.run)
+    if options.db is None and Path(options.source).suffix == ".json":
+        raise UsageError("a session file is not a database: name where the fork goes with --db")
+    services = list(load_pack_text(recording.pack_text, recording.source).services)
+    changes = [_fault_change(text, services) for text in options.fault]
+    target = options.db or options.source
+
+    async def forked() -> Any:
+        async with await Store.open(target) as store:
+            return await fork_run(recording, options.at, changes, store)
+
+    try:
+        fork = asyncio.run(forked())
+    except ForkError as error:
+        raise UsageError(str(error)) from None
+    show(out, f"forked {recording.source} at {options.at.label()}: run {fork.run_id} of {target} "
+              f"({fork.events} events)")
+    source = options.source if recording.run_id is None else f"{options.source}:{recording.run_id}"
+    show(out, f"compare: sagatui diff {source} {target}:{fork.run_id}")
+    return ExitCode.OK

@@ -44,6 +44,21 @@ def seed(text: str) -> int:
     return value
 
 
+def fork_point(text: str) -> ForkPoint:
+    """`812` (once that event is recorded) or a clock time (`2.5s`). Imports the lab: only `fork` parses it."""
+    from sagatui.lab.fork import ForkPoint
+    from sagatui.model.durations import parse_duration
+
+    if text.strip().isdigit():
+        return ForkPoint(seq=_whole(text, "an event seq"))
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither an event seq (812) nor a clock time (2.5s)") from None
+    assert isinstance(seconds, float)
+    return ForkPoint(time=seconds)
+
+
 def run_id(text: str) -> int:
     value = _whole(text, "a run id")
     if not 1 <= value <= MAX_SEED:
@@ -150,6 +165,7 @@ def unexpected(error: Exception) -> int:
 
 
 if TYPE_CHECKING:
+    from sagatui.lab.fork import ForkPoint
     from sagatui.store.database import Store
 
 DEFAULT_DB = "sagatui.db"

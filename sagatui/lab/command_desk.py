@@ -4,7 +4,8 @@ Live, a submitted command waits for the clock's next quiet moment; every command
 one is then applied in order. A command that says what the user pressed (a switch, the load key) is
 resolved against the lab as it stands after the commands before it, and what it resolved to is what is
 recorded, as a `command` event, and carried out. Replaying, the recorded commands are applied instead,
-each at its own seq and clock time.
+each at its own seq and clock time. A fork (sagatui.lab.fork) follows such a script up to its fork point,
+then commands due at a moment: once an event is recorded, or at a clock time.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagatui.lab.commands import (
     Command,
+    Forked,
     Isolate,
     Pause,
     RecordedCommand,
@@ -44,11 +47,21 @@ class InvalidCommand(ValueError):
     """A command that names what the lab does not have (a service, a breaker, a scenario)."""
 
 
+@dataclass(frozen=True)
+class Moment:
+    """When a command of a fork is due: at the first quiet moment once event `after_seq` is recorded, or
+    at clock time `time` (before the timers due then)."""
+
+    after_seq: int | None = None
+    time: float | None = None
+
+
 class CommandDesk:
     def __init__(self, lab: Lab) -> None:
         self._lab = lab
         self._queue: list[Command] = []
         self._script: deque[tuple[Event, RecordedCommand]] = deque()
+        self._timed: deque[tuple[Moment, RecordedCommand]] = deque()
         self.script_done = asyncio.Event()
 
     def submit(self, command: Command) -> None:
@@ -60,10 +73,11 @@ class CommandDesk:
         self._queue.append(command)
         self._lab.clock.poke()
 
-    def follow_script(self, commands: Iterable[Event]) -> None:
+    def follow_script(self, commands: Iterable[Event], then: Iterable[tuple[Moment, RecordedCommand]] = ()) -> None:
         """Replay: apply these recorded `command` events where they were recorded (same seq, same clock
-        time) instead of live input."""
+        time) instead of live input; then (a fork) the commands `then`, each at its moment, in order."""
         self._script = deque((event, parse_recorded(event.data)) for event in commands)
+        self._timed = deque(then)
 
     async def on_quiet_moment(self) -> bool:
         """The clock's idle hook: whether anything was applied. Nothing once the run made its last mark
@@ -74,6 +88,8 @@ class CommandDesk:
             return False
         if self._script:
             return self._apply_scripted()
+        if self._timed:
+            return self._apply_timed()
         if not self._queue:
             return False
         pending, self._queue = self._queue, []
@@ -97,7 +113,25 @@ class CommandDesk:
             self._script.popleft()
             self.apply(command)
             applied = True
-        if not self._script:
+        if not self._script and not self._timed:
+            self.script_done.set()
+        return applied
+
+    def _apply_timed(self) -> bool:
+        lab, applied = self._lab, False
+        while self._timed:
+            moment, command = self._timed[0]
+            if moment.after_seq is not None and lab.recorder.next_seq <= moment.after_seq:
+                break
+            if moment.time is not None and lab.clock.now() < moment.time:
+                due = lab.clock.next_due()
+                if due is not None and due < moment.time:
+                    break  # what is due before the moment happens first
+                lab.clock.advance_to(moment.time)
+            self._timed.popleft()
+            self.apply(command)
+            applied = True
+        if not self._timed:
             self.script_done.set()
         return applied
 
@@ -132,6 +166,8 @@ class CommandDesk:
                 workload.retry_compensation(saga_id)
             case Resolve(saga_id=saga_id, note=note):
                 workload.resolve(saga_id, note)
+            case Forked():
+                pass  # the record is the point
         return event
 
     def _resolve(self, command: Command) -> RecordedCommand | None:

@@ -88,9 +88,18 @@ class Resolve(_Command):
     note: str = ""
 
 
+class Forked(_Command):
+    """Marks where a run forked from another (`sagatui fork`): the run it re-executed and the point where
+    the fork's own commands begin. Changes nothing itself."""
+
+    name: Literal["forked"] = "forked"
+    source: str  # "run 3 of sagatui.db", or a session file
+    at: str  # "seq 812" or "2.5s"
+
+
 RecordedCommand = Annotated[
     StartScenario | StartLoad | StopLoad | SetFault | Pause | Resume | Isolate | ResetBreaker
-    | RetryCompensation | Resolve,
+    | RetryCompensation | Resolve | Forked,
     Field(discriminator="name"),
 ]
 _RECORDED: TypeAdapter[RecordedCommand] = TypeAdapter(RecordedCommand)

@@ -42,6 +42,7 @@ class Recording:
     events: list[Event]
     source: str  # where it came from, for messages: "run 3 of sagatui.db" or a session file
     clock_mode: str = "virtual"
+    run_id: int | None = None  # its run in the database it came from (none for a session file)
 
     @property
     def commands(self) -> list[Event]:
@@ -154,7 +155,8 @@ async def recording_from_store(store: Store, run_id: int | None = None) -> Recor
     if run is None or pack_text is None:
         raise RecordingError(f"{store.path} has no run {run_id}" if run_id is not None else f"{store.path} has no runs")
     events = replayable(await read_events(store, run.id, limit=None))
-    return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode)
+    return Recording(run.pack_name, pack_text, run.seed, events, f"run {run.id} of {store.path}", run.clock_mode,
+                     run.id)
 
 
 def recording_from_session(path: Path) -> Recording:
@@ -325,12 +327,12 @@ async def reexecute(recording: Replayable, store: Store,
         await lab.open()
         if recording.settled:
             # A headless run settled once its scenario's sagas ended: do the same at the same place.
-            await _first_of(lab.script_finished.wait(), lab.clock.wait_idle())
+            await first_of(lab.script_finished.wait(), lab.clock.wait_idle())
             await lab.conclude()
         else:
             # An interactive session ends where the user quit: stop once every recorded event was
             # matched (or one was not), or when nothing more can happen.
-            await _first_of(comparison.finished.wait(), lab.clock.wait_idle())
+            await first_of(comparison.finished.wait(), lab.clock.wait_idle())
     except BaseException:
         comparison.abandon()
         raise
@@ -339,7 +341,8 @@ async def reexecute(recording: Replayable, store: Store,
     return Compared(comparison.compared, await comparison.conclude())
 
 
-async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+async def first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait for whichever of `waits` ends first; cancel the others."""
     tasks = [asyncio.ensure_future(wait) for wait in waits]
     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     for task in tasks:

@@ -25,8 +25,8 @@ from sagatui.engine.metrics import RunMetrics
 from sagatui.engine.orchestrator import SagaEngine
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_state import SagaRun
-from sagatui.lab.command_desk import CommandDesk
-from sagatui.lab.commands import Command, StartScenario
+from sagatui.lab.command_desk import CommandDesk, Moment
+from sagatui.lab.commands import Command, RecordedCommand, StartScenario
 from sagatui.lab.view import LabView
 from sagatui.lab.workload import Workload
 from sagatui.model.effects import RowWrite
@@ -260,9 +260,10 @@ class Lab:
     def start_scenario(self, scenario: str) -> None:
         self.apply(StartScenario(scenario=scenario))
 
-    def follow_script(self, commands: Iterable[Event]) -> None:
-        """Replay: apply these recorded `command` events where they were recorded instead of live input."""
-        self.desk.follow_script(commands)
+    def follow_script(self, commands: Iterable[Event], then: Iterable[tuple[Moment, RecordedCommand]] = ()) -> None:
+        """Replay: apply these recorded `command` events where they were recorded instead of live input;
+        a fork's own commands `then`, each at its moment."""
+        self.desk.follow_script(commands, then)
 
     @property
     def script_finished(self) -> asyncio.Event:

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagatui.engine.metrics import MetricsSummary, RunMetrics
+from sagatui.event_lines import command_text
 from sagatui.lab import pack_hash
 from sagatui.lab.replay import Recording
+from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
 
 
@@ -108,7 +110,8 @@ def _text(value: Any) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "(nothing)"
+        return ", ".join(format_duration(item) if isinstance(item, float) else str(item)
+                         for item in value) or "(nothing)"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -166,9 +169,7 @@ class _Digest:
             elif event.kind is EventKind.COMPENSATION_STARTED and event.saga_id is not None:
                 undone.setdefault(event.saga_id, []).append(event.step or "")
             elif event.kind is EventKind.COMMAND:
-                args = sorted((event.data.get("args") or {}).items())
-                text = " ".join([str(event.data.get("name")), *(f"{key}={value}" for key, value in args)])
-                commands.setdefault(text, []).append(round(event.time, 6))
+                commands.setdefault(command_text(event), []).append(round(event.time, 6))
         return cls(metrics.summary(), outcomes, undone, commands)
 
 
