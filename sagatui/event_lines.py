@@ -89,6 +89,8 @@ def _detail(event: Event) -> str:
     match kind:
         case EventKind.SAGA_STARTED:
             return event.payload_as(payloads.SagaStarted).saga
+        case EventKind.STEP_SKIPPED:
+            return event.payload_as(payloads.StepSkipped).why()
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
             return f"attempt {event.attempt} in {format_duration(event.payload_as(payloads.RetryScheduled).delay)}"
         case EventKind.FALLBACK_USED:

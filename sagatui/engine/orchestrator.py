@@ -33,9 +33,10 @@ from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.saga_data import compensation_params, forward_params
+from sagatui.engine.saga_data import compensation_params, forward_params, saga_facts
 from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
+from sagatui.model.conditions import dumped
 from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
@@ -170,11 +171,10 @@ class SagaEngine:
         saga must roll back."""
         record = saga.steps[step.name]
         if resumed is None:
-            if step.when is not None and not step.when.holds(saga.input):
+            if step.when is not None and not step.when.holds(saga_facts(saga)):
                 record.status = StepStatus.SKIPPED
                 self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
-                           data={"reason": "condition", "condition": step.when.model_dump(by_alias=True,
-                                                                                          exclude_none=True)})
+                           data={"reason": "condition", "condition": dumped(step.when)})
                 return True
             record.status = StepStatus.RUNNING
             service, operation = split_action(step.action)

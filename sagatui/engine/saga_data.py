@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sagatui.engine.saga_state import SagaRun
+from sagatui.model.conditions import SagaFacts
 from sagatui.model.definitions import ParallelGroup, StepDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.param_refs import Reference
@@ -42,6 +43,11 @@ def saga_data(saga: SagaRun) -> dict[str, Any]:
         if isinstance(element, ParallelGroup) and answered:
             steps[element.name] = {"result": answered}
     return {"input": saga.input, "steps": steps}
+
+
+def saga_facts(saga: SagaRun) -> SagaFacts:
+    """What a condition reads: the saga's data and each step's status."""
+    return SagaFacts(saga_data(saga), {name: record.status for name, record in saga.steps.items()})
 
 
 def _resolved(params: dict[str, Any], field: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sagatui.model.conditions import Condition
 from sagatui.model.definition_base import Definition
 from sagatui.model.durations import Duration, PositiveDuration
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
@@ -94,46 +95,6 @@ class BreakerConfig(Definition):
     # Outcomes that count neither way (resilience4j's ignored exceptions): a 429 says the service is up
     # and asks the caller to slow down; it must not open the breaker on everyone.
     ignore: frozenset[ErrorKind] = frozenset({ErrorKind.RATE_LIMITED})
-
-
-class Condition(Definition):
-    """A declarative test on the saga input; exactly one comparison is given. Never evaluated code."""
-
-    field: str
-    equals: Any = None
-    not_equals: Any = None
-    in_: list[Any] | None = Field(None, alias="in")
-    greater_than: float | None = None
-    less_than: float | None = None
-
-    @model_validator(mode="after")
-    def _one_comparison(self) -> Condition:
-        given = [name for name in ("equals", "not_equals", "in_", "greater_than", "less_than")
-                 if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("a condition needs exactly one of equals, not_equals, in, greater_than, less_than")
-        return self
-
-    def holds(self, saga_input: dict[str, Any]) -> bool:
-        """Whether the step runs. A field missing from the input (or a dotted path through something
-        that is not a mapping) equals nothing: `not_equals` holds; `equals`, `in`, `greater_than` and
-        `less_than` do not."""
-        value: Any = saga_input
-        for part in self.field.split("."):
-            if not isinstance(value, dict) or part not in value:
-                return self.not_equals is not None
-            value = value[part]
-        if self.equals is not None:
-            return bool(value == self.equals)
-        if self.not_equals is not None:
-            return bool(value != self.not_equals)
-        if self.in_ is not None:
-            return value in self.in_
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return False
-        if self.greater_than is not None:
-            return value > self.greater_than
-        return self.less_than is not None and value < self.less_than
 
 
 class Fallback(Definition):

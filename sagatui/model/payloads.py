@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from sagatui.model.conditions import explain_written
 from sagatui.model.errors import ErrorKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState, CompensationOutcome, SagaStatus
@@ -77,6 +78,12 @@ class SagaResolved(EventPayload):
 class StepSkipped(EventPayload):
     reason: str
     condition: dict[str, Any]  # the step's `when`, as the pack wrote it
+
+    def why(self) -> str:
+        """`condition not met: steps.classify.result.priority equals 'high'`."""
+        if self.reason != "condition":
+            return self.reason
+        return f"condition not met: {explain_written(self.condition)}"
 
 
 class StepSucceeded(EventPayload):

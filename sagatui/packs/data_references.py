@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sagatui.model.conditions import Condition, OutcomeTest, walk
 from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
 from sagatui.model.input_schema import InputSchema
-from sagatui.model.param_refs import FieldChain, references_in
+from sagatui.model.param_refs import FieldChain, Reference, references_in
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.validation_messages import Finding
 from sagatui.sim.catalog import ServiceKind
@@ -33,12 +34,50 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
     for path, position in _positions(saga_name, saga):
         for field, own_result in (("params", False), ("compensation_params", True)):
             for name, reference in references_in(getattr(position.step, field)):
-                for chain in reference.chains():
-                    problem = _check_chain(chain, position, own_result, everything, kinds, saga.input)
-                    if problem:
-                        findings.append(((*path, field, name), f"{{ref: {reference.expression}}}: {problem}"))
-                        break
+                problem = _check_reference(reference, position, own_result, everything, kinds, saga.input)
+                if problem:
+                    findings.append(((*path, field, name), f"{{ref: {reference.expression}}}: {problem}"))
+        if position.step.when is not None:
+            findings.extend(_check_condition(position.step.when, (*path, "when"), position, everything, kinds,
+                                             saga.input))
     return findings
+
+
+def _check_reference(reference: Reference, position: _Position, own_result: bool, everything: set[str],
+                     kinds: dict[str, ServiceKind], schema: InputSchema | None) -> str | None:
+    for chain in reference.chains():
+        problem = _check_chain(chain, position, own_result, everything, kinds, schema)
+        if problem:
+            return problem
+    return None
+
+
+def _check_condition(condition: Condition, path: FieldPath, position: _Position, everything: set[str],
+                     kinds: dict[str, ServiceKind], schema: InputSchema | None) -> list[Finding]:
+    """A condition reads what a reference may read; an outcome test names a step that ended before."""
+    findings: list[Finding] = []
+    for inner, test in walk(condition):
+        where: FieldPath = (*path, *inner)
+        problem: str | None = None
+        if isinstance(test, OutcomeTest):
+            if not isinstance(position.earlier.get(test.step), StepDef):
+                findings.append(((*where, "step"), _outcome_problem(test.step, position, everything)))
+        elif test.ref is not None:
+            problem = _check_reference(test.ref, position, False, everything, kinds, schema)
+            if problem:
+                findings.append(((*where, "ref"), f"{{ref: {test.ref.expression}}}: {problem}"))
+        elif test.field is not None:
+            problem = _check_input_field(tuple(test.field.split(".")), schema)
+            if problem:
+                findings.append(((*where, "field"), problem))
+    return findings
+
+
+def _outcome_problem(name: str, position: _Position, everything: set[str]) -> str:
+    earlier = position.earlier.get(name)
+    if isinstance(earlier, ParallelGroup):
+        return f"{name} is a parallel group, which has no outcome of its own: test one of its members"
+    return _not_before(name, position, False, everything)
 
 
 def _positions(saga_name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, _Position]]:

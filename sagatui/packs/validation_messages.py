@@ -42,7 +42,8 @@ def explain(error: ValidationError, data: Any, model: type[BaseModel], prefix: F
 
     Where a value may be one of several models (a saga element is a step or a parallel group),
     pydantic reports the errors against every choice; only the choice that fits best is kept."""
-    located = _best_branches([_locate(detail, data) for detail in error.errors()])
+    every = [_locate(detail, data) for detail in error.errors()]
+    located = _best_branches(every) or every  # never none: a union's choices named like its fields can tie
     return [((*prefix, *item.path), _message(item, model)) for item in located if not _echo(item, located)]
 
 

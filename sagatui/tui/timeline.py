@@ -74,7 +74,7 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.STEP_STARTED:
             return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
         case EventKind.STEP_SKIPPED:
-            return Entry(event.time, step, "skipped", event.payload_as(payloads.StepSkipped).reason, "dim")
+            return Entry(event.time, step, "skipped", event.payload_as(payloads.StepSkipped).why(), "dim")
         case EventKind.ATTEMPT_SUCCEEDED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"ok {_call(event)}{_took(event)}", "green")
         case EventKind.ATTEMPT_FAILED:

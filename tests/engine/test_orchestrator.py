@@ -2,7 +2,8 @@
 
 import pytest
 
-from sagatui.model.definitions import BreakerConfig, Condition, SagaDef
+from sagatui.model.conditions import Comparison, SagaFacts
+from sagatui.model.definitions import BreakerConfig, SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
@@ -129,8 +130,8 @@ async def test_condition_skips_step_by_input_data():
 ])
 @pytest.mark.parametrize("saga_input", [{}, {"customer": "ada"}, {"customer": {"name": "ada"}}])
 def test_a_missing_field_equals_nothing(comparison, missing_holds, saga_input):
-    condition = Condition.model_validate({"field": "customer.tier", **comparison})
-    assert condition.holds(saga_input) is missing_holds
+    condition = Comparison.model_validate({"field": "customer.tier", **comparison})
+    assert condition.holds(SagaFacts({"input": saga_input, "steps": {}}, {})) is missing_holds
 
 
 async def test_not_equals_runs_the_step_when_the_field_is_missing():
