@@ -10,7 +10,8 @@ import pytest
 def runs(sagatui, tmp_path):
     """runs.db: run 1 and run 2 the same scenario and seed, run 3 another seed, run 4 another scenario."""
     for args in (("--seed", "1"), ("--seed", "1"), ("--seed", "2")):
-        result = sagatui("run", "ecommerce", "--scenario", "insufficient_inventory", *args, "--db", "runs.db", "--quiet")
+        result = sagatui("run", "ecommerce", "--scenario", "insufficient_inventory", *args,
+                         "--db", "runs.db", "--quiet")
         assert result.code == 0, result
     assert sagatui("run", "ecommerce", "--scenario", "payment_declined", "--db", "runs.db", "--quiet").code == 0
     return tmp_path / "runs.db"
