@@ -91,6 +91,9 @@ def _detail(event: Event) -> str:
             return event.payload_as(payloads.SagaStarted).saga
         case EventKind.STEP_SKIPPED:
             return event.payload_as(payloads.StepSkipped).why()
+        case EventKind.SAGA_COMPLETED if event.data.get("output"):
+            output = event.payload_as(payloads.SagaEnded).output or {}
+            return "output " + ", ".join(f"{name}={shown(value)}" for name, value in output.items())
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
             return f"attempt {event.attempt} in {format_duration(event.payload_as(payloads.RetryScheduled).delay)}"
         case EventKind.FALLBACK_USED:

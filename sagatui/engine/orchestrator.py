@@ -33,7 +33,13 @@ from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.saga_data import compensation_params, forward_params, saga_facts
+from sagatui.engine.saga_data import (
+    compensation_params,
+    forward_params,
+    resolved_references,
+    saga_facts,
+    saga_output,
+)
 from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.conditions import dumped
@@ -121,7 +127,7 @@ class SagaEngine:
                 if not ok or saga.failed_step is not None:
                     break
             if saga.failed_step is None and not saga.rollback_order():
-                self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
+                self._complete(saga)
                 return saga
             if not saga.effects:
                 self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
@@ -138,6 +144,11 @@ class SagaEngine:
             error_kind=error.kind if error else None, message=error.message if error else None,
             data={"status": status.value, "duration": saga.ended_at - saga.started_at, **data},
         )
+
+    def _complete(self, saga: SagaRun) -> None:
+        output = saga_output(saga) if saga.definition.output else None
+        self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED,
+                     **({"output": output} if output is not None else {}))
 
     def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
         return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
@@ -178,7 +189,9 @@ class SagaEngine:
                 return True
             record.status = StepStatus.RUNNING
             service, operation = split_action(step.action)
-            self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation)
+            read = resolved_references(saga, step) if step.references else None
+            self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation,
+                       data={"params": read} if read is not None else None)
             resumed = InterruptedCall(step_started_at=self.clock.now())
         deadline_at = resumed.step_started_at + step.retry.deadline if step.retry.deadline is not None else None
         providers = step.providers
@@ -291,7 +304,7 @@ class SagaEngine:
         if any(record.compensation not in (None, CompensationOutcome.COMPLETED) for record in undone):
             self._finish(saga, SagaStatus.NEEDS_ATTENTION, EventKind.SAGA_NEEDS_ATTENTION)
         elif saga.failed_step is None:
-            self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED)
+            self._complete(saga)
         elif not_undone := [record.definition.name for record in reversed(undone)
                             if record.compensation is None]:
             self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED, not_undone=not_undone)

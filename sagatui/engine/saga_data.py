@@ -45,6 +45,30 @@ def saga_data(saga: SagaRun) -> dict[str, Any]:
     return {"input": saga.input, "steps": steps}
 
 
+def resolved_references(saga: SagaRun, step: StepDef) -> dict[str, Any] | None:
+    """The values the step's references read now, by param name (None when one finds nothing: the
+    call then fails `validation`, saying which)."""
+    try:
+        return _resolved(dict(step.references), "params", saga_data(saga))
+    except ServiceError:
+        return None
+
+
+def saga_output(saga: SagaRun) -> dict[str, Any]:
+    """What a completed saga returns, as its definition's `output` says; a reference that finds nothing
+    gives null (the saga completed: its output says what is missing, it does not fail it)."""
+    data = saga_data(saga)
+    output: dict[str, Any] = {}
+    for name, value in saga.definition.output.items():
+        if isinstance(value, Reference):
+            try:
+                value = value.find(data)
+            except ValueError:
+                value = None
+        output[name] = value
+    return output
+
+
 def saga_facts(saga: SagaRun) -> SagaFacts:
     """What a condition reads: the saga's data and each step's status."""
     return SagaFacts(saga_data(saga), {name: record.status for name, record in saga.steps.items()})

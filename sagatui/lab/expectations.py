@@ -10,6 +10,7 @@ from typing import Any
 
 from sagatui.engine.metrics import RunMetrics
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import SagaEnded
 from sagatui.model.status import InvariantState, SagaStatus
 from sagatui.packs.model import Expectations
 
@@ -33,6 +34,7 @@ class SagaOutcomes:
     def __init__(self) -> None:
         self.statuses: dict[str, SagaStatus] = {}
         self.orders: dict[str, list[str]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}  # what each completed saga with an `output` returned
 
     def add(self, event: Event) -> None:
         if event.saga_id is None:
@@ -41,6 +43,8 @@ class SagaOutcomes:
             self.statuses[event.saga_id] = SagaStatus.RUNNING
         elif (status := event.saga_status) is not None:
             self.statuses[event.saga_id] = status
+            if event.kind is EventKind.SAGA_COMPLETED and (output := event.payload_as(SagaEnded).output):
+                self.outputs[event.saga_id] = output
         elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
             self.orders.setdefault(event.saga_id, []).append(event.step)
 

@@ -25,6 +25,7 @@ class ScenarioReport:
     metrics: MetricsSummary
     invariants: list[InvariantResult]
     checks: list[Check] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # saga id -> what it returned
 
     @property
     def passed(self) -> bool:
@@ -37,6 +38,7 @@ class ScenarioReport:
             "seed": self.seed,
             "passed": self.passed,
             "statuses": self.statuses,
+            "outputs": self.outputs,
             "metrics": self.metrics.model_dump(),
             "invariants": [invariant.as_dict() for invariant in self.invariants],
             "expectations": [check.as_dict() for check in self.checks],
@@ -59,4 +61,5 @@ async def run_scenario(
     checks = check_expectations(pack.scenarios[scenario].expect, outcomes, lab.metrics,
                                 {result.name: result.state for result in invariants})
     statuses = {saga_id: status.value for saga_id, status in outcomes.statuses.items()}
-    return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.summary(), invariants, checks)
+    return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.summary(), invariants, checks,
+                          outcomes.outputs)

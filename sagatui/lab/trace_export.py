@@ -308,7 +308,8 @@ def _span(trace_id: bytes, span: Span, base_time: float) -> dict[str, Any]:
 
 
 def _nanos(base_time: float, clock_time: float) -> str:
-    return str(round((base_time + clock_time) * 1e9))
+    """Each part rounded on its own: a wall-clock float has no room left for the clock's nanoseconds."""
+    return str(round(base_time * 1e9) + round(clock_time * 1e9))
 
 
 def _attributes(values: dict[str, Any]) -> list[dict[str, Any]]:

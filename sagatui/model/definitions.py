@@ -173,6 +173,8 @@ class SagaDef(Definition):
     description: str = ""
     input: InputSchema | None = None  # the fields its input must have; checked before the first step
     steps: tuple[SagaElement, ...] = Field(min_length=1)
+    # What a completed saga returns: names -> constants or `{ref: ...}` (recorded on saga.completed).
+    output: dict[str, ParamValue] = Field(default_factory=dict)
 
     def all_steps(self) -> list[StepDef]:
         """Every step, in definition order, parallel members flattened in place."""

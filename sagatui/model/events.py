@@ -90,6 +90,7 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     **dict.fromkeys(SAGA_OUTCOMES, payloads.SagaEnded),
     EventKind.SAGA_COMPENSATING: payloads.SagaCompensating,
     EventKind.SAGA_RESOLVED: payloads.SagaResolved,
+    EventKind.STEP_STARTED: payloads.StepStarted,
     EventKind.STEP_SKIPPED: payloads.StepSkipped,
     EventKind.STEP_SUCCEEDED: payloads.StepSucceeded,
     EventKind.STEP_FAILED: payloads.StepFailed,
@@ -107,8 +108,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.SERVICE_EFFECT: payloads.ServiceEffect,
     EventKind.FAULT_CHANGED: payloads.FaultChanged,
 }
-"""The payload model of each kind that carries data. Not here: kinds with none (step.started, the
-attempts' intents) and `command`, whose data is the command's name and arguments."""
+"""The payload model of each kind that carries data. Not here: kinds with none (the attempts' intents)
+and `command`, whose data is the command's name and arguments."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,6 +61,7 @@ class SagaEnded(EventPayload):
     status: SagaStatus
     duration: float  # clock seconds since it started
     not_undone: list[str] | None = None  # failed: the steps with an effect but no compensation
+    output: dict[str, Any] | None = None  # completed: what its definition's `output` says it returns
 
 
 class SagaCompensating(EventPayload):
@@ -75,6 +76,10 @@ class SagaResolved(EventPayload):
 
 
 # -- step and its calls ---------------------------------------------------------------------------------
+class StepStarted(EventPayload):
+    params: dict[str, Any] | None = None  # what its `{ref: ...}` params read (none for constant params)
+
+
 class StepSkipped(EventPayload):
     reason: str
     condition: dict[str, Any]  # the step's `when`, as the pack wrote it

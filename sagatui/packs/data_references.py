@@ -40,6 +40,22 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
         if position.step.when is not None:
             findings.extend(_check_condition(position.step.when, (*path, "when"), position, everything, kinds,
                                              saga.input))
+    findings.extend(_check_output(saga_name, saga, everything, kinds))
+    return findings
+
+
+def _check_output(saga_name: str, saga: SagaDef, everything: set[str],
+                  kinds: dict[str, ServiceKind]) -> list[Finding]:
+    """The output is read once the saga completed: it may read every step and group."""
+    last = saga.all_steps()[-1]
+    every: dict[str, StepDef | ParallelGroup] = {step.name: step for step in saga.all_steps()}
+    every.update({element.name: element for element in saga.steps})
+    position = _Position(last, None, every)
+    findings: list[Finding] = []
+    for name, reference in references_in(saga.output):
+        problem = _check_reference(reference, position, False, everything, kinds, saga.input)
+        if problem:
+            findings.append((("sagas", saga_name, "output", name), f"{{ref: {reference.expression}}}: {problem}"))
     return findings
 
 

@@ -53,6 +53,13 @@ def _took(event: Event) -> str:
     return f" ({format_duration(event.payload_as(payloads.CallOutcome).duration)})"
 
 
+def _values(lead: str, values: dict[str, Any] | None) -> str:
+    """`lead` then `name=value, ...`; nothing for no values."""
+    if not values:
+        return ""
+    return lead + ", ".join(f"{name}={shown(value)}" for name, value in values.items())
+
+
 def _context(context: dict[str, Any]) -> str:
     """The compensation context on one line: why the undo runs and what it is undoing."""
     parts = [f"saga failed at {context.get('failed_step')}"]
@@ -72,7 +79,8 @@ def _entry(event: Event) -> Entry | None:
             inputs = ", ".join(f"{k}={shown(v)}" for k, v in started.input.items())
             return Entry(event.time, "", "started", f"saga {started.saga}: {inputs}", "bold")
         case EventKind.STEP_STARTED:
-            return Entry(event.time, step, "step", f"calls {_call(event)}", "cyan")
+            read = event.payload_as(payloads.StepStarted).params
+            return Entry(event.time, step, "step", f"calls {_call(event)}{_values(' with ', read)}", "cyan")
         case EventKind.STEP_SKIPPED:
             return Entry(event.time, step, "skipped", event.payload_as(payloads.StepSkipped).why(), "dim")
         case EventKind.ATTEMPT_SUCCEEDED:
@@ -91,7 +99,9 @@ def _entry(event: Event) -> Entry | None:
             breaker = event.payload_as(payloads.BreakerRejected).breaker
             return Entry(event.time, step, "rejected", f"breaker {breaker}: {event.message}", "bold red")
         case EventKind.STEP_SUCCEEDED:
-            return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s)", "bold green")
+            result = event.payload_as(payloads.StepSucceeded).result
+            return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s){_values(' -> ', result)}",
+                         "bold green")
         case EventKind.STEP_FAILED:
             effect = " (may have had an effect)" if event.payload_as(payloads.StepFailed).may_have_effect else ""
             return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold red")
@@ -114,6 +124,10 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.COMPENSATION_SKIPPED:
             return Entry(event.time, step, "nothing to undo", event.payload_as(payloads.CompensationSkipped).reason,
                          "dim")
+        case EventKind.SAGA_COMPLETED:
+            output = event.payload_as(payloads.SagaEnded).output
+            return Entry(event.time, step, "completed", _values("output ", output).strip() or _error(event),
+                         _ENDING_STYLES[kind])
         case kind if kind.ends_saga:
             detail = event.payload_as(payloads.SagaResolved).note if kind is EventKind.SAGA_RESOLVED else _error(event)
             return Entry(event.time, step, kind.value.removeprefix("saga."), detail, _ENDING_STYLES[kind])
