@@ -15,9 +15,11 @@ from sagatui.plain_text import plain
 # Kinds a headless run prints by default; the rest (attempt starts, effects) are in the log on disk.
 NOTABLE = frozenset({
     EventKind.RUN_STARTED, EventKind.RUN_SETTLED, EventKind.RUN_INTERRUPTED, EventKind.RUN_RESUMED,
-    EventKind.SAGA_STARTED, EventKind.SAGA_COMPLETED, EventKind.SAGA_FAILED, EventKind.SAGA_COMPENSATING,
+    EventKind.SAGA_STARTED, EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPLETED_PARTIAL, EventKind.SAGA_FAILED,
+    EventKind.SAGA_COMPENSATING,
     EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
-    EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.ATTEMPT_FAILED,
+    EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.GROUP_QUORUM,
+    EventKind.BRANCH_CHOSEN, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
     EventKind.FALLBACK_USED, EventKind.BREAKER_TRANSITION, EventKind.BREAKER_REJECTED,
     EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_RETRY_SCHEDULED,
@@ -28,6 +30,8 @@ STYLES: dict[str, str] = {
     "run": "bold magenta",
     "saga": "bold",
     "step": "cyan",
+    "group": "cyan",
+    "branch": "bold cyan",
     "attempt": "dim",
     "retry": "yellow",
     "fallback": "bright_blue",
@@ -42,6 +46,7 @@ _BREAKER_STYLES = {BreakerState.CLOSED: "bold green", BreakerState.HALF_OPEN: "b
 
 _OUTCOME_STYLES = {
     EventKind.SAGA_COMPLETED: "bold green",
+    EventKind.SAGA_COMPLETED_PARTIAL: "bold green",
     EventKind.SAGA_COMPENSATED: "bold yellow",
     EventKind.SAGA_FAILED: "bold red",
     EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
@@ -91,7 +96,12 @@ def _detail(event: Event) -> str:
             return event.payload_as(payloads.SagaStarted).saga
         case EventKind.STEP_SKIPPED:
             return event.payload_as(payloads.StepSkipped).why()
-        case EventKind.SAGA_COMPLETED if event.data.get("output"):
+        case EventKind.BRANCH_CHOSEN:
+            return event.payload_as(payloads.BranchChosen).summary()
+        case EventKind.GROUP_QUORUM:
+            decided = event.payload_as(payloads.QuorumDecided)
+            return f"{'met' if decided.met else 'missed'}: {decided.summary()}"
+        case EventKind.SAGA_COMPLETED | EventKind.SAGA_COMPLETED_PARTIAL if event.data.get("output"):
             output = event.payload_as(payloads.SagaEnded).output or {}
             return "output " + ", ".join(f"{name}={shown(value)}" for name, value in output.items())
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:

@@ -24,7 +24,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,17 +39,27 @@ from sagatui.engine.saga_data import (
     saga_facts,
     saga_output,
 )
-from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, ResumePoint, SagaRun, StepRecord
 from sagatui.engine.undo import Undoer
 from sagatui.model.calls import Call
 from sagatui.model.conditions import dumped
-from sagatui.model.definitions import Fallback, ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.definitions import (
+    BranchElement,
+    Fallback,
+    ParallelGroup,
+    SagaDef,
+    SagaElement,
+    StepDef,
+    Switch,
+    element_steps,
+    split_action,
+)
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.input_schema import input_problems
+from sagatui.model.payloads import BranchChosen, QuorumDecided, StepSkipped
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
-_SIBLING_FAILED = "cancelled: another member of its group failed"
 _FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
 _FINISHED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED})
 _FRESH = ResumePoint()
@@ -115,17 +125,7 @@ class SagaEngine:
             self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
             return saga
         if saga.status is not SagaStatus.COMPENSATING:
-            for element in saga.definition.steps:
-                members = element.parallel if isinstance(element, ParallelGroup) else [element]
-                statuses = [saga.steps[member.name].status for member in members]
-                if all(status in _FINISHED for status in statuses):
-                    continue
-                if saga.failed_step is not None and all(status is StepStatus.PENDING for status in statuses):
-                    break
-                ok = await (self._run_group(saga, element, point) if isinstance(element, ParallelGroup)
-                            else self._run_step(saga, element, point.calls.get(element.name)))
-                if not ok or saga.failed_step is not None:
-                    break
+            await self._run_elements(saga, saga.definition.steps, point)
             if saga.failed_step is None and not saga.rollback_order():
                 self._complete(saga)
                 return saga
@@ -134,6 +134,45 @@ class SagaEngine:
                 return saga
         await self._compensate(saga, point)
         return saga
+
+    async def _run_elements(self, saga: SagaRun, elements: Sequence[SagaElement], point: ResumePoint) -> bool:
+        """Run elements in order, each from where it stands (finished ones are not run again); False
+        once the saga must roll back."""
+        for element in elements:
+            if isinstance(element, Switch):
+                if not await self._run_elements(saga, self._branch(saga, element), point):
+                    return False
+                continue
+            statuses = [saga.steps[step.name].status for step in element_steps(element)]
+            if all(status in _FINISHED for status in statuses) and not _undecided(saga, element):
+                continue
+            if saga.failed_step is not None and all(status is StepStatus.PENDING for status in statuses):
+                return False
+            ok = await (self._run_group(saga, element, point) if isinstance(element, ParallelGroup)
+                        else self._run_step(saga, element, point.calls.get(element.name)))
+            if not ok or saga.failed_step is not None:
+                return False
+        return True
+
+    def _branch(self, saga: SagaRun, switch: Switch) -> tuple[BranchElement, ...]:
+        """The branch a switch takes: chosen now (recorded, the other branches' steps skipped), or as
+        chosen before the process stopped."""
+        if switch.name in saga.branches:
+            case = saga.branches[switch.name]
+        else:
+            value, case = switch.choose(saga_facts(saga))
+            saga.branches[switch.name] = case
+            self._emit(EventKind.BRANCH_CHOSEN, saga, step=switch.name,
+                       payload=BranchChosen(on=switch.switch.written(), value=value, case=case,
+                                            branch=switch.label(case)))
+        chosen = {step.name for element in switch.branch(case) for step in element_steps(element)}
+        for step in element_steps(switch):
+            record = saga.steps[step.name]
+            if step.name not in chosen and record.status is StepStatus.PENDING:
+                record.status = StepStatus.SKIPPED
+                self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
+                           payload=StepSkipped(reason="branch", switch=switch.name))
+        return switch.branch(case)
 
     def _finish(self, saga: SagaRun, status: SagaStatus, kind: EventKind, **data: Any) -> None:
         saga.status = status
@@ -147,25 +186,34 @@ class SagaEngine:
 
     def _complete(self, saga: SagaRun) -> None:
         output = saga_output(saga) if saga.definition.output else None
-        self._finish(saga, SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED,
-                     **({"output": output} if output is not None else {}))
+        status, kind = ((SagaStatus.COMPLETED_PARTIAL, EventKind.SAGA_COMPLETED_PARTIAL) if saga.partial
+                        else (SagaStatus.COMPLETED, EventKind.SAGA_COMPLETED))
+        self._finish(saga, status, kind, **({"output": output} if output is not None else {}))
 
     def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
         return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
 
     async def _run_group(self, saga: SagaRun, group: ParallelGroup, point: ResumePoint) -> bool:
-        tasks = [asyncio.ensure_future(self._run_step(saga, member, point.calls.get(member.name)))
+        quorum = group.min_successes is not None
+        tasks = [asyncio.ensure_future(self._run_step(saga, member, point.calls.get(member.name), in_quorum=quorum))
                  for member in group.parallel if saga.steps[member.name].status not in _FINISHED]
         if group.on_failure == "finish":
-            return all(await asyncio.gather(*tasks))
+            finished = all(await asyncio.gather(*tasks))
+        else:
+            finished = await self._until_lost(saga, group, tasks)
+        return self._decide_quorum(saga, group) if quorum else finished
+
+    async def _until_lost(self, saga: SagaRun, group: ParallelGroup, tasks: Sequence[asyncio.Future[bool]]) -> bool:
+        """Wait for the members; once the group is lost (a member failed, or too many for its quorum),
+        cancel the rest. False when it was lost."""
         pending: set[asyncio.Future[bool]] = set(tasks)
         try:
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if not all(task.result() for task in done):
+                if _lost(saga, group, done):
                     saga.abandoned.update(member.name for member in group.parallel)
                     for task in tasks:
-                        task.cancel(_SIBLING_FAILED)
+                        task.cancel(SIBLING_FAILED)
                     await asyncio.gather(*tasks, return_exceptions=True)
                     return False
         except asyncio.CancelledError:
@@ -176,10 +224,25 @@ class SagaEngine:
             raise
         return True
 
+    def _decide_quorum(self, saga: SagaRun, group: ParallelGroup) -> bool:
+        """Record whether enough members of a quorum group succeeded; when not, the saga fails at the
+        first member that failed of its own accord (not one cancelled because the quorum was lost)."""
+        succeeded = [m.name for m in group.parallel if saga.steps[m.name].status is StepStatus.SUCCEEDED]
+        failed = [m.name for m in group.parallel if saga.steps[m.name].status is StepStatus.FAILED]
+        needed = _needed(saga, group)
+        met = len(succeeded) >= needed
+        saga.quorums[group.name] = failed
+        self._emit(EventKind.GROUP_QUORUM, saga, step=group.name,
+                   payload=QuorumDecided(min_successes=needed, met=met, succeeded=succeeded, failed=failed))
+        if not met and saga.failed_step is None:
+            saga.failed_step, saga.failed_at = saga.first_to_fail(failed), self.clock.now()
+        return met
+
     # -- one step ---------------------------------------------------------------------------------------
-    async def _run_step(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None) -> bool:
+    async def _run_step(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None,
+                        in_quorum: bool = False) -> bool:
         """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
-        saga must roll back."""
+        saga must roll back (never for a member of a quorum group: its group decides)."""
         record = saga.steps[step.name]
         if resumed is None:
             if step.when is not None and not step.when.holds(saga_facts(saga)):
@@ -231,12 +294,12 @@ class SagaEngine:
             if step.name in saga.abandoned:
                 if record.attempts:
                     record.provider = provider  # the call in flight may have done the work
-                self._fail_step(saga, record, ServiceError(ErrorKind.TRANSIENT, _SIBLING_FAILED))
+                self._fail_step(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), in_quorum)
             raise
         assert error is not None
-        return self._fail_step(saga, record, error)
+        return self._fail_step(saga, record, error, in_quorum)
 
-    def _fail_step(self, saga: SagaRun, record: StepRecord, error: ServiceError) -> bool:
+    def _fail_step(self, saga: SagaRun, record: StepRecord, error: ServiceError, in_quorum: bool) -> bool:
         step = record.definition
         record.status, record.error = StepStatus.FAILED, _detached(error)
         may_have_effect = record.provider is not None
@@ -245,8 +308,9 @@ class SagaEngine:
         self._emit(EventKind.STEP_FAILED, saga, step=step.name, attempt=record.attempts,
                    service=split_action(record.provider.action)[0] if record.provider else None,
                    error_kind=error.kind, message=error.message,
-                   data={"optional": step.optional, "may_have_effect": may_have_effect})
-        if step.optional:
+                   data={"optional": step.optional, "may_have_effect": may_have_effect,
+                         **({"quorum": saga.definition.group_of(step.name)} if in_quorum else {})})
+        if step.optional or in_quorum:
             return True
         if saga.failed_step is None:
             saga.failed_step, saga.failed_at = step.name, self.clock.now()
@@ -336,6 +400,31 @@ class _StepAttempts:
     def answered(self, error: ServiceError | None) -> None:
         if error is not None and error.kind is ErrorKind.TIMEOUT:
             self.record.provider = self.provider  # no answer: it may have done the work
+
+
+def _undecided(saga: SagaRun, element: BranchElement) -> bool:
+    """A quorum group whose members all ended but whose decision is not recorded (its process stopped
+    between the two)."""
+    return isinstance(element, ParallelGroup) and element.min_successes is not None \
+        and element.name not in saga.quorums
+
+
+def _lost(saga: SagaRun, group: ParallelGroup, done: set[asyncio.Future[bool]]) -> bool:
+    """A member just failed for good and the group cannot go on: any failure without a quorum; with
+    one, more failures than the group can spare."""
+    if group.min_successes is None:
+        return not all(task.result() for task in done)
+    ran = sum(saga.steps[m.name].status is not StepStatus.SKIPPED for m in group.parallel)
+    failed = sum(saga.steps[m.name].status is StepStatus.FAILED for m in group.parallel)
+    return failed > ran - _needed(saga, group)
+
+
+def _needed(saga: SagaRun, group: ParallelGroup) -> int:
+    """How many members of a quorum group must succeed: its `min_successes`, or every member that ran
+    when conditions skipped so many that fewer are left (a skipped member is neither success nor failure)."""
+    assert group.min_successes is not None
+    ran = sum(saga.steps[m.name].status is not StepStatus.SKIPPED for m in group.parallel)
+    return min(group.min_successes, ran)
 
 
 def _detached(error: ServiceError) -> ServiceError:

@@ -34,7 +34,7 @@ def saga_data(saga: SagaRun) -> dict[str, Any]:
     compensation now), and every parallel group with a member that did, its result being its members'
     results by name. A partial result the step did not accept is not there: the step failed."""
     steps: dict[str, Any] = {}
-    for element in saga.definition.steps:
+    for element in saga.definition.elements():
         members = element.parallel if isinstance(element, ParallelGroup) else (element,)
         answered = {member.name: saga.steps[member.name].result for member in members
                     if saga.steps[member.name].result and saga.steps[member.name].error is None}

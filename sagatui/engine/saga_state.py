@@ -11,6 +11,8 @@ from sagatui.model.definitions import Fallback, SagaDef, StepDef
 from sagatui.model.errors import ServiceError
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
+SIBLING_FAILED = "cancelled: another member of its group failed"
+
 
 @dataclass
 class StepRecord:
@@ -41,10 +43,23 @@ class SagaRun:
     # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
     abandoned: set[str] = field(default_factory=set)
     input_error: ServiceError | None = None  # the input did not fit the saga's schema: no step ran
+    quorums: dict[str, list[str]] = field(default_factory=dict)  # decided quorum groups -> members that failed
+    branches: dict[str, int | None] = field(default_factory=dict)  # decided switches -> case taken (None: default)
+
+    @property
+    def partial(self) -> bool:
+        """Some quorum group went on without every member: a completion is completed_partial."""
+        return any(self.quorums.values())
 
     @property
     def error(self) -> ServiceError | None:
         return self.steps[self.failed_step].error if self.failed_step else self.input_error
+
+    def first_to_fail(self, failed: list[str]) -> str:
+        """Of a quorum group's failed members, the one the saga fails at when the quorum is missed: the
+        first that failed of its own accord, not one cancelled because the quorum was lost."""
+        return next((name for name in failed if (error := self.steps[name].error) is not None
+                     and error.message != SIBLING_FAILED), failed[0])
 
     def rollback_order(self) -> list[str]:
         """The steps to undo, newest first: every step that may have had an effect when the saga failed;

@@ -166,8 +166,8 @@ class _TraceBuilder:
             status = (event.payload_as(SagaResolved).status if kind is EventKind.SAGA_RESOLVED
                       else event.payload_as(SagaEnded).status)
             self.root.end = None  # a retried rollback or a resolve ends the saga again: the last end counts
-            _close(self.root, event.time,
-                   None if status is SagaStatus.COMPLETED else (event.message or status.value),
+            went_on = status in (SagaStatus.COMPLETED, SagaStatus.COMPLETED_PARTIAL)
+            _close(self.root, event.time, None if went_on else (event.message or status.value),
                    {"sagatui.status": status.value})
         elif kind is not EventKind.SERVICE_EFFECT:
             self._mark(event)
@@ -189,7 +189,7 @@ class _TraceBuilder:
         kind = event.kind
         if kind.family == "compensation" and event.step is not None:
             holder = self.undo_span(event)
-        elif event.step is not None and kind is not EventKind.SAGA_COMPENSATING:
+        elif event.step is not None and kind is not EventKind.SAGA_COMPENSATING and kind.family not in _SAGA_WIDE:
             holder = self.step_span(event)
         else:
             holder = self.root
@@ -213,6 +213,9 @@ class _TraceBuilder:
 
 def _error_kind(event: Event) -> str | None:
     return event.error_kind.value if event.error_kind is not None else None
+
+
+_SAGA_WIDE = frozenset({"group", "branch"})  # a group's quorum, a switch's branch: the saga's, not a step's
 
 
 def _is_undo(event: Event) -> bool:

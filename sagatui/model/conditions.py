@@ -58,7 +58,7 @@ def _regex(pattern: str) -> Any:
     return re2.compile(pattern, options)
 
 
-def _compiled_reference(value: Any) -> Reference | None:
+def compiled_reference(value: Any) -> Reference | None:
     return value if value is None or isinstance(value, Reference) else compile_reference(value)
 
 
@@ -67,7 +67,7 @@ class Comparison(Definition):
     operator."""
 
     field: str | None = None
-    ref: Annotated[Any, BeforeValidator(_compiled_reference)] = None  # a Reference, compiled as the pack loads
+    ref: Annotated[Any, BeforeValidator(compiled_reference)] = None  # a Reference, compiled as the pack loads
     equals: Any = None
     not_equals: Any = None
     in_: list[Any] | None = Field(None, alias="in")
@@ -118,6 +118,15 @@ class Comparison(Definition):
                 return _MISSING
             value = value[part]
         return value
+
+    def found(self, facts: SagaFacts) -> Any:
+        """The value compared, or None when there is none (a function that cannot take what it was
+        given finds nothing)."""
+        try:
+            value = self.value(facts)
+        except ValueError:
+            return None
+        return None if value is _MISSING else value
 
     def holds(self, facts: SagaFacts) -> bool:
         (operator,) = self.operators

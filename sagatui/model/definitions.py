@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from sagatui.model.conditions import Condition
+from sagatui.model.conditions import Comparison, Condition, SagaFacts, compiled_reference
 from sagatui.model.definition_base import Definition
 from sagatui.model.durations import Duration, PositiveDuration
 from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
@@ -157,15 +158,103 @@ class StepDef(Definition):
 
 
 class ParallelGroup(Definition):
-    """Steps that run concurrently; if one fails for good the rest are cancelled or allowed to finish."""
+    """Steps that run concurrently; if one fails for good the rest are cancelled or allowed to finish.
+    With `min_successes`, a quorum: the saga goes on when at least that many members succeed (ending
+    completed_partial if some failed) and rolls back when too few can."""
 
     name: str = Field(min_length=1)
     parallel: tuple[StepDef, ...] = Field(min_length=1)
     on_failure: Literal["cancel", "finish"] = "finish"
+    min_successes: int | None = Field(None, ge=1)
     description: str = ""
 
+    @model_validator(mode="after")
+    def _quorum_within_the_group(self) -> ParallelGroup:
+        if self.min_successes is not None and self.min_successes > len(self.parallel):
+            raise ValueError(f"min_successes {self.min_successes} is more than the group's "
+                             f"{len(self.parallel)} members")
+        return self
 
-SagaElement = StepDef | ParallelGroup
+
+BranchElement = StepDef | ParallelGroup
+
+
+class SwitchCase(Definition):
+    """One branch of a switch: taken when the switched value equals `equals`, or is one of `in`."""
+
+    equals: Any = None
+    in_: list[Any] | None = Field(None, alias="in")
+    steps: tuple[BranchElement, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> SwitchCase:
+        if (self.equals is None) == (self.in_ is None):
+            raise ValueError("a case needs exactly one of `equals` (a value) or `in` (a list of values)")
+        return self
+
+    def label(self) -> str:
+        """`'billing'`, or `in ['outage', 'bug']`, as the timeline names the branch."""
+        return json.dumps(self.equals, ensure_ascii=False) if self.in_ is None else \
+            f"in {json.dumps(self.in_, ensure_ascii=False)}"
+
+
+class SwitchOn(Definition):
+    """The value a switch routes on: a field of the input (`field`, a dotted path) or a reference (`ref`)."""
+
+    field: str | None = None
+    ref: Annotated[Any, BeforeValidator(compiled_reference)] = None  # a Reference, compiled as the pack loads
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SwitchOn:
+        if (self.field is None) == (self.ref is None):
+            raise ValueError("a switch reads one value: give `field` (a path in the input) or `ref`")
+        return self
+
+    def written(self) -> str:
+        return f"input.{self.field}" if self.field is not None else self.ref.expression
+
+
+class Switch(Definition):
+    """Routing: exactly one branch runs, the first case the value fits, else `default` (which may be
+    empty: then nothing runs). The other branches' steps are skipped."""
+
+    name: str = Field(min_length=1)
+    switch: SwitchOn
+    cases: tuple[SwitchCase, ...] = Field(min_length=1)
+    default: tuple[BranchElement, ...] = ()
+    description: str = ""
+
+    @cached_property
+    def _tests(self) -> tuple[Comparison, ...]:
+        source = {"field": self.switch.field} if self.switch.field is not None else {"ref": self.switch.ref}
+        return tuple(Comparison.model_validate({**source, "equals": case.equals} if case.in_ is None
+                                               else {**source, "in": case.in_}) for case in self.cases)
+
+    def choose(self, facts: SagaFacts) -> tuple[Any, int | None]:
+        """The value switched on (None when missing) and the index of the case it fits (None: default)."""
+        value = self._tests[0].found(facts)
+        return value, next((index for index, test in enumerate(self._tests) if test.holds(facts)), None)
+
+    def branch(self, case: int | None) -> tuple[BranchElement, ...]:
+        return self.default if case is None else self.cases[case].steps
+
+    def branches(self) -> list[tuple[BranchElement, ...]]:
+        return [case.steps for case in self.cases] + [self.default]
+
+    def label(self, case: int | None) -> str:
+        return "default" if case is None else self.cases[case].label()
+
+
+SagaElement = StepDef | ParallelGroup | Switch
+
+
+def element_steps(element: SagaElement) -> list[StepDef]:
+    """The steps an element holds: itself, a group's members, every branch's steps of a switch."""
+    if isinstance(element, ParallelGroup):
+        return list(element.parallel)
+    if isinstance(element, Switch):
+        return [step for branch in element.branches() for inner in branch for step in element_steps(inner)]
+    return [element]
 
 
 class SagaDef(Definition):
@@ -177,20 +266,34 @@ class SagaDef(Definition):
     output: dict[str, ParamValue] = Field(default_factory=dict)
 
     def all_steps(self) -> list[StepDef]:
-        """Every step, in definition order, parallel members flattened in place."""
-        flat: list[StepDef] = []
-        for element in self.steps:
-            flat.extend(element.parallel if isinstance(element, ParallelGroup) else (element,))
-        return flat
+        """Every step, in definition order, parallel members and switch branches flattened in place."""
+        return [step for element in self.steps for step in element_steps(element)]
+
+    def elements(self) -> list[StepDef | ParallelGroup]:
+        """Every step and group, in definition order, the elements of switch branches in place."""
+        return [inner for element in self.steps for inner in _unswitched(element)]
+
+    def group_of(self, step_name: str) -> str | None:
+        """The parallel group a step is a member of, if any."""
+        return next((element.name for element in self.elements()
+                     if isinstance(element, ParallelGroup) and any(m.name == step_name for m in element.parallel)),
+                    None)
 
     @model_validator(mode="after")
     def _unique_step_names(self) -> SagaDef:
         seen: set[str] = set()
-        for element in self.steps:
-            names = [element.name] + ([s.name for s in element.parallel]
-                                      if isinstance(element, ParallelGroup) else [])
-            for name in names:
-                if name in seen:
-                    raise ValueError(f"duplicate step name {name!r} in saga {self.name!r}")
-                seen.add(name)
+        names = [element.name for element in self.steps if isinstance(element, Switch)]
+        for element in self.elements():
+            names += [element.name] + ([s.name for s in element.parallel] if isinstance(element, ParallelGroup)
+                                       else [])
+        for name in names:
+            if name in seen:
+                raise ValueError(f"duplicate step name {name!r} in saga {self.name!r}")
+            seen.add(name)
         return self
+
+
+def _unswitched(element: SagaElement) -> list[StepDef | ParallelGroup]:
+    if isinstance(element, Switch):
+        return [inner for branch in element.branches() for inner in branch]
+    return [element]

@@ -27,6 +27,7 @@ class EventKind(StrEnum):
 
     SAGA_STARTED = "saga.started"
     SAGA_COMPLETED = "saga.completed"
+    SAGA_COMPLETED_PARTIAL = "saga.completed_partial"
     SAGA_FAILED = "saga.failed"
     SAGA_COMPENSATING = "saga.compensating"
     SAGA_COMPENSATED = "saga.compensated"
@@ -37,6 +38,8 @@ class EventKind(StrEnum):
     STEP_SKIPPED = "step.skipped"
     STEP_SUCCEEDED = "step.succeeded"
     STEP_FAILED = "step.failed"
+    GROUP_QUORUM = "group.quorum"
+    BRANCH_CHOSEN = "branch.chosen"
 
     ATTEMPT_STARTED = "attempt.started"
     ATTEMPT_SUCCEEDED = "attempt.succeeded"
@@ -72,6 +75,7 @@ class EventKind(StrEnum):
 
 SAGA_OUTCOMES: dict[EventKind, SagaStatus] = {
     EventKind.SAGA_COMPLETED: SagaStatus.COMPLETED,
+    EventKind.SAGA_COMPLETED_PARTIAL: SagaStatus.COMPLETED_PARTIAL,
     EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
     EventKind.SAGA_FAILED: SagaStatus.FAILED,
     EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
@@ -94,6 +98,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.STEP_SKIPPED: payloads.StepSkipped,
     EventKind.STEP_SUCCEEDED: payloads.StepSucceeded,
     EventKind.STEP_FAILED: payloads.StepFailed,
+    EventKind.GROUP_QUORUM: payloads.QuorumDecided,
+    EventKind.BRANCH_CHOSEN: payloads.BranchChosen,
     EventKind.ATTEMPT_SUCCEEDED: payloads.CallOutcome,
     EventKind.ATTEMPT_FAILED: payloads.CallOutcome,
     EventKind.RETRY_SCHEDULED: payloads.RetryScheduled,

@@ -8,6 +8,7 @@ field left unset, so events keep the bytes they had when their data was written 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
@@ -81,14 +82,29 @@ class StepStarted(EventPayload):
 
 
 class StepSkipped(EventPayload):
-    reason: str
-    condition: dict[str, Any]  # the step's `when`, as the pack wrote it
+    reason: str  # condition, or branch
+    condition: dict[str, Any] | None = None  # the step's `when`, as the pack wrote it
+    switch: str | None = None  # reason branch: the switch whose chosen branch it is not on
 
     def why(self) -> str:
-        """`condition not met: steps.classify.result.priority equals 'high'`."""
-        if self.reason != "condition":
+        """`condition not met: steps.classify.result.priority equals 'high'`, `not on route's chosen branch`."""
+        if self.reason == "branch":
+            return f"not on the branch {self.switch} chose"
+        if self.reason != "condition" or self.condition is None:
             return self.reason
         return f"condition not met: {explain_written(self.condition)}"
+
+
+class BranchChosen(EventPayload):
+    """branch.chosen (step: the switch): the value it routed on and the branch that runs."""
+
+    on: str  # the field or reference, as written
+    value: Any = None  # null when it found nothing
+    case: int | None = None  # index of the case taken; none: the default branch
+    branch: str  # the case's label (`'billing'`, `in ['outage', 'bug']`) or `default`
+
+    def summary(self) -> str:
+        return f"{self.on} = {json.dumps(self.value, ensure_ascii=False, default=str)} -> {self.branch}"
 
 
 class StepSucceeded(EventPayload):
@@ -98,6 +114,24 @@ class StepSucceeded(EventPayload):
 class StepFailed(EventPayload):
     optional: bool
     may_have_effect: bool  # it succeeded or timed out: its compensation runs
+    quorum: str | None = None  # a member of this quorum group: the group's decision, not this, fails the saga
+
+
+class QuorumDecided(EventPayload):
+    """group.quorum (step: the group): once every member of a group with `min_successes` ended, or too
+    many failed for the rest to make it, whether enough succeeded."""
+
+    min_successes: int  # the successes it needed (fewer than the group's when conditions skipped members)
+    met: bool
+    succeeded: list[str]
+    failed: list[str]  # in definition order; the saga fails at the first when the quorum is missed
+
+    def summary(self) -> str:
+        """`2 of 3 succeeded (at least 2 needed): a, b; failed: c`"""
+        ran = len(self.succeeded) + len(self.failed)
+        failed = f"; failed: {', '.join(self.failed)}" if self.failed else ""
+        return (f"{len(self.succeeded)} of {ran} succeeded (at least {self.min_successes} needed): "
+                f"{', '.join(self.succeeded) or 'none'}{failed}")
 
 
 class CallOutcome(EventPayload):

@@ -8,6 +8,7 @@ class SagaStatus(StrEnum):
     RUNNING = "running"
     COMPENSATING = "compensating"
     COMPLETED = "completed"
+    COMPLETED_PARTIAL = "completed_partial"  # a quorum group was met with some members failed
     COMPENSATED = "compensated"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
@@ -18,7 +19,8 @@ class SagaStatus(StrEnum):
 
 
 TERMINAL_SAGA_STATUSES = frozenset(
-    {SagaStatus.COMPLETED, SagaStatus.COMPENSATED, SagaStatus.FAILED, SagaStatus.NEEDS_ATTENTION}
+    {SagaStatus.COMPLETED, SagaStatus.COMPLETED_PARTIAL, SagaStatus.COMPENSATED, SagaStatus.FAILED,
+     SagaStatus.NEEDS_ATTENTION}
 )
 
 

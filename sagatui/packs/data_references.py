@@ -6,11 +6,11 @@ checked when the step was read (sagatui.model.param_refs)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from sagatui.model.conditions import Condition, OutcomeTest, walk
-from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.definitions import ParallelGroup, SagaDef, SagaElement, StepDef, Switch, element_steps, split_action
 from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import FieldChain, Reference, references_in
 from sagatui.packs.errors import FieldPath, unknown_name
@@ -20,26 +20,39 @@ from sagatui.sim.catalog import ServiceKind
 
 @dataclass(frozen=True)
 class _Position:
-    """Where a step stands in its saga: what has ended before its call, and what has not."""
+    """Where a step (or a switch, `step` None) stands in its saga: what has ended before its call, and what
+    has not."""
 
-    step: StepDef
+    step: StepDef | None
     group: ParallelGroup | None
     earlier: dict[str, StepDef | ParallelGroup]  # steps and groups that end before this step starts
+    elsewhere: dict[str, str] = field(default_factory=dict)  # steps on other branches -> their switch
 
 
 def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, ServiceKind]) -> list[Finding]:
     """Every reference in the saga's params and compensation params that cannot find what it names."""
     everything = {element.name for element in saga.steps} | {step.name for step in saga.all_steps()}
+    everything |= {element.name for element in saga.elements()}
     findings: list[Finding] = []
-    for path, position in _positions(saga_name, saga):
-        for field, own_result in (("params", False), ("compensation_params", True)):
-            for name, reference in references_in(getattr(position.step, field)):
+    switches: list[tuple[FieldPath, Switch, _Position]] = []
+    for path, position in step_positions(saga_name, saga, switches):
+        step = position.step
+        assert step is not None
+        for params, own_result in (("params", False), ("compensation_params", True)):
+            for name, reference in references_in(getattr(step, params)):
                 problem = _check_reference(reference, position, own_result, everything, kinds, saga.input)
                 if problem:
-                    findings.append(((*path, field, name), f"{{ref: {reference.expression}}}: {problem}"))
-        if position.step.when is not None:
-            findings.extend(_check_condition(position.step.when, (*path, "when"), position, everything, kinds,
+                    findings.append(((*path, params, name), f"{{ref: {reference.expression}}}: {problem}"))
+        if step.when is not None:
+            findings.extend(_check_condition(step.when, (*path, "when"), position, everything, kinds,
                                              saga.input))
+    for path, switch, position in switches:
+        on = switch.switch
+        problem = (_check_reference(on.ref, position, False, everything, kinds, saga.input) if on.ref is not None
+                   else _check_input_field(tuple((on.field or "").split(".")), saga.input))
+        if problem:
+            where = (*path, "switch", "ref" if on.ref is not None else "field")
+            findings.append((where, f"{{ref: {on.ref.expression}}}: {problem}" if on.ref is not None else problem))
     findings.extend(_check_output(saga_name, saga, everything, kinds))
     return findings
 
@@ -47,10 +60,9 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
 def _check_output(saga_name: str, saga: SagaDef, everything: set[str],
                   kinds: dict[str, ServiceKind]) -> list[Finding]:
     """The output is read once the saga completed: it may read every step and group."""
-    last = saga.all_steps()[-1]
     every: dict[str, StepDef | ParallelGroup] = {step.name: step for step in saga.all_steps()}
-    every.update({element.name: element for element in saga.steps})
-    position = _Position(last, None, every)
+    every.update({element.name: element for element in saga.elements()})
+    position = _Position(None, None, every)
     findings: list[Finding] = []
     for name, reference in references_in(saga.output):
         problem = _check_reference(reference, position, False, everything, kinds, saga.input)
@@ -96,17 +108,39 @@ def _outcome_problem(name: str, position: _Position, everything: set[str]) -> st
     return _not_before(name, position, False, everything)
 
 
-def _positions(saga_name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, _Position]]:
-    earlier: dict[str, StepDef | ParallelGroup] = {}
-    for index, element in enumerate(saga.steps):
-        path: FieldPath = ("sagas", saga_name, "steps", index)
-        if isinstance(element, ParallelGroup):
+def step_positions(saga_name: str, saga: SagaDef, switches: list[tuple[FieldPath, Switch, _Position]] | None = None,
+                   ) -> Iterator[tuple[FieldPath, _Position]]:
+    """Every step of the saga with its field path and its position; each switch with its own position is
+    added to `switches`."""
+    yield from _walk(saga.steps, ("sagas", saga_name, "steps"), {}, {}, switches if switches is not None else [])
+
+
+def _walk(elements: Sequence[SagaElement], base: FieldPath, earlier: dict[str, StepDef | ParallelGroup],
+          elsewhere: dict[str, str], switches: list[tuple[FieldPath, Switch, _Position]],
+          ) -> Iterator[tuple[FieldPath, _Position]]:
+    """The positions of `elements`, in order; `earlier` grows with what ends as they run."""
+    for index, element in enumerate(elements):
+        path: FieldPath = (*base, index)
+        if isinstance(element, Switch):
+            switches.append((path, element, _Position(None, None, dict(earlier), dict(elsewhere))))
+            branches = [((*path, "cases", number, "steps"), case.steps) for number, case in enumerate(element.cases)]
+            branches.append(((*path, "default"), element.default))
+            after = dict(earlier)
+            for branch_path, branch in branches:
+                others = {step.name: element.name for other_path, other in branches if other_path != branch_path
+                          for inner in other for step in element_steps(inner)}
+                inner_earlier = dict(earlier)
+                yield from _walk(branch, branch_path, inner_earlier, {**elsewhere, **others}, switches)
+                after.update(inner_earlier)
+            earlier.update(after)
+        elif isinstance(element, ParallelGroup):
             for member_index, member in enumerate(element.parallel):
-                yield (*path, "parallel", member_index), _Position(member, element, dict(earlier))
+                yield (*path, "parallel", member_index), _Position(member, element, dict(earlier), dict(elsewhere))
             earlier.update({member.name: member for member in element.parallel})
+            earlier[element.name] = element
         else:
-            yield path, _Position(element, None, dict(earlier))
-        earlier[element.name] = element
+            yield path, _Position(element, None, dict(earlier), dict(elsewhere))
+            earlier[element.name] = element
 
 
 def _check_chain(chain: FieldChain, position: _Position, own_result: bool, everything: set[str],
@@ -117,7 +151,7 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
         return None  # `steps` alone: every result so far
     name, rest = chain[1], chain[2:]
     source = position.earlier.get(name)
-    if source is None and own_result and name == position.step.name:
+    if source is None and own_result and position.step is not None and name == position.step.name:
         source = position.step
     if source is None:
         return _not_before(name, position, own_result, everything)
@@ -147,14 +181,17 @@ def _check_input_field(fields: FieldChain, schema: InputSchema | None) -> str | 
 
 def _not_before(name: str, position: _Position, own_result: bool, everything: set[str]) -> str:
     step = position.step
-    if name == step.name:
+    if step is not None and name == step.name:
         return "a step's params cannot read its own result (it has none yet); its compensation_params can"
+    if name in position.elsewhere:
+        return f"{name} is on another branch of switch {position.elsewhere[name]}: the two never both run"
     if position.group is not None and name == position.group.name:
         return f"this step is a member of group {name}, whose result is whole only when every member has ended"
     if position.group is not None and name in {member.name for member in position.group.parallel}:
         return f"{name} runs at the same time as this step (both are in the parallel group {position.group.name})"
     if name in everything:
-        return f"{name} runs after this step; a reference reads only steps that end before it"
+        where = "this step" if step is not None else "this switch"
+        return f"{name} runs after {where}; a reference reads only steps that end before it"
     return unknown_name("step", name, everything)
 
 

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sagatui.model.definitions import ParallelGroup, SagaDef, StepDef, split_action
+from sagatui.model.definitions import SagaDef, StepDef, split_action
 from sagatui.model.input_schema import InputSchema, input_problems
-from sagatui.packs.data_references import check_data_references
+from sagatui.packs.data_references import check_data_references, step_positions
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceDef
 from sagatui.packs.validation_messages import Finding, explain
@@ -85,13 +85,9 @@ def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[st
 
 
 def _steps_with_paths(name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, StepDef]]:
-    for index, element in enumerate(saga.steps):
-        path: FieldPath = ("sagas", name, "steps", index)
-        if isinstance(element, ParallelGroup):
-            for member_index, member in enumerate(element.parallel):
-                yield (*path, "parallel", member_index), member
-        else:
-            yield path, element
+    for path, position in step_positions(name, saga):
+        assert position.step is not None
+        yield path, position.step
 
 
 def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:

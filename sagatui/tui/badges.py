@@ -13,6 +13,7 @@ SAGA_STATUS_STYLES = {
     SagaStatus.RUNNING: "cyan",
     SagaStatus.COMPENSATING: "magenta",
     SagaStatus.COMPLETED: "green",
+    SagaStatus.COMPLETED_PARTIAL: "bold green",
     SagaStatus.COMPENSATED: "yellow",
     SagaStatus.FAILED: "red",
     SagaStatus.NEEDS_ATTENTION: "bold white on red",

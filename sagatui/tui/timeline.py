@@ -16,6 +16,7 @@ from sagatui.model.status import CompensationOutcome
 
 _ENDING_STYLES = {
     EventKind.SAGA_COMPLETED: "bold green",
+    EventKind.SAGA_COMPLETED_PARTIAL: "bold green",
     EventKind.SAGA_COMPENSATED: "bold yellow",
     EventKind.SAGA_FAILED: "bold red",
     EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
@@ -124,10 +125,17 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.COMPENSATION_SKIPPED:
             return Entry(event.time, step, "nothing to undo", event.payload_as(payloads.CompensationSkipped).reason,
                          "dim")
-        case EventKind.SAGA_COMPLETED:
+        case EventKind.SAGA_COMPLETED | EventKind.SAGA_COMPLETED_PARTIAL:
             output = event.payload_as(payloads.SagaEnded).output
-            return Entry(event.time, step, "completed", _values("output ", output).strip() or _error(event),
+            what = "completed" if kind is EventKind.SAGA_COMPLETED else "completed partially"
+            return Entry(event.time, step, what, _values("output ", output).strip() or _error(event),
                          _ENDING_STYLES[kind])
+        case EventKind.BRANCH_CHOSEN:
+            return Entry(event.time, step, "branch", event.payload_as(payloads.BranchChosen).summary(), "bold cyan")
+        case EventKind.GROUP_QUORUM:
+            decided = event.payload_as(payloads.QuorumDecided)
+            return Entry(event.time, step, "quorum met" if decided.met else "quorum missed", decided.summary(),
+                         "bold green" if decided.met else "bold red")
         case kind if kind.ends_saga:
             detail = event.payload_as(payloads.SagaResolved).note if kind is EventKind.SAGA_RESOLVED else _error(event)
             return Entry(event.time, step, kind.value.removeprefix("saga."), detail, _ENDING_STYLES[kind])

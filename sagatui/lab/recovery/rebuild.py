@@ -20,9 +20,11 @@ from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import (
+    BranchChosen,
     CallOutcome,
     CompensationEnded,
     FallbackUsed,
+    QuorumDecided,
     RetryScheduled,
     SagaStarted,
     StepFailed,
@@ -93,6 +95,15 @@ class _SagaFold:
         if event.kind is EventKind.SAGA_COMPENSATING:
             saga.status = SagaStatus.COMPENSATING
             return
+        if event.kind is EventKind.BRANCH_CHOSEN and event.step is not None:
+            saga.branches[event.step] = event.payload_as(BranchChosen).case
+            return
+        if event.kind is EventKind.GROUP_QUORUM and event.step is not None:
+            decided = event.payload_as(QuorumDecided)
+            saga.quorums[event.step] = list(decided.failed)
+            if not decided.met and saga.failed_step is None:
+                saga.failed_step, saga.failed_at = saga.first_to_fail(decided.failed), event.time
+            return
         if event.step not in saga.steps:
             return
         record, trace = saga.steps[event.step], self.traces[event.step]
@@ -138,7 +149,7 @@ class _SagaFold:
                 if failed.may_have_effect:
                     record.provider = providers[trace.forward.provider]
                     saga.effects.append(event.step)
-                if not failed.optional and saga.failed_step is None:
+                if not failed.optional and failed.quorum is None and saga.failed_step is None:
                     saga.failed_step, saga.failed_at = event.step, event.time
             case EventKind.COMPENSATION_STARTED:
                 record.status = StepStatus.COMPENSATING
