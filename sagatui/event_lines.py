@@ -19,7 +19,7 @@ NOTABLE = frozenset({
     EventKind.SAGA_COMPENSATING,
     EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
     EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.GROUP_QUORUM,
-    EventKind.BRANCH_CHOSEN, EventKind.ATTEMPT_FAILED,
+    EventKind.BRANCH_CHOSEN, EventKind.FOR_EACH_EXPANDED, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
     EventKind.FALLBACK_USED, EventKind.BREAKER_TRANSITION, EventKind.BREAKER_REJECTED,
     EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_RETRY_SCHEDULED,
@@ -32,6 +32,7 @@ STYLES: dict[str, str] = {
     "step": "cyan",
     "group": "cyan",
     "branch": "bold cyan",
+    "for_each": "cyan",
     "attempt": "dim",
     "retry": "yellow",
     "fallback": "bright_blue",
@@ -96,6 +97,8 @@ def _detail(event: Event) -> str:
             return event.payload_as(payloads.SagaStarted).saga
         case EventKind.STEP_SKIPPED:
             return event.payload_as(payloads.StepSkipped).why()
+        case EventKind.FOR_EACH_EXPANDED:
+            return event.payload_as(payloads.ForEachExpanded).summary()
         case EventKind.BRANCH_CHOSEN:
             return event.payload_as(payloads.BranchChosen).summary()
         case EventKind.GROUP_QUORUM:

@@ -1,5 +1,6 @@
-"""The saga orchestrator: runs steps forward with retries, breakers and fallbacks, and when a step
-fails for good, compensates what was done, newest first.
+"""The saga orchestrator: runs a saga's elements in order (steps, parallel groups with their quorum,
+switches, for_each fan-outs) and, when a step fails for good, compensates what was done, newest first.
+A step's own course is sagatui.engine.forward's, an undo's sagatui.engine.undo's.
 
 Rules worth knowing:
 - A step "may have an effect" once it succeeded, or when its last attempt timed out (the service may
@@ -17,6 +18,10 @@ Rules worth knowing:
   could do the work twice); the step fails and that provider's compensation cleans up.
 - Write-ahead: the intent of every call (`attempt.started`, `compensation.attempt_started`) is durable
   before the call is made, so after a crash no call can have happened that the log does not name.
+- A for_each step reads its list once (recorded) and runs one step per element, `concurrency` at a time;
+  once an element failed for good no further element starts. Each element is undone on its own.
+- A switch takes exactly one branch, recorded; the other branches' steps are skipped.
+- A quorum group (`min_successes`) fails the saga only by its decision, never by a member's failure.
 - `continue_saga()` continues a saga rebuilt from its events (sagatui.lab.recovery): a call whose intent is durable
   but whose answer is not is sent again under the same attempt number and idempotency key.
 """
@@ -25,42 +30,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sagatui.engine.attempts import FORWARD, AttemptLoop, CallPlan
+from sagatui.engine.attempts import AttemptLoop
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
+from sagatui.engine.forward import StepRunner
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_data import (
-    forward_params,
-    resolved_references,
     saga_facts,
     saga_output,
 )
-from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import SIBLING_FAILED, ResumePoint, SagaRun, StepRecord
 from sagatui.engine.undo import Undoer
-from sagatui.model.calls import Call
-from sagatui.model.conditions import dumped
 from sagatui.model.definitions import (
+    MAX_ELEMENTS,
     BranchElement,
-    Fallback,
     ParallelGroup,
     SagaDef,
     SagaElement,
     StepDef,
     Switch,
     element_steps,
-    split_action,
 )
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.input_schema import input_problems
-from sagatui.model.payloads import BranchChosen, QuorumDecided, StepSkipped
+from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, StepSkipped
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
-_FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
 _FINISHED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED})
 _FRESH = ResumePoint()
 
@@ -88,6 +87,7 @@ class SagaEngine:
         self._running.set()
         self.attempts = AttemptLoop(services, clock, recorder, self._running, seed)
         self.undoer = Undoer(self.attempts, clock, recorder, self.breaker_for)
+        self.steps = StepRunner(self.attempts, clock, recorder, breakers, self.breaker_for)
 
     # -- operator controls --------------------------------------------------------------------------
     def pause(self) -> None:
@@ -149,7 +149,7 @@ class SagaEngine:
             if saga.failed_step is not None and all(status is StepStatus.PENDING for status in statuses):
                 return False
             ok = await (self._run_group(saga, element, point) if isinstance(element, ParallelGroup)
-                        else self._run_step(saga, element, point.calls.get(element.name)))
+                        else self._run_member(saga, element, point))
             if not ok or saga.failed_step is not None:
                 return False
         return True
@@ -195,7 +195,7 @@ class SagaEngine:
 
     async def _run_group(self, saga: SagaRun, group: ParallelGroup, point: ResumePoint) -> bool:
         quorum = group.min_successes is not None
-        tasks = [asyncio.ensure_future(self._run_step(saga, member, point.calls.get(member.name), in_quorum=quorum))
+        tasks = [asyncio.ensure_future(self._run_member(saga, member, point, quorum))
                  for member in group.parallel if saga.steps[member.name].status not in _FINISHED]
         if group.on_failure == "finish":
             finished = all(await asyncio.gather(*tasks))
@@ -238,102 +238,63 @@ class SagaEngine:
             saga.failed_step, saga.failed_at = saga.first_to_fail(failed), self.clock.now()
         return met
 
-    # -- one step ---------------------------------------------------------------------------------------
-    async def _run_step(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None,
-                        in_quorum: bool = False) -> bool:
-        """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
-        saga must roll back (never for a member of a quorum group: its group decides)."""
-        record = saga.steps[step.name]
-        if resumed is None:
-            if step.when is not None and not step.when.holds(saga_facts(saga)):
-                record.status = StepStatus.SKIPPED
-                self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
-                           data={"reason": "condition", "condition": dumped(step.when)})
-                return True
-            record.status = StepStatus.RUNNING
-            service, operation = split_action(step.action)
-            read = resolved_references(saga, step) if step.references else None
-            self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation,
-                       data={"params": read} if read is not None else None)
-            resumed = InterruptedCall(step_started_at=self.clock.now())
-        deadline_at = resumed.step_started_at + step.retry.deadline if step.retry.deadline is not None else None
-        providers = step.providers
-        error: ServiceError | None = None
-        first = resumed.provider
-        provider = providers[first]
-        try:
-            for index in range(first, len(providers)):
-                provider = providers[index]
-                if index > first:
-                    self._emit(EventKind.FALLBACK_USED, saga, step=step.name,
-                               service=split_action(provider.action)[0],
-                               data={"from": providers[index - 1].action, "to": provider.action,
-                                     "reason": error.message if error else ""})
-                try:
-                    result = await self._call_provider(saga, record, provider, index, deadline_at,
-                                                       has_fallback=index < len(providers) - 1,
-                                                       start=resumed if index == first else InterruptedCall())
-                except ServiceError as failure:
-                    error = failure
-                    if failure.kind in _FINAL_AT_ONCE or record.provider is not None:
-                        break  # a business error, or this provider may have done the work: no fallback
-                    continue
-                record.provider, record.result = provider, result
-                if result.get("partial") and not step.accept_partial:
-                    error = ServiceError(ErrorKind.PERMANENT, "partial result not accepted",
-                                         code="partial")
-                    break
-                record.status = StepStatus.SUCCEEDED
-                saga.effects.append(step.name)
-                self._emit(EventKind.STEP_SUCCEEDED, saga, step=step.name,
-                           service=split_action(provider.action)[0], operation=split_action(provider.action)[1],
-                           attempt=record.attempts, data={"result": result})
-                return True
-        except asyncio.CancelledError:
-            # A sibling's failure ends this member; a shutdown leaves it as it is, for `resume`.
-            if step.name in saga.abandoned:
-                if record.attempts:
-                    record.provider = provider  # the call in flight may have done the work
-                self._fail_step(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), in_quorum)
-            raise
-        assert error is not None
-        return self._fail_step(saga, record, error, in_quorum)
+    async def _run_member(self, saga: SagaRun, step: StepDef, point: ResumePoint, in_quorum: bool = False) -> bool:
+        if step.for_each is not None:
+            return await self._fan_out(saga, step, point, in_quorum)
+        return await self.steps.run(saga, step, point.calls.get(step.name), in_quorum)
 
-    def _fail_step(self, saga: SagaRun, record: StepRecord, error: ServiceError, in_quorum: bool) -> bool:
-        step = record.definition
-        record.status, record.error = StepStatus.FAILED, _detached(error)
-        may_have_effect = record.provider is not None
-        if may_have_effect:
-            saga.effects.append(step.name)
-        self._emit(EventKind.STEP_FAILED, saga, step=step.name, attempt=record.attempts,
-                   service=split_action(record.provider.action)[0] if record.provider else None,
-                   error_kind=error.kind, message=error.message,
-                   data={"optional": step.optional, "may_have_effect": may_have_effect,
-                         **({"quorum": saga.definition.group_of(step.name)} if in_quorum else {})})
-        if step.optional or in_quorum:
-            return True
-        if saga.failed_step is None:
-            saga.failed_step, saga.failed_at = step.name, self.clock.now()
-        return False
+    async def _fan_out(self, saga: SagaRun, step: StepDef, point: ResumePoint, in_quorum: bool) -> bool:
+        """A for_each step: its list read once (recorded), then one step per element, `concurrency` at a
+        time, each with its own call, result and compensation. Once an element failed for good, the
+        elements not started yet are not started (those under way finish)."""
+        assert step.for_each is not None
+        record = saga.steps[step.name]
+        record.status = StepStatus.RUNNING
+        if step.name not in saga.fan_outs:
+            items = step.for_each.read(saga_facts(saga, step))
+            if not isinstance(items, list) or len(items) > MAX_ELEMENTS:
+                found = "found nothing" if items is None else (
+                    f"found {len(items)} elements, more than {MAX_ELEMENTS}" if isinstance(items, list)
+                    else f"found {type(items).__name__}, not a list")
+                return self.steps.fail(saga, record, ServiceError(
+                    ErrorKind.VALIDATION, f"for_each {step.for_each.written()} {found}", code="bad_for_each"),
+                    in_quorum)
+            self._emit(EventKind.FOR_EACH_EXPANDED, saga, step=step.name,
+                       payload=ForEachExpanded(over=step.for_each.written(), items=items))
+            saga.expand(step, items)
+        gate, stopped = asyncio.Semaphore(step.concurrency), asyncio.Event()
+        elements = saga.element_steps(step)
+        if saga.failed_step is not None or any(_failed_for_good(saga.steps[element.name]) for element in elements):
+            stopped.set()  # carried on after a stop: only the calls left open go on
+        tasks = [asyncio.ensure_future(self._run_element(saga, element, point, gate, stopped, in_quorum))
+                 for element in elements if saga.steps[element.name].status not in _FINISHED]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:  # a shutdown, or a sibling of the step in its group failed
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        failed = [saga.steps[element.name] for element in elements
+                  if saga.steps[element.name].status is StepStatus.FAILED]
+        record.status = StepStatus.FAILED if failed else StepStatus.SUCCEEDED
+        record.error = failed[0].error if failed else None
+        return in_quorum or not any(_failed_for_good(element) for element in failed)
+
+    async def _run_element(self, saga: SagaRun, element: StepDef, point: ResumePoint, gate: asyncio.Semaphore,
+                           stopped: asyncio.Event, in_quorum: bool) -> bool:
+        """One element of a for_each, when the gate lets it; not started once another failed for good."""
+        async with gate:
+            resumed = point.calls.get(element.name)
+            if stopped.is_set() and resumed is None and saga.steps[element.name].status is StepStatus.PENDING:
+                return False
+            ok = await self.steps.run(saga, element, resumed, in_quorum)
+            if _failed_for_good(saga.steps[element.name]):
+                stopped.set()
+            return ok
 
     def breaker_for(self, service: str) -> CircuitBreaker:
         return self.breakers.get(self._service_breakers.get(service, service))
-
-    async def _call_provider(
-        self, saga: SagaRun, record: StepRecord, provider: Fallback, index: int,
-        deadline_at: float | None, has_fallback: bool, start: InterruptedCall,
-    ) -> dict[str, Any]:
-        step = record.definition
-        service, operation = split_action(provider.action)
-        breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
-        retry_on = step.retry.retry_on
-        if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
-            retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
-        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
-                    forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
-        plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
-                        f"{saga.saga_id}:{step.name}:{index}", start)
-        return await self.attempts.call(plan, _StepAttempts(record, provider))
 
     # -- rollback ----------------------------------------------------------------------------------------
     async def _compensate(self, saga: SagaRun, point: ResumePoint) -> None:
@@ -382,24 +343,8 @@ class SagaEngine:
         The TTL counts from the saga's failure, or from now when an operator retries."""
         return await self.undoer.undo(saga, record, restart_ttl, None)
 
-@dataclass
-class _StepAttempts:
-    """A step's record kept up to date as its provider's attempts go: counted, running or waiting for a
-    retry, and a provider that timed out taken to have (maybe) done the work."""
-
-    record: StepRecord
-    provider: Fallback
-
-    def attempting(self, attempt: int) -> None:
-        self.record.attempts += 1
-        self.record.status = StepStatus.RUNNING
-
-    def waiting(self) -> None:
-        self.record.status = StepStatus.WAITING_RETRY
-
-    def answered(self, error: ServiceError | None) -> None:
-        if error is not None and error.kind is ErrorKind.TIMEOUT:
-            self.record.provider = self.provider  # no answer: it may have done the work
+def _failed_for_good(record: StepRecord) -> bool:
+    return record.status is StepStatus.FAILED and not record.definition.optional
 
 
 def _undecided(saga: SagaRun, element: BranchElement) -> bool:
@@ -425,9 +370,3 @@ def _needed(saga: SagaRun, group: ParallelGroup) -> int:
     assert group.min_successes is not None
     ran = sum(saga.steps[m.name].status is not StepStatus.SKIPPED for m in group.parallel)
     return min(group.min_successes, ran)
-
-
-def _detached(error: ServiceError) -> ServiceError:
-    """The same error, never raised: a step keeps its error as long as its saga is kept, and a raised
-    one's traceback (and cause) would keep every frame of its retries alive with it."""
-    return ServiceError(error.kind, error.message, code=error.code, retry_after=error.retry_after)

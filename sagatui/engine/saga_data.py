@@ -17,22 +17,24 @@ def forward_params(saga: SagaRun, step: StepDef) -> dict[str, Any]:
     """What the step's call gets; ServiceError (validation) when a reference finds nothing."""
     if not step.references:
         return {**saga.input, **step.params}
-    return {**saga.input, **_resolved(step.params, "params", saga_data(saga))}
+    return {**saga.input, **_resolved(step.params, "params", saga_data(saga, step))}
 
 
 def compensation_params(saga: SagaRun, step: StepDef) -> dict[str, Any]:
     """What the step's compensation gets: the forward params, then `compensation_params` over them."""
     if not step.compensation_params and not step.references:
         return {**saga.input, **step.params}
-    data = saga_data(saga)
+    data = saga_data(saga, step)
     return {**saga.input, **_resolved(step.params, "params", data),
             **_resolved(step.compensation_params, "compensation_params", data)}
 
 
-def saga_data(saga: SagaRun) -> dict[str, Any]:
+def saga_data(saga: SagaRun, step: StepDef | None = None) -> dict[str, Any]:
     """`{"input": ..., "steps": {name: {"result": ...}}}`: every step that succeeded (and may be under
-    compensation now), and every parallel group with a member that did, its result being its members'
-    results by name. A partial result the step did not accept is not there: the step failed."""
+    compensation now), every parallel group with a member that did, its result being its members'
+    results by name, and every for_each step, its result the list of its elements' results that came.
+    A partial result the step did not accept is not there: the step failed. For an element of a
+    for_each, `item` and `index` too."""
     steps: dict[str, Any] = {}
     for element in saga.definition.elements():
         members = element.parallel if isinstance(element, ParallelGroup) else (element,)
@@ -42,14 +44,20 @@ def saga_data(saga: SagaRun) -> dict[str, Any]:
             steps[name] = {"result": result}
         if isinstance(element, ParallelGroup) and answered:
             steps[element.name] = {"result": answered}
-    return {"input": saga.input, "steps": steps}
+    for name, items in saga.fan_outs.items():
+        records = [saga.steps[f"{name}[{index}]"] for index in range(len(items))]
+        steps[name] = {"result": [record.result for record in records if record.result and record.error is None]}
+    data: dict[str, Any] = {"input": saga.input, "steps": steps}
+    if step is not None and (place := saga.elements.get(step.name)) is not None:
+        data["item"], data["index"] = saga.fan_outs[place[0]][place[1]], place[1]
+    return data
 
 
 def resolved_references(saga: SagaRun, step: StepDef) -> dict[str, Any] | None:
     """The values the step's references read now, by param name (None when one finds nothing: the
     call then fails `validation`, saying which)."""
     try:
-        return _resolved(dict(step.references), "params", saga_data(saga))
+        return _resolved(dict(step.references), "params", saga_data(saga, step))
     except ServiceError:
         return None
 
@@ -69,9 +77,9 @@ def saga_output(saga: SagaRun) -> dict[str, Any]:
     return output
 
 
-def saga_facts(saga: SagaRun) -> SagaFacts:
-    """What a condition reads: the saga's data and each step's status."""
-    return SagaFacts(saga_data(saga), {name: record.status for name, record in saga.steps.items()})
+def saga_facts(saga: SagaRun, step: StepDef | None = None) -> SagaFacts:
+    """What a condition reads: the saga's data (as `step` sees it) and each step's status."""
+    return SagaFacts(saga_data(saga, step), {name: record.status for name, record in saga.steps.items()})
 
 
 def _resolved(params: dict[str, Any], field: str, data: dict[str, Any]) -> dict[str, Any]:

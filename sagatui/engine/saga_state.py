@@ -45,6 +45,21 @@ class SagaRun:
     input_error: ServiceError | None = None  # the input did not fit the saga's schema: no step ran
     quorums: dict[str, list[str]] = field(default_factory=dict)  # decided quorum groups -> members that failed
     branches: dict[str, int | None] = field(default_factory=dict)  # decided switches -> case taken (None: default)
+    fan_outs: dict[str, list[Any]] = field(default_factory=dict)  # for_each steps expanded -> their list
+    elements: dict[str, tuple[str, int]] = field(default_factory=dict)  # `step[i]` -> (its for_each step, i)
+
+    def expand(self, step: StepDef, items: list[Any]) -> list[StepDef]:
+        """Give a for_each step one record per element of its list; the elements' steps, in order."""
+        self.fan_outs[step.name] = list(items)
+        elements = [step.element(index) for index in range(len(items))]
+        for index, element in enumerate(elements):
+            self.steps.setdefault(element.name, StepRecord(element))
+            self.elements[element.name] = (step.name, index)
+        return elements
+
+    def element_steps(self, step: StepDef) -> list[StepDef]:
+        """The elements of an expanded for_each step, in order."""
+        return [self.steps[f"{step.name}[{index}]"].definition for index in range(len(self.fan_outs[step.name]))]
 
     @property
     def partial(self) -> bool:

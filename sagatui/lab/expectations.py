@@ -43,7 +43,8 @@ class SagaOutcomes:
             self.statuses[event.saga_id] = SagaStatus.RUNNING
         elif (status := event.saga_status) is not None:
             self.statuses[event.saga_id] = status
-            if event.kind is EventKind.SAGA_COMPLETED and (output := event.payload_as(SagaEnded).output):
+            went_on = event.kind in (EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPLETED_PARTIAL)
+            if went_on and (output := event.payload_as(SagaEnded).output):
                 self.outputs[event.saga_id] = output
         elif event.kind is EventKind.COMPENSATION_STARTED and event.step:
             self.orders.setdefault(event.saga_id, []).append(event.step)

@@ -21,7 +21,7 @@ from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.payloads import BreakerTransition, SagaStarted, ServiceEffect, StepFailed
-from sagatui.model.status import BreakerState
+from sagatui.model.status import BreakerState, SagaStatus
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
 from sagatui.store.queries import resource_rows
@@ -101,7 +101,8 @@ async def _apply_schedule(lab: Lab, schedule: list[FaultStep]) -> None:
 # -- properties of the event stream ------------------------------------------------------------------
 def check_stream(pack: Pack, events: list[Event]) -> list[str]:
     """Properties of one run's events; each problem as a line naming the saga and step."""
-    return _terminal(events) + _compensations(events) + _breakers(pack, events) + _attempts(pack, events)
+    return (_terminal(events) + _compensations(events) + compensation_coverage(events) + _breakers(pack, events)
+            + _attempts(pack, events))
 
 
 def _terminal(events: list[Event]) -> list[str]:
@@ -133,6 +134,35 @@ def _compensations(events: list[Event]) -> list[str]:
         expected = [step for step in reversed(effects[saga_id]) if step in steps]
         if not twice and steps != expected:
             problems.append(f"saga {saga_id}: compensations ran in order {steps}, expected {expected}")
+    return problems
+
+
+def compensation_coverage(events: list[Event]) -> list[str]:
+    """A compensated saga undid every step, group member and for_each element that took effect (or
+    said it had nothing to undo it with); a saga that went on undid none that succeeded."""
+    effects: dict[str, list[str]] = defaultdict(list)
+    succeeded: dict[str, set[str]] = defaultdict(set)
+    settled: dict[str, set[str]] = defaultdict(set)
+    ended: dict[str, SagaStatus] = {}
+    for event in events:
+        if event.saga_id is None:
+            continue
+        if event.kind is EventKind.STEP_SUCCEEDED and event.step:
+            effects[event.saga_id].append(event.step)
+            succeeded[event.saga_id].add(event.step)
+        elif event.kind is EventKind.STEP_FAILED and event.step and event.payload_as(StepFailed).may_have_effect:
+            effects[event.saga_id].append(event.step)
+        elif event.kind in (EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_SKIPPED) and event.step:
+            settled[event.saga_id].add(event.step)
+        elif (status := event.saga_status) is not None:
+            ended[event.saga_id] = status
+    problems = []
+    for saga_id, status in ended.items():
+        if status is SagaStatus.COMPENSATED and (left := [s for s in effects[saga_id] if s not in settled[saga_id]]):
+            problems.append(f"saga {saga_id}: compensated, but {', '.join(left)} took effect and was not undone")
+        went_on = status in (SagaStatus.COMPLETED, SagaStatus.COMPLETED_PARTIAL)
+        if went_on and (undone := sorted(settled[saga_id] & succeeded[saga_id])):
+            problems.append(f"saga {saga_id}: {status.value}, but undid {', '.join(undone)}, which succeeded")
     return problems
 
 

@@ -215,7 +215,7 @@ def _error_kind(event: Event) -> str | None:
     return event.error_kind.value if event.error_kind is not None else None
 
 
-_SAGA_WIDE = frozenset({"group", "branch"})  # a group's quorum, a switch's branch: the saga's, not a step's
+_SAGA_WIDE = frozenset({"group", "branch", "for_each"})  # a group's quorum, a switch's branch: the saga's, not a step's
 
 
 def _is_undo(event: Event) -> bool:

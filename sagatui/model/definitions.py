@@ -33,6 +33,9 @@ def split_action(action: str) -> tuple[str, str]:
     return service, operation
 
 
+MAX_ELEMENTS = 1000
+"""The longest list a for_each takes (a longer one fails the step: a list is data, not a budget)."""
+
 DEFAULT_ATTEMPT_TIMEOUT = 30.0
 """Seconds an attempt of a step or of a compensation may take unless its policy says otherwise."""
 
@@ -110,6 +113,32 @@ class Fallback(Definition):
         return value if value is None else _check_action(value)
 
 
+class ValueSource(Definition):
+    """A value a switch routes on or a for_each goes over: a field of the input (`field`, a dotted path) or a
+    reference (`ref`)."""
+
+    field: str | None = None
+    ref: Annotated[Any, BeforeValidator(compiled_reference)] = None  # a Reference, compiled as the pack loads
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ValueSource:
+        if (self.field is None) == (self.ref is None):
+            raise ValueError("give `field` (a path in the input) or `ref`, one of the two")
+        return self
+
+    def written(self) -> str:
+        return f"input.{self.field}" if self.field is not None else self.ref.expression
+
+    @cached_property
+    def _reading(self) -> Comparison:
+        source = {"field": self.field} if self.field is not None else {"ref": self.ref}
+        return Comparison.model_validate({**source, "exists": True})
+
+    def read(self, facts: SagaFacts) -> Any:
+        """The value, or None when there is none."""
+        return self._reading.found(facts)
+
+
 class StepDef(Definition):
     name: str = Field(min_length=1)
     action: ActionRef
@@ -125,7 +154,15 @@ class StepDef(Definition):
     optional: bool = False
     accept_partial: bool = False
     when: Condition | None = None
+    # Repeat the step for each element of a list: `book_seat[0]`, `book_seat[1]`, ... each its own call,
+    # result and compensation; its params may read `item` (the element) and `index`.
+    for_each: ValueSource | None = None
+    concurrency: int = Field(5, ge=1, le=MAX_ELEMENTS)  # elements of a for_each under way at once
     description: str = ""
+
+    def element(self, index: int) -> StepDef:
+        """The step for one element of its for_each: the same step, named `name[index]`."""
+        return self.model_copy(update={"name": f"{self.name}[{index}]", "for_each": None})
 
     @field_validator("action", "compensation")
     @classmethod
@@ -198,28 +235,12 @@ class SwitchCase(Definition):
             f"in {json.dumps(self.in_, ensure_ascii=False)}"
 
 
-class SwitchOn(Definition):
-    """The value a switch routes on: a field of the input (`field`, a dotted path) or a reference (`ref`)."""
-
-    field: str | None = None
-    ref: Annotated[Any, BeforeValidator(compiled_reference)] = None  # a Reference, compiled as the pack loads
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SwitchOn:
-        if (self.field is None) == (self.ref is None):
-            raise ValueError("a switch reads one value: give `field` (a path in the input) or `ref`")
-        return self
-
-    def written(self) -> str:
-        return f"input.{self.field}" if self.field is not None else self.ref.expression
-
-
 class Switch(Definition):
     """Routing: exactly one branch runs, the first case the value fits, else `default` (which may be
     empty: then nothing runs). The other branches' steps are skipped."""
 
     name: str = Field(min_length=1)
-    switch: SwitchOn
+    switch: ValueSource
     cases: tuple[SwitchCase, ...] = Field(min_length=1)
     default: tuple[BranchElement, ...] = ()
     description: str = ""
@@ -232,8 +253,8 @@ class Switch(Definition):
 
     def choose(self, facts: SagaFacts) -> tuple[Any, int | None]:
         """The value switched on (None when missing) and the index of the case it fits (None: default)."""
-        value = self._tests[0].found(facts)
-        return value, next((index for index, test in enumerate(self._tests) if test.holds(facts)), None)
+        return self.switch.read(facts), next((index for index, test in enumerate(self._tests) if test.holds(facts)),
+                                             None)
 
     def branch(self, case: int | None) -> tuple[BranchElement, ...]:
         return self.default if case is None else self.cases[case].steps

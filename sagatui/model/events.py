@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     STEP_FAILED = "step.failed"
     GROUP_QUORUM = "group.quorum"
     BRANCH_CHOSEN = "branch.chosen"
+    FOR_EACH_EXPANDED = "for_each.expanded"
 
     ATTEMPT_STARTED = "attempt.started"
     ATTEMPT_SUCCEEDED = "attempt.succeeded"
@@ -100,6 +101,7 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.STEP_FAILED: payloads.StepFailed,
     EventKind.GROUP_QUORUM: payloads.QuorumDecided,
     EventKind.BRANCH_CHOSEN: payloads.BranchChosen,
+    EventKind.FOR_EACH_EXPANDED: payloads.ForEachExpanded,
     EventKind.ATTEMPT_SUCCEEDED: payloads.CallOutcome,
     EventKind.ATTEMPT_FAILED: payloads.CallOutcome,
     EventKind.RETRY_SCHEDULED: payloads.RetryScheduled,

@@ -95,6 +95,16 @@ class StepSkipped(EventPayload):
         return f"condition not met: {explain_written(self.condition)}"
 
 
+class ForEachExpanded(EventPayload):
+    """for_each.expanded (step: the for_each step): the list it goes over; its elements run as `step[i]`."""
+
+    over: str  # the field or reference, as written
+    items: list[Any]
+
+    def summary(self) -> str:
+        return f"{len(self.items)} element(s) of {self.over}"
+
+
 class BranchChosen(EventPayload):
     """branch.chosen (step: the switch): the value it routed on and the branch that runs."""
 

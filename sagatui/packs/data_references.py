@@ -10,7 +10,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sagatui.model.conditions import Condition, OutcomeTest, walk
-from sagatui.model.definitions import ParallelGroup, SagaDef, SagaElement, StepDef, Switch, element_steps, split_action
+from sagatui.model.definitions import (
+    ParallelGroup,
+    SagaDef,
+    SagaElement,
+    StepDef,
+    Switch,
+    ValueSource,
+    element_steps,
+    split_action,
+)
 from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import FieldChain, Reference, references_in
 from sagatui.packs.errors import FieldPath, unknown_name
@@ -43,18 +52,26 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
                 problem = _check_reference(reference, position, own_result, everything, kinds, saga.input)
                 if problem:
                     findings.append(((*path, params, name), f"{{ref: {reference.expression}}}: {problem}"))
+        if step.for_each is not None:
+            reader = _Position(None, position.group, position.earlier, position.elsewhere)
+            findings.extend(_check_source(step.for_each, (*path, "for_each"), reader, everything, kinds, saga.input))
         if step.when is not None:
             findings.extend(_check_condition(step.when, (*path, "when"), position, everything, kinds,
                                              saga.input))
     for path, switch, position in switches:
-        on = switch.switch
-        problem = (_check_reference(on.ref, position, False, everything, kinds, saga.input) if on.ref is not None
-                   else _check_input_field(tuple((on.field or "").split(".")), saga.input))
-        if problem:
-            where = (*path, "switch", "ref" if on.ref is not None else "field")
-            findings.append((where, f"{{ref: {on.ref.expression}}}: {problem}" if on.ref is not None else problem))
+        findings.extend(_check_source(switch.switch, (*path, "switch"), position, everything, kinds, saga.input))
     findings.extend(_check_output(saga_name, saga, everything, kinds))
     return findings
+
+
+def _check_source(source: ValueSource, path: FieldPath, position: _Position, everything: set[str],
+                  kinds: dict[str, ServiceKind], schema: InputSchema | None) -> list[Finding]:
+    """The value a switch or a for_each reads: from what ended before it."""
+    if source.ref is not None:
+        problem = _check_reference(source.ref, position, False, everything, kinds, schema)
+        return [((*path, "ref"), f"{{ref: {source.ref.expression}}}: {problem}")] if problem else []
+    problem = _check_input_field(tuple((source.field or "").split(".")), schema)
+    return [((*path, "field"), problem)] if problem else []
 
 
 def _check_output(saga_name: str, saga: SagaDef, everything: set[str],
@@ -147,6 +164,10 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
                  kinds: dict[str, ServiceKind], schema: InputSchema | None) -> str | None:
     if chain[0] == "input":
         return _check_input_field(chain[1:], schema)
+    if chain[0] in ("item", "index"):
+        if position.step is None or position.step.for_each is None:
+            return f"`{chain[0]}` is there only in a step with for_each (its element, and the element's number)"
+        return None  # an element's shape is the list's: not declared
     if len(chain) == 1:
         return None  # `steps` alone: every result so far
     name, rest = chain[1], chain[2:]
@@ -160,6 +181,8 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
     if rest[0] != "result":
         return f"steps.{name} has only `result` (steps.{name}.result...), not {rest[0]!r}"
     fields = rest[1:]
+    if isinstance(source, StepDef) and source.for_each is not None:
+        return None  # a list of its elements' results: `[0].seat`, `[*].seat` read past the names
     if isinstance(source, ParallelGroup):
         if not fields:
             return None

@@ -6,6 +6,7 @@ checked when another item is broken, and one run reports as much as it can."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+_ELEMENT = re.compile(r"\[\d+\]$")  # `book_seat[2]`: an element of a for_each step
 
 
 def check_references(data: Any) -> list[Finding]:
@@ -177,8 +179,9 @@ def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[st
         findings += _check_inputs(path, scenario, saga.input)
     if saga is not None and expect.compensation_order is not None:
         steps = [step.name for step in saga.all_steps()]
+        repeated = {step.name for step in saga.all_steps() if step.for_each is not None}
         for index, step in enumerate(expect.compensation_order):
-            if step not in steps:
+            if step not in steps and _ELEMENT.sub("", step) not in repeated:
                 findings.append(((*path, "expect", "compensation_order", index),
                                  f"{step!r} is not a step of saga {saga.name} (steps: {', '.join(steps)})"))
     started = scenario.workload.count if scenario.workload is not None else len(scenario.inputs)

@@ -130,6 +130,8 @@ def _entry(event: Event) -> Entry | None:
             what = "completed" if kind is EventKind.SAGA_COMPLETED else "completed partially"
             return Entry(event.time, step, what, _values("output ", output).strip() or _error(event),
                          _ENDING_STYLES[kind])
+        case EventKind.FOR_EACH_EXPANDED:
+            return Entry(event.time, step, "for each", event.payload_as(payloads.ForEachExpanded).summary(), "cyan")
         case EventKind.BRANCH_CHOSEN:
             return Entry(event.time, step, "branch", event.payload_as(payloads.BranchChosen).summary(), "bold cyan")
         case EventKind.GROUP_QUORUM:

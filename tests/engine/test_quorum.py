@@ -5,6 +5,7 @@ that did. The decision is an event, rebuilt after a crash."""
 import pytest
 
 from sagatui.engine.metrics import RunMetrics
+from sagatui.lab.fuzz import compensation_coverage
 from sagatui.lab.recovery.rebuild import rebuild_sagas
 from sagatui.model.definitions import SagaDef
 from sagatui.model.events import EventKind
@@ -64,6 +65,7 @@ async def test_a_quorum_missed_compensates_the_members_that_succeeded_and_what_c
     assert (quorum.met, quorum.succeeded, quorum.failed) == (False, ["ask_dhl"], ["ask_ups", "ask_gls"])
     assert saga.failed_step == "ask_ups"
     assert saga.error is not None and saga.error.message == "no quote"
+    assert compensation_coverage(r.events()) == []
 
 
 async def test_a_timed_out_member_of_a_met_quorum_is_undone_and_the_saga_still_goes_on():
@@ -73,6 +75,7 @@ async def test_a_timed_out_member_of_a_met_quorum_is_undone_and_the_saga_still_g
     assert saga.status is SagaStatus.COMPLETED_PARTIAL
     assert r.compensated_steps() == ["ask_ups"]
     assert saga.steps["ask_ups"].status is StepStatus.COMPENSATED
+    assert compensation_coverage(r.events()) == []
 
 
 async def test_with_cancel_the_rest_stop_once_the_quorum_cannot_be_met():

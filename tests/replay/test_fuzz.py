@@ -5,6 +5,7 @@ import pytest
 from sagatui.cli import main
 from sagatui.engine.orchestrator import SagaEngine
 from sagatui.lab.fuzz import check_tables, draw_schedule, fuzz_one
+from sagatui.model.status import CompensationOutcome
 from sagatui.packs.bundled import read_pack
 from sagatui.store.database import Store
 
@@ -75,3 +76,18 @@ async def test_tables_that_disagree_with_the_event_log_are_found(store):
     events = await read_events(store, outcome.run_id, limit=None)
     problems = await check_tables(store, outcome.run_id, events)
     assert any(problem.startswith("table stock") for problem in problems)
+
+
+async def test_an_effect_left_undone_in_a_compensated_saga_is_found(store, monkeypatch):
+    original = SagaEngine.compensate_step
+
+    async def forgets_the_charge(self, saga, record, restart_ttl=False):
+        if record.definition.name == "charge_payment":
+            record.compensation = CompensationOutcome.COMPLETED  # says undone, never called
+            return record.compensation
+        return await original(self, saga, record, restart_ttl)
+
+    monkeypatch.setattr(SagaEngine, "compensate_step", forgets_the_charge)
+    outcome = await fuzz_one(LOAD.pack, LOAD.text, store, "shipping_outage_after_payment", 1)
+    assert any("charge_payment took effect and was not undone" in violation for violation in outcome.violations), \
+        outcome.violations

@@ -24,6 +24,7 @@ from sagatui.model.payloads import (
     CallOutcome,
     CompensationEnded,
     FallbackUsed,
+    ForEachExpanded,
     QuorumDecided,
     RetryScheduled,
     SagaStarted,
@@ -103,6 +104,12 @@ class _SagaFold:
             saga.quorums[event.step] = list(decided.failed)
             if not decided.met and saga.failed_step is None:
                 saga.failed_step, saga.failed_at = saga.first_to_fail(decided.failed), event.time
+            return
+        if event.kind is EventKind.FOR_EACH_EXPANDED and event.step in saga.steps:
+            template = saga.steps[event.step]
+            template.status = StepStatus.RUNNING
+            for element in saga.expand(template.definition, event.payload_as(ForEachExpanded).items):
+                self.traces.setdefault(element.name, _StepTrace())
             return
         if event.step not in saga.steps:
             return

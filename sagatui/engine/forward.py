@@ -1,0 +1,161 @@
+"""A step's forward course: its condition, then its provider chain (primary and fallbacks), each through
+the attempt loop (retries, breaker, deadline), and how it ended (succeeded, failed, may have an effect).
+The rules are the orchestrator's (sagatui.engine.orchestrator's docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sagatui.engine.attempts import FORWARD, AttemptLoop, CallPlan
+from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
+from sagatui.engine.clock import VirtualClock
+from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.saga_data import forward_params, resolved_references, saga_facts
+from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, StepRecord
+from sagatui.model.calls import Call
+from sagatui.model.conditions import dumped
+from sagatui.model.definitions import Fallback, StepDef, split_action
+from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.events import Event, EventKind
+from sagatui.model.status import StepStatus
+
+_FINAL_AT_ONCE = frozenset({ErrorKind.VALIDATION, ErrorKind.PERMANENT, ErrorKind.UNEXPECTED})
+
+
+class StepRunner:
+    """Runs one step of a saga forward, recording each happening as events."""
+
+    def __init__(self, attempts: AttemptLoop, clock: VirtualClock, recorder: EventRecorder, breakers: BreakerBoard,
+                 breaker_for: Callable[[str], CircuitBreaker]) -> None:
+        self.attempts = attempts
+        self.clock = clock
+        self.recorder = recorder
+        self.breakers = breakers
+        self.breaker_for = breaker_for
+
+    def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
+        return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
+
+    async def run(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None,
+                  in_quorum: bool = False) -> bool:
+        """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
+        saga must roll back (never for a member of a quorum group: its group decides)."""
+        record = saga.steps[step.name]
+        if resumed is None:
+            if step.when is not None and not step.when.holds(saga_facts(saga, step)):
+                record.status = StepStatus.SKIPPED
+                self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
+                           data={"reason": "condition", "condition": dumped(step.when)})
+                return True
+            record.status = StepStatus.RUNNING
+            service, operation = split_action(step.action)
+            read = resolved_references(saga, step) if step.references else None
+            self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation,
+                       data={"params": read} if read is not None else None)
+            resumed = InterruptedCall(step_started_at=self.clock.now())
+        deadline_at = resumed.step_started_at + step.retry.deadline if step.retry.deadline is not None else None
+        providers = step.providers
+        error: ServiceError | None = None
+        first = resumed.provider
+        provider = providers[first]
+        try:
+            for index in range(first, len(providers)):
+                provider = providers[index]
+                if index > first:
+                    self._emit(EventKind.FALLBACK_USED, saga, step=step.name,
+                               service=split_action(provider.action)[0],
+                               data={"from": providers[index - 1].action, "to": provider.action,
+                                     "reason": error.message if error else ""})
+                try:
+                    result = await self._call_provider(saga, record, provider, index, deadline_at,
+                                                       has_fallback=index < len(providers) - 1,
+                                                       start=resumed if index == first else InterruptedCall())
+                except ServiceError as failure:
+                    error = failure
+                    if failure.kind in _FINAL_AT_ONCE or record.provider is not None:
+                        break  # a business error, or this provider may have done the work: no fallback
+                    continue
+                record.provider, record.result = provider, result
+                if result.get("partial") and not step.accept_partial:
+                    error = ServiceError(ErrorKind.PERMANENT, "partial result not accepted",
+                                         code="partial")
+                    break
+                record.status = StepStatus.SUCCEEDED
+                saga.effects.append(step.name)
+                self._emit(EventKind.STEP_SUCCEEDED, saga, step=step.name,
+                           service=split_action(provider.action)[0], operation=split_action(provider.action)[1],
+                           attempt=record.attempts, data={"result": result})
+                return True
+        except asyncio.CancelledError:
+            # A sibling's failure ends this member; a shutdown leaves it as it is, for `resume`.
+            if step.name in saga.abandoned:
+                if record.attempts:
+                    record.provider = provider  # the call in flight may have done the work
+                self.fail(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), in_quorum)
+            raise
+        assert error is not None
+        return self.fail(saga, record, error, in_quorum)
+
+    def fail(self, saga: SagaRun, record: StepRecord, error: ServiceError, in_quorum: bool) -> bool:
+        """Record a step's failure for good; False when the saga must roll back (an optional step, or a
+        member of a quorum group, leaves that to the saga's course)."""
+        step = record.definition
+        record.status, record.error = StepStatus.FAILED, _detached(error)
+        may_have_effect = record.provider is not None
+        if may_have_effect:
+            saga.effects.append(step.name)
+        self._emit(EventKind.STEP_FAILED, saga, step=step.name, attempt=record.attempts,
+                   service=split_action(record.provider.action)[0] if record.provider else None,
+                   error_kind=error.kind, message=error.message,
+                   data={"optional": step.optional, "may_have_effect": may_have_effect,
+                         **({"quorum": saga.definition.group_of(step.name)} if in_quorum else {})})
+        if step.optional or in_quorum:
+            return True
+        if saga.failed_step is None:
+            saga.failed_step, saga.failed_at = step.name, self.clock.now()
+        return False
+
+    async def _call_provider(
+        self, saga: SagaRun, record: StepRecord, provider: Fallback, index: int,
+        deadline_at: float | None, has_fallback: bool, start: InterruptedCall,
+    ) -> dict[str, Any]:
+        step = record.definition
+        service, operation = split_action(provider.action)
+        breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
+        retry_on = step.retry.retry_on
+        if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
+            retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
+        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
+                    forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
+        plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
+                        f"{saga.saga_id}:{step.name}:{index}", start)
+        return await self.attempts.call(plan, _StepAttempts(record, provider))
+
+
+@dataclass
+class _StepAttempts:
+    """A step's record kept up to date as its provider's attempts go: counted, running or waiting for a
+    retry, and a provider that timed out taken to have (maybe) done the work."""
+
+    record: StepRecord
+    provider: Fallback
+
+    def attempting(self, attempt: int) -> None:
+        self.record.attempts += 1
+        self.record.status = StepStatus.RUNNING
+
+    def waiting(self) -> None:
+        self.record.status = StepStatus.WAITING_RETRY
+
+    def answered(self, error: ServiceError | None) -> None:
+        if error is not None and error.kind is ErrorKind.TIMEOUT:
+            self.record.provider = self.provider  # no answer: it may have done the work
+
+
+def _detached(error: ServiceError) -> ServiceError:
+    """The same error, never raised: a step keeps its error as long as its saga is kept, and a raised
+    one's traceback (and cause) would keep every frame of its retries alive with it."""
+    return ServiceError(error.kind, error.message, code=error.code, retry_after=error.retry_after)
