@@ -12,7 +12,8 @@ from sagatui.engine.metrics import RunMetrics
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import SagaEnded
 from sagatui.model.status import InvariantState, SagaStatus
-from sagatui.packs.model import Expectations
+from sagatui.packs.model import Expectations, TableExpectations
+from sagatui.store.summaries import Resources
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def final_statuses(events: Iterable[Event]) -> dict[str, SagaStatus]:
 
 
 def check_expectations(
-    expect: Expectations, outcomes: SagaOutcomes, metrics: RunMetrics, invariants: dict[str, InvariantState]
+    expect: Expectations, outcomes: SagaOutcomes, metrics: RunMetrics, invariants: dict[str, InvariantState],
+    resources: Resources | None = None,
 ) -> list[Check]:
     checks: list[Check] = []
     statuses = outcomes.statuses
@@ -101,4 +103,54 @@ def check_expectations(
     if expect.breaker_trips is not None:
         checks.append(Check("breaker_trips", metrics.breaker_trips >= expect.breaker_trips,
                             f">= {expect.breaker_trips}", metrics.breaker_trips))
+    for metric, figure in expect.metrics.items():
+        counted_figure = _counted(metrics, metric)
+        checks.append(Check(f"metrics.{metric}", counted_figure == figure, figure, counted_figure))
+    for saga_id, steps in expect.compensation_orders.items():
+        order = outcomes.orders.get(saga_id, []) if saga_id in outcomes.statuses else "no such saga"
+        checks.append(Check(f"compensation_orders.{saga_id}", order == list(steps), list(steps), order))
+    if expect.tables is not None:
+        checks.extend(_table_checks(expect.tables, resources))
+    return checks
+
+
+def _counted(metrics: RunMetrics, name: str) -> int:
+    match name:
+        case "sagas":
+            return metrics.started
+        case "attempts":
+            return metrics.attempts
+        case "retries":
+            return metrics.retries
+        case "breaker_trips":
+            return metrics.breaker_trips
+        case "rejected_calls":
+            return metrics.rejected_calls
+        case "fallbacks":
+            return metrics.fallbacks
+    raise AssertionError(name)  # pragma: no cover
+
+
+def _table_checks(expect: TableExpectations, resources: Resources | None) -> list[Check]:
+    """One check per row written: what it says against what the tables hold."""
+    if resources is None:
+        return [Check("tables", False, "the run's resource tables", "not read")]
+    checks: list[Check] = []
+    for sku, columns in expect.stock.items():
+        held = resources.stock.get(sku)
+        actual: Any = {column: held.get(column) for column in columns} if held is not None else "no such sku"
+        checks.append(Check(f"tables.stock.{sku}", actual == dict(columns), dict(columns), actual))
+    for account, balance in expect.balances.items():
+        found = resources.balances.get(account)
+        ok = found is not None and abs(found - balance) < 1e-6
+        checks.append(Check(f"tables.balances.{account}", ok, balance,
+                            found if found is not None else "no such account"))
+    for service, units in expect.booked.items():
+        booked = resources.booked.get(service)
+        checks.append(Check(f"tables.booked.{service}", booked == units, units,
+                            booked if booked is not None else "no such booking service"))
+    for table, states in expect.rows.items():
+        kept = resources.rows.get(table, {})
+        counted = {state: kept.get(state, 0) for state in states}
+        checks.append(Check(f"tables.rows.{table}", counted == dict(states), dict(states), counted))
     return checks

@@ -14,6 +14,7 @@ from sagatui.model.events import Event
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
 from sagatui.store.invariants import InvariantResult
+from sagatui.store.summaries import resources
 
 
 @dataclass
@@ -58,8 +59,10 @@ async def run_scenario(
     async with lab:
         lab.start_scenario(scenario)
         invariants = await lab.conclude()
-    checks = check_expectations(pack.scenarios[scenario].expect, outcomes, lab.metrics,
-                                {result.name: result.state for result in invariants})
+        expect = pack.scenarios[scenario].expect
+        held = await resources(store, lab.run_id) if expect.tables is not None else None
+    checks = check_expectations(expect, outcomes, lab.metrics, {result.name: result.state for result in invariants},
+                                held)
     statuses = {saga_id: status.value for saga_id, status in outcomes.statuses.items()}
     return ScenarioReport(scenario, lab.run_id, seed, statuses, lab.metrics.summary(), invariants, checks,
                           outcomes.outputs)

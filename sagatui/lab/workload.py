@@ -17,6 +17,7 @@ from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_state import ResumePoint, SagaRun
 from sagatui.engine.seeds import random_stream
 from sagatui.model.events import EventKind
+from sagatui.model.saga_ids import saga_id_of, saga_number
 from sagatui.model.status import SagaStatus
 from sagatui.packs.model import Pack, Scenario, WeightedInput
 from sagatui.sim.directory import ServiceDirectory
@@ -56,15 +57,6 @@ class SagaScenarios:
         number = saga_number(saga_id)
         index = bisect.bisect_right(self._firsts, number) - 1 if number is not None else -1
         return self._names[index] if index >= 0 else default
-
-
-def saga_id_of(number: int) -> str:
-    return f"S-{number:04d}"
-
-
-def saga_number(saga_id: str) -> int | None:
-    prefix, _, digits = saga_id.partition("-")
-    return int(digits) if prefix == "S" and digits.isdigit() else None
 
 
 @dataclass(frozen=True)

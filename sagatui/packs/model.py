@@ -46,6 +46,22 @@ class FaultChange(Definition):
     profile: FaultProfile
 
 
+ActivityTable = Literal["reservations", "payments", "refunds", "shipments", "bookings", "accounts", "orders",
+                        "messages", "ledger_entries"]
+StockColumn = Literal["available", "reserved", "shipped"]
+CountedMetric = Literal["sagas", "attempts", "retries", "breaker_trips", "rejected_calls", "fallbacks"]
+
+
+class TableExpectations(Definition):
+    """The end state of the resource tables, each summed over the services that keep it."""
+
+    stock: dict[str, dict[StockColumn, NonNegativeInt]] = Field(default_factory=dict)  # sku -> columns
+    balances: dict[str, float] = Field(default_factory=dict)  # account -> balance
+    booked: dict[str, NonNegativeInt] = Field(default_factory=dict)  # booking service -> units booked
+    # table -> rows by their status (or kind), or `all` of them: payments: {refunded: 1}, refunds: {all: 1}
+    rows: dict[ActivityTable, dict[str, NonNegativeInt]] = Field(default_factory=dict)
+
+
 class Expectations(Definition):
     statuses: tuple[SagaStatus, ...] | None = None  # the final status of each saga, in start order
     counts: dict[SagaStatus, NonNegativeInt] | None = None  # how many sagas end in each status
@@ -56,6 +72,10 @@ class Expectations(Definition):
     max_retries: NonNegativeInt | None = None  # retries (attempts beyond the first) summed over the run
     compensation_order: tuple[str, ...] | None = None  # steps compensated, in order, for each rolled-back saga
     breaker_trips: NonNegativeInt | None = None  # at least this many breaker openings
+    # Exact figures of the run's metrics (`breaker_trips: 2` here means exactly two).
+    metrics: dict[CountedMetric, NonNegativeInt] = Field(default_factory=dict)
+    compensation_orders: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # saga id -> steps, in order
+    tables: TableExpectations | None = None
 
     @field_validator("invariants", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from sagatui.model.definitions import SagaDef, StepDef, split_action
 from sagatui.model.input_schema import InputSchema, input_problems
+from sagatui.model.saga_ids import saga_id_of
 from sagatui.packs.data_references import check_data_references, step_positions
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceDef
@@ -164,6 +165,14 @@ def _check_inputs(path: FieldPath, scenario: Scenario, schema: InputSchema) -> l
             for where, saga_input in written for field, problem in input_problems(schema, saga_input)]
 
 
+def _check_order(path: FieldPath, order: tuple[str, ...], saga: SagaDef) -> list[Finding]:
+    """Each step a compensation order names is a step of the saga (or an element `step[n]` of a for_each)."""
+    steps = [step.name for step in saga.all_steps()]
+    repeated = {step.name for step in saga.all_steps() if step.for_each is not None}
+    return [((*path, index), f"{step!r} is not a step of saga {saga.name} (steps: {', '.join(steps)})")
+            for index, step in enumerate(order) if step not in steps and _ELEMENT.sub("", step) not in repeated]
+
+
 def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef]) -> list[Finding]:
     path: FieldPath = ("scenarios", name)
     findings: list[Finding] = []
@@ -177,14 +186,23 @@ def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[st
     saga = sagas.get(scenario.saga)
     if saga is not None and saga.input is not None:
         findings += _check_inputs(path, scenario, saga.input)
-    if saga is not None and expect.compensation_order is not None:
-        steps = [step.name for step in saga.all_steps()]
-        repeated = {step.name for step in saga.all_steps() if step.for_each is not None}
-        for index, step in enumerate(expect.compensation_order):
-            if step not in steps and _ELEMENT.sub("", step) not in repeated:
-                findings.append(((*path, "expect", "compensation_order", index),
-                                 f"{step!r} is not a step of saga {saga.name} (steps: {', '.join(steps)})"))
     started = scenario.workload.count if scenario.workload is not None else len(scenario.inputs)
+    if saga is not None:
+        orders: list[tuple[FieldPath, tuple[str, ...]]] = [(("compensation_order",), expect.compensation_order or ())]
+        orders += [(("compensation_orders", saga_id), order) for saga_id, order in expect.compensation_orders.items()]
+        for where, order in orders:
+            findings += _check_order((*path, "expect", *where), order, saga)
+    ids = [saga_id_of(number) for number in range(1, started + 1)]
+    for written in expect.compensation_orders:
+        if written not in ids:
+            findings.append(((*path, "expect", "compensation_orders", written),
+                             f"the scenario starts sagas {ids[0]} to {ids[-1]}; {written!r} is not one of them"
+                             if ids else f"the scenario starts no saga, so no {written!r}"))
+    if expect.tables is not None:
+        for service in expect.tables.booked:
+            if names.services is not None and service not in names.services:
+                findings.append(((*path, "expect", "tables", "booked", service),
+                                 unknown_name("service", service, names.services)))
     if expect.statuses is not None and len(expect.statuses) != started:
         findings.append(((*path, "expect", "statuses"),
                          f"lists {len(expect.statuses)} statuses, but the scenario starts {started} sagas"))

@@ -45,6 +45,33 @@ async def activity(store: Store, run_id: int) -> list[ActivityTotal]:
     return totals
 
 
+class Resources(BaseModel):
+    """What the resource tables hold at a moment, summed over the services that keep each."""
+
+    stock: dict[str, dict[str, int]]  # sku -> available, reserved, shipped
+    balances: dict[str, float]  # account -> balance
+    booked: dict[str, int]  # booking service -> units booked
+    rows: dict[str, dict[str, int]]  # table -> state (or `all`) -> rows
+
+
+async def resources(store: Store, run_id: int) -> Resources:
+    stock = {row[0]: {"available": row[1], "reserved": row[2], "shipped": row[3]}
+             for row in await store.reader_db.execute_fetchall(
+                 "SELECT sku, sum(available), sum(reserved), sum(shipped) FROM stock WHERE run_id = ?"
+                 " GROUP BY sku ORDER BY sku", (run_id,))}
+    balances = {row[0]: row[1] for row in await store.reader_db.execute_fetchall(
+        "SELECT account, sum(balance) FROM balances WHERE run_id = ? GROUP BY account ORDER BY account", (run_id,))}
+    booked = {row[0]: row[1] for row in await store.reader_db.execute_fetchall(
+        "SELECT service, booked FROM capacity WHERE run_id = ? ORDER BY service", (run_id,))}
+    rows: dict[str, dict[str, int]] = {}
+    for total in await activity(store, run_id):
+        states = rows.setdefault(total.table, {"all": 0})
+        states["all"] += total.rows
+        if total.state != total.table:  # a table with no state column counts only `all`
+            states[total.state] = states.get(total.state, 0) + total.rows
+    return Resources(stock=stock, balances=balances, booked=booked, rows=rows)
+
+
 async def held_reservations(store: Store, run_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """Reservations still holding stock, newest first: what a rollback must release."""
     rows = await store.reader_db.execute_fetchall(
