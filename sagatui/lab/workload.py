@@ -16,6 +16,7 @@ from sagatui.engine.orchestrator import SagaEngine
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_state import ResumePoint, SagaRun
 from sagatui.engine.seeds import random_stream
+from sagatui.model.draws import realized
 from sagatui.model.events import EventKind
 from sagatui.model.saga_ids import saga_id_of, saga_number
 from sagatui.model.status import SagaStatus
@@ -109,9 +110,14 @@ class Workload:
         number = self._count
         saga_id = saga_id_of(number)
         self.scenarios.add(number, scenario_name)
-        self._keep(asyncio.ensure_future(self._run(scenario.saga, saga_id,
-                                                   fill_placeholders(saga_input, saga_id, number))))
+        drawn = realized(saga_input, random_stream(self._seed, f"input:{saga_id}"))
+        self._keep(asyncio.ensure_future(self._run(scenario.saga, saga_id, fill_placeholders(drawn, saga_id, number))))
         return saga_id
+
+    async def _start_at(self, at: float, scenario_name: str, saga_input: dict[str, Any]) -> None:
+        """Start a timed input at clock time `at` after its scenario (the run waits for it to settle)."""
+        await self._clock.sleep(at)
+        self.start_saga(scenario_name, saga_input)
 
     async def _run(self, saga_name: str, saga_id: str, saga_input: dict[str, Any]) -> None:
         self._ended(await self._engine.run(saga_name, saga_id, saga_input))
@@ -154,8 +160,11 @@ class Workload:
                 self._clock.call_later(change.at, partial(self._services.set_fault, change.service, change.profile,
                                                           source=source))
         if scenario.workload is None:
-            for saga_input in scenario.inputs:
-                self.start_saga(scenario_name, saga_input)
+            for timed in scenario.fixed_inputs():
+                if timed.at <= 0:
+                    self.start_saga(scenario_name, timed.input)
+                else:
+                    self._keep(asyncio.ensure_future(self._start_at(timed.at, scenario_name, timed.input)))
         else:
             self._keep(asyncio.ensure_future(self._arrivals(scenario_name, scenario, scenario.workload.rate,
                                                               scenario.workload.count)))

@@ -85,13 +85,26 @@ class Expectations(Definition):
         return value
 
 
+class TimedInput(Definition):
+    """A fixed input started at clock time `at` rather than when the scenario starts."""
+
+    at: Duration
+    input: dict[str, Any]
+
+
 class Scenario(Definition):
     description: str = ""
     saga: str
-    inputs: tuple[dict[str, Any], ...] = ()
+    # Each an input started at once, or `{at: 2s, input: {...}}` started then.
+    inputs: tuple[TimedInput | dict[str, Any], ...] = ()
     workload: Workload | None = None
     faults: tuple[FaultChange, ...] = ()
     expect: Expectations = Expectations()
+
+    def fixed_inputs(self) -> list[TimedInput]:
+        """The fixed inputs, each with the clock time it starts at (0: when the scenario starts)."""
+        return [written if isinstance(written, TimedInput) else TimedInput(at=0.0, input=written)
+                for written in self.inputs]
 
     @model_validator(mode="after")
     def _inputs_or_workload(self) -> Scenario:

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sagatui.model.definitions import SagaDef, StepDef, split_action
+from sagatui.model.draws import DRAW_KEY, Draw, draws_in, is_draw
 from sagatui.model.input_schema import InputSchema, input_problems
 from sagatui.model.saga_ids import saga_id_of
 from sagatui.packs.data_references import check_data_references, step_positions
 from sagatui.packs.errors import FieldPath, unknown_name
-from sagatui.packs.model import Scenario, ServiceDef
+from sagatui.packs.model import Scenario, ServiceDef, TimedInput
 from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
 
@@ -154,15 +155,55 @@ def _check_derived_compensations(path: FieldPath, step: StepDef, kinds: dict[str
     return findings
 
 
-def _check_inputs(path: FieldPath, scenario: Scenario, schema: InputSchema) -> list[Finding]:
-    """A scenario's inputs and workload variations fit the saga's declared input, as written."""
-    written: list[tuple[FieldPath, dict[str, Any]]] = [((*path, "inputs", index), saga_input)
-                                                       for index, saga_input in enumerate(scenario.inputs)]
+def _written_inputs(path: FieldPath, scenario: Scenario) -> list[tuple[FieldPath, dict[str, Any]]]:
+    """Each input a scenario writes (fixed or a workload's variation), with its field path."""
+    written: list[tuple[FieldPath, dict[str, Any]]] = [
+        ((*path, "inputs", index) + (("input",) if isinstance(item, TimedInput) else ()), timed.input)
+        for index, (item, timed) in enumerate(zip(scenario.inputs, scenario.fixed_inputs(), strict=True))]
     if scenario.workload is not None:
         written += [((*path, "workload", "variations", index, "input"), variation.input)
                     for index, variation in enumerate(scenario.workload.variations)]
-    return [((*where, field) if field in saga_input else where, f"input.{field} {problem}")
-            for where, saga_input in written for field, problem in input_problems(schema, saga_input)]
+    return written
+
+
+def _check_draws(path: FieldPath, scenario: Scenario) -> list[Finding]:
+    findings: list[Finding] = []
+    for where, saga_input in _written_inputs(path, scenario):
+        for inner, draw in draws_in(saga_input):
+            try:
+                Draw.model_validate(draw)
+            except ValidationError as error:
+                findings += explain(error, draw, Draw, (*where, *inner, DRAW_KEY))
+    return findings
+
+
+def _check_inputs(path: FieldPath, scenario: Scenario, schema: InputSchema) -> list[Finding]:
+    """A scenario's inputs and workload variations fit the saga's declared input, as written; a drawn
+    value fits with each of its bounds or choices."""
+    findings: list[Finding] = []
+    for where, saga_input in _written_inputs(path, scenario):
+        variants = _draw_variants(saga_input)
+        broken = {field for field, value in saga_input.items() if is_draw(value)
+                  and not any(variant[field] is not value for variant in variants)}  # reported as broken draws
+        for variant in variants:
+            findings += [((*where, field) if field in saga_input else where, f"input.{field} {problem}")
+                         for field, problem in input_problems(schema, variant) if field not in broken]
+    return list(dict.fromkeys(findings))
+
+
+def _draw_variants(saga_input: dict[str, Any]) -> list[dict[str, Any]]:
+    """The input with each field written as a draw given each value that tells its kind and range."""
+    samples: dict[str, list[Any]] = {}
+    for field, value in saga_input.items():
+        if is_draw(value):
+            try:
+                samples[field] = Draw.model_validate(value[DRAW_KEY]).samples()
+            except ValidationError:
+                samples[field] = []  # reported as a broken draw
+    if not samples:
+        return [saga_input]
+    base = {**saga_input, **{field: values[0] for field, values in samples.items() if values}}
+    return [{**base, field: value} for field, values in samples.items() for value in values] or [base]
 
 
 def _check_order(path: FieldPath, order: tuple[str, ...], saga: SagaDef) -> list[Finding]:
@@ -184,6 +225,7 @@ def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[st
                              unknown_name("service", change.service, names.services)))
     expect = scenario.expect
     saga = sagas.get(scenario.saga)
+    findings += _check_draws(path, scenario)
     if saga is not None and saga.input is not None:
         findings += _check_inputs(path, scenario, saga.input)
     started = scenario.workload.count if scenario.workload is not None else len(scenario.inputs)

@@ -52,7 +52,8 @@ async def test_an_email_outage_does_not_refund_a_shipped_order(tmp_path):
     async with await Store.open(tmp_path / "shop.db") as store:
         async with Lab(source.pack, source.text, store, seed=1) as lab:
             lab.services.set_fault("email", FaultProfile(mode="offline"), source="test")
-            lab.workload.start_saga("successful_order", dict(source.pack.scenarios["successful_order"].inputs[0]))
+            first = source.pack.scenarios["successful_order"].fixed_inputs()[0]
+            lab.workload.start_saga("successful_order", dict(first.input))
             await lab.conclude()
         rows = await store.reader_db.execute_fetchall("SELECT status FROM sagas")
         payments = await store.reader_db.execute_fetchall("SELECT status FROM payments")
