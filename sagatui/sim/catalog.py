@@ -6,9 +6,9 @@ No `from __future__ import annotations` here: a TypedDict tells NotRequired fiel
 annotations that are not strings (Python 3.11)."""
 
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import NotRequired, Self, TypedDict
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, model_validator
 
 from sagatui.model.definitions import Definition
 from sagatui.model.durations import Duration
@@ -50,6 +50,28 @@ class LedgerOptions(Definition):
 
 class OrderOptions(Definition):
     pass
+
+
+class ClassifierOptions(Definition):
+    """Rules as data (nothing is evaluated): keywords name a category and a priority, a tier a least priority."""
+
+    categories: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # category -> keywords: most matches wins
+    default_category: str = "general"  # when no category keyword is in the text
+    priorities: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # priority -> keywords, most urgent first
+    tier_priorities: dict[str, str] = Field(default_factory=dict)  # customer tier -> the least priority it gets
+    default_priority: str = "low"  # the least urgent: no priority keyword in the text, no tier rule
+
+    @model_validator(mode="after")
+    def _rules_are_usable(self) -> Self:
+        for rules in (self.categories, self.priorities):
+            for name, keywords in rules.items():
+                if not keywords or any(not keyword.strip() for keyword in keywords):
+                    raise ValueError(f"{name}: give it at least one keyword, none of them empty")
+        levels = [*self.priorities, self.default_priority]
+        for tier, priority in self.tier_priorities.items():
+            if priority not in levels:
+                raise ValueError(f"tier_priorities.{tier}: {priority!r} is not a priority ({', '.join(levels)})")
+        return self
 
 
 # What each operation answers when it is a step's action (docs/services.md). An undo operation used
@@ -141,6 +163,13 @@ class CancelOrderResult(UndoResult):
     order_id: str | None
 
 
+class ClassifyResult(TypedDict):
+    category: str
+    priority: str
+    confidence: float  # the share of category keyword matches that named the category (0.0: none matched)
+    keywords: list[str]  # the keywords found in the text, category and priority ones, in the order written
+
+
 @dataclass(frozen=True)
 class ServiceKind:
     name: str
@@ -184,5 +213,7 @@ SERVICE_KINDS: dict[str, ServiceKind] = {
                     {"debit": EntryResult, "credit": EntryResult}),
         ServiceKind("orders", "order records that can be cancelled", {"create": "cancel"}, OrderOptions,
                     {"create": OrderResult, "cancel": CancelOrderResult}),
+        ServiceKind("classifier", "a category and a priority for a text, by keyword and tier rules; nothing to undo",
+                    {"classify": None}, ClassifierOptions, {"classify": ClassifyResult}),
     )
 }

@@ -26,6 +26,7 @@ from sagatui.model.payloads import FaultChanged, ServiceEffect
 from sagatui.sim.account import AccountService
 from sagatui.sim.booking import BookingService
 from sagatui.sim.catalog import SERVICE_KINDS
+from sagatui.sim.classifier import ClassifierService
 from sagatui.sim.faults import FaultState
 from sagatui.sim.inventory import InventoryService
 from sagatui.sim.ledger import LedgerService
@@ -40,7 +41,7 @@ from sagatui.store.queries import resource_rows
 SERVICE_CLASSES: dict[str, type[SimService]] = {
     service.kind: service
     for service in (InventoryService, PaymentService, ShippingService, NotificationService, BookingService,
-                    AccountService, LedgerService, OrderService)
+                    AccountService, LedgerService, OrderService, ClassifierService)
 }
 assert SERVICE_CLASSES.keys() == SERVICE_KINDS.keys(), "every kind in the catalog needs a simulated service"
 

@@ -17,8 +17,8 @@ from sagatui.packs.loader import load_pack
 REPOSITORY_PACKS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
-def test_the_five_packs_of_the_issue_are_bundled():
-    assert bundled_pack_names() == ["ecommerce", "onboarding", "payments", "resilience", "travel"]
+def test_the_packs_of_the_issues_are_bundled():
+    assert bundled_pack_names() == ["ecommerce", "onboarding", "orchestration", "payments", "resilience", "travel"]
     assert DEFAULT_PACK in bundled_pack_names()
 
 
@@ -71,7 +71,7 @@ def test_resolve_pack_names_the_bundled_packs_when_nothing_matches():
         resolve_pack("nowhere/shop.yaml")
     assert raised.value.file == "nowhere/shop.yaml"
     assert raised.value.line is None
-    assert "bundled: ecommerce, onboarding, payments, resilience, travel" in raised.value.message
+    assert "bundled: ecommerce, onboarding, orchestration, payments, resilience, travel" in raised.value.message
 
 
 def test_bundled_pack_files_are_readable_paths():
