@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sagatui.model.definitions import Definition
 from sagatui.model.durations import Duration, PositiveDuration, format_duration
@@ -29,6 +29,8 @@ class FaultProfile(Definition):
 
     mode: FaultMode = "online"
     target: Literal["actions", "compensations", "both"] = "both"
+    # Only calls of these operations (`refund`); None: every operation (and no key in a recorded profile).
+    operations: tuple[str, ...] | None = Field(None, min_length=1)
     error_rate: float = Field(0.5, ge=0, le=1)
     permanent_share: float = Field(0.0, ge=0, le=1)
     latency: Duration = 0.0
@@ -39,13 +41,24 @@ class FaultProfile(Definition):
     duty: float = Field(0.5, ge=0, le=1)
     revert_after: Duration | None = None
 
+    @model_serializer(mode="wrap")
+    def _without_every_operation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `operations` key for a profile aimed at every operation: profiles recorded before the key
+        existed (in events, commands and sessions) keep their bytes."""
+        dumped: dict[str, Any] = handler(self)
+        if self.operations is None:
+            dumped.pop("operations", None)
+        return dumped
+
     @model_validator(mode="after")
     def _jitter_within_latency(self) -> FaultProfile:
         if self.latency_jitter > self.latency:
             raise ValueError("latency_jitter cannot exceed latency")
         return self
 
-    def applies_to(self, compensation: bool) -> bool:
+    def applies_to(self, compensation: bool, operation: str) -> bool:
+        if self.operations and operation not in self.operations:
+            return False
         return self.target == "both" or (self.target == "compensations") == compensation
 
     def label(self) -> str:
@@ -58,7 +71,8 @@ class FaultProfile(Definition):
             "flapping": f" {format_duration(self.period)}/{self.duty:.0%}",
         }
         slow = f" +{format_duration(self.latency)}" if self.latency and self.mode not in ("latency", "hang") else ""
-        return self.mode + details.get(self.mode, "") + slow
+        only = f" ({', '.join(self.operations)} only)" if self.operations and self.mode != "online" else ""
+        return self.mode + details.get(self.mode, "") + slow + only
 
 
 ONLINE = FaultProfile()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from sagatui.model.definitions import SagaDef, StepDef, split_action
 from sagatui.model.draws import DRAW_KEY, Draw, draws_in, is_draw
+from sagatui.model.faults import FaultProfile
 from sagatui.model.input_schema import InputSchema, input_problems
 from sagatui.model.saga_ids import saga_id_of
 from sagatui.packs.data_references import check_data_references, step_positions
@@ -39,7 +40,7 @@ def check_references(data: Any) -> list[Finding]:
     for name, saga in sagas.items():
         findings += _check_saga(name, saga, names, kinds)
     for name, scenario in _valid_items(data, "scenarios", Scenario):
-        findings += _check_scenario(name, scenario, names, sagas)
+        findings += _check_scenario(name, scenario, names, sagas, kinds)
     default = data.get("default_scenario")
     if isinstance(default, str) and names.scenarios is not None and default not in names.scenarios:
         findings.append((("default_scenario",), unknown_name("scenario", default, names.scenarios)))
@@ -83,6 +84,7 @@ def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[st
             kind.options.model_validate(service.options)
         except ValidationError as error:
             findings += explain(error, service.options, kind.options, prefix=(*path, "options"))
+    findings += _check_fault_operations((*path, "fault"), name, service.fault, kinds)
     if service.breaker is not None and names.breakers is not None and service.breaker not in names.breakers:
         findings.append(((*path, "breaker"), unknown_name("breaker", service.breaker, names.breakers)))
     return findings
@@ -132,6 +134,17 @@ def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, 
     if kind is None or operation in kind.all_operations:
         return None  # a broken service is reported where it is defined
     return path, f"{action} is not an operation of service {service} ({service} has: {_operations(kind)})"
+
+
+def _check_fault_operations(path: FieldPath, service: str, profile: FaultProfile,
+                            kinds: dict[str, ServiceKind]) -> list[Finding]:
+    """A fault aimed at operations names operations the service has."""
+    kind = kinds.get(service)
+    if kind is None:
+        return []  # an unknown service or kind is reported where it is written
+    return [((*path, "operations", index), f"{operation!r} is not an operation of service {service} ({service} "
+                                            f"has: {_operations(kind)})")
+            for index, operation in enumerate(profile.operations or ()) if operation not in kind.all_operations]
 
 
 def _operations(kind: ServiceKind) -> str:
@@ -214,12 +227,14 @@ def _check_order(path: FieldPath, order: tuple[str, ...], saga: SagaDef) -> list
             for index, step in enumerate(order) if step not in steps and _ELEMENT.sub("", step) not in repeated]
 
 
-def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef]) -> list[Finding]:
+def _check_scenario(name: str, scenario: Scenario, names: _Names, sagas: dict[str, SagaDef],
+                    kinds: dict[str, ServiceKind]) -> list[Finding]:
     path: FieldPath = ("scenarios", name)
     findings: list[Finding] = []
     if names.sagas is not None and scenario.saga not in names.sagas:
         findings.append(((*path, "saga"), unknown_name("saga", scenario.saga, names.sagas)))
     for index, change in enumerate(scenario.faults):
+        findings += _check_fault_operations((*path, "faults", index, "profile"), change.service, change.profile, kinds)
         if names.services is not None and change.service not in names.services:
             findings.append(((*path, "faults", index, "service"),
                              unknown_name("service", change.service, names.services)))

@@ -52,6 +52,7 @@ class Arrival:
 
     at: float
     is_compensation: bool
+    operation: str
 
 
 def described(writes: list[RowWrite]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -157,7 +158,7 @@ class ServiceDirectory:
         order (what they took from a token bucket)."""
         state = self._switch(service, profile, revert_in, since)
         for arrival in arrivals:
-            state.arrived(arrival.at, arrival.is_compensation)
+            state.arrived(arrival.at, arrival.is_compensation, arrival.operation)
 
     def _switch(self, service: str, profile: FaultProfile, revert_in: float | None,
                 since: float | None = None) -> FaultState:
