@@ -314,3 +314,14 @@ async def test_a_run_that_fails_off_the_sagas_path_says_so_on_the_status_line(
         await wait_for(pilot, lambda: "run stopped: RuntimeError: a timer went wrong" in shown_text(line),
                        "the status line")
         assert lab_of(app).workload.load is None  # the run stopped taking sagas
+
+
+async def test_the_picker_starts_on_the_packs_default_scenario(make_app: Callable[..., SagaDashboard]) -> None:
+    app = make_app("orchestration")  # its default, every_desk, is not its first scenario
+    async with app.run_test(size=(120, 40)) as pilot:
+        await lab_ready(pilot)
+        table = app.main.query_one(ScenarioTable)
+        await wait_for(pilot, lambda: table.selected_key == "every_desk", "the cursor on the default scenario")
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: lab_of(app) is not None and lab_of(app).metrics.started == 5,
+                       "the default scenario's five tickets")

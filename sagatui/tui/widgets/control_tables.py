@@ -38,7 +38,11 @@ class ScenarioTable(KeyedTable):
                          gives_way="about")
 
     def show(self, pack: Pack) -> None:
+        """The pack's scenarios; the cursor on the pack's default scenario unless it was on one of them."""
+        before = self.selected_key
         self.sync({name: (name, _runs(scenario), scenario.description) for name, scenario in pack.scenarios.items()})
+        if (before is None or before not in pack.scenarios) and pack.default_scenario in pack.scenarios:
+            self.move_cursor(row=self.get_row_index(pack.default_scenario), animate=False, scroll=True)
 
     @on(KeyedTable.RowSelected)
     def _run(self, event: KeyedTable.RowSelected) -> None:
