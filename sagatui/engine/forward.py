@@ -40,7 +40,7 @@ class StepRunner:
         return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
 
     async def run(self, saga: SagaRun, step: StepDef, resumed: InterruptedCall | None = None,
-                  in_quorum: bool = False) -> bool:
+                  quorum: str | None = None) -> bool:
         """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
         saga must roll back (never for a member of a quorum group: its group decides)."""
         record = saga.steps[step.name]
@@ -94,12 +94,12 @@ class StepRunner:
             if step.name in saga.abandoned:
                 if record.attempts:
                     record.provider = provider  # the call in flight may have done the work
-                self.fail(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), in_quorum)
+                self.fail(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), quorum)
             raise
         assert error is not None
-        return self.fail(saga, record, error, in_quorum)
+        return self.fail(saga, record, error, quorum)
 
-    def fail(self, saga: SagaRun, record: StepRecord, error: ServiceError, in_quorum: bool) -> bool:
+    def fail(self, saga: SagaRun, record: StepRecord, error: ServiceError, quorum: str | None) -> bool:
         """Record a step's failure for good; False when the saga must roll back (an optional step, or a
         member of a quorum group, leaves that to the saga's course)."""
         step = record.definition
@@ -111,8 +111,8 @@ class StepRunner:
                    service=split_action(record.provider.action)[0] if record.provider else None,
                    error_kind=error.kind, message=error.message,
                    data={"optional": step.optional, "may_have_effect": may_have_effect,
-                         **({"quorum": saga.definition.group_of(step.name)} if in_quorum else {})})
-        if step.optional or in_quorum:
+                         **({"quorum": quorum} if quorum is not None else {})})
+        if step.optional or quorum is not None:
             return True
         if saga.failed_step is None:
             saga.failed_step, saga.failed_at = step.name, self.clock.now()

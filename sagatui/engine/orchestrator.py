@@ -36,6 +36,7 @@ from sagatui.engine.attempts import AttemptLoop
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.forward import StepRunner
+from sagatui.engine.group_status import FINISHED, failed_for_good, lost, member_status, needed, undecided
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_data import (
@@ -60,7 +61,6 @@ from sagatui.model.input_schema import input_problems
 from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, StepSkipped
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
-_FINISHED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED})
 _FRESH = ResumePoint()
 
 
@@ -144,7 +144,7 @@ class SagaEngine:
                     return False
                 continue
             statuses = [saga.steps[step.name].status for step in element_steps(element)]
-            if all(status in _FINISHED for status in statuses) and not _undecided(saga, element):
+            if all(status in FINISHED for status in statuses) and not undecided(saga, element):
                 continue
             if saga.failed_step is not None and all(status is StepStatus.PENDING for status in statuses):
                 return False
@@ -193,15 +193,23 @@ class SagaEngine:
     def _emit(self, kind: EventKind, saga: SagaRun, **fields: Any) -> Event:
         return self.recorder.emit(kind, saga_id=saga.saga_id, **fields)
 
-    async def _run_group(self, saga: SagaRun, group: ParallelGroup, point: ResumePoint) -> bool:
-        quorum = group.min_successes is not None
-        tasks = [asyncio.ensure_future(self._run_member(saga, member, point, quorum))
-                 for member in group.parallel if saga.steps[member.name].status not in _FINISHED]
+    async def _run_group(self, saga: SagaRun, group: ParallelGroup, point: ResumePoint,
+                         quorum: str | None = None) -> bool:
+        """Run a group's members at once (a nested group is a member too); `quorum` names the enclosing
+        quorum group that decides for it, if any."""
+        decides = group.name if group.min_successes is not None else quorum
+        tasks = [asyncio.ensure_future(self._run_member(saga, member, point, decides))
+                 for member in group.parallel if member_status(saga, member) not in FINISHED
+                 or undecided(saga, member)]
         if group.on_failure == "finish":
             finished = all(await asyncio.gather(*tasks))
         else:
             finished = await self._until_lost(saga, group, tasks)
-        return self._decide_quorum(saga, group) if quorum else finished
+        if group.min_successes is not None and group.name not in saga.quorums:
+            return self._decide_quorum(saga, group, quorum)
+        if group.min_successes is not None:
+            return saga.quorums[group.name].met or quorum is not None
+        return finished
 
     async def _until_lost(self, saga: SagaRun, group: ParallelGroup, tasks: Sequence[asyncio.Future[bool]]) -> bool:
         """Wait for the members; once the group is lost (a member failed, or too many for its quorum),
@@ -209,9 +217,9 @@ class SagaEngine:
         pending: set[asyncio.Future[bool]] = set(tasks)
         try:
             while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if _lost(saga, group, done):
-                    saga.abandoned.update(member.name for member in group.parallel)
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if lost(saga, group):
+                    saga.abandoned.update(step.name for step in element_steps(group))
                     for task in tasks:
                         task.cancel(SIBLING_FAILED)
                     await asyncio.gather(*tasks, return_exceptions=True)
@@ -224,26 +232,31 @@ class SagaEngine:
             raise
         return True
 
-    def _decide_quorum(self, saga: SagaRun, group: ParallelGroup) -> bool:
-        """Record whether enough members of a quorum group succeeded; when not, the saga fails at the
-        first member that failed of its own accord (not one cancelled because the quorum was lost)."""
-        succeeded = [m.name for m in group.parallel if saga.steps[m.name].status is StepStatus.SUCCEEDED]
-        failed = [m.name for m in group.parallel if saga.steps[m.name].status is StepStatus.FAILED]
-        needed = _needed(saga, group)
-        met = len(succeeded) >= needed
-        saga.quorums[group.name] = failed
+    def _decide_quorum(self, saga: SagaRun, group: ParallelGroup, quorum: str | None) -> bool:
+        """Record whether enough members of a quorum group succeeded; when not (and no enclosing quorum
+        group decides for it), the saga fails at the first step that failed of its own accord (not one
+        cancelled because the quorum was lost)."""
+        statuses = {member.name: member_status(saga, member) for member in group.parallel}
+        succeeded = [name for name, status in statuses.items() if status is StepStatus.SUCCEEDED]
+        failed = [name for name, status in statuses.items() if status is StepStatus.FAILED]
+        least = needed(saga, group)
+        met = len(succeeded) >= least
+        saga.decide_quorum(group.name, met, failed)
         self._emit(EventKind.GROUP_QUORUM, saga, step=group.name,
-                   payload=QuorumDecided(min_successes=needed, met=met, succeeded=succeeded, failed=failed))
-        if not met and saga.failed_step is None:
+                   payload=QuorumDecided(min_successes=least, met=met, succeeded=succeeded, failed=failed))
+        if not met and quorum is None and saga.failed_step is None:
             saga.failed_step, saga.failed_at = saga.first_to_fail(failed), self.clock.now()
-        return met
+        return met or quorum is not None
 
-    async def _run_member(self, saga: SagaRun, step: StepDef, point: ResumePoint, in_quorum: bool = False) -> bool:
+    async def _run_member(self, saga: SagaRun, step: StepDef | ParallelGroup, point: ResumePoint,
+                          quorum: str | None = None) -> bool:
+        if isinstance(step, ParallelGroup):
+            return await self._run_group(saga, step, point, quorum)
         if step.for_each is not None:
-            return await self._fan_out(saga, step, point, in_quorum)
-        return await self.steps.run(saga, step, point.calls.get(step.name), in_quorum)
+            return await self._fan_out(saga, step, point, quorum)
+        return await self.steps.run(saga, step, point.calls.get(step.name), quorum)
 
-    async def _fan_out(self, saga: SagaRun, step: StepDef, point: ResumePoint, in_quorum: bool) -> bool:
+    async def _fan_out(self, saga: SagaRun, step: StepDef, point: ResumePoint, quorum: str | None) -> bool:
         """A for_each step: its list read once (recorded), then one step per element, `concurrency` at a
         time, each with its own call, result and compensation. Once an element failed for good, the
         elements not started yet are not started (those under way finish)."""
@@ -258,16 +271,16 @@ class SagaEngine:
                     else f"found {type(items).__name__}, not a list")
                 return self.steps.fail(saga, record, ServiceError(
                     ErrorKind.VALIDATION, f"for_each {step.for_each.written()} {found}", code="bad_for_each"),
-                    in_quorum)
+                    quorum)
             self._emit(EventKind.FOR_EACH_EXPANDED, saga, step=step.name,
                        payload=ForEachExpanded(over=step.for_each.written(), items=items))
             saga.expand(step, items)
         gate, stopped = asyncio.Semaphore(step.concurrency), asyncio.Event()
         elements = saga.element_steps(step)
-        if saga.failed_step is not None or any(_failed_for_good(saga.steps[element.name]) for element in elements):
+        if saga.failed_step is not None or any(failed_for_good(saga.steps[element.name]) for element in elements):
             stopped.set()  # carried on after a stop: only the calls left open go on
-        tasks = [asyncio.ensure_future(self._run_element(saga, element, point, gate, stopped, in_quorum))
-                 for element in elements if saga.steps[element.name].status not in _FINISHED]
+        tasks = [asyncio.ensure_future(self._run_element(saga, element, point, gate, stopped, quorum))
+                 for element in elements if saga.steps[element.name].status not in FINISHED]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:  # a shutdown, or a sibling of the step in its group failed
@@ -279,17 +292,17 @@ class SagaEngine:
                   if saga.steps[element.name].status is StepStatus.FAILED]
         record.status = StepStatus.FAILED if failed else StepStatus.SUCCEEDED
         record.error = failed[0].error if failed else None
-        return in_quorum or not any(_failed_for_good(element) for element in failed)
+        return quorum is not None or not any(failed_for_good(element) for element in failed)
 
     async def _run_element(self, saga: SagaRun, element: StepDef, point: ResumePoint, gate: asyncio.Semaphore,
-                           stopped: asyncio.Event, in_quorum: bool) -> bool:
+                           stopped: asyncio.Event, quorum: str | None) -> bool:
         """One element of a for_each, when the gate lets it; not started once another failed for good."""
         async with gate:
             resumed = point.calls.get(element.name)
             if stopped.is_set() and resumed is None and saga.steps[element.name].status is StepStatus.PENDING:
                 return False
-            ok = await self.steps.run(saga, element, resumed, in_quorum)
-            if _failed_for_good(saga.steps[element.name]):
+            ok = await self.steps.run(saga, element, resumed, quorum)
+            if failed_for_good(saga.steps[element.name]):
                 stopped.set()
             return ok
 
@@ -342,31 +355,3 @@ class SagaEngine:
         """Undo one step through the provider that did the work; None when there is nothing to call.
         The TTL counts from the saga's failure, or from now when an operator retries."""
         return await self.undoer.undo(saga, record, restart_ttl, None)
-
-def _failed_for_good(record: StepRecord) -> bool:
-    return record.status is StepStatus.FAILED and not record.definition.optional
-
-
-def _undecided(saga: SagaRun, element: BranchElement) -> bool:
-    """A quorum group whose members all ended but whose decision is not recorded (its process stopped
-    between the two)."""
-    return isinstance(element, ParallelGroup) and element.min_successes is not None \
-        and element.name not in saga.quorums
-
-
-def _lost(saga: SagaRun, group: ParallelGroup, done: set[asyncio.Future[bool]]) -> bool:
-    """A member just failed for good and the group cannot go on: any failure without a quorum; with
-    one, more failures than the group can spare."""
-    if group.min_successes is None:
-        return not all(task.result() for task in done)
-    ran = sum(saga.steps[m.name].status is not StepStatus.SKIPPED for m in group.parallel)
-    failed = sum(saga.steps[m.name].status is StepStatus.FAILED for m in group.parallel)
-    return failed > ran - _needed(saga, group)
-
-
-def _needed(saga: SagaRun, group: ParallelGroup) -> int:
-    """How many members of a quorum group must succeed: its `min_successes`, or every member that ran
-    when conditions skipped so many that fewer are left (a skipped member is neither success nor failure)."""
-    assert group.min_successes is not None
-    ran = sum(saga.steps[m.name].status is not StepStatus.SKIPPED for m in group.parallel)
-    return min(group.min_successes, ran)

@@ -35,14 +35,10 @@ def saga_data(saga: SagaRun, step: StepDef | None = None) -> dict[str, Any]:
     results by name, and every for_each step, its result the list of its elements' results that came.
     A partial result the step did not accept is not there: the step failed. For an element of a
     for_each, `item` and `index` too."""
-    steps: dict[str, Any] = {}
+    steps: dict[str, Any] = {name: {"result": record.result} for name, record in saga.steps.items()
+                             if record.result and record.error is None and name not in saga.elements}
     for element in saga.definition.elements():
-        members = element.parallel if isinstance(element, ParallelGroup) else (element,)
-        answered = {member.name: saga.steps[member.name].result for member in members
-                    if saga.steps[member.name].result and saga.steps[member.name].error is None}
-        for name, result in answered.items():
-            steps[name] = {"result": result}
-        if isinstance(element, ParallelGroup) and answered:
+        if isinstance(element, ParallelGroup) and (answered := _group_result(saga, element)):
             steps[element.name] = {"result": answered}
     for name, items in saga.fan_outs.items():
         records = [saga.steps[f"{name}[{index}]"] for index in range(len(items))]
@@ -51,6 +47,18 @@ def saga_data(saga: SagaRun, step: StepDef | None = None) -> dict[str, Any]:
     if step is not None and (place := saga.elements.get(step.name)) is not None:
         data["item"], data["index"] = saga.fan_outs[place[0]][place[1]], place[1]
     return data
+
+
+def _group_result(saga: SagaRun, group: ParallelGroup) -> dict[str, Any]:
+    """A group's members' results by name (a nested group's as its own mapping), those that came."""
+    answered: dict[str, Any] = {}
+    for member in group.parallel:
+        if isinstance(member, ParallelGroup):
+            if inner := _group_result(saga, member):
+                answered[member.name] = inner
+        elif (record := saga.steps[member.name]).result and record.error is None:
+            answered[member.name] = record.result
+    return answered
 
 
 def resolved_references(saga: SagaRun, step: StepDef) -> dict[str, Any] | None:

@@ -14,6 +14,14 @@ from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 SIBLING_FAILED = "cancelled: another member of its group failed"
 
 
+@dataclass(frozen=True)
+class QuorumOutcome:
+    """A quorum group's decision: whether enough members succeeded, and which failed."""
+
+    met: bool
+    failed: list[str]
+
+
 @dataclass
 class StepRecord:
     """What the engine knows of one step of one saga."""
@@ -43,7 +51,7 @@ class SagaRun:
     # A flag, not the cancel message: two cancels in one loop iteration keep only one message.
     abandoned: set[str] = field(default_factory=set)
     input_error: ServiceError | None = None  # the input did not fit the saga's schema: no step ran
-    quorums: dict[str, list[str]] = field(default_factory=dict)  # decided quorum groups -> members that failed
+    quorums: dict[str, QuorumOutcome] = field(default_factory=dict)  # decided quorum groups
     branches: dict[str, int | None] = field(default_factory=dict)  # decided switches -> case taken (None: default)
     fan_outs: dict[str, list[Any]] = field(default_factory=dict)  # for_each steps expanded -> their list
     elements: dict[str, tuple[str, int]] = field(default_factory=dict)  # `step[i]` -> (its for_each step, i)
@@ -64,17 +72,23 @@ class SagaRun:
     @property
     def partial(self) -> bool:
         """Some quorum group went on without every member: a completion is completed_partial."""
-        return any(self.quorums.values())
+        return any(outcome.met and outcome.failed for outcome in self.quorums.values())
+
+    def decide_quorum(self, group: str, met: bool, failed: list[str]) -> None:
+        self.quorums[group] = QuorumOutcome(met, list(failed))
 
     @property
     def error(self) -> ServiceError | None:
         return self.steps[self.failed_step].error if self.failed_step else self.input_error
 
     def first_to_fail(self, failed: list[str]) -> str:
-        """Of a quorum group's failed members, the one the saga fails at when the quorum is missed: the
-        first that failed of its own accord, not one cancelled because the quorum was lost."""
-        return next((name for name in failed if (error := self.steps[name].error) is not None
-                     and error.message != SIBLING_FAILED), failed[0])
+        """Of a quorum group's failed members (steps, or groups nested in it), the step the saga fails at
+        when the quorum is missed: the first that failed of its own accord, not one cancelled because the
+        quorum was lost."""
+        steps = [step for name in failed for step in self.definition.steps_under(name)
+                 if step in self.steps and self.steps[step].status is StepStatus.FAILED]
+        return next((name for name in steps if (error := self.steps[name].error) is not None
+                     and error.message != SIBLING_FAILED), steps[0] if steps else failed[0])
 
     def rollback_order(self) -> list[str]:
         """The steps to undo, newest first: every step that may have had an effect when the saga failed;

@@ -200,7 +200,7 @@ class ParallelGroup(Definition):
     completed_partial if some failed) and rolls back when too few can."""
 
     name: str = Field(min_length=1)
-    parallel: tuple[StepDef, ...] = Field(min_length=1)
+    parallel: tuple[StepDef | ParallelGroup, ...] = Field(min_length=1)  # a member may be a group itself
     on_failure: Literal["cancel", "finish"] = "finish"
     min_successes: int | None = Field(None, ge=1)
     description: str = ""
@@ -272,7 +272,7 @@ SagaElement = StepDef | ParallelGroup | Switch
 def element_steps(element: SagaElement) -> list[StepDef]:
     """The steps an element holds: itself, a group's members, every branch's steps of a switch."""
     if isinstance(element, ParallelGroup):
-        return list(element.parallel)
+        return [step for member in element.parallel for step in element_steps(member)]
     if isinstance(element, Switch):
         return [step for branch in element.branches() for inner in branch for step in element_steps(inner)]
     return [element]
@@ -294,19 +294,17 @@ class SagaDef(Definition):
         """Every step and group, in definition order, the elements of switch branches in place."""
         return [inner for element in self.steps for inner in _unswitched(element)]
 
-    def group_of(self, step_name: str) -> str | None:
-        """The parallel group a step is a member of, if any."""
-        return next((element.name for element in self.elements()
-                     if isinstance(element, ParallelGroup) and any(m.name == step_name for m in element.parallel)),
-                    None)
+    def steps_under(self, name: str) -> list[str]:
+        """The steps an element named `name` holds: the step itself, or every step of a group."""
+        element = next((element for element in self.elements() if element.name == name), None)
+        return [step.name for step in element_steps(element)] if element is not None else [name]
 
     @model_validator(mode="after")
     def _unique_step_names(self) -> SagaDef:
+        names = [step.name for step in self.all_steps()]
+        names += [element.name for element in self.elements() if isinstance(element, ParallelGroup)]
+        names += [element.name for element in self.steps if isinstance(element, Switch)]
         seen: set[str] = set()
-        names = [element.name for element in self.steps if isinstance(element, Switch)]
-        for element in self.elements():
-            names += [element.name] + ([s.name for s in element.parallel] if isinstance(element, ParallelGroup)
-                                       else [])
         for name in names:
             if name in seen:
                 raise ValueError(f"duplicate step name {name!r} in saga {self.name!r}")
@@ -315,6 +313,10 @@ class SagaDef(Definition):
 
 
 def _unswitched(element: SagaElement) -> list[StepDef | ParallelGroup]:
+    """The element with the groups nested in it, or a switch's branches' elements (and theirs)."""
     if isinstance(element, Switch):
-        return [inner for branch in element.branches() for inner in branch]
+        return [nested for branch in element.branches() for inner in branch for nested in _unswitched(inner)]
+    if isinstance(element, ParallelGroup):
+        return [element, *(nested for member in element.parallel if isinstance(member, ParallelGroup)
+                           for nested in _unswitched(member))]
     return [element]

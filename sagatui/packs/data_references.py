@@ -151,13 +151,30 @@ def _walk(elements: Sequence[SagaElement], base: FieldPath, earlier: dict[str, S
                 after.update(inner_earlier)
             earlier.update(after)
         elif isinstance(element, ParallelGroup):
-            for member_index, member in enumerate(element.parallel):
-                yield (*path, "parallel", member_index), _Position(member, element, dict(earlier), dict(elsewhere))
-            earlier.update({member.name: member for member in element.parallel})
-            earlier[element.name] = element
+            yield from _walk_group(element, path, element, earlier, elsewhere)
+            earlier.update({step.name: step for step in element_steps(element)})
+            earlier.update({group.name: group for group in _groups_in(element)})
         else:
             yield path, _Position(element, None, dict(earlier), dict(elsewhere))
             earlier[element.name] = element
+
+
+def _walk_group(group: ParallelGroup, path: FieldPath, outermost: ParallelGroup,
+                earlier: dict[str, StepDef | ParallelGroup], elsewhere: dict[str, str],
+                ) -> Iterator[tuple[FieldPath, _Position]]:
+    """The members of a group, and of the groups nested in it: all read only what ended before the
+    outermost group began."""
+    for index, member in enumerate(group.parallel):
+        where: FieldPath = (*path, "parallel", index)
+        if isinstance(member, ParallelGroup):
+            yield from _walk_group(member, where, outermost, earlier, elsewhere)
+        else:
+            yield where, _Position(member, outermost, dict(earlier), dict(elsewhere))
+
+
+def _groups_in(group: ParallelGroup) -> list[ParallelGroup]:
+    return [group, *(inner for member in group.parallel if isinstance(member, ParallelGroup)
+                     for inner in _groups_in(member))]
 
 
 def _check_chain(chain: FieldChain, position: _Position, own_result: bool, everything: set[str],
@@ -186,12 +203,15 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
     if isinstance(source, ParallelGroup):
         if not fields:
             return None
-        members = {member.name: member for member in source.parallel}
-        member = members.get(fields[0])
-        if member is None:
-            return (f"the result of group {name} holds its members' results by name, and {fields[0]!r} is not "
-                    f"one of its members ({', '.join(members)})")
-        source, fields = member, fields[1:]
+        while isinstance(source, ParallelGroup) and fields:
+            members = {member.name: member for member in source.parallel}
+            member = members.get(fields[0])
+            if member is None:
+                return (f"the result of group {source.name} holds its members' results by name, and {fields[0]!r} "
+                        f"is not one of its members ({', '.join(members)})")
+            source, fields = member, fields[1:]
+        if isinstance(source, ParallelGroup):
+            return None
     return _check_result_field(source, fields, kinds)
 
 
@@ -208,9 +228,9 @@ def _not_before(name: str, position: _Position, own_result: bool, everything: se
         return "a step's params cannot read its own result (it has none yet); its compensation_params can"
     if name in position.elsewhere:
         return f"{name} is on another branch of switch {position.elsewhere[name]}: the two never both run"
-    if position.group is not None and name == position.group.name:
+    if position.group is not None and name in {group.name for group in _groups_in(position.group)}:
         return f"this step is a member of group {name}, whose result is whole only when every member has ended"
-    if position.group is not None and name in {member.name for member in position.group.parallel}:
+    if position.group is not None and name in {step.name for step in element_steps(position.group)}:
         return f"{name} runs at the same time as this step (both are in the parallel group {position.group.name})"
     if name in everything:
         where = "this step" if step is not None else "this switch"

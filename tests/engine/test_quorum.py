@@ -5,6 +5,7 @@ that did. The decision is an event, rebuilt after a crash."""
 import pytest
 
 from sagatui.engine.metrics import RunMetrics
+from sagatui.engine.saga_state import QuorumOutcome
 from sagatui.lab.fuzz import compensation_coverage
 from sagatui.lab.recovery.rebuild import rebuild_sagas
 from sagatui.model.definitions import SagaDef
@@ -100,7 +101,7 @@ async def test_the_decision_and_the_partial_ending_are_rebuilt_from_the_events()
     before = rebuild_sagas({"quotes": definition}, events[:cut])["S1"].saga
     after = rebuild_sagas({"quotes": definition}, events[:cut + 1])["S1"].saga
     assert "ask" not in before.quorums and before.failed_step is None
-    assert after.quorums == {"ask": ["ask_ups"]} and after.failed_step is None
+    assert after.quorums == {"ask": QuorumOutcome(met=True, failed=["ask_ups"])} and after.failed_step is None
     async with rig(definition) as again:
         resumed = await again.engine.continue_saga(before, rebuild_sagas({"quotes": definition},
                                                                          events[:cut])["S1"].point)

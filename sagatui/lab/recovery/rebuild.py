@@ -101,7 +101,7 @@ class _SagaFold:
             return
         if event.kind is EventKind.GROUP_QUORUM and event.step is not None:
             decided = event.payload_as(QuorumDecided)
-            saga.quorums[event.step] = list(decided.failed)
+            saga.decide_quorum(event.step, decided.met, decided.failed)
             if not decided.met and saga.failed_step is None:
                 saga.failed_step, saga.failed_at = saga.first_to_fail(decided.failed), event.time
             return
