@@ -51,8 +51,8 @@ def save(app: SagaDashboard, name: str) -> None:
     print(f"screenshots/{name}.svg, screenshots/{name}.png")
 
 
-def dashboard(folder: str, speed: float | None) -> SagaDashboard:
-    source = read_pack("ecommerce")
+def dashboard(folder: str, speed: float | None, pack: str = "ecommerce") -> SagaDashboard:
+    source = read_pack(pack)
     return SagaDashboard(LabSettings(source.pack, source.text, source.path, Path(folder) / "shots.db", seed=1,
                                      speed=speed))
 
@@ -102,6 +102,20 @@ async def timeline_of_a_compensated_saga(folder: str) -> None:
         await pilot.press("escape", "q")
 
 
+async def timeline_of_a_routed_ticket(folder: str) -> None:
+    """orchestration's crm_down_quorum_met: a quorum met without the CRM, the switch's branch, the skips."""
+    app = dashboard(folder, speed=None, pack="orchestration")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await run_one_saga(app, pilot, "crm_down_quorum_met")
+        await pilot.press("s", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
+                       and app.screen.timeline.saga.status == "completed_partial")
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "timeline-routed")
+        await pilot.press("escape", "q")
+
+
 async def resources_with_a_held_charge(folder: str) -> None:
     app = dashboard(folder, speed=None)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -130,6 +144,8 @@ async def make_all() -> None:
         await main_during_an_outage(folder)
     with tempfile.TemporaryDirectory() as folder:
         await timeline_of_a_compensated_saga(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await timeline_of_a_routed_ticket(folder)
     with tempfile.TemporaryDirectory() as folder:
         await resources_with_a_held_charge(folder)
     with tempfile.TemporaryDirectory() as folder:
