@@ -89,31 +89,29 @@ async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) ->
                    and row.ended is not None)
 
 
-async def timeline_of_a_compensated_saga(folder: str) -> None:
-    app = dashboard(folder, speed=None)
-    async with app.run_test(size=(100, 44)) as pilot:
-        await run_one_saga(app, pilot, "shipping_outage_after_payment")
+async def timeline_shot(folder: str, pack: str, scenario: str, status: str, size: tuple[int, int], name: str) -> None:
+    """The timeline of S-0001 of `scenario`, once it ended with `status`."""
+    app = dashboard(folder, speed=None, pack=pack)
+    async with app.run_test(size=size) as pilot:
+        await run_one_saga(app, pilot, scenario)
         await pilot.press("s", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
-                       and app.screen.timeline.saga.status == "compensated")
+                       and app.screen.timeline.saga.status == status)
         app.clear_notifications()
         await pilot.pause(0.2)
-        save(app, "timeline-compensated")
+        save(app, name)
         await pilot.press("escape", "q")
+
+
+async def timeline_of_a_compensated_saga(folder: str) -> None:
+    await timeline_shot(folder, "ecommerce", "shipping_outage_after_payment", "compensated", (100, 44),
+                        "timeline-compensated")
 
 
 async def timeline_of_a_routed_ticket(folder: str) -> None:
     """orchestration's crm_down_quorum_met: a quorum met without the CRM, the switch's branch, the skips."""
-    app = dashboard(folder, speed=None, pack="orchestration")
-    async with app.run_test(size=(120, 50)) as pilot:
-        await run_one_saga(app, pilot, "crm_down_quorum_met")
-        await pilot.press("s", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
-                       and app.screen.timeline.saga.status == "completed_partial")
-        app.clear_notifications()
-        await pilot.pause(0.2)
-        save(app, "timeline-routed")
-        await pilot.press("escape", "q")
+    await timeline_shot(folder, "orchestration", "crm_down_quorum_met", "completed_partial", (120, 50),
+                        "timeline-routed")
 
 
 async def resources_with_a_held_charge(folder: str) -> None:
