@@ -23,7 +23,7 @@ NOTABLE = frozenset({
     EventKind.RETRY_SCHEDULED,
     EventKind.FALLBACK_USED, EventKind.BREAKER_TRANSITION, EventKind.BREAKER_REJECTED,
     EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_RETRY_SCHEDULED,
-    EventKind.FAULT_CHANGED, EventKind.COMMAND,
+    EventKind.FAULT_CHANGED, EventKind.SERVICE_CHANGED, EventKind.COMMAND,
 })
 
 STYLES: dict[str, str] = {
@@ -55,6 +55,7 @@ _OUTCOME_STYLES = {
     EventKind.STEP_FAILED: "red",
     EventKind.ATTEMPT_FAILED: "red",
     EventKind.BREAKER_REJECTED: "red",
+    EventKind.SERVICE_CHANGED: "bold yellow",  # a change of the world, as a fault change is
 }
 
 
@@ -122,6 +123,9 @@ def _detail(event: Event) -> str:
             return f"{ended.outcome.value} after {ended.tries(event.attempt or 0)}{reason}{extra}"
         case EventKind.FAULT_CHANGED:
             return event.message or event.payload_as(payloads.FaultChanged).profile.mode
+        case EventKind.SERVICE_CHANGED:
+            changed = event.payload_as(payloads.ServiceChanged)
+            return f"{changed.summary()} ({changed.source})"
         case EventKind.COMMAND:
             return command_text(event)
         case EventKind.RUN_RESUMED:

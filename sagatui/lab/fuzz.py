@@ -18,9 +18,9 @@ from sagatui.engine.seeds import random_stream
 from sagatui.lab import Lab
 from sagatui.lab.commands import SetFault
 from sagatui.model.definitions import StepDef, split_action
-from sagatui.model.events import Event, EventKind
+from sagatui.model.events import Event, EventKind, row_writes
 from sagatui.model.faults import FaultProfile
-from sagatui.model.payloads import BreakerTransition, SagaStarted, ServiceEffect, StepFailed
+from sagatui.model.payloads import BreakerTransition, SagaStarted, StepFailed
 from sagatui.model.status import BreakerState, SagaStatus
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
@@ -234,13 +234,13 @@ def _attempts(pack: Pack, events: list[Event]) -> list[str]:
 
 # -- the resource tables against the event log -----------------------------------------------------------
 async def check_tables(store: Store, run_id: int, events: list[Event]) -> list[str]:
-    """Folding the row writes recorded in `service.effect` events gives exactly the tables' rows."""
+    """Folding the row writes recorded in `service.effect` and `service.changed` events gives exactly the
+    tables' rows."""
     implied: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
     for event in events:
-        if event.kind is EventKind.SERVICE_EFFECT:
-            for table, written_key, values in event.payload_as(ServiceEffect).writes:
-                row_key = tuple(sorted(written_key.items()))
-                implied[table].setdefault(row_key, dict(written_key)).update(values)
+        for table, written_key, values in row_writes(event):
+            row_key = tuple(sorted(written_key.items()))
+            implied[table].setdefault(row_key, dict(written_key)).update(values)
     problems = []
     for table, rows in implied.items():
         stored = {}

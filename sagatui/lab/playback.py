@@ -4,9 +4,9 @@ Nothing is re-executed: no saga starts and no service is called. Each recorded e
 lab's (scratch) store with the row writes it carries, so the resource tables and invariants are those
 of the recorded run at that moment, and published on the lab's bus, so every panel follows as it did
 live. The simulated world the panels show is set from the events themselves: a service's fault profile
-from `fault.changed`, a breaker's state from `breaker.transition`, the load generator from the load
-commands. The lab's clock paces the playback, so pausing, stepping and changing speed work as they do
-on a live run; a recording made by another sagatui version plays the same.
+from `fault.changed` (its options from `service.changed`), a breaker's state from `breaker.transition`,
+the load generator from the load commands. The lab's clock paces the playback, so pausing, stepping and
+changing speed work as they do on a live run; a recording made by another sagatui version plays the same.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sagatui.lab.commands import StartLoad, StopLoad, parse_recorded
 from sagatui.lab.run import Lab
 from sagatui.lab.workload import Load
 from sagatui.model.effects import RowWrite
-from sagatui.model.events import Event, EventKind
-from sagatui.model.payloads import BreakerTransition, FaultChanged, ServiceEffect
+from sagatui.model.events import Event, EventKind, row_writes
+from sagatui.model.payloads import BreakerTransition, FaultChanged, ServiceChanged
 
 _SAME_MOMENT = 1e-9  # clock seconds: now + (t - now) can miss t by a rounding error; still t's moment
 
@@ -49,8 +49,7 @@ class Playback:
         self.finished.set()
 
     def play(self, event: Event) -> None:
-        writes = ([RowWrite(table, key, values) for table, key, values in event.payload_as(ServiceEffect).writes]
-                  if event.kind is EventKind.SERVICE_EFFECT else [])
+        writes = [RowWrite(table, key, values) for table, key, values in row_writes(event)]
         self._follow_world(event)
         self.lab.play_recorded(event, writes)
         self.played += 1
@@ -59,6 +58,8 @@ class Playback:
         lab = self.lab
         if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services:
             lab.services.restore_fault(event.service, event.payload_as(FaultChanged).profile, None)
+        elif event.kind is EventKind.SERVICE_CHANGED and event.service in lab.services.services:
+            lab.services.restore_options(event.service, event.payload_as(ServiceChanged).options)
         elif event.kind is EventKind.BREAKER_TRANSITION:
             transition = event.payload_as(BreakerTransition)  # the breaker's name is no longer in `service`
             lab.breakers.get(transition.breaker).follow(transition.to_state)

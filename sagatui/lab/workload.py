@@ -150,7 +150,8 @@ class Workload:
 
     # -- scenarios and load --------------------------------------------------------------------------------
     def launch(self, scenario_name: str) -> None:
-        """Start a scenario: its fixed inputs now, or its workload over time, and its fault schedule."""
+        """Start a scenario: its fixed inputs now, or its workload over time, its fault schedule and its
+        scheduled changes of the services' state."""
         scenario = self._pack.scenarios[scenario_name]
         source = f"scenario {scenario_name}"
         for change in scenario.faults:
@@ -159,6 +160,13 @@ class Workload:
             else:
                 self._clock.call_later(change.at, partial(self._services.set_fault, change.service, change.profile,
                                                           source=source))
+        for scheduled in scenario.changes:
+            apply = partial(self._services.change, scheduled.service, scheduled.options, scheduled.restock,
+                            source=source)
+            if scheduled.at <= 0:
+                apply()
+            else:
+                self._clock.call_later(scheduled.at, apply)
         if scenario.workload is None:
             for timed in scenario.fixed_inputs():
                 if timed.at <= 0:

@@ -60,6 +60,7 @@ class EventKind(StrEnum):
 
     SERVICE_EFFECT = "service.effect"
     FAULT_CHANGED = "fault.changed"
+    SERVICE_CHANGED = "service.changed"
     COMMAND = "command"
 
     @property
@@ -115,9 +116,19 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.COMPENSATION_SKIPPED: payloads.CompensationSkipped,
     EventKind.SERVICE_EFFECT: payloads.ServiceEffect,
     EventKind.FAULT_CHANGED: payloads.FaultChanged,
+    EventKind.SERVICE_CHANGED: payloads.ServiceChanged,
 }
 """The payload model of each kind that carries data. Not here: kinds with none (the attempts' intents)
 and `command`, whose data is the command's name and arguments."""
+
+
+def row_writes(event: Event) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The row writes an event carries, as (table, row key, values set); none for a kind that carries none."""
+    if event.kind is EventKind.SERVICE_EFFECT:
+        return event.payload_as(payloads.ServiceEffect).writes
+    if event.kind is EventKind.SERVICE_CHANGED:
+        return event.payload_as(payloads.ServiceChanged).writes
+    return []
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -236,3 +236,20 @@ class FaultChanged(EventPayload):
     def _every_field(self, profile: FaultProfile) -> dict[str, Any]:
         # Every field, unset ones (`revert_after: null`) included, as the profile dumps itself.
         return profile.model_dump(mode="json")
+
+
+class ServiceChanged(EventPayload):
+    """A scheduled change of a service's state (a scenario's `changes:`): the options it set, the units it
+    restocked, and the rows that changed with them (committed with this event)."""
+
+    options: dict[str, Any] = Field(default_factory=dict)  # the options set, as validated (the rest kept)
+    restock: dict[str, int] = Field(default_factory=dict)  # inventory: SKU -> units added
+    writes: list[tuple[str, dict[str, Any], dict[str, Any]]] = Field(default_factory=list)  # as ServiceEffect's
+    source: str  # scenario <name>
+
+    def summary(self) -> str:
+        """`declined_cards=["4242-4242-4242-4242"]`, `restock WIDGET +5`, `capacity=3; restock ...`"""
+        parts = [f"{name}={json.dumps(value, ensure_ascii=False, default=str)}" for name, value in self.options.items()]
+        if self.restock:
+            parts.append("restock " + ", ".join(f"{sku} +{units}" for sku, units in self.restock.items()))
+        return "; ".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from sagatui.model.definitions import BreakerConfig, Definition, SagaDef
 from sagatui.model.durations import Duration
@@ -44,6 +44,22 @@ class FaultChange(Definition):
     at: Duration
     service: str
     profile: FaultProfile
+
+
+class ServiceChange(Definition):
+    """At clock time `at`, update `service`'s options with the keys given (the rest kept), and add units to
+    an inventory's stock (`restock`). Checked against the service's kind when the pack loads."""
+
+    at: Duration
+    service: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    restock: dict[str, PositiveInt] = Field(default_factory=dict)  # inventory: SKU -> units added
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ServiceChange:
+        if not self.options and not self.restock:
+            raise ValueError("a change needs options to set or a restock (or both)")
+        return self
 
 
 ActivityTable = Literal["reservations", "payments", "refunds", "shipments", "bookings", "accounts", "orders",
@@ -99,6 +115,7 @@ class Scenario(Definition):
     inputs: tuple[TimedInput | dict[str, Any], ...] = ()
     workload: Workload | None = None
     faults: tuple[FaultChange, ...] = ()
+    changes: tuple[ServiceChange, ...] = ()  # scheduled changes of the services' options and rows
     expect: Expectations = Expectations()
 
     def fixed_inputs(self) -> list[TimedInput]:

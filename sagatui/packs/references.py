@@ -19,7 +19,7 @@ from sagatui.model.input_schema import InputSchema, input_problems
 from sagatui.model.saga_ids import saga_id_of
 from sagatui.packs.data_references import check_data_references, step_positions
 from sagatui.packs.errors import FieldPath, unknown_name
-from sagatui.packs.model import Scenario, ServiceDef, TimedInput
+from sagatui.packs.model import Scenario, ServiceChange, ServiceDef, TimedInput
 from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
 
@@ -34,13 +34,16 @@ def check_references(data: Any) -> list[Finding]:
     names = _Names(data)
     findings: list[Finding] = []
     kinds: dict[str, ServiceKind] = {}
-    for name, service in _valid_items(data, "services", ServiceDef):
+    services = dict(_valid_items(data, "services", ServiceDef))
+    for name, service in services.items():
         findings += _check_service(name, service, names, kinds)
     sagas = dict(_valid_items(data, "sagas", SagaDef))
     for name, saga in sagas.items():
         findings += _check_saga(name, saga, names, kinds)
     for name, scenario in _valid_items(data, "scenarios", Scenario):
         findings += _check_scenario(name, scenario, names, sagas, kinds)
+        for index, change in enumerate(scenario.changes):
+            findings += _check_change(("scenarios", name, "changes", index), change, names, services, kinds)
     default = data.get("default_scenario")
     if isinstance(default, str) and names.scenarios is not None and default not in names.scenarios:
         findings.append((("default_scenario",), unknown_name("scenario", default, names.scenarios)))
@@ -165,6 +168,31 @@ def _check_derived_compensations(path: FieldPath, step: StepDef, kinds: dict[str
                              f"{fallback.action} would be undone by {provider.compensation}, which is not an "
                              f"operation of service {service} ({service} has: {_operations(kind)}); "
                              f"give this fallback its own compensation"))
+    return findings
+
+
+def _check_change(path: FieldPath, change: ServiceChange, names: _Names, services: dict[str, ServiceDef],
+                  kinds: dict[str, ServiceKind]) -> list[Finding]:
+    """A scheduled change names a service, sets options its kind has (valid with the rest of its options),
+    none that seeds its rows, and restocks only an inventory."""
+    if names.services is not None and change.service not in names.services:
+        return [((*path, "service"), unknown_name("service", change.service, names.services))]
+    kind, service = kinds.get(change.service), services.get(change.service)
+    if kind is None or service is None:
+        return []  # a broken service is reported where it is defined
+    findings: list[Finding] = [((*path, "options", option), f"a change cannot set {option}: {why}")
+                               for option, why in kind.seeding_options.items() if option in change.options]
+    if change.restock and not kind.restockable:
+        findings.append(((*path, "restock"), f"{change.service} is a {kind.name} service, with no stock to restock"))
+    try:
+        kind.options.model_validate(service.options)
+    except ValidationError:
+        return findings  # reported where the service is defined
+    merged = {**service.options, **change.options}
+    try:
+        kind.options.model_validate(merged)
+    except ValidationError as error:
+        findings += explain(error, merged, kind.options, prefix=(*path, "options"))
     return findings
 
 

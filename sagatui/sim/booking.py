@@ -2,17 +2,21 @@
 
 - `book(quantity=1)`: more than the capacity left fails permanently ("fully booked").
 - `cancel` (undoes book): gives that step's booked units back.
+- A scenario's change of `capacity` to n sets the capacity row to n. Nothing booked is ever taken
+  back: with more than n units booked then, the capacity stays at what is booked (so nothing can be
+  booked) and shrinks to n as cancellations give units back. Booked never exceeds the capacity.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.calls import Call
+from sagatui.model.definitions import Definition
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.sim import params
 from sagatui.sim.catalog import BookingOptions
@@ -62,7 +66,7 @@ class BookingService(SimService):
 
     def book(self, call: Call) -> tuple[Result, list[Row]]:
         quantity = params.count(call.params, "quantity", 1)
-        left = self.capacity.capacity - self.capacity.booked
+        left = max(0, self.capacity.capacity - self.capacity.booked)
         if quantity > left:
             raise ServiceError(ErrorKind.PERMANENT, f"fully booked ({left} left, {quantity} wanted)",
                                code="fully_booked")
@@ -78,5 +82,19 @@ class BookingService(SimService):
             if booking.status == "booked":
                 booking.status = "cancelled"
                 self.capacity.booked -= booking.quantity
+                self._shrink()
                 changed += [self.capacity, booking]
         return {"outcome": "completed", "booking_id": bookings[-1].booking_id if bookings else None}, changed
+
+    def change(self, options: Definition, restock: Mapping[str, int]) -> list[Row]:
+        """A scenario's change: a new `capacity` is the capacity row's, but never below what is booked."""
+        super().change(options, restock)
+        if self.options.capacity == self.capacity.capacity:
+            return []
+        self.capacity.capacity = max(self.options.capacity, self.capacity.booked)
+        return [self.capacity]
+
+    def _shrink(self) -> None:
+        """A capacity held above its option by the bookings of a change's moment comes down as they go."""
+        if self.capacity.capacity > self.options.capacity:
+            self.capacity.capacity = max(self.options.capacity, self.capacity.booked)

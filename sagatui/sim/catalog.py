@@ -5,7 +5,7 @@ this (a `{ref: steps.charge.result.payment_id}` must name a field the result has
 No `from __future__ import annotations` here: a TypedDict tells NotRequired fields apart only from
 annotations that are not strings (Python 3.11)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NotRequired, Self, TypedDict
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, model_validator
@@ -177,6 +177,9 @@ class ServiceKind:
     operations: dict[str, str | None]  # operation -> the operation that undoes it (None: nothing to undo)
     options: type[Definition]
     results: dict[str, type]  # operation (every one, undo operations too) -> the TypedDict of its result
+    # Options that seed the kind's rows and that a scenario's change may not set: option -> what to do instead.
+    seeding_options: dict[str, str] = field(default_factory=dict)
+    restockable: bool = False  # a scenario's change may `restock` it (units added to SKUs)
 
     def result_fields(self, operation: str) -> frozenset[str]:
         """The fields the operation's result may have when it is a step's action."""
@@ -195,7 +198,9 @@ SERVICE_KINDS: dict[str, ServiceKind] = {
         ServiceKind("inventory", "stock per SKU; reservations that can be released or committed",
                     {"reserve": "release", "commit": "restock"}, InventoryOptions,
                     {"reserve": ReserveResult, "release": ReleaseResult, "commit": CommitResult,
-                     "restock": RestockResult}),
+                     "restock": RestockResult},
+                    {"stock": "it seeds the stock rows; a change adds units with `restock: {SKU: n}` instead"},
+                    restockable=True),
         ServiceKind("payment", "charges that can be refunded; declined cards fail permanently",
                     {"charge": "refund"}, PaymentOptions, {"charge": ChargeResult, "refund": RefundResult}),
         ServiceKind("shipping", "shipments that can be cancelled until dispatched",
@@ -210,7 +215,8 @@ SERVICE_KINDS: dict[str, ServiceKind] = {
                     {"create": AccountResult, "delete": DeleteAccountResult}),
         ServiceKind("ledger", "debits and credits on named accounts",
                     {"debit": "credit", "credit": "debit"}, LedgerOptions,
-                    {"debit": EntryResult, "credit": EntryResult}),
+                    {"debit": EntryResult, "credit": EntryResult},
+                    {"balances": "it seeds the balance rows, which only entries change"}),
         ServiceKind("orders", "order records that can be cancelled", {"create": "cancel"}, OrderOptions,
                     {"create": OrderResult, "cancel": CancelOrderResult}),
         ServiceKind("classifier", "a category and a priority for a text, by keyword and tier rules; nothing to undo",

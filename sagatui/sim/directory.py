@@ -3,6 +3,8 @@ switched on for its service, then to the operation; the effect is recorded as a 
 carrying its row writes, so the store commits both in one transaction.
 
 Every fault change is an event too (`fault.changed`), so replay re-applies it at the same moment.
+So is a scenario's scheduled change of a service's options (`service.changed`), with the rows it
+changed (a restock, a new capacity) as the writes the store commits with it.
 A profile with `revert_after` goes back to the service's configured profile (online when that
 profile was itself temporary) after that much clock time, unless changed again in between.
 """
@@ -18,11 +20,12 @@ from sagatui.engine.clock import VirtualClock
 from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
+from sagatui.model.definitions import Definition
 from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
-from sagatui.model.payloads import FaultChanged, ServiceEffect
+from sagatui.model.payloads import FaultChanged, ServiceChanged, ServiceEffect
 from sagatui.sim.account import AccountService
 from sagatui.sim.booking import BookingService
 from sagatui.sim.catalog import SERVICE_KINDS
@@ -136,6 +139,42 @@ class ServiceDirectory:
                                 effects=writes)
         fault.after(call)
         return result
+
+    # -- scheduled changes of a service's state ------------------------------------------------------
+    def change(self, service: str, options: Mapping[str, Any], restock: Mapping[str, int] | None = None, *,
+               source: str) -> None:
+        """Update `service`'s options with the keys given (the rest kept) and restock its SKUs, now:
+        recorded as a `service.changed` event carrying the rows that changed. ValueError for options
+        the kind refuses (the pack check reports them first)."""
+        sim = self._service(service)
+        kind = SERVICE_KINDS[sim.kind]
+        if seeding := sorted(set(options) & kind.seeding_options.keys()):
+            raise ValueError(f"{service}: a change cannot set {', '.join(seeding)}: {kind.seeding_options[seeding[0]]}")
+        if restock and not kind.restockable:
+            raise ValueError(f"{service} ({sim.kind}) has no stock to restock")
+        updated = self._updated(sim, options)
+        writes = [row.write(service) for row in sim.change(updated, dict(restock or {}))]
+        given = updated.model_dump(mode="json", include=set(options))
+        self._recorder.emit(EventKind.SERVICE_CHANGED, service=service,
+                            payload=ServiceChanged(options=given, restock=dict(restock or {}),
+                                                   writes=described(writes), source=source),
+                            effects=writes)
+
+    def restore_options(self, service: str, options: Mapping[str, Any]) -> None:
+        """Put back options a stopped run's `service.changed` set (in order, one event at a time). No
+        event, and no rows: the change is in the log, its rows are in the store."""
+        sim = self._service(service)
+        sim.options = self._updated(sim, options)
+
+    def _service(self, service: str) -> SimService:
+        sim = self.services.get(service)
+        if sim is None:
+            raise ValueError(f"no service named {service!r}")
+        return sim
+
+    @staticmethod
+    def _updated(sim: SimService, options: Mapping[str, Any]) -> Definition:
+        return SERVICE_KINDS[sim.kind].options.model_validate({**sim.options.model_dump(), **options})
 
     # -- outage switches ----------------------------------------------------------------------------
     def fault(self, service: str) -> FaultProfile:

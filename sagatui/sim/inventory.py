@@ -8,18 +8,21 @@
 - `commit(skus?)`: the lines the saga holds reserved here (only those SKUs, when `skus` lists some)
   move to shipped.
 - `restock` (undoes commit): the lines that commit moved go back to reserved.
+- A scenario's change `restock: {SKU: n}` (not an operation: no saga calls it) adds n new units to the
+  SKU: its initial and available grow by n (a SKU not stocked before starts with n).
 Every stock row keeps initial = available + reserved + shipped.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.model.calls import Call
+from sagatui.model.definitions import Definition
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.sim import params
 from sagatui.sim.catalog import InventoryOptions
@@ -131,6 +134,21 @@ class InventoryService(SimService):
         lines = [line for line in self._lines_of_saga.get(call.saga_id, ())
                  if line.status == "committed" and line.committed_by == call.step]
         return {"outcome": "completed", "restocked": _by_sku(lines)}, self._move(lines, "reserved", None)
+
+    def change(self, options: Definition, restock: Mapping[str, int]) -> list[Row]:
+        """A scenario's change: `restock` adds new units (initial and available grow alike, so the stock
+        stays conserved). `stock` seeds the rows at the start only: a change may not set it (the pack
+        check refuses it), so the options kept are the ones the rows began from."""
+        super().change(options, {})
+        changed: list[Row] = []
+        for sku, units in restock.items():
+            stock = self.stock.get(sku)
+            if stock is None:
+                stock = self.stock[sku] = Stock(sku, 0, 0, 0, 0)
+            stock.initial += units
+            stock.available += units
+            changed.append(stock)
+        return changed
 
     def _move(self, lines: list[ReservationLine], status: str, committed_by: str | None) -> list[Row]:
         """Move lines to `status`, shifting their units between the stock columns to match."""

@@ -116,6 +116,14 @@ class SimService(ABC):
         """Rows that exist before any call (stock, capacity, balances)."""
         return []
 
+    def change(self, options: Definition, restock: Mapping[str, int]) -> list[Row]:
+        """Take `options` (the whole of them, validated) from a scenario's scheduled change, and `restock`
+        units where the kind has stock; the rows that changed with them. Subclasses whose options seed
+        rows change those rows too."""
+        assert not restock, f"{self.kind} has no stock to restock"
+        self.options = options
+        return []
+
     def perform(self, call: Call) -> tuple[Result, list[RowWrite]]:
         """Run the operation, or return the recorded result of its key; no writes means no effect."""
         memory = self._sagas.get(call.saga_id)

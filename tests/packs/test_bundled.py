@@ -43,7 +43,9 @@ def test_ecommerce_carries_the_tutorial_inventory_and_scenarios():
         "LAPTOP-001": 5, "MOUSE-001": 20, "KEYBOARD-001": 0, "MONITOR-001": 3}
     assert set(pack.scenarios) == {
         "successful_order", "insufficient_inventory", "payment_declined", "payment_outage",
-        "shipping_outage_after_payment", "refund_gateway_down", "partial_reservation", "load_with_outages"}
+        "shipping_outage_after_payment", "refund_gateway_down", "partial_reservation", "keyboards_restocked",
+        "load_with_outages"}
+    assert [change.restock for change in pack.scenarios["keyboards_restocked"].changes] == [{"KEYBOARD-001": 3}]
     load = pack.scenarios["load_with_outages"]
     assert load.workload is not None and 200 <= load.workload.count <= 1000
     assert len(load.faults) >= 2

@@ -17,28 +17,33 @@ For `resume` (restore_world), as its events left it:
 - Breakers start closed (their counts were lost with the process; a service still failing trips them
   again), recorded as a transition for each one the log left open or half-open. A breaker an operator
   isolated stays isolated.
+- Each service's options are as the scenarios' `service.changed` events left them (applied in order;
+  their rows are in the store already), and the changes still to come are scheduled again, as faults are.
 
 For an operator's action on a run no session holds (reset_world): the services as the pack configures
-them (the session and its outages are over), breakers as above.
+them (the session and its outages are over), breakers as above; the options the run's changes set are
+kept, as their rows are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
 from sagatui.lab.commands import StartScenario, parse_recorded
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import BreakerTransition as TransitionPayload
-from sagatui.model.payloads import FaultChanged, RunResumed
+from sagatui.model.payloads import FaultChanged, RunResumed, ServiceChanged
 from sagatui.model.status import BreakerState
-from sagatui.packs.model import FaultChange
+from sagatui.packs.model import FaultChange, Scenario, ServiceChange
 from sagatui.sim.directory import Arrival
 
 _SCENARIO_SOURCE = "scenario "
+ChangeT = TypeVar("ChangeT", FaultChange, ServiceChange)
 
 
 def restore_world(lab: Lab, events: Sequence[Event]) -> None:
@@ -50,9 +55,13 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
         lab.services.restore_fault(service, profile, revert_in, since=changed.time, arrivals=history.arrivals)
     applied = sum(event.payload_as(FaultChanged).source.startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
-    for due, scenario, change in _scenario_changes(lab, events)[applied:]:
+    for due, scenario, change in _scheduled(lab, events, _faults)[applied:]:
         lab.clock.call_later(max(0.0, due - now), partial(lab.services.set_fault, change.service, change.profile,
                                                           source=f"{_SCENARIO_SOURCE}{scenario}"))
+    options_changed = _restore_options(lab, events)
+    for due, scenario, scheduled in _scheduled(lab, events, _changes)[options_changed:]:
+        lab.clock.call_later(max(0.0, due - now), partial(lab.services.change, scheduled.service, scheduled.options,
+                                                          scheduled.restock, source=f"{_SCENARIO_SOURCE}{scenario}"))
     _restore_breakers(lab, events)
 
 
@@ -60,7 +69,19 @@ def reset_world(lab: Lab, events: Sequence[Event]) -> None:
     for service, history in _fault_histories(lab, events).items():
         lab.services.restore_fault(service, history.changed.payload_as(FaultChanged).profile, None)
     lab.services.configure_faults(source="reopened")  # recorded, as the switch back from the log's profiles
+    _restore_options(lab, events)
     _restore_breakers(lab, events)
+
+
+def _restore_options(lab: Lab, events: Sequence[Event]) -> int:
+    """Put back the options every `service.changed` of the log set, in order; how many came from scenarios."""
+    from_scenarios = 0
+    for event in events:
+        if event.kind is EventKind.SERVICE_CHANGED and event.service in lab.services.services:
+            changed = event.payload_as(ServiceChanged)
+            lab.services.restore_options(event.service, changed.options)
+            from_scenarios += changed.source.startswith(_SCENARIO_SOURCE)
+    return from_scenarios
 
 
 @dataclass
@@ -99,15 +120,24 @@ def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHisto
     return histories
 
 
-def _scenario_changes(lab: Lab, events: Sequence[Event]) -> list[tuple[float, str, FaultChange]]:
-    """Every fault change of every scenario the run started, in the order the lab fires them: by due
-    clock time, then in the order they were scheduled."""
+def _faults(scenario: Scenario) -> Sequence[FaultChange]:
+    return scenario.faults
+
+
+def _changes(scenario: Scenario) -> Sequence[ServiceChange]:
+    return scenario.changes
+
+
+def _scheduled(lab: Lab, events: Sequence[Event],
+               schedule: Callable[[Scenario], Sequence[ChangeT]]) -> list[tuple[float, str, ChangeT]]:
+    """Every change of one schedule (fault changes, or changes of the services' state) of every scenario the
+    run started, in the order the lab fires them: by due clock time, then in the order they were scheduled."""
     launches = [(event.time, command.scenario) for event in events if event.kind is EventKind.COMMAND
                 and isinstance(command := parse_recorded(event.data), StartScenario)]
     ordered = sorted(
         ((time + max(0.0, change.at), launch, index, scenario, change)
          for launch, (time, scenario) in enumerate(launches)
-         for index, change in enumerate(lab.pack.scenarios[scenario].faults)),
+         for index, change in enumerate(schedule(lab.pack.scenarios[scenario]))),
         key=lambda item: item[:3])
     return [(due, scenario, change) for due, _, _, scenario, change in ordered]
 
