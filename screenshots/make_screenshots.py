@@ -89,14 +89,16 @@ async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) ->
                    and row.ended is not None)
 
 
-async def timeline_shot(folder: str, pack: str, scenario: str, status: str, size: tuple[int, int], name: str) -> None:
-    """The timeline of S-0001 of `scenario`, once it ended with `status`."""
+async def timeline_shot(folder: str, pack: str, scenario: str, status: str, size: tuple[int, int], name: str,
+                        keys: tuple[str, ...] = ()) -> None:
+    """The timeline of S-0001 of `scenario`, once it ended with `status` (then `keys` pressed)."""
     app = dashboard(folder, speed=None, pack=pack)
     async with app.run_test(size=size) as pilot:
         await run_one_saga(app, pilot, scenario)
         await pilot.press("s", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None
                        and app.screen.timeline.saga.status == status)
+        await pilot.press(*keys)
         app.clear_notifications()
         await pilot.pause(0.2)
         save(app, name)
@@ -106,6 +108,11 @@ async def timeline_shot(folder: str, pack: str, scenario: str, status: str, size
 async def timeline_of_a_compensated_saga(folder: str) -> None:
     await timeline_shot(folder, "ecommerce", "shipping_outage_after_payment", "compensated", (100, 44),
                         "timeline-compensated")
+
+
+async def waterfall_of_a_compensated_saga(folder: str) -> None:
+    await timeline_shot(folder, "ecommerce", "shipping_outage_after_payment", "compensated", (100, 20),
+                        "waterfall-compensated", ("w",))
 
 
 async def timeline_of_a_routed_ticket(folder: str) -> None:
@@ -142,6 +149,8 @@ async def make_all() -> None:
         await main_during_an_outage(folder)
     with tempfile.TemporaryDirectory() as folder:
         await timeline_of_a_compensated_saga(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await waterfall_of_a_compensated_saga(folder)
     with tempfile.TemporaryDirectory() as folder:
         await timeline_of_a_routed_ticket(folder)
     with tempfile.TemporaryDirectory() as folder:

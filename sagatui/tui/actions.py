@@ -153,6 +153,9 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "
                "hand", "Resolve {}…", Target.NEEDING_ATTENTION, ResolveSaga),
     UserAction(Area.TIMELINE, "escape,q", "app.pop_screen", "Back", "back to the board", "Back to the board"),
+    UserAction(Area.TIMELINE, "w", "toggle_waterfall", "Waterfall/list", "the waterfall (bars scaled to clock "
+               "time: attempts, backoffs, breaker rejections, fallbacks, then the undos), or the list of every event",
+               "Show the waterfall or the list"),
     UserAction(Area.TIMELINE, "t", "retry", "Retry undo", "while it needs attention: run its failed compensations "
                "again", "Retry this saga's compensation"),
     UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",

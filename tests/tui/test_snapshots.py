@@ -61,3 +61,18 @@ def test_timeline_of_a_compensated_saga(make_app: Callable[..., SagaDashboard], 
         await drawn_after_this(pilot)
 
     assert snap_compare(make_app(), terminal_size=(100, 40), run_before=on_the_timeline)
+
+
+def test_waterfall_of_a_saga_with_a_fallback(make_app: Callable[..., SagaDashboard],
+                                             snap_compare: SnapCompare) -> None:
+    """travel's primary_airline_down: the flight's backoff and its hop to the backup airline, beside the hotel
+    and the car, then the charge and the itinerary; `w` from the list."""
+    async def on_the_waterfall(pilot: Pilot[None]) -> None:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "primary_airline_down")
+        await settled(pilot)
+        await open_timeline_of_first_saga(pilot)
+        await pilot.press("w")
+        await drawn_after_this(pilot)
+
+    assert snap_compare(make_app("travel"), terminal_size=(100, 24), run_before=on_the_waterfall)

@@ -20,6 +20,7 @@ from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
+from sagatui.tui.waterfall import build_waterfall
 from sagatui.tui.widgets.key_footer import KeyFooter
 
 _STEP_STYLES = {"succeeded": "green", "failed": "red", "compensated": "yellow", "skipped": "dim",
@@ -40,7 +41,18 @@ def _entries(title: str, entries: list[Entry]) -> Table:
     return table
 
 
-def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
+_LEGEND = Text.assemble(("█", "green"), " ok  ", ("█", "red"), " error  ", ("█", "yellow"), " timeout  ",
+                        ("█", "cyan"), " under way  ", ("·200ms·", "yellow"), " backoff  ", ("⊘", "bold red"),
+                        " breaker refused  ", ("→", "bold bright_blue"), " fallback  ", ("█", "magenta"), " undo",
+                        style="dim")
+
+
+def render_waterfall_view(timeline: SagaTimeline, scenario: str) -> Group:
+    """The saga's head, then its waterfall and what the marks mean."""
+    return Group(_head(timeline, scenario), Text(), build_waterfall(timeline.events), Text(), _LEGEND)
+
+
+def _head(timeline: SagaTimeline, scenario: str) -> Text:
     saga = timeline.saga
     status = SagaStatus(saga.status)
     head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", SAGA_STATUS_STYLES[status]),
@@ -50,6 +62,11 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
         head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({took})", style="dim")
     if saga.failed_step:
         head.append("\n" + plain(f"failed at {saga.failed_step}: {saga.error_kind}: {saga.message}"), style="red")
+    return head
+
+
+def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
+    head = _head(timeline, scenario)
     steps = Table(title="Steps", title_justify="left", title_style="bold", box=None, padding=(0, 1))
     steps.add_column("step", no_wrap=True)
     steps.add_column("status", no_wrap=True)
@@ -78,6 +95,8 @@ class TimelineScreen(Screen[None]):
         super().__init__()
         self.saga_id = saga_id
         self.timeline: SagaTimeline | None = None
+        self.waterfall = False  # the list of every event, until `w`
+        self._scenario = ""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="timeline-scroll"):
@@ -94,9 +113,18 @@ class TimelineScreen(Screen[None]):
             return
         if self.timeline is not None and timeline.saga.last_seq == self.timeline.saga.last_seq:
             return
-        self.timeline = timeline
-        self.query_one("#timeline", Static).update(render_timeline(timeline, scenario))
+        self.timeline, self._scenario = timeline, scenario
+        self._draw()
         self.refresh_bindings()  # retry and resolve come and go with the saga's status
+
+    def _draw(self) -> None:
+        if self.timeline is not None:
+            render = render_waterfall_view if self.waterfall else render_timeline
+            self.query_one("#timeline", Static).update(render(self.timeline, self._scenario))
+
+    def action_toggle_waterfall(self) -> None:
+        self.waterfall = not self.waterfall
+        self._draw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Retry and resolve are offered only while the saga needs attention."""
