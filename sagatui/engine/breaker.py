@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from sagatui.engine.clock import TimerHandle, VirtualClock
 from sagatui.engine.recorder import EventRecorder
-from sagatui.model.definitions import BreakerConfig
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.payloads import BreakerTransition as TransitionPayload
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.status import BreakerState
 
 

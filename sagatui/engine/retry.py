@@ -22,8 +22,8 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from sagatui.engine.clock import VirtualClock
-from sagatui.model.definitions import CompensationPolicy, RetryPolicy
 from sagatui.model.errors import ServiceError
+from sagatui.model.policies import CompensationPolicy, RetryPolicy
 
 Backoff = RetryPolicy | CompensationPolicy
 

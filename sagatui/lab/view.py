@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from sagatui.engine.breaker import CircuitBreaker
 from sagatui.engine.metrics import RunMetrics
 from sagatui.lab.workload import Load
-from sagatui.model.definitions import BreakerConfig
 from sagatui.model.faults import FaultProfile
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack
 

@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from sagatui.model.definitions import BreakerConfig, Definition, SagaDef
+from sagatui.model.definitions import Definition, SagaDef
 from sagatui.model.durations import Duration
 from sagatui.model.faults import FaultProfile
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.status import InvariantState, SagaStatus
 
 InvariantName = Literal["stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal"]

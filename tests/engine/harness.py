@@ -12,9 +12,10 @@ from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
 from sagatui.engine.recorder import EventRecorder
 from sagatui.model.calls import Call
-from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
+from sagatui.model.policies import BreakerConfig
 from sagatui.testing import MemorySink
 
 

@@ -6,9 +6,10 @@ import pytest
 
 from sagatui.engine.breaker import CircuitBreaker
 from sagatui.engine.clock import VirtualClock
-from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.status import BreakerState
 from tests.engine.harness import rig, transient
 

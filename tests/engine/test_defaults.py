@@ -3,10 +3,11 @@ open a breaker, and in the bundled shop an email outage does not refund a paid, 
 
 from sagatui.engine.breaker import BreakerBoard
 from sagatui.engine.clock import VirtualClock
-from sagatui.model.definitions import BreakerConfig, CompensationPolicy, RetryPolicy, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import EventKind
 from sagatui.model.faults import FaultProfile
+from sagatui.model.policies import BreakerConfig, CompensationPolicy, RetryPolicy
 from sagatui.model.status import BreakerState, SagaStatus
 from tests.engine.harness import Hang, rig
 

@@ -3,9 +3,10 @@
 import pytest
 
 from sagatui.model.conditions import Comparison, SagaFacts
-from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 from tests.engine.harness import ORDER, Hang, permanent, rig, transient, validation
 

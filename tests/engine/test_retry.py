@@ -8,8 +8,9 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_fix
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.retry import ClockDeadline, PolicyBackoff, SeededJitter, policy_wait
-from sagatui.model.definitions import CompensationPolicy, RetryPolicy, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.events import EventKind
+from sagatui.model.policies import CompensationPolicy, RetryPolicy
 from sagatui.model.status import SagaStatus
 from tests.engine.harness import rig, transient
 

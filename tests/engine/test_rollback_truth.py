@@ -69,7 +69,7 @@ async def test_every_effect_undone_is_compensated():
 
 
 async def test_an_undo_refused_by_the_open_breaker_reports_calls_refusals_and_the_real_error():
-    from sagatui.model.definitions import BreakerConfig
+    from sagatui.model.policies import BreakerConfig
 
     saga_def = SagaDef.model_validate({"name": "b", "steps": [
         {"name": "charge", "action": "payment.charge", "compensation": "payment.refund",
@@ -96,7 +96,7 @@ async def test_an_undo_refused_by_the_open_breaker_reports_calls_refusals_and_th
 
 async def test_average_attempts_counts_tries_the_breaker_refused():
     from sagatui.engine.metrics import RunMetrics
-    from sagatui.model.definitions import BreakerConfig
+    from sagatui.model.policies import BreakerConfig
 
     saga_def = SagaDef.model_validate({"name": "c", "steps": [
         {"name": "charge", "action": "payment.charge", "retry": {"max_attempts": 1}}]})

@@ -4,9 +4,10 @@ import asyncio
 
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.model.definitions import BreakerConfig, SagaDef
+from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.faults import FaultProfile
+from sagatui.model.policies import BreakerConfig
 from sagatui.store.invariants import check_invariants
 from sagatui.store.queries import saga_counts
 from tests.sim.conftest import Lab
