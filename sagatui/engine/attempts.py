@@ -22,7 +22,8 @@ from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
-from sagatui.model.payloads import CallOutcome
+from sagatui.model.payloads import CallOutcome, RetryScheduled
+from sagatui.model.policies import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ class AttemptLoop:
         failed and that has none left, that attempt's error, with nothing tried)."""
         start = plan.start
         if start.last_error is not None and (
-                start.attempt > plan.policy.max_attempts or not _retryable(start.last_error, plan.retry_on)
+                start.attempt > _budget(plan.policy, start.last_error)
+                or not _retryable(start.last_error, plan.retry_on)
                 or (plan.deadline_at is not None and self.clock.now() >= plan.deadline_at)):
             raise start.last_error
         if start.retry_at is not None:  # not on the hot path: only a call resumed during its backoff
@@ -107,12 +109,16 @@ class AttemptLoop:
         start, policy = plan.start, plan.policy
         done = start.attempt - 1
 
+        by_error = getattr(policy, "by_error", {})
+
         def scheduled(next_attempt: int, delay: float, error: BaseException | None) -> None:
             watcher.waiting()
             call = plan.call
+            kind = getattr(error, "kind", None)
             self.recorder.emit(plan.events.retry_scheduled, saga_id=call.saga_id, step=call.step,
                                service=call.service, operation=call.operation, attempt=done + next_attempt,
-                               error_kind=getattr(error, "kind", None), data={"delay": delay})
+                               error_kind=kind, payload=RetryScheduled(delay=delay, policy=kind if kind in by_error
+                                                                        else None))
 
         backoff = DeferredSleep()
         retrying = make_retrying(_continued(policy, start), self.clock,
@@ -132,7 +138,7 @@ class AttemptLoop:
     async def _try(self, plan: CallPlan, watcher: AttemptWatcher, attempt: int) -> dict[str, Any]:
         """Attempt number `attempt`, within the attempt timeout and what is left of the deadline."""
         watcher.attempting(attempt)
-        timeout = plan.policy.attempt_timeout
+        timeout = plan.policy.timeout_for(attempt)
         if plan.deadline_at is not None:
             remaining = max(0.0, plan.deadline_at - self.clock.now())
             timeout = remaining if timeout is None else min(timeout, remaining)
@@ -173,8 +179,10 @@ class AttemptLoop:
         if not self.running.is_set():
             await self.running.wait()
         if intent is not None:
+            # A timeout that grows per attempt is told on each intent; a fixed one is the policy's, as written.
+            told = {"timeout": timeout} if plan.policy.timeout_grows else None
             try:
-                await self.recorder.durable(emit(intent, saga_id=call.saga_id, **where))
+                await self.recorder.durable(emit(intent, saga_id=call.saga_id, **where, data=told))
             except BaseException:
                 breaker.abandon()  # admitted but never called
                 raise
@@ -201,6 +209,12 @@ def _continued(policy: Backoff, start: InterruptedCall) -> Backoff:
     if start.attempt == 1:
         return policy
     return policy.model_copy(update={"max_attempts": policy.max_attempts - start.attempt + 1})
+
+
+def _budget(policy: Backoff, error: ServiceError) -> int:
+    """The attempts a call resumed after `error` may have made: its kind's own budget under `by_error`
+    (after a restart, every attempt of the call counts against it), else the policy's."""
+    return policy.for_kind(error.kind).max_attempts if isinstance(policy, RetryPolicy) else policy.max_attempts
 
 
 def _retryable(error: BaseException, retry_on: frozenset[ErrorKind]) -> bool:

@@ -125,7 +125,7 @@ class StepRunner:
         step = record.definition
         service, operation = split_action(provider.action)
         breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
-        retry_on = step.retry.retry_on
+        retry_on = step.retry.retryable
         if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
             retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",

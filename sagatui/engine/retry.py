@@ -15,14 +15,15 @@ strategy in coroutine checks (`inspect`) on every iteration, a tenth of a fuzz r
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, after_nothing, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from sagatui.engine.clock import VirtualClock
-from sagatui.model.errors import ServiceError
+from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.policies import CompensationPolicy, RetryPolicy
 
 Backoff = RetryPolicy | CompensationPolicy
@@ -40,16 +41,40 @@ class ClockDeadline(stop_base):
         return self.clock.now() + retry_state.upcoming_sleep >= self.deadline_at
 
 
+RetryNumber = Callable[[RetryCallState], int]
+
+
+def _attempt_number(retry_state: RetryCallState) -> int:
+    return retry_state.attempt_number
+
+
 class PolicyBackoff(wait_base):
     """`share` of the policy's un-jittered backoff before each retry: tenacity's `wait_exponential`, with
-    the policy's `backoff` kept the one definition of it (the delays recorded in sessions follow it)."""
+    the policy's `backoff` kept the one definition of it (the delays recorded in sessions follow it).
+    `number` says which retry this is (the attempt number; for a per-kind policy, that kind's count)."""
 
-    def __init__(self, policy: Backoff, share: float = 1.0) -> None:
+    def __init__(self, policy: Backoff, share: float = 1.0, number: RetryNumber = _attempt_number) -> None:
         self.policy = policy
         self.share = share
+        self.number = number
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        return self.policy.backoff(retry_state.attempt_number) * self.share
+        return self.policy.backoff(self.number(retry_state)) * self.share
+
+
+class DecorrelatedJitter(wait_base):
+    """AWS's decorrelated jitter: each delay drawn between the policy's initial delay and three times the
+    one before, capped at its max delay (one per call: it keeps the delay before)."""
+
+    def __init__(self, policy: Backoff, rng: random.Random) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.previous = policy.initial_delay
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        low = self.policy.initial_delay
+        self.previous = min(self.policy.max_delay, self.rng.uniform(low, max(low, self.previous * 3)))
+        return self.previous
 
 
 class SeededJitter(wait_base):
@@ -78,15 +103,69 @@ class AtLeastRetryAfter(wait_base):
         return delay
 
 
-def policy_wait(policy: Backoff, rng: random.Random | None) -> wait_base:
-    """The wait before each retry: the backoff with the policy's jitter, none, full (0..base) or equal
-    (base/2 + 0..base/2), and never under a retry-after hint."""
+def policy_wait(policy: Backoff, rng: random.Random | None, number: RetryNumber = _attempt_number) -> wait_base:
+    """The wait before each retry: the backoff with the policy's jitter (model.policies.Jitter), never
+    under a retry-after hint."""
+    base = PolicyBackoff(policy, number=number)
     if policy.jitter == "none" or rng is None:
-        return AtLeastRetryAfter(PolicyBackoff(policy))
+        return AtLeastRetryAfter(base)
     if policy.jitter == "full":
-        return AtLeastRetryAfter(SeededJitter(PolicyBackoff(policy), rng))
-    half = PolicyBackoff(policy, share=0.5)
+        return AtLeastRetryAfter(SeededJitter(base, rng))
+    if policy.jitter == "additive":
+        return AtLeastRetryAfter(base + SeededJitter(PolicyBackoff(policy, policy.jitter_factor, number), rng))
+    if policy.jitter == "decorrelated":
+        return AtLeastRetryAfter(DecorrelatedJitter(policy, rng))
+    half = PolicyBackoff(policy, share=0.5, number=number)
     return AtLeastRetryAfter(half + SeededJitter(half, rng))
+
+
+class KindBudgets:
+    """A retry policy with `by_error`: each error kind it names keeps its own count of failed attempts,
+    its own budget and delays; the kinds it does not name share the policy's own. Counted after each
+    failed attempt (tenacity's `after`), read by the wait and the stop that follow it."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random | None) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.failed: Counter[ErrorKind | None] = Counter()
+        self._waits: dict[ErrorKind | None, wait_base] = {}
+
+    def _pool(self, retry_state: RetryCallState) -> ErrorKind | None:
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        kind = error.kind if isinstance(error, ServiceError) else None
+        return kind if kind in self.policy.by_error else None
+
+    def count(self, retry_state: RetryCallState) -> None:
+        self.failed[self._pool(retry_state)] += 1
+
+    def stop(self, retry_state: RetryCallState) -> bool:
+        pool = self._pool(retry_state)
+        rule = self.policy if pool is None else self.policy.for_kind(pool)
+        return self.failed[pool] >= rule.max_attempts
+
+    def wait(self, retry_state: RetryCallState) -> float:
+        pool = self._pool(retry_state)
+        wait = self._waits.get(pool)
+        if wait is None:
+            rule = self.policy if pool is None else self.policy.for_kind(pool)
+            wait = self._waits[pool] = policy_wait(rule, self.rng, number=lambda _: self.failed[pool])
+        return wait(retry_state)
+
+
+class _KindStop(stop_base):
+    def __init__(self, budgets: KindBudgets) -> None:
+        self.budgets = budgets
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.budgets.stop(retry_state)
+
+
+class _KindWait(wait_base):
+    def __init__(self, budgets: KindBudgets) -> None:
+        self.budgets = budgets
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        return self.budgets.wait(retry_state)
 
 
 class DeferredSleep:
@@ -117,7 +196,9 @@ def make_retrying(
 ) -> Retrying:
     """A fresh Retrying for one call. `before_sleep(next_attempt, delay, error)` reports each retry;
     `sleep` is handed each delay, for the caller to wait out."""
-    stop: stop_base = stop_after_attempt(policy.max_attempts)
+    budgets = KindBudgets(policy, rng) if isinstance(policy, RetryPolicy) and policy.by_error else None
+    stop: stop_base = stop_after_attempt(policy.max_attempts) if budgets is None else _KindStop(budgets)
+    wait: wait_base = policy_wait(policy, rng) if budgets is None else _KindWait(budgets)
     if deadline_at is not None:
         stop = stop | ClockDeadline(clock, deadline_at)
 
@@ -128,8 +209,9 @@ def make_retrying(
     return Retrying(
         sleep=sleep,
         stop=stop,
-        wait=policy_wait(policy, rng),
+        wait=wait,
         retry=retry_if_exception(retryable),
+        after=budgets.count if budgets is not None else after_nothing,
         before_sleep=report,
         reraise=True,
     )

@@ -157,6 +157,7 @@ class RetryScheduled(EventPayload):
     """retry.scheduled and compensation.retry_scheduled."""
 
     delay: float  # clock seconds until the attempt named in `attempt`
+    policy: ErrorKind | None = None  # the by_error policy the delay and budget came from, if one did
 
 
 class FallbackUsed(EventPayload):

@@ -89,8 +89,10 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.ATTEMPT_FAILED:
             return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
-            delay = format_duration(event.payload_as(payloads.RetryScheduled).delay)
-            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {delay}", "yellow")
+            scheduled = event.payload_as(payloads.RetryScheduled)
+            policy = f" ({scheduled.policy.value} policy)" if scheduled.policy is not None else ""
+            return Entry(event.time, step, "retry", f"attempt {event.attempt} after {format_duration(scheduled.delay)}"
+                         f"{policy}", "yellow")
         case EventKind.FALLBACK_USED:
             fallback = event.payload_as(payloads.FallbackUsed)
             reason = f" ({fallback.reason})" if fallback.reason else ""
