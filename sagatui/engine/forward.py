@@ -75,8 +75,10 @@ class StepRunner:
                                                        start=resumed if index == first else InterruptedCall())
                 except ServiceError as failure:
                     error = failure
-                    if failure.kind in _FINAL_AT_ONCE or record.provider is not None:
+                    if not _falls_over(step, failure, record):
                         break  # a business error, or this provider may have done the work: no fallback
+                    if step.safe_to_repeat:
+                        record.provider = None  # a timed-out read did nothing to undo
                     continue
                 record.provider, record.result = provider, result
                 if result.get("partial") and not step.accept_partial:
@@ -133,6 +135,17 @@ class StepRunner:
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
+
+
+def _falls_over(step: StepDef, failure: ServiceError, record: StepRecord) -> bool:
+    """Whether a provider's failure for good sends the step to its next provider: never when the provider
+    may have done the work (it timed out), unless the step is safe to repeat elsewhere; then, the kinds
+    `fallback_on` names, or by default any error but a business one or a bug."""
+    if record.provider is not None and not step.safe_to_repeat:
+        return False
+    if step.fallback_on is not None:
+        return failure.kind in step.fallback_on
+    return failure.kind not in _FINAL_AT_ONCE
 
 
 @dataclass

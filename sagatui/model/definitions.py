@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sagatui.model.conditions import Comparison, Condition, SagaFacts, compiled_reference
 from sagatui.model.definition_base import Definition
+from sagatui.model.errors import ErrorKind
 from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import ParamValue, Reference, references_in
 from sagatui.model.policies import CompensationPolicy, RetryPolicy
@@ -85,6 +86,10 @@ class StepDef(Definition):
     compensation_retry: CompensationPolicy = CompensationPolicy()
     breaker: str | None = None
     fallbacks: tuple[Fallback, ...] = ()
+    # The error kinds that send the step to its next provider (None: any but validation, permanent and
+    # unexpected); `safe_to_repeat` lets it fall over even after a timeout (a read: no work to undo).
+    fallback_on: frozenset[ErrorKind] | None = None
+    safe_to_repeat: bool = False
     optional: bool = False
     accept_partial: bool = False
     when: Condition | None = None

@@ -121,6 +121,8 @@ class _SagaFold:
             case EventKind.STEP_SKIPPED:
                 record.status = StepStatus.SKIPPED
             case EventKind.FALLBACK_USED:
+                if record.definition.safe_to_repeat:
+                    record.provider = None  # a timed-out read did nothing to undo
                 actions = [provider.action for provider in providers]
                 trace.forward = _CallTrace(provider=actions.index(event.payload_as(FallbackUsed).to_action))
             case EventKind.ATTEMPT_STARTED:
