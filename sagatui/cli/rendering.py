@@ -70,6 +70,8 @@ def print_summary(out: Console, report: ScenarioReport) -> None:
                f"{metrics.breaker_trips}, rejected calls {metrics.rejected_calls}, fallbacks "
                f"{metrics.fallbacks}")
     show(out, f"  compensations: {compensations}")
+    if metrics.cost is not None:
+        show(out, f"  cost {metrics.cost:g} (retries {metrics.retry_cost:g}, fallbacks {metrics.fallback_cost:g})")
     if p50 is not None and p95 is not None:
         show(out, f"  saga latency p50 {format_duration(p50)}, p95 {format_duration(p95)} (clock time)")
     for invariant in report.invariants:

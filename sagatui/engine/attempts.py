@@ -55,6 +55,7 @@ class CallPlan:
     deadline_at: float | None  # clock time by which the last attempt must have ended (None: no limit)
     jitter_stream: str  # names the seeded stream of this call site's jitter
     start: InterruptedCall  # where the call goes on from (a fresh one: attempt 1)
+    cost: float = 0.0  # what each attempt costs (told on its intent when not 0)
 
 
 class AttemptWatcher(Protocol):
@@ -180,7 +181,8 @@ class AttemptLoop:
             await self.running.wait()
         if intent is not None:
             # A timeout that grows per attempt is told on each intent; a fixed one is the policy's, as written.
-            told = {"timeout": timeout} if plan.policy.timeout_grows else None
+            told = {**({"timeout": timeout} if plan.policy.timeout_grows else {}),
+                    **({"cost": plan.cost} if plan.cost else {})} or None
             try:
                 await self.recorder.durable(emit(intent, saga_id=call.saga_id, **where, data=told))
             except BaseException:

@@ -133,7 +133,7 @@ class StepRunner:
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
                     forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
-                        f"{saga.saga_id}:{step.name}:{index}", start)
+                        f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
 
 

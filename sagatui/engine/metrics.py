@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import BreakerRejected, BreakerTransition, CompensationEnded, SagaEnded
@@ -89,6 +90,10 @@ class RunMetrics:
     calls: int = 0  # a step's calls to a provider: each is tried once, then once per retry
     compensations: Counter[str] = field(default_factory=Counter)
     latencies: Latencies = field(default_factory=Latencies)
+    cost: float = 0.0  # what the steps' calls cost, as their providers' `cost` says
+    retry_cost: float = 0.0  # of that, the retries'
+    fallback_cost: float = 0.0  # and the calls to fallback providers
+    fallen_back: dict[str, set[str]] = field(default_factory=dict)  # saga -> steps now on a fallback
     needing_attention: set[str] = field(default_factory=set)  # an operator's retry or resolve ends them again
 
     def add(self, event: Event) -> None:
@@ -99,6 +104,8 @@ class RunMetrics:
             self._saga_ended(event)
         elif kind is EventKind.ATTEMPT_STARTED:
             self.attempts += 1
+            if cost := event.data.get("cost"):
+                self._cost(event, float(cost))
         elif kind is EventKind.STEP_STARTED:
             self.calls += 1
         elif kind is EventKind.RETRY_SCHEDULED:
@@ -115,13 +122,24 @@ class RunMetrics:
         elif kind is EventKind.FALLBACK_USED:
             self.fallbacks += 1
             self.calls += 1
+            if event.saga_id is not None and event.step is not None:
+                self.fallen_back.setdefault(event.saga_id, set()).add(event.step)
         elif kind is EventKind.COMPENSATION_ENDED:
             self.compensations[event.payload_as(CompensationEnded).outcome.value] += 1
+
+    def _cost(self, event: Event, cost: float) -> None:
+        self.cost += cost
+        if (event.attempt or 1) > 1:
+            self.retry_cost += cost
+        if event.step in self.fallen_back.get(event.saga_id or "", ()):
+            self.fallback_cost += cost
 
     def _saga_ended(self, event: Event) -> None:
         """Count a saga's end; a saga that needed attention (a retried rollback, a resolve) moves, once."""
         status = event.saga_status
         assert status is not None
+        if event.saga_id is not None:
+            self.fallen_back.pop(event.saga_id, None)
         if event.saga_id in self.needing_attention:
             self.needing_attention.discard(event.saga_id)
             self.ended[SagaStatus.NEEDS_ATTENTION] -= 1
@@ -177,6 +195,8 @@ class RunMetrics:
             rejected_calls=self.rejected_calls, fallbacks=self.fallbacks,
             compensations=dict(sorted(self.compensations.items())),
             latency_p50=self.latency(0.50), latency_p95=self.latency(0.95),
+            **({"cost": round(self.cost, 6), "retry_cost": round(self.retry_cost, 6),
+                "fallback_cost": round(self.fallback_cost, 6)} if self.cost else {}),
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -201,3 +221,15 @@ class MetricsSummary(BaseModel):
     compensations: dict[str, int]
     latency_p50: float | None
     latency_p95: float | None
+    # What the calls cost, when their providers say (no keys at all otherwise: older reports keep theirs).
+    cost: float | None = None
+    retry_cost: float | None = None
+    fallback_cost: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unpriced_costs(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if self.cost is None:
+            for key in ("cost", "retry_cost", "fallback_cost"):
+                dumped.pop(key, None)
+        return dumped

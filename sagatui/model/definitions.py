@@ -41,6 +41,7 @@ class Fallback(Definition):
 
     action: ActionRef
     compensation: ActionRef | None = None
+    cost: float = Field(0.0, ge=0, le=1e12)  # what each call of it costs (any unit the pack keeps to)
 
     @field_validator("action", "compensation")
     @classmethod
@@ -86,6 +87,7 @@ class StepDef(Definition):
     compensation_retry: CompensationPolicy = CompensationPolicy()
     breaker: str | None = None
     fallbacks: tuple[Fallback, ...] = ()
+    cost: float = Field(0.0, ge=0, le=1e12)  # what each call of the action costs; a fallback says its own
     # The error kinds that send the step to its next provider (None: any but validation, permanent and
     # unexpected); `safe_to_repeat` lets it fall over even after a timeout (a read: no work to undo).
     fallback_on: frozenset[ErrorKind] | None = None
@@ -123,13 +125,13 @@ class StepDef(Definition):
     @cached_property
     def providers(self) -> tuple[Fallback, ...]:
         """The primary action followed by its fallbacks, each with the compensation that undoes it."""
-        chain = [Fallback(action=self.action, compensation=self.compensation)]
+        chain = [Fallback(action=self.action, compensation=self.compensation, cost=self.cost)]
         for fallback in self.fallbacks:
             compensation = fallback.compensation
             if compensation is None and self.compensation is not None:
                 service, _ = split_action(fallback.action)
                 compensation = f"{service}.{split_action(self.compensation)[1]}"
-            chain.append(Fallback(action=fallback.action, compensation=compensation))
+            chain.append(Fallback(action=fallback.action, compensation=compensation, cost=fallback.cost))
         return tuple(chain)
 
 
