@@ -44,6 +44,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"sagatui {__version__}")
 
 
+def _config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="the config file (default: $SAGATUI_CONFIG, else "
+                                                         "$XDG_CONFIG_HOME/sagatui/config.toml)")
+
+
 def dashboard_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="sagatui",
@@ -51,13 +56,19 @@ def dashboard_parser() -> argparse.ArgumentParser:
                     f"Subcommands: {', '.join(SUBCOMMANDS)} (sagatui COMMAND --help).",
     )
     _common(parser)
-    parser.add_argument("pack", nargs="?", default=DEFAULT_PACK,
-                        help=f"a pack file or bundled pack name (default: {DEFAULT_PACK})")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
-    parser.add_argument("--seed", type=support.seed, default=1, help="root seed of the run (default: 1)")
-    parser.add_argument("--speed", type=support.speed, default=1.0,
+    # what the config file may set too defaults to SUPPRESS, so that an option absent is told from one given
+    parser.add_argument("pack", nargs="?", default=argparse.SUPPRESS,
+                        help=f"a pack file or bundled pack name (default: the config file's, else {DEFAULT_PACK})")
+    parser.add_argument("--db", default=argparse.SUPPRESS,
+                        help=f"SQLite file (default: the config file's, else {DEFAULT_DB})")
+    parser.add_argument("--seed", type=support.seed, default=argparse.SUPPRESS,
+                        help="root seed of the run (default: the config file's, else 1)")
+    parser.add_argument("--speed", type=support.speed, default=argparse.SUPPRESS,
                         help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
-                             "possible (default: 1)")
+                             "possible (default: the config file's, else 1)")
+    _config(parser)
+    parser.add_argument("--print-config", action="store_true",
+                        help="print each setting, its value and where it came from, and exit")
     parser.set_defaults(handler=Handler("runs", "handle_dashboard"))
     return parser
 
@@ -76,7 +87,9 @@ def subcommand_parser() -> argparse.ArgumentParser:
                                                            "pack's default scenario)")
     which.add_argument("--all", action="store_true", help="run every scenario of the pack")
     run.add_argument("--seed", type=support.seed, default=1, help="root seed (default: 1)")
-    run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    run.add_argument("--db", default=argparse.SUPPRESS,
+                     help=f"SQLite file (default: the config file's db, else {DEFAULT_DB})")
+    _config(run)
     run.add_argument("--realtime", action="store_true", help="pace the clock to real time")
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("--quiet", action="store_true", help="text: print only the summaries")

@@ -35,9 +35,11 @@ def _load(argument: str) -> tuple[Pack, str, Path]:
 
 
 def handle_run(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.cli.settings import run_db
     from sagatui.lab.headless import run_scenario
     from sagatui.store.database import Store
 
+    options.db = run_db(options)
     pack, pack_text, path = _load(options.pack)
     names = list(pack.scenarios) if options.all else options.scenario or [pack.default_scenario
                                                                          or next(iter(pack.scenarios))]
@@ -188,7 +190,14 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
 
 
 def handle_dashboard(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.cli.settings import dashboard_settings, print_settings
+
+    settings = dashboard_settings(options)
+    if options.print_config:
+        print_settings(settings)
+        return ExitCode.OK
     from sagatui.tui.app import run_dashboard
 
-    pack, pack_text, path = _load(options.pack)
-    return run_dashboard(pack, pack_text, path, db=options.db, seed=options.seed, speed=options.speed)
+    pack, pack_text, path = _load(settings.pack)
+    return run_dashboard(pack, pack_text, path, db=settings.db, seed=settings.seed, speed=settings.speed,
+                         theme=settings.theme, keymap=settings.keymap)

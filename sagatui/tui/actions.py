@@ -25,13 +25,14 @@ class Area(Enum):
     EVERYWHERE = "Everywhere", "SagaDashboard"
     WATCHING = "Watching a recording", "WatchDashboard"
     MAIN = "Main board", "MainScreen"
+    TABLES = "Every table", "KeyedTable"
     SWITCHBOARD = "Outages (switchboard)", "Switchboard"
     BREAKERS = "Circuit breakers", "BreakerTable"
     SCENARIOS = "Scenarios", "ScenarioTable"
     SAGAS = "Sagas", "SagaTable"
     EVENTS = "Events", "EventStream"
     EVENT_LOG = "Events", "EventLog"
-    EVENT_FILTER = "Events filter", "FilterInput"
+    EVENT_FILTER = "Filter field (every list)", "FilterInput"
     ATTENTION = "Needs attention", "AttentionTable"
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
@@ -63,7 +64,9 @@ class UserAction:
     key binds it with its place in `keys` (1-9: services 0-8). `tooltip` is the help's line (when
     the description does not say enough). `palette` is the
     palette's title: with a `target`, "{}" in it is filled with each target's name and choosing the
-    entry posts `message(name)` to the app, as the widget does for its highlighted row."""
+    entry posts `message(name)` to the app, as the widget does for its highlighted row. `name` (by
+    default the action's own, "app." and arguments left out) makes the id `<area>.<name>` that the config
+    file's `[keys]` and Textual's keymap know the bindings by (`<area>.<name>.<n>` for each "{n}" key)."""
 
     area: Area
     keys: str  # Textual's key list: "1,2,3" or "escape,q"
@@ -74,12 +77,18 @@ class UserAction:
     target: Target | None = None
     message: Callable[[str], Message] | None = None
     show: bool = True  # on the footer
+    name: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.area.name.lower()}.{self.name or self.action.removeprefix('app.').partition('(')[0]}"
 
     def bindings(self) -> list[Binding]:
         if "{n}" not in self.action:
-            return [Binding(self.keys, self.action, self.description, show=self.show, tooltip=self.tooltip)]
-        return [Binding(key, self.action.format(n=n), self.description, show=self.show, tooltip=self.tooltip)
-                for n, key in enumerate(self.keys.split(","))]
+            return [Binding(self.keys, self.action, self.description, show=self.show, tooltip=self.tooltip,
+                            id=self.id)]
+        return [Binding(key, self.action.format(n=n), self.description, show=self.show, tooltip=self.tooltip,
+                        id=f"{self.id}.{n + 1}") for n, key in enumerate(self.keys.split(","))]
 
 
 VIEWS = {  # id -> (tab label, key)
@@ -108,7 +117,7 @@ ACTIONS: tuple[UserAction, ...] = (
                "switch service 1-9 (top to bottom) offline, or back on", "Toggle {} offline/online",
                Target.SERVICE, ToggleServicePressed, show=False),
     *[UserAction(Area.MAIN, key, f"show_view('{view}')", f"{label} view", "",
-                 f"Show {label}", show=False) for view, (label, key) in VIEWS.items()],
+                 f"Show {label}", show=False, name=f"view_{view}") for view, (label, key) in VIEWS.items()],
     UserAction(Area.MAIN, "p", "app.pause", "Pause", "pause or resume the engine (sagas hold before their next "
                "call)", "Pause or resume engine", show=False),
     UserAction(Area.MAIN, "x", "app.speed", "Speed", "clock speed: real time -> x10 -> virtual (as fast as "
@@ -116,38 +125,60 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.MAIN, "l", "app.load", "Load", "start or stop the load generator (the highlighted workload "
                "scenario, else the pack's first)", "Start or stop load", show=False),
     UserAction(Area.MAIN, "plus", "app.load_rate(2)", "Load x2", "double the load generator's rate",
-               "Load rate x2", show=False),
+               "Load rate x2", show=False, name="load_faster"),
     UserAction(Area.MAIN, "minus", "app.load_rate(0.5)", "Load /2", "halve the load generator's rate",
-               "Load rate /2", show=False),
+               "Load rate /2", show=False, name="load_slower"),
     UserAction(Area.MAIN, "R", "app.reset", "Reset lab", "stop this run and start a new one (the old one stays in "
                "the database)", "Reset lab", show=False),
     UserAction(Area.MAIN, "o", "app.open_pack", "Open pack", "start a new run on another bundled pack",
                "Open pack…", show=False),
+    UserAction(Area.TABLES, "j", "cursor_down", "Down", "next row (as ↓)", "Table: next row", show=False),
+    UserAction(Area.TABLES, "k", "cursor_up", "Up", "previous row (as ↑)", "Table: previous row", show=False),
+    UserAction(Area.TABLES, "g", "scroll_top", "First", "first row", "Table: first row", show=False),
+    UserAction(Area.TABLES, "G", "scroll_bottom", "Last", "last row (the sagas table follows the newest again)",
+               "Table: last row", show=False),
+    UserAction(Area.TABLES, "ctrl+d", "half_page(1)", "Half page down", "half a page down",
+               "Table: half a page down", show=False, name="half_page_down"),
+    UserAction(Area.TABLES, "ctrl+u", "half_page(-1)", "Half page up", "half a page up", "Table: half a page up",
+               show=False, name="half_page_up"),
     UserAction(Area.SWITCHBOARD, "enter", "toggle_switch", "Toggle", TOGGLE_TOOLTIP, "Toggle {} offline/online",
                Target.SERVICE, ToggleServicePressed),
     UserAction(Area.SWITCHBOARD, "f", "pick_fault", "Fault…", "pick a fault profile: degraded, latency, hang, rate "
                "limit, flapping, lost reply, ...", "Fault {}…", Target.SERVICE, PickFault),
     UserAction(Area.BREAKERS, "i", "command('isolate')", "Isolate", "force the highlighted breaker open until reset",
-               "Isolate breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "isolate")),
+               "Isolate breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "isolate"), name="isolate"),
     UserAction(Area.BREAKERS, "u", "command('reset_breaker')", "Reset", "close the highlighted breaker",
-               "Reset breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "reset_breaker")),
+               "Reset breaker {}", Target.BREAKER, lambda name: BreakerCommand(name, "reset_breaker"),
+               name="reset_breaker"),
     UserAction(Area.SCENARIOS, "enter", "select_cursor", "Run", "run the highlighted scenario", "Run scenario {}",
                Target.SCENARIO, RunScenario),
+    UserAction(Area.SCENARIOS, "slash", "edit_filter", "Filter", "show only the scenarios holding every word typed "
+               "(name, runs, description)", "Filter scenarios"),
     UserAction(Area.SAGAS, "enter", "select_cursor", "Timeline", "open the highlighted saga's timeline",
                "Timeline of {}", Target.SAGA, OpenTimeline),
-    UserAction(Area.SAGAS, "slash", "next_filter", "Filter", "next status filter: all, running, compensating, "
+    UserAction(Area.SAGAS, "slash", "edit_filter", "Filter", "show only the sagas holding every word typed (id, "
+               "status, step, scenario), e.g. `payment compensated`", "Filter sagas"),
+    UserAction(Area.SAGAS, "S", "next_filter", "Status", "next status filter: all, running, compensating, "
                "completed, ...", "Next saga status filter"),
+    UserAction(Area.SAGAS, "y", "copy", "Copy id", "copy the highlighted saga's id to the clipboard (OSC 52: over "
+               "SSH and in the browser too)", "Copy the highlighted saga's id"),
     UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
                "the rows)", "Follow the newest saga", show=False),
     UserAction(Area.EVENTS, "slash", "edit_filter", "Filter", "filter by kinds, families, services or saga ids, "
                "e.g. `breaker payment S-0003`", "Filter events"),
     UserAction(Area.EVENTS, "space", "toggle_pause", "Pause log", "freeze the log (events are still kept); again "
                "to resume", "Pause or resume the event log"),
+    UserAction(Area.EVENTS, "y", "copy", "Copy JSON", "copy the event on the log's last line on screen (the newest "
+               "while following) to the clipboard as JSON", "Copy the event on screen as JSON"),
     UserAction(Area.EVENT_LOG, "end", "follow", "Follow", "jump to the newest line and follow it again (scrolling "
                "up stops following)", "Follow the newest event"),
     UserAction(Area.EVENT_FILTER, "escape", "cancel", "Cancel", "leave the filter as it was", "Cancel the filter"),
     UserAction(Area.ATTENTION, "enter", "select_cursor", "Timeline", "open the highlighted saga's timeline",
                "Timeline of {}", Target.NEEDING_ATTENTION, OpenTimeline),
+    UserAction(Area.ATTENTION, "slash", "edit_filter", "Filter", "show only the sagas holding every word typed (id, "
+               "what did not undo, scenario)", "Filter the sagas needing attention"),
+    UserAction(Area.ATTENTION, "y", "copy", "Copy id", "copy the highlighted saga's id to the clipboard",
+               "Copy the id of the highlighted saga needing attention"),
     UserAction(Area.ATTENTION, "t", "retry", "Retry undo", "run the compensations that did not complete again",
                "Retry compensation of {}", Target.NEEDING_ATTENTION, RetryCompensation),
     UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "
@@ -156,6 +187,8 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.TIMELINE, "w", "toggle_waterfall", "Waterfall/list", "the waterfall (bars scaled to clock "
                "time: attempts, backoffs, breaker rejections, fallbacks, then the undos), or the list of every event",
                "Show the waterfall or the list"),
+    UserAction(Area.TIMELINE, "y", "copy", "Copy", "copy the timeline (the list, as plain text) to the clipboard",
+               "Copy the timeline as text"),
     UserAction(Area.TIMELINE, "t", "retry", "Retry undo", "while it needs attention: run its failed compensations "
                "again", "Retry this saga's compensation"),
     UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",

@@ -7,7 +7,7 @@ the keys, the palette and the help come from one table (sagatui.tui.actions).
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -62,9 +62,16 @@ class SagaDashboard(App[None]):
     BINDINGS = bindings(Area.EVERYWHERE)
     KEY_AREAS: tuple[Area, ...] = tuple(area for area in Area if area is not Area.WATCHING)  # the help's
 
-    def __init__(self, settings: LabSettings) -> None:
+    def __init__(self, settings: LabSettings, *, theme: str | None = None,
+                 keymap: Mapping[str, str] | None = None) -> None:
+        """`theme`: a Textual theme's name (None: Textual's default); `keymap`: binding id -> keys, over the
+        actions table's keys (see UserAction.id and the config file's `[keys]`)."""
         super().__init__()
         self.settings = settings
+        if theme is not None:
+            self.theme = theme
+        if keymap:
+            self.set_keymap(keymap)
         self.session: LabSession | None = None
         self.refresher: Refresher | None = None  # the open lab's, while one is open
         self._stop_signals = StopSignals(lambda stop: self.call_next(self._quit_on, stop))
@@ -295,8 +302,9 @@ class SagaDashboard(App[None]):
 
 
 def run_dashboard(pack: Pack, pack_text: str, path: Path | str | None, *, db: Path | str, seed: int = 1,
-                  speed: float | None = 1.0) -> int:
+                  speed: float | None = 1.0, theme: str | None = None, keymap: Mapping[str, str] | None = None) -> int:
     """Open the dashboard on `pack` and a database file; returns the exit code."""
-    app = SagaDashboard(LabSettings(pack, pack_text, Path(path) if path else None, Path(db), seed, speed))
+    app = SagaDashboard(LabSettings(pack, pack_text, Path(path) if path else None, Path(db), seed, speed),
+                        theme=theme, keymap=keymap)
     app.run()
     return app.return_code or ExitCode.OK

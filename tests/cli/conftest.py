@@ -18,10 +18,11 @@ class Result:
 
 @pytest.fixture
 def sagatui(tmp_path: Path):
-    def run(*args: str, timeout: float = 300) -> Result:
-        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    def run(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Result:
+        """`env`: variables set (over the test's own environment) for this run only."""
         done = subprocess.run([sys.executable, "-m", "sagatui", *args], capture_output=True, text=True,
-                              cwd=tmp_path, env=env, timeout=timeout)
+                              cwd=tmp_path, env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
+                              timeout=timeout)
         return Result(done.returncode, done.stdout, done.stderr)
 
     return run
