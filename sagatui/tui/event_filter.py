@@ -1,8 +1,12 @@
-"""Which events the event stream shows: a filter typed as words, e.g. `breaker payment S-0003`.
+"""What a list shows: filters typed as words in its filter field (`/`).
 
-Each word is a kind (`compensation.ended`) or family (`breaker`), a service name, or a saga id;
-`kind:`, `service:` and `saga:` prefixes say which explicitly. Words of the same sort are
-alternatives, different sorts must all hold: `retry payment shipping` is a retry at either service.
+The event stream's, e.g. `breaker payment S-0003`: each word is a kind (`compensation.ended`) or family
+(`breaker`), a service name, or a saga id; `kind:`, `service:` and `saga:` prefixes say which explicitly.
+Words of the same sort are alternatives, different sorts must all hold: `retry payment shipping` is a
+retry at either service.
+
+The tables' (sagas, scenarios, needs attention), e.g. `payment compensated`: a row shows when it holds
+every word, in any of its cells, whatever the case.
 """
 
 from __future__ import annotations
@@ -63,3 +67,27 @@ class EventFilter:
 def _breaker(event: Event) -> str | None:
     """A breaker transition names no service; `payment` still shows the transitions of the breaker named so."""
     return event.payload_as(BreakerTransition).breaker if event.kind is EventKind.BREAKER_TRANSITION else None
+
+
+@dataclass(frozen=True)
+class TextFilter:
+    """A table's filter: the rows that hold every word (case-folded) somewhere in their cells."""
+
+    words: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> TextFilter:
+        return cls(tuple(dict.fromkeys(word.casefold() for word in text.split())))
+
+    def matches(self, *cells: str) -> bool:
+        if not self.words:
+            return True
+        text = "\x00".join(cells).casefold()  # a word never spans two cells
+        return all(word in text for word in self.words)
+
+    @property
+    def everything(self) -> bool:
+        return not self.words
+
+    def __str__(self) -> str:
+        return " ".join(self.words)

@@ -18,7 +18,7 @@ from sagatui.tui.actions import Area, area_bindings, bindings
 CLICKS = {Area.SWITCHBOARD: [("click", "a service's switch toggles it")]}
 NAVIGATION = [
     ("tab / shift+tab", "move between panels"),
-    ("↑ ↓ pgup pgdn home end", "move in a table, scroll a log or timeline"),
+    ("↑ ↓ pgup pgdn home end", "move in a table (or j k, ctrl+d ctrl+u, g G), scroll a log or timeline"),
     ("mouse", "click a tab, a row, or a service's switch; wheel scrolls"),
 ]
 

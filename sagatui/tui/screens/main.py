@@ -18,6 +18,7 @@ from sagatui.packs.model import Pack
 from sagatui.tui.actions import VIEWS, Area, bindings
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
+from sagatui.tui.widgets.filter_field import TablePanel
 from sagatui.tui.widgets.key_footer import KeyFooter
 from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
@@ -50,12 +51,14 @@ class MainScreen(Screen[None]):
             yield BreakerTable(id="breakers")
         yield ViewTabs(*[Tab(label, id=f"tab-{view}") for view, (label, _) in VIEWS.items()], id="views")
         with Container(id="deck"):  # in grid order for the wide layout; the tabs keep their own order
-            yield SagaTable(id="sagas")
+            yield TablePanel(SagaTable(), placeholder="words in the id, status, step or scenario, e.g. payment "
+                             "compensated (empty: all)", id="sagas")
             yield EventStream(self._pack.services, id="events")
             yield ScenarioPicker(id="scenarios")
             yield ResourcePanel(id="resources")
             yield MetricsPanel(id="metrics")
-            yield AttentionTable(id="attention")
+            yield TablePanel(AttentionTable(), placeholder="words in the id, what did not undo or the scenario "
+                             "(empty: all)", id="attention")
         yield KeyFooter()
 
     def on_mount(self) -> None:

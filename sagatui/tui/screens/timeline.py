@@ -1,10 +1,12 @@
 """One saga from start to end: its steps, every attempt with delays and errors, fallback hops and
 breaker rejections, then the compensation chain with outcomes and context. Read from the store and
-re-read while the saga is still moving."""
+re-read while the saga is still moving. `y` copies it (the list) as plain text."""
 
 from __future__ import annotations
 
-from rich.console import Group
+import io
+
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -88,6 +90,13 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
     return Group(*parts)
 
 
+def timeline_text(timeline: SagaTimeline, scenario: str, width: int) -> str:
+    """The list view as plain text, `width` columns wide, without trailing blanks."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, record=True, legacy_windows=False)
+    console.print(render_timeline(timeline, scenario))
+    return "\n".join(line.rstrip() for line in console.export_text(styles=False).splitlines()).strip("\n") + "\n"
+
+
 class TimelineScreen(Screen[None]):
     BINDINGS = bindings(Area.TIMELINE)
 
@@ -125,6 +134,16 @@ class TimelineScreen(Screen[None]):
     def action_toggle_waterfall(self) -> None:
         self.waterfall = not self.waterfall
         self._draw()
+
+    def action_copy(self) -> None:
+        """The list, as wide as it is on screen (the waterfall's bars are no text to paste)."""
+        if self.timeline is None:
+            self.notify(f"{self.saga_id} is not loaded yet: nothing copied", severity="warning", timeout=2)
+            return
+        width = max(80, self.query_one("#timeline", Static).size.width)
+        text = timeline_text(self.timeline, self._scenario, width)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied the timeline of {self.saga_id} ({len(text.splitlines())} lines)", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Retry and resolve are offered only while the saga needs attention."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -17,6 +16,7 @@ from sagatui.plain_text import plain_text
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
+from sagatui.tui.widgets.filter_field import TablePanel, open_filter
 from sagatui.tui.widgets.keyed_table import NAME_MIN, KeyedTable, clipped
 
 SWITCH_WIDTH = 4
@@ -29,7 +29,7 @@ def _runs(scenario: Scenario) -> str:
 
 
 class ScenarioTable(KeyedTable):
-    """The pack's scenarios; Enter runs the one under the cursor."""
+    """The pack's scenarios; Enter runs the one under the cursor, `/` filters them."""
 
     BINDINGS = bindings(Area.SCENARIOS)
 
@@ -40,9 +40,14 @@ class ScenarioTable(KeyedTable):
     def show(self, pack: Pack) -> None:
         """The pack's scenarios; the cursor on the pack's default scenario unless it was on one of them."""
         before = self.selected_key
-        self.sync({name: (name, _runs(scenario), scenario.description) for name, scenario in pack.scenarios.items()})
-        if (before is None or before not in pack.scenarios) and pack.default_scenario in pack.scenarios:
-            self.move_cursor(row=self.get_row_index(pack.default_scenario), animate=False, scroll=True)
+        self.show_rows({name: (name, _runs(scenario), scenario.description)
+                        for name, scenario in pack.scenarios.items()})
+        default = pack.default_scenario
+        if (before is None or before not in pack.scenarios) and default is not None and default in self.rows:
+            self.move_cursor(row=self.get_row_index(default), animate=False, scroll=True)
+
+    def action_edit_filter(self) -> None:
+        open_filter(self)
 
     @on(KeyedTable.RowSelected)
     def _run(self, event: KeyedTable.RowSelected) -> None:
@@ -51,17 +56,17 @@ class ScenarioTable(KeyedTable):
             self.post_message(RunScenario(event.row_key.value))
 
 
-class ScenarioPicker(Vertical):
-    """The scenarios, and under them the whole description of the highlighted one (in a narrow terminal
-    the table's description column gives way)."""
+class ScenarioPicker(TablePanel):
+    """The scenarios under their filter field, and under them the whole description of the highlighted one
+    (in a narrow terminal the table's description column gives way)."""
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(ScenarioTable(), placeholder="words in the name or description (empty: all)", id=id)
         self._pack: Pack | None = None
         self._described: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield ScenarioTable()
+        yield from super().compose()
         yield Static(id="scenario-about")
 
     def show(self, pack: Pack) -> None:

@@ -1,5 +1,6 @@
 """Every event as a line, coloured by kind. Filterable, pausable, capped; follows the tail unless the
-user has scrolled up. Lines go in through `Log.write_lines` once per refresh, never one per event."""
+user has scrolled up. Lines go in through `Log.write_lines` once per refresh, never one per event.
+`y` copies the event on the last line on screen as JSON (each line's event is kept beside it)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from collections.abc import Iterable
 
 from rich.highlighter import Highlighter
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import Input, Log
+from textual.widget import Widget
+from textual.widgets import Log
 
 from sagatui.event_lines import describe, style_for
 from sagatui.model.events import Event
 from sagatui.tui.actions import Area, bindings
-from sagatui.tui.event_filter import EventFilter, FilterError
+from sagatui.tui.event_filter import EventFilter
+from sagatui.tui.widgets.filter_field import FilterInput, FilterPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
 
 LOG_LINES = 2_000  # lines the log holds
@@ -69,25 +69,14 @@ class EventLog(Log):
         self.scroll_end(animate=False)
 
 
-class FilterInput(Input):
-    """The filter field: Enter applies, Escape leaves the filter as it was."""
-
-    BINDINGS = bindings(Area.EVENT_FILTER)
-
-    class Cancelled(Message):
-        pass
-
-    def action_cancel(self) -> None:
-        self.post_message(self.Cancelled())
-
-
-class EventStream(Vertical):
+class EventStream(FilterPanel):
     BINDINGS = bindings(Area.EVENTS)
 
     def __init__(self, services: Iterable[str], id: str | None = None) -> None:
         super().__init__(id=id)
         self._services = list(services)
         self._kept: deque[Event] = deque(maxlen=KEPT_EVENTS)
+        self._written: deque[Event] = deque(maxlen=LOG_LINES)  # the event of each line the log holds, in order
         self._colours = KindColours(LOG_LINES * 2)
         self.filter = EventFilter()
         self.paused = False
@@ -117,6 +106,7 @@ class EventStream(Vertical):
         """A new run: forget the old one's events."""
         self._kept.clear()
         self._colours.clear()
+        self._written.clear()
         self.log_widget.clear()
         self._unseen = self._behind = self.dropped = 0
         self._show_status()
@@ -144,9 +134,11 @@ class EventStream(Vertical):
     def _write(self, events: Iterable[Event]) -> None:
         log = self.log_widget
         narrow = log.size.width < NARROW
-        lines = [self._colours.line(event, narrow) for event in events if self.filter.matches(event)]
+        shown = [event for event in events if self.filter.matches(event)][-LOG_LINES:]
+        lines = [self._colours.line(event, narrow) for event in shown]
         if lines:
-            log.write_lines(lines[-LOG_LINES:])
+            self._written.extend(shown)
+            log.write_lines(lines)
             if log.line_count >= LOG_LINES:
                 log.refresh()  # Log refreshes the new lines at their index before pruning moved them
 
@@ -154,6 +146,7 @@ class EventStream(Vertical):
         self._behind = 0
         self.log_widget.clear()
         self._colours.clear()
+        self._written.clear()
         matching = [event for event in self._kept if self.filter.matches(event)]
         self._write(matching[-LOG_LINES:])
         self.log_widget.scroll_end(animate=False)
@@ -175,29 +168,34 @@ class EventStream(Vertical):
             self._redraw()
         self._show_status()
 
-    def action_edit_filter(self) -> None:
-        field = self.query_one(FilterInput)
-        field.value = str(self.filter)
-        field.remove_class("hidden")
-        field.focus()
+    # -- the filter field (widgets/filter_field.py) -----------------------------------------------------------
+    def filter_text(self) -> str:
+        return str(self.filter)
 
-    @on(FilterInput.Submitted)
-    def _apply_filter(self, event: Input.Submitted) -> None:
-        event.stop()
-        try:
-            self.filter = EventFilter.parse(event.value, self._services)
-        except FilterError as error:
-            self.notify(str(error), severity="error")
-            return
-        self._close_filter()
+    def apply_filter(self, text: str) -> None:
+        self.filter = EventFilter.parse(text, self._services)
         self._redraw()
         self._show_status()
 
-    def _close_filter(self) -> None:
-        self.query_one(FilterInput).add_class("hidden")
-        self.log_widget.focus()
+    def filtered(self) -> Widget:
+        return self.log_widget
 
-    @on(FilterInput.Cancelled)
-    def _cancel_filter(self, event: FilterInput.Cancelled) -> None:
-        event.stop()
-        self._close_filter()
+    # -- copying -------------------------------------------------------------------------------------------------
+    @property
+    def event_on_screen(self) -> Event | None:
+        """The event of the log's last line on screen: the newest while the log follows."""
+        log = self.log_widget
+        if not log.line_count or not self._written:
+            return None
+        last = min(log.line_count, int(log.scroll_y) + max(1, log.scrollable_content_region.height)) - 1
+        index = last - (log.line_count - len(self._written))  # the log and `_written` end on the same line
+        return self._written[index] if 0 <= index < len(self._written) else None
+
+    def action_copy(self) -> None:
+        """The event as `sagatui events --format jsonl` writes it."""
+        event = self.event_on_screen
+        if event is None:
+            self.notify("no event on screen: nothing copied", severity="warning", timeout=2)
+            return
+        self.app.copy_to_clipboard(event.json_text())
+        self.notify(f"copied event {event.seq} as JSON", timeout=2)

@@ -1,6 +1,8 @@
 """A DataTable refreshed by keyed diff: `sync()` adds and removes rows and updates only the cells that
 changed, so a refresh costs what changed rather than the table's size, and the cursor stays on its row.
-One column may give way: in a narrow table its cells end in an ellipsis, so the others show whole."""
+One column may give way: in a narrow table its cells end in an ellipsis, so the others show whole.
+Every table moves as vim does besides the arrows (j k, g G, ctrl+d ctrl+u: Area.TABLES), and may be
+filtered by words (`filter_by`; its `/` is its panel's, see widgets/filter_field.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from sagatui.plain_text import plain, plain_text
+from sagatui.tui.actions import Area, bindings
+from sagatui.tui.event_filter import TextFilter
 
 Cell = str | Text
 NAME_MIN = 7  # a name cut to leave the other columns room keeps this many characters (ellipsis included)
@@ -38,11 +42,17 @@ def _width(cell: Cell) -> int:
     return len(cell.plain) if isinstance(cell, Text) else len(cell)
 
 
+def cell_text(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
 def _same_cells(new: Sequence[Cell], old: Sequence[Cell]) -> bool:
     return len(new) == len(old) and all(_look(a) == _look(b) for a, b in zip(new, old, strict=True))
 
 
 class KeyedTable(DataTable[Cell]):
+    BINDINGS = bindings(Area.TABLES)
+
     def __init__(
         self, columns: Sequence[Column], *, follow_tail: bool = False, cursor: bool = True, id: str | None = None,
         classes: str | None = None, gives_way: str | None = None,
@@ -54,6 +64,8 @@ class KeyedTable(DataTable[Cell]):
         self._follow_tail = follow_tail
         self._gives_way = [key for key, _, _ in self._columns].index(gives_way) if gives_way else None
         self._shown: dict[str, tuple[Cell, ...]] = {}
+        self.text_filter = TextFilter()
+        self._unfiltered: dict[str, Sequence[Cell]] = {}  # what `show_rows` was last given
         for key, label, width in self._columns:
             self.add_column(label, key=key, width=width)
 
@@ -95,6 +107,30 @@ class KeyedTable(DataTable[Cell]):
             self.add_row(*map(_shown_as, cells), key=key)
             self._shown[key] = cells
         self._restore_cursor(selected, at_tail and self._follow_tail)
+
+    def show_rows(self, rows: Mapping[str, Sequence[Cell]]) -> None:
+        """`sync` the rows that pass the text filter (all of them are kept, to filter again)."""
+        self._unfiltered = dict(rows)
+        text_filter = self.text_filter
+        self.sync(rows if text_filter.everything else
+                  {key: cells for key, cells in rows.items() if text_filter.matches(*map(cell_text, cells))})
+
+    def filter_by(self, text_filter: TextFilter) -> None:
+        """Show only the rows that hold every word of `text_filter`, from now on."""
+        self.text_filter = text_filter
+        self.refilter()
+
+    def refilter(self) -> None:
+        """Show the rows last shown again, through the filter as it is now."""
+        self.show_rows(self._unfiltered)
+
+    def action_half_page(self, direction: int) -> None:
+        """ctrl+d / ctrl+u (`direction` 1 / -1): the rows and the cursor move half the table's height."""
+        height = self.scrollable_content_region.height - (self.header_height if self.show_header else 0)
+        rows = max(1, height // 2)
+        self.scroll_relative(y=direction * rows, animate=False, force=True)
+        if self.cursor_type != "none" and self.row_count:
+            self.move_cursor(row=max(0, min(self.row_count - 1, self.cursor_row + direction * rows)), animate=False)
 
     def _give_way(self, rows: Mapping[str, Sequence[Cell]]) -> dict[str, Sequence[Cell]]:
         """`rows` with the cells of the column that gives way cut to the room the other columns leave."""

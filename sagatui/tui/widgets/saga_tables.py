@@ -1,15 +1,19 @@
-"""The live sagas table (filterable by status) and the needs-attention inbox."""
+"""The live sagas table (filterable by status and by words) and the needs-attention inbox."""
 
 from __future__ import annotations
 
+import sys
+
 from rich.text import Text
 from textual import on
+from textual.widget import Widget
 
 from sagatui.model.status import SagaStatus
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
 from sagatui.tui.messages import OpenTimeline, ResolveSaga, RetryCompensation
 from sagatui.tui.saga_board import SagaBoard, SagaRow
+from sagatui.tui.widgets.filter_field import open_filter
 from sagatui.tui.widgets.keyed_table import KeyedTable
 
 STATUS_FILTERS: tuple[SagaStatus | None, ...] = (None, *SagaStatus)
@@ -27,10 +31,22 @@ def _age(row: SagaRow, now: float) -> Text:
 
 
 class _SagaList(KeyedTable):
-    """Enter opens the timeline of the saga under the cursor."""
+    """Enter opens the timeline of the saga under the cursor, `y` copies its id, `/` filters the rows."""
 
     def saga_of(self, row_key: str) -> str:
         return row_key
+
+    def action_copy(self) -> None:
+        key = self.selected_key
+        if key is None:
+            self.notify("no saga highlighted: nothing copied", severity="warning", timeout=2)
+            return
+        saga_id = self.saga_of(key)
+        self.app.copy_to_clipboard(saga_id)
+        self.notify(f"copied {saga_id}", timeout=2)
+
+    def action_edit_filter(self) -> None:
+        open_filter(self)
 
     @on(KeyedTable.RowSelected)
     def _open(self, event: KeyedTable.RowSelected) -> None:
@@ -53,6 +69,18 @@ class SagaTable(_SagaList):
                          follow_tail=True, id=id, gives_way="scenario")
         self.status_filter: SagaStatus | None = None
         self.saga_ids: list[str] = []  # the saga in each row, top to bottom
+        self._drawn_from: tuple[SagaBoard, float] | None = None  # to draw again when the filter changes
+
+    # The refresher titles this table (its status filter, whether it holds); the border the title is drawn on
+    # is the panel's the table sits in, under its filter field (widgets/filter_field.py: TablePanel).
+    @property
+    def border_title(self) -> str | None:
+        return self.parent.border_title if isinstance(self.parent, Widget) else None
+
+    @border_title.setter
+    def border_title(self, title: str | None) -> None:
+        if isinstance(self.parent, Widget):
+            self.parent.border_title = title
 
     @property
     def following(self) -> bool:
@@ -62,10 +90,18 @@ class SagaTable(_SagaList):
         return self.saga_ids[int(row_key)]
 
     def show(self, board: SagaBoard, now: float) -> None:
+        """The newest sagas that pass both filters (of every saga the board holds, not only of those shown),
+        following; or the sagas the rows hold, holding."""
+        self._drawn_from = board, now
+        text_filter = self.text_filter
         if not self.following:
             rows = [row for row in map(board.get, self.saga_ids) if row is not None]
-        else:
+        elif text_filter.everything:
             rows = board.rows(self.status_filter, SHOWN_SAGAS)
+        else:
+            rows = [row for row in board.rows(self.status_filter, sys.maxsize)
+                    if text_filter.matches(row.saga_id, row.status.value, row.step or "", row.scenario)]
+            rows = rows[-SHOWN_SAGAS:]
         self.saga_ids = [row.saga_id for row in rows]
         self.sync({str(slot): (row.saga_id, saga_status(row.status), _step(row), str(row.attempts),
                                _age(row, now), row.scenario) for slot, row in enumerate(rows)})
@@ -76,6 +112,13 @@ class SagaTable(_SagaList):
     def action_next_filter(self) -> None:
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
         self.action_follow()  # a new filter follows the newest again
+
+    def refilter(self) -> None:
+        """A new text filter follows the newest again, drawn at once (the refresher draws the table only when
+        the board, the clock or the status filter moved)."""
+        self.action_follow()
+        if self._drawn_from is not None:
+            self.show(*self._drawn_from)
 
 
 class AttentionTable(_SagaList):
@@ -88,8 +131,8 @@ class AttentionTable(_SagaList):
                           ("scenario", "scenario", None)], id=id)
 
     def show(self, board: SagaBoard, now: float) -> None:
-        self.sync({row.saga_id: (row.saga_id, Text(row.problem, style="red"), _age(row, now), row.scenario)
-                   for row in board.needing_attention()})
+        self.show_rows({row.saga_id: (row.saga_id, Text(row.problem, style="red"), _age(row, now), row.scenario)
+                        for row in board.needing_attention()})
 
     def action_retry(self) -> None:
         if self.selected_key is not None:
