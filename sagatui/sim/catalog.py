@@ -16,6 +16,9 @@ from sagatui.model.durations import Duration
 
 class InventoryOptions(Definition):
     stock: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    # A unit price per SKU: a reservation then answers the `value` of what it holds, so a later step
+    # charges only what was reserved (`amount: {ref: steps.reserve.result.value}`).
+    prices: dict[str, NonNegativeFloat] = Field(default_factory=dict)
 
 
 class PaymentOptions(Definition):
@@ -81,6 +84,7 @@ class ReserveResult(TypedDict):
     reserved: dict[str, int]
     partial: bool
     short: NotRequired[dict[str, int]]  # only when partial
+    value: NotRequired[float]  # only with prices: what the reserved units cost, to the cent
 
 
 class UndoResult(TypedDict):

@@ -105,6 +105,8 @@ class InventoryService(SimService):
         result: Result = {"reservation_id": reservation_id, "reserved": reserved, "partial": bool(short)}
         if short:
             result["short"] = short
+        if self.options.prices:  # an unpriced SKU is worth 0
+            result["value"] = round(sum(self.options.prices.get(sku, 0.0) * qty for sku, qty in reserved.items()), 2)
         return result, changed
 
     def release(self, call: Call) -> tuple[Result, list[Row]]:

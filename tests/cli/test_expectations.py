@@ -72,3 +72,14 @@ def test_names_a_scenario_cannot_have_are_load_time_errors(sagatui, tmp_path, ch
     assert result.code == 2, result
     assert f"scenarios.shipping_outage_after_payment.expect.{field}" in result.err, result.err
     assert words in result.err, result.err
+
+
+def test_an_accepted_partial_reservation_charges_and_ships_only_what_was_reserved(sagatui):
+    result = sagatui("run", "ecommerce", "--scenario", "partial_order_accepted", "--format", "json", "--db", "p.db")
+    assert result.code == 0, result
+    (scenario,) = json.loads(result.out)["scenarios"]
+    assert scenario["outputs"]["S-0001"] == {"charged": 999.99, "shipped": {"LAPTOP-001": 1},
+                                             "dropped": {"KEYBOARD-001": 1}}
+    events = sagatui("events", "--db", "p.db", "--kind", "step.started", "--format", "jsonl")
+    charge = next(json.loads(line) for line in events.out.splitlines() if '"charge_payment"' in line)
+    assert charge["data"]["params"]["amount"] == 999.99  # not the 1099.98 the order asked for

@@ -43,7 +43,8 @@ def test_ecommerce_carries_the_tutorial_inventory_and_scenarios():
         "LAPTOP-001": 5, "MOUSE-001": 20, "KEYBOARD-001": 0, "MONITOR-001": 3}
     assert set(pack.scenarios) == {
         "successful_order", "insufficient_inventory", "payment_declined", "payment_outage",
-        "shipping_outage_after_payment", "refund_gateway_down", "partial_reservation", "keyboards_restocked",
+        "shipping_outage_after_payment", "refund_gateway_down", "partial_reservation", "partial_order_accepted",
+        "keyboards_restocked",
         "load_with_outages"}
     assert [change.restock for change in pack.scenarios["keyboards_restocked"].changes] == [{"KEYBOARD-001": 3}]
     load = pack.scenarios["load_with_outages"]

@@ -141,8 +141,9 @@ async def test_vim_keys_and_filter_in_the_scenarios_table(make_app: Callable[...
         assert table.cursor_row == 1
         await pilot.press("G")
         assert table.cursor_row == table.row_count - 1
+        expected = max(0, table.row_count - 1 - half_page(table))  # the height as the key finds it
         await pilot.press("ctrl+u")
-        assert table.cursor_row == max(0, table.row_count - 1 - half_page(table))
+        assert table.cursor_row == expected
         await pilot.press("ctrl+d")
         assert table.cursor_row == table.row_count - 1
 
