@@ -224,5 +224,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
     attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     attention.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
     attention.add_argument("--note", help="resolve: what was done about it (required)")
+    attention.add_argument("--format", choices=("text", "json"), default="text",
+                           help="list: json gives one document a script can read (exit 1 still means not empty)")
     attention.set_defaults(handler=Handler("runs", "handle_attention"))
     return parser

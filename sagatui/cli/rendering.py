@@ -102,6 +102,14 @@ def print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:
         show(out, f"  {saga.saga_id}  {saga.saga}  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}")
 
 
+def inbox_json(db: str, run_id: int, sagas: list[Any]) -> str:
+    """`attention list --format json`: the run and each saga needing attention, with where it failed."""
+    return json.dumps({"db": db, "run_id": run_id, "count": len(sagas), "sagas": [
+        {"saga_id": saga.saga_id, "saga": saga.saga, "failed_step": saga.failed_step, "error_kind": saga.error_kind,
+         "message": saga.message, "started_at": saga.started_at, "ended_at": saga.ended_at, "input": saga.input}
+        for saga in sagas]}, indent=1, sort_keys=True)
+
+
 def print_case(out: Console, run_id: int, case: Any) -> None:
     saga = case.saga
     show(out, Text(f"{saga.saga_id} ({saga.saga}) in run {run_id}: {saga.status}", style="bold"))

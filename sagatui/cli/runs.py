@@ -155,6 +155,7 @@ def handle_resume(options: argparse.Namespace, out: Console) -> int:
 
 
 def handle_attention(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.cli.rendering import inbox_json
     from sagatui.lab import attention
     from sagatui.lab.recovery.reopen import NoSuchRun
     from sagatui.store.database import Store
@@ -172,7 +173,13 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
                 run_id = await chosen_run(store, options.run)
                 match options.action:
                     case "list":
-                        print_inbox(out, run_id, await attention.inbox(store, run_id))
+                        waiting = await attention.inbox(store, run_id)
+                        if options.format == "json":
+                            print(inbox_json(options.db, run_id, waiting))
+                        else:
+                            print_inbox(out, run_id, waiting)
+                        # for cron jobs and CI steps: 1 while something needs an operator, 0 when the inbox is empty
+                        return ExitCode.EXPECTATION_FAILED if waiting else ExitCode.OK
                     case "show":
                         print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
                     case "retry":

@@ -3,6 +3,7 @@ made (the ecommerce `refund_gateway_down` scenario), on a run no live session ho
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,13 @@ async def test_list_show_then_retry_with_the_gateway_back(inbox: Path) -> None:
     db = inbox
 
     listed = sagatui("attention", "list", "--db", str(db))
-    assert listed.returncode == 0
+    assert listed.returncode == 1  # something needs an operator: a cron job or CI step notices
     assert "1 saga(s) need attention" in listed.stdout and "S-0001  order  failed at create_shipment" in listed.stdout
+    document = sagatui("attention", "list", "--db", str(db), "--format", "json")
+    assert document.returncode == 1
+    (waiting,) = json.loads(document.stdout)["sagas"]
+    assert (waiting["saga_id"], waiting["failed_step"], waiting["error_kind"]) == ("S-0001", "create_shipment",
+                                                                                  "permanent")
     shown = sagatui("attention", "show", "S-0001", "--db", str(db)).stdout
     assert "charge_payment     payment.refund             failed after 5 attempt(s): 503" in shown
     assert "reserve_inventory  inventory.release          completed after 1 attempt(s)" in shown
@@ -61,7 +67,10 @@ async def test_list_show_then_retry_with_the_gateway_back(inbox: Path) -> None:
     retried = sagatui("attention", "retry", "S-0001", "--db", str(db))
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert "S-0001: compensated" in retried.stdout
-    assert "0 saga(s) need attention" in sagatui("attention", "list", "--db", str(db)).stdout
+    emptied = sagatui("attention", "list", "--db", str(db))
+    assert "0 saga(s) need attention" in emptied.stdout and emptied.returncode == 0
+    as_json = json.loads(sagatui("attention", "list", "--db", str(db), "--format", "json").stdout)
+    assert as_json["count"] == 0 and as_json["sagas"] == []
     # The refund ran again and completed; the release, completed the first time, did not run again.
     assert compensations(db, "charge_payment") == [("failed", 5), ("completed", 1)]
     assert compensations(db, "reserve_inventory") == [("completed", 1)]
