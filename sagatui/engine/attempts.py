@@ -181,8 +181,7 @@ class AttemptLoop:
             await self.running.wait()
         if intent is not None:
             # A timeout that grows per attempt is told on each intent; a fixed one is the policy's, as written.
-            told = {**({"timeout": timeout} if plan.policy.timeout_grows else {}),
-                    **({"cost": plan.cost} if plan.cost else {})} or None
+            told = None if not plan.cost and not plan.policy.timeout_grows else _told(plan, timeout)
             try:
                 await self.recorder.durable(emit(intent, saga_id=call.saga_id, **where, data=told))
             except BaseException:
@@ -204,6 +203,16 @@ class AttemptLoop:
         breaker.record(None, self.clock.now() - started)
         emit(plan.events.succeeded, saga_id=call.saga_id, **where, data={"duration": self.clock.now() - started})
         return result
+
+
+def _told(plan: CallPlan, timeout: float | None) -> dict[str, Any]:
+    """What an intent says beyond its call: a timeout that grows per attempt, a priced provider's cost."""
+    told: dict[str, Any] = {}
+    if plan.policy.timeout_grows:
+        told["timeout"] = timeout
+    if plan.cost:
+        told["cost"] = plan.cost
+    return told
 
 
 def _continued(policy: Backoff, start: InterruptedCall) -> Backoff:

@@ -13,7 +13,7 @@ from sagatui.engine.attempts import FORWARD, AttemptLoop, CallPlan
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.saga_data import forward_params, resolved_references, saga_facts
+from sagatui.engine.saga_data import forward_params, saga_facts
 from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, StepRecord
 from sagatui.model.calls import Call
 from sagatui.model.conditions import dumped
@@ -44,15 +44,17 @@ class StepRunner:
         """Run a step through its provider chain (from where it stopped, when `resumed`); False when the
         saga must roll back (never for a member of a quorum group: its group decides)."""
         record = saga.steps[step.name]
+        if resumed is None and step.when is not None and not step.when.holds(saga_facts(saga, step)):
+            record.status = StepStatus.SKIPPED
+            self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
+                       data={"reason": "condition", "condition": dumped(step.when)})
+            return True
+        sent = _sent(saga, step)  # once for every provider: what they are sent does not change
         if resumed is None:
-            if step.when is not None and not step.when.holds(saga_facts(saga, step)):
-                record.status = StepStatus.SKIPPED
-                self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
-                           data={"reason": "condition", "condition": dumped(step.when)})
-                return True
             record.status = StepStatus.RUNNING
             service, operation = split_action(step.action)
-            read = resolved_references(saga, step) if step.references else None
+            read = {name: sent[name] for name, _ in step.references} \
+                if step.references and not isinstance(sent, ServiceError) else None
             self._emit(EventKind.STEP_STARTED, saga, step=step.name, service=service, operation=operation,
                        data={"params": read} if read is not None else None)
             resumed = InterruptedCall(step_started_at=self.clock.now())
@@ -70,7 +72,7 @@ class StepRunner:
                                data={"from": providers[index - 1].action, "to": provider.action,
                                      "reason": error.message if error else ""})
                 try:
-                    result = await self._call_provider(saga, record, provider, index, deadline_at,
+                    result = await self._call_provider(saga, record, provider, index, deadline_at, sent,
                                                        has_fallback=index < len(providers) - 1,
                                                        start=resumed if index == first else InterruptedCall())
                 except ServiceError as failure:
@@ -122,19 +124,28 @@ class StepRunner:
 
     async def _call_provider(
         self, saga: SagaRun, record: StepRecord, provider: Fallback, index: int,
-        deadline_at: float | None, has_fallback: bool, start: InterruptedCall,
+        deadline_at: float | None, sent: dict[str, Any] | ServiceError, has_fallback: bool, start: InterruptedCall,
     ) -> dict[str, Any]:
+        if isinstance(sent, ServiceError):
+            raise sent  # a reference that finds nothing: validation, nothing called
         step = record.definition
         service, operation = split_action(provider.action)
         breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
         retry_on = step.retry.retryable
         if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
             retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
-        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}",
-                    forward_params(saga, step))  # a reference that finds nothing: validation, nothing called
+        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}", sent)
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
+
+
+def _sent(saga: SagaRun, step: StepDef) -> dict[str, Any] | ServiceError:
+    """What the step's calls are sent, or the validation error of a reference that finds nothing."""
+    try:
+        return forward_params(saga, step)
+    except ServiceError as missing:
+        return missing
 
 
 def _falls_over(step: StepDef, failure: ServiceError, record: StepRecord) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sagatui.engine.saga_state import SagaRun
 from sagatui.model.conditions import SagaFacts
-from sagatui.model.definitions import ParallelGroup, StepDef
+from sagatui.model.definitions import ParallelGroup, StepDef, element_name
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.param_refs import Reference
 
@@ -41,7 +41,7 @@ def saga_data(saga: SagaRun, step: StepDef | None = None) -> dict[str, Any]:
         if isinstance(element, ParallelGroup) and (answered := _group_result(saga, element)):
             steps[element.name] = {"result": answered}
     for name, items in saga.fan_outs.items():
-        records = [saga.steps[f"{name}[{index}]"] for index in range(len(items))]
+        records = [saga.steps[element_name(name, index)] for index in range(len(items))]
         steps[name] = {"result": [record.result for record in records if record.result and record.error is None]}
     data: dict[str, Any] = {"input": saga.input, "steps": steps}
     if step is not None and (place := saga.elements.get(step.name)) is not None:
@@ -59,15 +59,6 @@ def _group_result(saga: SagaRun, group: ParallelGroup) -> dict[str, Any]:
         elif (record := saga.steps[member.name]).result and record.error is None:
             answered[member.name] = record.result
     return answered
-
-
-def resolved_references(saga: SagaRun, step: StepDef) -> dict[str, Any] | None:
-    """The values the step's references read now, by param name (None when one finds nothing: the
-    call then fails `validation`, saying which)."""
-    try:
-        return _resolved(dict(step.references), "params", saga_data(saga, step))
-    except ServiceError:
-        return None
 
 
 def saga_output(saga: SagaRun) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagatui.model.definitions import Fallback, SagaDef, StepDef
+from sagatui.model.definitions import Fallback, SagaDef, StepDef, element_name
 from sagatui.model.errors import ServiceError
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
@@ -67,7 +67,7 @@ class SagaRun:
 
     def element_steps(self, step: StepDef) -> list[StepDef]:
         """The elements of an expanded for_each step, in order."""
-        return [self.steps[f"{step.name}[{index}]"].definition for index in range(len(self.fan_outs[step.name]))]
+        return [self.steps[element_name(step.name, index)].definition for index in range(len(self.fan_outs[step.name]))]
 
     @property
     def partial(self) -> bool:

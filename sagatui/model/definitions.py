@@ -65,10 +65,14 @@ class ValueSource(Definition):
     def written(self) -> str:
         return f"input.{self.field}" if self.field is not None else self.ref.expression
 
+    def comparison(self, operator: str, operand: Any) -> Comparison:
+        """A comparison of this value: `comparison("equals", "billing")`."""
+        source = {"field": self.field} if self.field is not None else {"ref": self.ref}
+        return Comparison.model_validate({**source, operator: operand})
+
     @cached_property
     def _reading(self) -> Comparison:
-        source = {"field": self.field} if self.field is not None else {"ref": self.ref}
-        return Comparison.model_validate({**source, "exists": True})
+        return self.comparison("exists", True)
 
     def read(self, facts: SagaFacts) -> Any:
         """The value, or None when there is none."""
@@ -103,7 +107,7 @@ class StepDef(Definition):
 
     def element(self, index: int) -> StepDef:
         """The step for one element of its for_each: the same step, named `name[index]`."""
-        return self.model_copy(update={"name": f"{self.name}[{index}]", "for_each": None})
+        return self.model_copy(update={"name": element_name(self.name, index), "for_each": None})
 
     @field_validator("action", "compensation")
     @classmethod
@@ -188,9 +192,8 @@ class Switch(Definition):
 
     @cached_property
     def _tests(self) -> tuple[Comparison, ...]:
-        source = {"field": self.switch.field} if self.switch.field is not None else {"ref": self.switch.ref}
-        return tuple(Comparison.model_validate({**source, "equals": case.equals} if case.in_ is None
-                                               else {**source, "in": case.in_}) for case in self.cases)
+        return tuple(self.switch.comparison("equals", case.equals) if case.in_ is None
+                     else self.switch.comparison("in", case.in_) for case in self.cases)
 
     def choose(self, facts: SagaFacts) -> tuple[Any, int | None]:
         """The value switched on (None when missing) and the index of the case it fits (None: default)."""
@@ -208,6 +211,11 @@ class Switch(Definition):
 
 
 SagaElement = StepDef | ParallelGroup | Switch
+
+
+def element_name(step: str, index: int) -> str:
+    """The name of element `index` of a for_each step: `book_seat[2]`."""
+    return f"{step}[{index}]"
 
 
 def element_steps(element: SagaElement) -> list[StepDef]:
@@ -228,7 +236,8 @@ class SagaDef(Definition):
     output: dict[str, ParamValue] = Field(default_factory=dict)
 
     def all_steps(self) -> list[StepDef]:
-        """Every step, in definition order, parallel members and switch branches flattened in place."""
+        """Every step, in definition order, parallel members and switch branches flattened in place. Not
+        cached: `model_copy(update=...)` would carry a cache over to a saga with other steps."""
         return [step for element in self.steps for step in element_steps(element)]
 
     def elements(self) -> list[StepDef | ParallelGroup]:
