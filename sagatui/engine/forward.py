@@ -94,8 +94,12 @@ class StepRunner:
                            attempt=record.attempts, data={"result": result})
                 return True
         except asyncio.CancelledError:
-            # A sibling's failure ends this member; a shutdown leaves it as it is, for `resume`.
-            if step.name in saga.abandoned:
+            # The saga's stop or a sibling's failure ends this step; a shutdown leaves it as it is, for `resume`.
+            if saga.stop is not None:
+                if record.status is StepStatus.RUNNING and record.attempts:
+                    record.provider = provider  # the call in flight may have done the work
+                self.fail(saga, record, saga.stop_error(), None)
+            elif step.name in saga.abandoned:
                 if record.attempts:
                     record.provider = provider  # the call in flight may have done the work
                 self.fail(saga, record, ServiceError(ErrorKind.TRANSIENT, SIBLING_FAILED), quorum)

@@ -43,7 +43,7 @@ from sagatui.engine.saga_data import (
     saga_facts,
     saga_output,
 )
-from sagatui.engine.saga_state import SIBLING_FAILED, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import SAGA_STOPPED, SIBLING_FAILED, ResumePoint, SagaRun, StepRecord, Stop
 from sagatui.engine.undo import Undoer
 from sagatui.model.definitions import (
     MAX_ELEMENTS,
@@ -58,7 +58,7 @@ from sagatui.model.definitions import (
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.input_schema import input_problems
-from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, StepSkipped
+from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, SagaStopping, StepSkipped
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
 _FRESH = ResumePoint()
@@ -85,6 +85,7 @@ class SagaEngine:
         self._service_breakers = dict(service_breakers or {})
         self._running = asyncio.Event()
         self._running.set()
+        self._live: dict[str, tuple[SagaRun, asyncio.Task[Any]]] = {}  # sagas going forward, by id
         self.attempts = AttemptLoop(services, clock, recorder, self._running, seed)
         self.undoer = Undoer(self.attempts, clock, recorder, self.breaker_for)
         self.steps = StepRunner(self.attempts, clock, recorder, breakers, self.breaker_for)
@@ -125,15 +126,88 @@ class SagaEngine:
             self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)  # before any step: nothing to undo
             return saga
         if saga.status is not SagaStatus.COMPENSATING:
-            await self._run_elements(saga, saga.definition.steps, point)
-            if saga.failed_step is None and not saga.rollback_order():
+            await self._go_forward(saga, point)
+            if saga.failed_step is None and saga.stop is None and not saga.rollback_order():
                 self._complete(saga)
                 return saga
-            if not saga.effects:
-                self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
+            if not saga.effects:  # nothing to undo
+                if saga.stop is Stop.CANCELLED:
+                    self._finish(saga, SagaStatus.CANCELLED, EventKind.SAGA_CANCELLED)
+                else:
+                    self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED)
                 return saga
         await self._compensate(saga, point)
         return saga
+
+    async def _go_forward(self, saga: SagaRun, point: ResumePoint) -> None:
+        """Run the saga's elements until it completes, fails, or is stopped: an operator's cancel, or its
+        deadline. Stopped, it goes no further: the steps under way end with the stop's error (a call in
+        flight may have done its work) and the saga rolls back. A saga stopped before its process stopped
+        only ends the steps it left under way."""
+        if saga.stop is None and (deadline := saga.definition.deadline) is not None:
+            left = saga.started_at + deadline - self.clock.now()
+            if left <= 0:
+                self._stop(saga, Stop.DEADLINE)
+            else:
+                timer = self.clock.call_later(left, lambda: self._stop(saga, Stop.DEADLINE))
+        else:
+            timer = None
+        if saga.stop is not None:
+            self._end_open_steps(saga)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._live[saga.saga_id] = saga, task
+        try:
+            await self._run_elements(saga, saga.definition.steps, point)
+        except asyncio.CancelledError:
+            if saga.stop is None or task.uncancel() > 0:
+                raise  # a shutdown: the saga stays where it stands, for `resume`
+            self._end_open_steps(saga)
+        finally:
+            del self._live[saga.saga_id]
+            if timer is not None:
+                timer.cancel()
+
+    def _stop(self, saga: SagaRun, why: Stop, note: str = "") -> None:
+        """Stop a saga going forward (recorded): its task is cancelled where it waits."""
+        live = self._live.get(saga.saga_id)
+        if saga.stop is not None or saga.failed_step is not None or saga.status is not SagaStatus.RUNNING:
+            return  # already stopped, or failing of its own accord: its rollback is under way
+        saga.stop = why
+        if why is Stop.CANCELLED:
+            self._emit(EventKind.SAGA_CANCEL_REQUESTED, saga, payload=SagaStopping(note=note))
+        else:
+            self._emit(EventKind.SAGA_DEADLINE_PASSED, saga, payload=SagaStopping(deadline=saga.definition.deadline))
+        if live is not None:
+            live[1].cancel(SAGA_STOPPED)
+
+    def _end_open_steps(self, saga: SagaRun) -> None:
+        """End, with the stop's error, the steps of a stopped saga still under way (rebuilt after a crash: a
+        call whose intent is durable and its answer not may have done its work, as the rebuild says)."""
+        for record in saga.steps.values():
+            if record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY) and record.definition.for_each is None:
+                self.steps.fail(saga, record, saga.stop_error(), None)
+
+    def cancel_problem(self, saga_id: str) -> str | None:
+        """Why saga `saga_id` cannot be cancelled now (None: it can): only a saga going forward can."""
+        live = self._live.get(saga_id)
+        if live is None:
+            return f"saga {saga_id} is not going forward (only a running saga can be cancelled)"
+        saga = live[0]
+        if saga.stop is not None:
+            return f"saga {saga_id} is already stopped ({saga.stop.value})"
+        if saga.failed_step is not None or saga.status is not SagaStatus.RUNNING:
+            return f"saga {saga_id} is already rolling back"
+        return None
+
+    def cancel(self, saga_id: str, note: str = "") -> bool:
+        """An operator's cancel: the saga goes no further forward, undoes what it did and ends `cancelled`.
+        False when it cannot be cancelled now (see `cancel_problem`)."""
+        if self.cancel_problem(saga_id) is not None:
+            return False
+        self._stop(self._live[saga_id][0], Stop.CANCELLED, note)
+        return True
 
     async def _run_elements(self, saga: SagaRun, elements: Sequence[SagaElement], point: ResumePoint) -> bool:
         """Run elements in order, each from where it stands (finished ones are not run again); False
@@ -336,15 +410,19 @@ class SagaEngine:
         self._conclude_rollback(saga)
 
     def _conclude_rollback(self, saga: SagaRun) -> None:
-        """needs_attention while an undo did not complete; otherwise completed (a completed saga that undid
-        its optional leftovers), compensated (every effect undone), or failed (some effect had no undo)."""
+        """needs_attention while an undo did not complete; otherwise cancelled (an operator's cancel, naming
+        any effect without an undo), completed (a completed saga that undid its optional leftovers),
+        compensated (every effect undone), or failed (some effect had no undo)."""
         undone = [saga.steps[name] for name in saga.rollback_order()]
+        not_undone = [record.definition.name for record in reversed(undone) if record.compensation is None]
         if any(record.compensation not in (None, CompensationOutcome.COMPLETED) for record in undone):
             self._finish(saga, SagaStatus.NEEDS_ATTENTION, EventKind.SAGA_NEEDS_ATTENTION)
-        elif saga.failed_step is None:
+        elif saga.stop is Stop.CANCELLED:
+            self._finish(saga, SagaStatus.CANCELLED, EventKind.SAGA_CANCELLED,
+                         **({"not_undone": not_undone} if not_undone else {}))
+        elif saga.failed_step is None and saga.stop is None:
             self._complete(saga)
-        elif not_undone := [record.definition.name for record in reversed(undone)
-                            if record.compensation is None]:
+        elif not_undone:
             self._finish(saga, SagaStatus.FAILED, EventKind.SAGA_FAILED, not_undone=not_undone)
         else:
             self._finish(saga, SagaStatus.COMPENSATED, EventKind.SAGA_COMPENSATED)

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sagatui.model.definitions import Fallback, SagaDef, StepDef, element_name
-from sagatui.model.errors import ServiceError
+from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
 
 SIBLING_FAILED = "cancelled: another member of its group failed"
+SAGA_STOPPED = "the saga was stopped"  # the cancel message of a saga's task that an operator or its deadline stopped
+
+
+class Stop(StrEnum):
+    """Why a saga goes no further forward (before it failed or completed of its own accord)."""
+
+    CANCELLED = "cancelled"  # an operator's cancel: it ends `cancelled` once what it did is undone
+    DEADLINE = "deadline"  # its deadline passed: the step under way times out and the saga compensates
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,14 @@ class SagaRun:
     branches: dict[str, int | None] = field(default_factory=dict)  # decided switches -> case taken (None: default)
     fan_outs: dict[str, list[Any]] = field(default_factory=dict)  # for_each steps expanded -> their list
     elements: dict[str, tuple[str, int]] = field(default_factory=dict)  # `step[i]` -> (its for_each step, i)
+    stop: Stop | None = None  # cancelled, or past its deadline: it goes no further forward
+
+    def stop_error(self) -> ServiceError:
+        """What the step under way when the saga was stopped ends with."""
+        if self.stop is Stop.DEADLINE:
+            return ServiceError(ErrorKind.TIMEOUT, f"the saga's deadline ({self.definition.deadline:g}s) passed",
+                                code="saga_deadline")
+        return ServiceError(ErrorKind.PERMANENT, "cancelled by an operator", code="cancelled")
 
     def expand(self, step: StepDef, items: list[Any]) -> list[StepDef]:
         """Give a for_each step one record per element of its list; the elements' steps, in order."""
@@ -92,8 +109,9 @@ class SagaRun:
 
     def rollback_order(self) -> list[str]:
         """The steps to undo, newest first: every step that may have had an effect when the saga failed;
-        when it completes, only the optional steps that failed but may have done their work."""
-        if self.failed_step is None:
+        when it completes, only the optional steps that failed but may have done their work. A stopped
+        saga undoes every step that may have had an effect, as a failed one does."""
+        if self.failed_step is None and self.stop is None:
             return [name for name in reversed(self.effects) if self.steps[name].error is not None]
         return list(reversed(self.effects))
 

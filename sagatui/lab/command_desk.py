@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagatui.lab.commands import (
+    CancelSaga,
     Command,
     Forked,
     Isolate,
@@ -166,6 +167,8 @@ class CommandDesk:
                 workload.retry_compensation(saga_id)
             case Resolve(saga_id=saga_id, note=note):
                 workload.resolve(saga_id, note)
+            case CancelSaga(saga_id=saga_id, note=note):
+                lab.engine.cancel(saga_id, note)
             case Forked():
                 pass  # the record is the point
         return event
@@ -188,6 +191,8 @@ class CommandDesk:
                 rate = workload.scaled_rate(factor, wanted)
                 load = workload.load
                 return StartLoad(scenario=load.scenario, rate=rate) if load is not None else None
+            case CancelSaga(saga_id=saga_id) if lab.engine.cancel_problem(saga_id) is not None:
+                return None  # it ended, or began its rollback, since the cancel was sent: nothing to do
         return command
 
     def _problem(self, command: Command) -> str | None:
@@ -202,4 +207,6 @@ class CommandDesk:
             case Isolate(breaker=breaker) | ResetBreaker(breaker=breaker) if (
                     breaker not in self._lab.view.breaker_names):
                 return f"{pack.name} has no breaker {breaker!r}"
+            case CancelSaga(saga_id=saga_id):
+                return self._lab.engine.cancel_problem(saga_id)
         return None

@@ -88,6 +88,14 @@ class Resolve(_Command):
     note: str = ""
 
 
+class CancelSaga(_Command):
+    """Stop a running saga going forward: it undoes what it did and ends `cancelled`."""
+
+    name: Literal["cancel_saga"] = "cancel_saga"
+    saga_id: str
+    note: str = ""
+
+
 class Forked(_Command):
     """Marks where a run forked from another (`sagatui fork`): the run it re-executed and the point where
     the fork's own commands begin. Changes nothing itself."""
@@ -99,7 +107,7 @@ class Forked(_Command):
 
 RecordedCommand = Annotated[
     StartScenario | StartLoad | StopLoad | SetFault | Pause | Resume | Isolate | ResetBreaker
-    | RetryCompensation | Resolve | Forked,
+    | RetryCompensation | Resolve | CancelSaga | Forked,
     Field(discriminator="name"),
 ]
 _RECORDED: TypeAdapter[RecordedCommand] = TypeAdapter(RecordedCommand)

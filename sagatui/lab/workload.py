@@ -14,7 +14,7 @@ from typing import Any
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
 from sagatui.engine.recorder import EventRecorder
-from sagatui.engine.saga_state import ResumePoint, SagaRun
+from sagatui.engine.saga_state import ResumePoint, SagaRun, Stop
 from sagatui.engine.seeds import random_stream
 from sagatui.model.draws import realized
 from sagatui.model.events import EventKind
@@ -144,7 +144,9 @@ class Workload:
         if saga is None or saga.status is not SagaStatus.NEEDS_ATTENTION:
             return
         # handled by hand: what its rollback was for is done (a completed saga's leftover undo, or the rollback)
-        saga.status = SagaStatus.COMPLETED if saga.failed_step is None else SagaStatus.COMPENSATED
+        saga.status = (SagaStatus.CANCELLED if saga.stop is Stop.CANCELLED
+                       else SagaStatus.COMPLETED if saga.failed_step is None and saga.stop is None
+                       else SagaStatus.COMPENSATED)
         self._recorder.emit(EventKind.SAGA_RESOLVED, saga_id=saga_id, data={"note": note, "status": saga.status.value})
         self._ended(saga)
 

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sagatui.model.conditions import Comparison, Condition, SagaFacts, compiled_reference
 from sagatui.model.definition_base import Definition
+from sagatui.model.durations import PositiveDuration
 from sagatui.model.errors import ErrorKind
 from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import ParamValue, Reference, references_in
@@ -234,6 +235,9 @@ class SagaDef(Definition):
     steps: tuple[SagaElement, ...] = Field(min_length=1)
     # What a completed saga returns: names -> constants or `{ref: ...}` (recorded on saga.completed).
     output: dict[str, ParamValue] = Field(default_factory=dict)
+    # Clock seconds from its start by which it must have ended going forward: once they pass, the step under
+    # way is abandoned (as a timeout: it may have done its work) and the saga compensates.
+    deadline: PositiveDuration | None = None
 
     def all_steps(self) -> list[StepDef]:
         """Every step, in definition order, parallel members and switch branches flattened in place. Not

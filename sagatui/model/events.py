@@ -33,6 +33,9 @@ class EventKind(StrEnum):
     SAGA_COMPENSATED = "saga.compensated"
     SAGA_NEEDS_ATTENTION = "saga.needs_attention"
     SAGA_RESOLVED = "saga.resolved"
+    SAGA_CANCEL_REQUESTED = "saga.cancel_requested"
+    SAGA_DEADLINE_PASSED = "saga.deadline_passed"
+    SAGA_CANCELLED = "saga.cancelled"
 
     STEP_STARTED = "step.started"
     STEP_SKIPPED = "step.skipped"
@@ -81,6 +84,7 @@ SAGA_OUTCOMES: dict[EventKind, SagaStatus] = {
     EventKind.SAGA_COMPENSATED: SagaStatus.COMPENSATED,
     EventKind.SAGA_FAILED: SagaStatus.FAILED,
     EventKind.SAGA_NEEDS_ATTENTION: SagaStatus.NEEDS_ATTENTION,
+    EventKind.SAGA_CANCELLED: SagaStatus.CANCELLED,
 }
 """The kinds the engine ends a saga with, each with the status it gives."""
 
@@ -96,6 +100,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     **dict.fromkeys(SAGA_OUTCOMES, payloads.SagaEnded),
     EventKind.SAGA_COMPENSATING: payloads.SagaCompensating,
     EventKind.SAGA_RESOLVED: payloads.SagaResolved,
+    EventKind.SAGA_CANCEL_REQUESTED: payloads.SagaStopping,
+    EventKind.SAGA_DEADLINE_PASSED: payloads.SagaStopping,
     EventKind.STEP_STARTED: payloads.StepStarted,
     EventKind.STEP_SKIPPED: payloads.StepSkipped,
     EventKind.STEP_SUCCEEDED: payloads.StepSucceeded,

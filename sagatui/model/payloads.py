@@ -69,11 +69,20 @@ class SagaCompensating(EventPayload):
     to_undo: list[str]  # newest first
 
 
+class SagaStopping(EventPayload):
+    """saga.cancel_requested (an operator's cancel) and saga.deadline_passed: the saga goes no further
+    forward; the step under way is abandoned (a call in flight may have done its work) and what the saga
+    did is undone."""
+
+    note: str = ""  # cancel: the operator's note
+    deadline: float | None = None  # deadline_passed: the saga's deadline, clock seconds from its start
+
+
 class SagaResolved(EventPayload):
     """An operator marked a saga that needed attention as handled."""
 
     note: str
-    status: SagaStatus  # completed (its leftover undo was optional) or compensated
+    status: SagaStatus  # completed (its leftover undo was optional), compensated, or cancelled
 
 
 # -- step and its calls ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ class SagaStatus(StrEnum):
     COMPENSATED = "compensated"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
+    CANCELLED = "cancelled"  # an operator stopped it going forward; what it did was undone
 
     @property
     def terminal(self) -> bool:
@@ -20,7 +21,7 @@ class SagaStatus(StrEnum):
 
 TERMINAL_SAGA_STATUSES = frozenset(
     {SagaStatus.COMPLETED, SagaStatus.COMPLETED_PARTIAL, SagaStatus.COMPENSATED, SagaStatus.FAILED,
-     SagaStatus.NEEDS_ATTENTION}
+     SagaStatus.NEEDS_ATTENTION, SagaStatus.CANCELLED}
 )
 
 

@@ -3,10 +3,10 @@
 - stock_conserved: per SKU, initial = available + reserved + shipped, and the reserved/shipped
   columns match the reservation lines; likewise booked capacity matches the bookings and every
   ledger balance equals its initial value plus its entries.
-- nothing_leaked: no compensated, failed or needs_attention saga still holds a reservation, an unrefunded charge, a
-  live shipment, booking, account or order, or a ledger entry not reversed.
-- charges_refunded: every charge of a compensated (or needs_attention) saga is refunded exactly once; no charge anywhere
-  is refunded more than it was charged.
+- nothing_leaked: no compensated, cancelled, failed or needs_attention saga still holds a reservation, an
+  unrefunded charge, a live shipment, booking, account or order, or a ledger entry not reversed.
+- charges_refunded: every charge of a compensated or cancelled (or needs_attention) saga is refunded exactly
+  once; no charge anywhere is refunded more than it was charged.
 - all_terminal: every saga of the run reached a terminal status.
 
 Each check ends in one of three states (InvariantState):
@@ -29,7 +29,7 @@ from sagatui.store.database import Store
 
 INVARIANT_NAMES = ("stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal")
 _MAX_DETAILS = 20
-_ROLLED_BACK = "('compensated', 'failed', 'needs_attention')"
+_ROLLED_BACK = "('compensated', 'failed', 'needs_attention', 'cancelled')"
 _TERMINAL = "(" + ", ".join(f"'{status.value}'" for status in sorted(TERMINAL_SAGA_STATUSES)) + ")"
 
 
@@ -105,7 +105,7 @@ _CHECKS: dict[str, list[tuple[str, str]]] = {
          " LEFT JOIN refunds r ON r.run_id = p.run_id AND r.service = p.service AND r.payment_id = p.payment_id"
          " WHERE p.run_id = :run GROUP BY p.service, p.payment_id"
          " HAVING refunded > p.amount + 1e-6"
-         " OR (s.status IN ('compensated', 'needs_attention') AND refunded < p.amount - 1e-6)",
+         " OR (s.status IN ('compensated', 'needs_attention', 'cancelled') AND refunded < p.amount - 1e-6)",
          "saga {0} ({5}): {1} payment {2} of {3:.2f} refunded {4:.2f}"),
     ],
     "all_terminal": [

@@ -43,13 +43,17 @@ def _event(kind: EventKind, **data: object) -> Event:
 def test_the_kinds_that_end_a_saga_and_the_status_each_gives() -> None:
     ends = [kind for kind in EventKind if kind.ends_saga]
     assert ends == [EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPLETED_PARTIAL, EventKind.SAGA_FAILED,
-                    EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED]
+                    EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
+                    EventKind.SAGA_CANCELLED]
     assert set(ends) == SAGA_ENDINGS
     assert _event(EventKind.SAGA_FAILED, status="failed", duration=1.0).saga_status is SagaStatus.FAILED
     partial = _event(EventKind.SAGA_COMPLETED_PARTIAL, status="completed_partial", duration=1.0)
     assert partial.saga_status is SagaStatus.COMPLETED_PARTIAL
     assert _event(EventKind.SAGA_RESOLVED, note="", status="completed").saga_status is SagaStatus.COMPLETED
     assert _event(EventKind.SAGA_RESOLVED, note="", status="compensated").saga_status is SagaStatus.COMPENSATED
+    cancelled = _event(EventKind.SAGA_CANCELLED, status="cancelled", duration=1.0)
+    assert cancelled.saga_status is SagaStatus.CANCELLED
+    assert _event(EventKind.SAGA_CANCEL_REQUESTED, note="").saga_status is None
     assert _event(EventKind.SAGA_COMPENSATING, to_undo=[]).saga_status is None
     assert not EventKind.SAGA_STARTED.ends_saga and not EventKind.SAGA_COMPENSATING.ends_saga
 

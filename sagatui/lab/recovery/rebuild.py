@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord
+from sagatui.engine.saga_state import InterruptedCall, ResumePoint, SagaRun, StepRecord, Stop
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
@@ -78,6 +78,9 @@ class _StepTrace:
     undo_settled: bool = False  # its compensation ended or was skipped
 
 
+_STOPS = {EventKind.SAGA_CANCEL_REQUESTED: Stop.CANCELLED, EventKind.SAGA_DEADLINE_PASSED: Stop.DEADLINE}
+
+
 class _SagaFold:
     """Folds one saga's events, in order, into the engine's view of it."""
 
@@ -95,6 +98,9 @@ class _SagaFold:
             return
         if event.kind is EventKind.SAGA_COMPENSATING:
             saga.status = SagaStatus.COMPENSATING
+            return
+        if event.kind in _STOPS:
+            saga.stop = _STOPS[event.kind]
             return
         if event.kind is EventKind.BRANCH_CHOSEN and event.step is not None:
             saga.branches[event.step] = event.payload_as(BranchChosen).case
