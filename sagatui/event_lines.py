@@ -18,6 +18,7 @@ NOTABLE = frozenset({
     EventKind.SAGA_STARTED, EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPLETED_PARTIAL, EventKind.SAGA_FAILED,
     EventKind.SAGA_COMPENSATING,
     EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
+    EventKind.SAGA_CANCEL_REQUESTED, EventKind.SAGA_DEADLINE_PASSED, EventKind.SAGA_CANCELLED,
     EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.GROUP_QUORUM,
     EventKind.BRANCH_CHOSEN, EventKind.FOR_EACH_EXPANDED, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
@@ -51,6 +52,9 @@ _OUTCOME_STYLES = {
     EventKind.SAGA_COMPENSATED: "bold yellow",
     EventKind.SAGA_FAILED: "bold red",
     EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
+    EventKind.SAGA_CANCEL_REQUESTED: "bold yellow",
+    EventKind.SAGA_DEADLINE_PASSED: "bold yellow",
+    EventKind.SAGA_CANCELLED: "bold yellow",
     EventKind.STEP_SUCCEEDED: "green",
     EventKind.STEP_FAILED: "red",
     EventKind.ATTEMPT_FAILED: "red",
@@ -68,6 +72,16 @@ def shown(value: object) -> str:
 def names(values: Iterable[object]) -> str:
     """Names (SKUs, steps) as a reader lists them: `WIDGET, GADGET`, not a Python list."""
     return ", ".join(map(str, values))
+
+
+def stopping_text(event: Event) -> str:
+    """What a saga's stop says: the operator's note, or the deadline that passed; then what follows."""
+    stopping = event.payload_as(payloads.SagaStopping)
+    if event.kind is EventKind.SAGA_DEADLINE_PASSED:
+        why = f"its deadline of {format_duration(stopping.deadline or 0)} passed"
+    else:
+        why = f"cancelled by an operator{': ' + stopping.note if stopping.note else ''}"
+    return f"{why}; no further steps, what it did is undone"
 
 
 def style_for(event: Event) -> str:
@@ -136,6 +150,8 @@ def _detail(event: Event) -> str:
             return f"{event.payload_as(payloads.RunInterrupted).unfinished} saga(s) left unfinished"
         case EventKind.SAGA_RESOLVED:
             return event.payload_as(payloads.SagaResolved).note
+        case EventKind.SAGA_CANCEL_REQUESTED | EventKind.SAGA_DEADLINE_PASSED:
+            return stopping_text(event)
         case EventKind.ATTEMPT_FAILED | EventKind.ATTEMPT_SUCCEEDED | EventKind.ATTEMPT_STARTED:
             return f"#{event.attempt} {error}".strip()
         case _:

@@ -37,7 +37,7 @@ class Handler:
 
 
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "diff", "fork", "fuzz", "fuzz-merge",
-               "resume", "attention")
+               "resume", "attention", "saga")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -227,4 +227,20 @@ def subcommand_parser() -> argparse.ArgumentParser:
     attention.add_argument("--format", choices=("text", "json"), default="text",
                            help="list: json gives one document a script can read (exit 1 still means not empty)")
     attention.set_defaults(handler=Handler("runs", "handle_attention"))
+
+    saga = commands.add_parser(
+        "saga", help="operator actions on sagas a stopped run left going: cancel",
+        description="cancel SAGA_ID...: stop each saga going forward (a call it left open may have done its "
+                    "work and is undone, not sent again), compensate what it did, and end it `cancelled`; "
+                    "the run's other unfinished sagas stay for `sagatui resume`. For a run a crash or Ctrl-C "
+                    "left unfinished: a live run's sagas are cancelled in its dashboard (ctrl+k on the sagas "
+                    "table). Recorded in the run's event log. Exit 0 when every saga ended cancelled, 1 when "
+                    "an undo did not complete (the saga needs attention), 2 when a saga cannot be cancelled "
+                    "(not in the run, ended already, rolling back).")
+    saga.add_argument("action", choices=("cancel",))
+    saga.add_argument("sagas", nargs="+", metavar="SAGA_ID", help="the sagas to cancel")
+    saga.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
+    saga.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    saga.add_argument("--note", default="", help="why it was cancelled (recorded with the cancel)")
+    saga.set_defaults(handler=Handler("runs", "handle_saga"))
     return parser

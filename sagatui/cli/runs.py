@@ -196,6 +196,33 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
     return run_stoppable(act())
 
 
+def handle_saga(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.cancel import NotCancellable, cancel_sagas
+    from sagatui.lab.recovery.reopen import NoSuchRun
+    from sagatui.store.database import Store
+
+    if not Path(options.db).is_file():
+        raise UsageError(f"{options.db} does not exist")
+
+    async def act() -> int:
+        async with await Store.open(options.db) as store:
+            try:
+                run_id = await chosen_run(store, options.run)
+                report = await cancel_sagas(store, run_id, options.sagas, options.note,
+                                            on_event=event_printer(out, False))
+            except (NoSuchRun, NotCancellable) as error:
+                raise UsageError(str(error)) from None
+        for saga_id, status in report.statuses.items():
+            show(out, f"{saga_id}: {status}")
+        if report.left:
+            show(out, f"run {report.run_id}: {report.left} other saga(s) left unfinished (sagatui resume --run "
+                      f"{report.run_id})")
+        return ExitCode.OK if all(status is SagaStatus.CANCELLED for status in report.statuses.values()) \
+            else ExitCode.EXPECTATION_FAILED
+
+    return run_stoppable(act())
+
+
 def handle_dashboard(options: argparse.Namespace, out: Console) -> int:
     from sagatui.cli.settings import dashboard_settings, print_settings
 

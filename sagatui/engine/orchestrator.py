@@ -189,25 +189,31 @@ class SagaEngine:
             if record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY) and record.definition.for_each is None:
                 self.steps.fail(saga, record, saga.stop_error(), None)
 
-    def cancel_problem(self, saga_id: str) -> str | None:
-        """Why saga `saga_id` cannot be cancelled now (None: it can): only a saga going forward can."""
-        live = self._live.get(saga_id)
-        if live is None:
+    def cancel_problem(self, saga_id: str, waiting: SagaRun | None = None) -> str | None:
+        """Why saga `saga_id` cannot be cancelled now (None: it can): only a saga going forward can, or
+        `waiting`, a saga rebuilt from a stopped run that is not carried on yet."""
+        saga = self._going(saga_id, waiting)
+        if saga is None or saga.status.terminal:
             return f"saga {saga_id} is not going forward (only a running saga can be cancelled)"
-        saga = live[0]
         if saga.stop is not None:
             return f"saga {saga_id} is already stopped ({saga.stop.value})"
         if saga.failed_step is not None or saga.status is not SagaStatus.RUNNING:
             return f"saga {saga_id} is already rolling back"
         return None
 
-    def cancel(self, saga_id: str, note: str = "") -> bool:
-        """An operator's cancel: the saga goes no further forward, undoes what it did and ends `cancelled`.
-        False when it cannot be cancelled now (see `cancel_problem`)."""
-        if self.cancel_problem(saga_id) is not None:
+    def cancel(self, saga_id: str, note: str = "", waiting: SagaRun | None = None) -> bool:
+        """An operator's cancel: the saga goes no further forward, undoes what it did and ends `cancelled`
+        (`waiting`: a saga rebuilt from a stopped run, stopped before it is carried on). False when it
+        cannot be cancelled now (see `cancel_problem`)."""
+        saga = self._going(saga_id, waiting)
+        if saga is None or self.cancel_problem(saga_id, waiting) is not None:
             return False
-        self._stop(self._live[saga_id][0], Stop.CANCELLED, note)
+        self._stop(saga, Stop.CANCELLED, note)
         return True
+
+    def _going(self, saga_id: str, waiting: SagaRun | None) -> SagaRun | None:
+        live = self._live.get(saga_id)
+        return live[0] if live is not None else waiting
 
     async def _run_elements(self, saga: SagaRun, elements: Sequence[SagaElement], point: ResumePoint) -> bool:
         """Run elements in order, each from where it stands (finished ones are not run again); False

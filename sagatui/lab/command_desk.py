@@ -168,7 +168,7 @@ class CommandDesk:
             case Resolve(saga_id=saga_id, note=note):
                 workload.resolve(saga_id, note)
             case CancelSaga(saga_id=saga_id, note=note):
-                lab.engine.cancel(saga_id, note)
+                workload.cancel(saga_id, note)
             case Forked():
                 pass  # the record is the point
         return event
@@ -191,7 +191,7 @@ class CommandDesk:
                 rate = workload.scaled_rate(factor, wanted)
                 load = workload.load
                 return StartLoad(scenario=load.scenario, rate=rate) if load is not None else None
-            case CancelSaga(saga_id=saga_id) if lab.engine.cancel_problem(saga_id) is not None:
+            case CancelSaga(saga_id=saga_id) if workload.cancel_problem(saga_id) is not None:
                 return None  # it ended, or began its rollback, since the cancel was sent: nothing to do
         return command
 
@@ -208,5 +208,5 @@ class CommandDesk:
                     breaker not in self._lab.view.breaker_names):
                 return f"{pack.name} has no breaker {breaker!r}"
             case CancelSaga(saga_id=saga_id):
-                return self._lab.engine.cancel_problem(saga_id)
+                return self._lab.workload.cancel_problem(saga_id)
         return None

@@ -139,6 +139,15 @@ class Workload:
             await self._engine.retry_compensations(saga)
             self._ended(saga)
 
+    def cancel_problem(self, saga_id: str) -> str | None:
+        """Why saga `saga_id` cannot be cancelled now (None: it can)."""
+        return self._engine.cancel_problem(saga_id, self.sagas.get(saga_id))
+
+    def cancel(self, saga_id: str, note: str) -> None:
+        """An operator's cancel of a saga going forward, or of one carried on from a stopped run (before
+        it takes another step)."""
+        self._engine.cancel(saga_id, note, self.sagas.get(saga_id))
+
     def resolve(self, saga_id: str, note: str) -> None:
         saga = self.sagas.get(saga_id)
         if saga is None or saga.status is not SagaStatus.NEEDS_ATTENTION:

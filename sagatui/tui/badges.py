@@ -17,6 +17,7 @@ SAGA_STATUS_STYLES = {
     SagaStatus.COMPENSATED: "yellow",
     SagaStatus.FAILED: "red",
     SagaStatus.NEEDS_ATTENTION: "bold white on red",
+    SagaStatus.CANCELLED: "bold yellow",
 }
 
 BREAKER_STYLES = {

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagatui.event_lines import names, shown
+from sagatui.event_lines import names, shown, stopping_text
 from sagatui.model import payloads
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event, EventKind
@@ -21,6 +21,7 @@ _ENDING_STYLES = {
     EventKind.SAGA_FAILED: "bold red",
     EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
     EventKind.SAGA_RESOLVED: "bold green",
+    EventKind.SAGA_CANCELLED: "bold yellow",
 }
 
 
@@ -108,6 +109,9 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.STEP_FAILED:
             effect = " (may have had an effect)" if event.payload_as(payloads.StepFailed).may_have_effect else ""
             return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold red")
+        case EventKind.SAGA_CANCEL_REQUESTED | EventKind.SAGA_DEADLINE_PASSED:
+            return Entry(event.time, step, "cancel" if kind is EventKind.SAGA_CANCEL_REQUESTED else "deadline",
+                         stopping_text(event), "bold yellow")
         case EventKind.SAGA_COMPENSATING:
             to_undo = event.payload_as(payloads.SagaCompensating).to_undo
             return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(to_undo), "bold magenta")
