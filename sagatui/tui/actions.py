@@ -14,7 +14,15 @@ from enum import Enum
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RetryCompensation, RunScenario
+from sagatui.tui.messages import (
+    BreakerCommand,
+    CancelSaga,
+    OpenTimeline,
+    PickFault,
+    ResolveSaga,
+    RetryCompensation,
+    RunScenario,
+)
 from sagatui.tui.messages import ToggleService as ToggleServicePressed
 
 
@@ -36,7 +44,7 @@ class Area(Enum):
     ATTENTION = "Needs attention", "AttentionTable"
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
-    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "PackPicker"
+    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "PackPicker"
     HELP = "This help", "HelpScreen"
 
     @property
@@ -162,6 +170,9 @@ ACTIONS: tuple[UserAction, ...] = (
                "completed, ...", "Next saga status filter"),
     UserAction(Area.SAGAS, "y", "copy", "Copy id", "copy the highlighted saga's id to the clipboard (OSC 52: over "
                "SSH and in the browser too)", "Copy the highlighted saga's id"),
+    UserAction(Area.SAGAS, "ctrl+k", "cancel_saga", "Cancel saga…", "stop the highlighted running saga going "
+               "forward: it undoes what it did and ends cancelled (asks first, with an optional note)",
+               "Cancel {}…", Target.SAGA, CancelSaga),
     UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
                "the rows)", "Follow the newest saga", show=False),
     UserAction(Area.EVENTS, "slash", "edit_filter", "Filter", "filter by kinds, families, services or saga ids, "
@@ -189,6 +200,8 @@ ACTIONS: tuple[UserAction, ...] = (
                "Show the waterfall or the list"),
     UserAction(Area.TIMELINE, "y", "copy", "Copy", "copy the timeline (the list, as plain text) to the clipboard",
                "Copy the timeline as text"),
+    UserAction(Area.TIMELINE, "ctrl+k", "cancel_saga", "Cancel saga…", "while it runs forward: stop it, undo what "
+               "it did, end it cancelled", "Cancel this saga…"),
     UserAction(Area.TIMELINE, "t", "retry", "Retry undo", "while it needs attention: run its failed compensations "
                "again", "Retry this saga's compensation"),
     UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",

@@ -19,7 +19,9 @@ from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from sagatui.exit_codes import ExitCode
+from sagatui.lab.command_desk import InvalidCommand
 from sagatui.lab.commands import (
+    CancelSaga,
     Command,
     Isolate,
     ResetBreaker,
@@ -45,11 +47,12 @@ from sagatui.store import queries
 from sagatui.store.errors import StorageError
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RunScenario
+from sagatui.tui.messages import CancelSaga as CancelPressed
 from sagatui.tui.messages import RetryCompensation as RetryPressed
 from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.palette import palette_commands
 from sagatui.tui.refresher import SPEEDS, Refresher, speed_label
-from sagatui.tui.screens.dialogs import FaultPicker, PackPicker, ResolveNote, ResumePrompt
+from sagatui.tui.screens.dialogs import CancelConfirm, FaultPicker, PackPicker, ResolveNote, ResumePrompt
 from sagatui.tui.screens.help import HelpScreen
 from sagatui.tui.screens.main import MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
@@ -207,7 +210,10 @@ class SagaDashboard(App[None]):
     def submit(self, command: Command) -> None:
         """Every action is a lab command: applied at the clock's next quiet moment and recorded."""
         if self.session is not None:
-            self.session.submit(command)
+            try:
+                self.session.submit(command)
+            except InvalidCommand as refused:
+                self.notify(str(refused), severity="warning", timeout=4)
 
     def action_toggle_service(self, index: int) -> None:
         services = list(self.refresher.view.pack.services) if self.refresher is not None else []
@@ -253,6 +259,16 @@ class SagaDashboard(App[None]):
                 self.submit(Resolve(saga_id=message.saga_id, note=note))
 
         self.push_screen(ResolveNote(message.saga_id, row.problem if row else ""), resolved)
+
+    @on(CancelPressed)
+    def _on_cancel(self, message: CancelPressed) -> None:
+        saga_id = message.saga_id
+
+        def confirmed(note: str | None) -> None:
+            if note is not None:
+                self.submit(CancelSaga(saga_id=saga_id, note=note))
+
+        self.push_screen(CancelConfirm(saga_id), confirmed)
 
     @on(OpenTimeline)
     def _on_open_timeline(self, message: OpenTimeline) -> None:

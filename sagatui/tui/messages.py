@@ -42,3 +42,8 @@ class RetryCompensation(Message):
 @dataclass
 class ResolveSaga(Message):
     saga_id: str
+
+
+@dataclass
+class CancelSaga(Message):
+    saga_id: str

@@ -103,6 +103,33 @@ class ResolveNote(ModalScreen[str | None]):
             self.notify("a note is required", severity="warning")
 
 
+class CancelConfirm(ModalScreen[str | None]):
+    """Cancelling a saga asks first: enter cancels it, with the note typed (recorded with the cancel),
+    escape leaves it running. Dismissed with the note ("" for none), or None."""
+
+    BINDINGS = bindings(Area.DIALOGS)
+
+    def __init__(self, saga_id: str) -> None:
+        super().__init__()
+        self._saga_id = saga_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Text.assemble(("Cancel ", ""), (self._saga_id, "b"),
+                                      "? It takes no further step, undoes what it did and ends cancelled."))
+            yield Label("Why (optional, recorded with the cancel)?")
+            yield Input(placeholder="e.g. the customer withdrew the order", id="note")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = f"Cancel {self._saga_id}"
+        self.query_one("#dialog").border_subtitle = "enter cancel the saga · esc keep it running"
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+
 class PackPicker(ModalScreen[str | None]):
     """Choosing a pack resets the lab onto it: a new run in the same database."""
 

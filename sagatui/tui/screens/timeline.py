@@ -20,7 +20,7 @@ from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
-from sagatui.tui.messages import ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
 from sagatui.tui.waterfall import build_waterfall
 from sagatui.tui.widgets.key_footer import KeyFooter
@@ -149,7 +149,12 @@ class TimelineScreen(Screen[None]):
         """Retry and resolve are offered only while the saga needs attention."""
         if action in ("retry", "resolve"):
             return self.timeline is not None and self.timeline.saga.status == SagaStatus.NEEDS_ATTENTION
+        if action == "cancel_saga":
+            return self.timeline is not None and self.timeline.saga.status == SagaStatus.RUNNING
         return True
+
+    def action_cancel_saga(self) -> None:
+        self.post_message(CancelSaga(self.saga_id))
 
     def action_retry(self) -> None:
         self.post_message(RetryCompensation(self.saga_id))

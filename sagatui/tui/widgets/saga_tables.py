@@ -11,7 +11,7 @@ from textual.widget import Widget
 from sagatui.model.status import SagaStatus
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
-from sagatui.tui.messages import OpenTimeline, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, OpenTimeline, ResolveSaga, RetryCompensation
 from sagatui.tui.saga_board import SagaBoard, SagaRow
 from sagatui.tui.widgets.filter_field import open_filter
 from sagatui.tui.widgets.keyed_table import KeyedTable
@@ -47,6 +47,10 @@ class _SagaList(KeyedTable):
 
     def action_edit_filter(self) -> None:
         open_filter(self)
+
+    def action_cancel_saga(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(CancelSaga(self.saga_of(self.selected_key)))
 
     @on(KeyedTable.RowSelected)
     def _open(self, event: KeyedTable.RowSelected) -> None:
