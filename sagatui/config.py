@@ -178,13 +178,12 @@ def key_areas() -> dict[str, dict[str, UserAction]]:
 
 def check_dashboard(config: Config) -> dict[str, str]:
     """Check the theme, the pack and the keys; the keymap (binding id -> keys) the keys make."""
-    from textual.theme import BUILTIN_THEMES
-
     from sagatui.packs.bundled import bundled_pack_names, resolve_pack
     from sagatui.packs.errors import PackError
+    from sagatui.tui.themes import theme_names
 
-    if config.file.theme not in BUILTIN_THEMES:
-        raise config.error(("theme",), unknown_name("theme", config.file.theme, BUILTIN_THEMES))
+    if config.file.theme not in theme_names():
+        raise config.error(("theme",), unknown_name("theme", config.file.theme, theme_names()))
     pack = config.file.pack
     if "pack" in config.file.model_fields_set and not Path(config.pack).is_file():
         try:

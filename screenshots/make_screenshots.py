@@ -9,6 +9,8 @@
 - resources-held: the resources view after the refund gateway was down during a rollback: the charge
   nobody could refund is held, awaiting an operator, not shown as ok.
 - help: the key list.
+- metrics-load: the metrics view's charts at 160x50 after the ecommerce load with its two outages.
+- light-theme: the sagas view in sagatui-light after the refund gateway was down.
 """
 
 from __future__ import annotations
@@ -51,10 +53,10 @@ def save(app: SagaDashboard, name: str) -> None:
     print(f"screenshots/{name}.svg, screenshots/{name}.png")
 
 
-def dashboard(folder: str, speed: float | None, pack: str = "ecommerce") -> SagaDashboard:
+def dashboard(folder: str, speed: float | None, pack: str = "ecommerce", theme: str | None = None) -> SagaDashboard:
     source = read_pack(pack)
     return SagaDashboard(LabSettings(source.pack, source.text, source.path, Path(folder) / "shots.db", seed=1,
-                                     speed=speed))
+                                     speed=speed), theme=theme)
 
 
 async def main_during_an_outage(folder: str) -> None:
@@ -144,6 +146,32 @@ async def help_screen(folder: str) -> None:
         await pilot.press("escape", "q")
 
 
+async def metrics_after_a_load(folder: str) -> None:
+    app = dashboard(folder, speed=None)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await run_one_saga(app, pilot, "load_with_outages")
+        await wait_for(pilot, lambda: app.refresher is not None and app.refresher.view.metrics.started == 300
+                       and not app.refresher.board.in_flight, timeout=120)
+        await pilot.press("m")
+        await pilot.pause(1.0)
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "metrics-load")
+        await pilot.press("q")
+
+
+async def sagas_in_the_light_theme(folder: str) -> None:
+    app = dashboard(folder, speed=None, theme="sagatui-light")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await run_one_saga(app, pilot, "refund_gateway_down")
+        await pilot.press("s")
+        await pilot.pause(0.8)
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        save(app, "light-theme")
+        await pilot.press("q")
+
+
 async def make_all() -> None:
     with tempfile.TemporaryDirectory() as folder:
         await main_during_an_outage(folder)
@@ -157,6 +185,10 @@ async def make_all() -> None:
         await resources_with_a_held_charge(folder)
     with tempfile.TemporaryDirectory() as folder:
         await help_screen(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await metrics_after_a_load(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await sagas_in_the_light_theme(folder)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ def dashboard_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speed", type=support.speed, default=argparse.SUPPRESS,
                         help="clock speed: 1 = real time, 10 = ten times faster, 'virtual' = as fast as "
                              "possible (default: the config file's, else 1)")
+    parser.add_argument("--theme", default=argparse.SUPPRESS,
+                        help="the look: sagatui-light, or any Textual theme (textual-dark, nord, gruvbox, "
+                             "textual-light, ...; default: the config file's, else textual-dark)")
     _config(parser)
     parser.add_argument("--print-config", action="store_true",
                         help="print each setting, its value and where it came from, and exit")

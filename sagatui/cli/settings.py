@@ -7,7 +7,9 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.cli.support import UsageError
 from sagatui.config import Config, check_dashboard, key_areas, read_config
+from sagatui.packs.errors import unknown_name
 
 COMMAND_LINE = "command line"
 DEFAULT = "default"
@@ -61,13 +63,19 @@ def dashboard_settings(options: argparse.Namespace) -> DashboardSettings:
     keymap = check_dashboard(config)
     file = config.file
     found = "" if config.found else "; no such file: the defaults"
+    theme = _setting(options, config, "theme", file.theme)
+    if theme.source == COMMAND_LINE:  # the file's was checked with the keys
+        from sagatui.tui.themes import theme_names
+
+        if theme.value not in theme_names():
+            raise UsageError(f"--theme: {unknown_name('theme', theme.value, theme_names())}")
     shown = [
         Setting("config", config.path, f"{config.chosen_by}{found}"),
         _setting(options, config, "pack", config.pack),
         _setting(options, config, "db", config.db),
         _setting(options, config, "seed", file.seed),
         _setting(options, config, "speed", file.speed),
-        Setting("theme", file.theme, config.source("theme") or DEFAULT),
+        theme,
     ]
     for area, actions in key_areas().items():
         for name, action in actions.items():
@@ -79,7 +87,7 @@ def dashboard_settings(options: argparse.Namespace) -> DashboardSettings:
             shown.append(Setting(f"keys.{area}.{name}", ",".join(keys), source or DEFAULT))
     values = {setting.name: setting.value for setting in shown}
     return DashboardSettings(values["pack"], str(values["db"]), values["seed"], values["speed"],
-                             file.theme if "theme" in file.model_fields_set else None, keymap, shown)
+                             theme.value if theme.source != DEFAULT else None, keymap, shown)
 
 
 def print_settings(settings: DashboardSettings) -> None:

@@ -7,8 +7,8 @@ class binds a key the table does not hold).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from textual.binding import Binding, BindingType
@@ -224,3 +224,15 @@ def area_bindings(area: Area) -> list[Binding]:
 def bindings(area: Area) -> list[BindingType]:
     """The `BINDINGS` of `area`'s classes (typed as Textual types them)."""
     return list(area_bindings(area))
+
+
+def remapped(binding: Binding, keymap: Mapping[str, str]) -> Binding:
+    """`binding` with the keys `keymap` (binding id -> keys, the config file's `[keys]`) gives it, as Textual
+    binds them."""
+    return replace(binding, key=keymap[binding.id]) if binding.id is not None and binding.id in keymap else binding
+
+
+def first_key(binding_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key bound as `binding_id`: the keymap's, else the table's."""
+    binding = next(binding for action in ACTIONS for binding in action.bindings() if binding.id == binding_id)
+    return remapped(binding, keymap).key.split(",")[0].strip()

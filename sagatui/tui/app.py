@@ -16,6 +16,7 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from sagatui.exit_codes import ExitCode
@@ -56,6 +57,7 @@ from sagatui.tui.screens.dialogs import CancelConfirm, FaultPicker, PackPicker, 
 from sagatui.tui.screens.help import HelpScreen
 from sagatui.tui.screens.main import MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
+from sagatui.tui.themes import THEMES
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
 
@@ -71,8 +73,11 @@ class SagaDashboard(App[None]):
         actions table's keys (see UserAction.id and the config file's `[keys]`)."""
         super().__init__()
         self.settings = settings
+        for own in THEMES.values():
+            self.register_theme(own)
         if theme is not None:
             self.theme = theme
+        self.keymap = dict(keymap or {})  # as the help lists the keys (Textual keeps its own copy)
         if keymap:
             self.set_keymap(keymap)
         self.session: LabSession | None = None
@@ -81,10 +86,11 @@ class SagaDashboard(App[None]):
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
-        return MainScreen(self.settings.pack)
+        return MainScreen(self.settings.pack, self.keymap)
 
     async def on_mount(self) -> None:
         self._stop_signals.install()
+        self.theme_changed_signal.subscribe(self, self._restyle)
         try:
             self.session = await LabSession.open(self.settings)
             unfinished = await runs_with_sagas_left(self.session.store)
@@ -156,6 +162,14 @@ class SagaDashboard(App[None]):
                 with suppress(WorkerCancelled, WorkerFailed):
                     await worker.wait()
             await session.close()
+
+    def _restyle(self, _theme: Theme) -> None:
+        """Text coloured by role (sagatui.tui.tones) holds the old theme's colours: draw it all again."""
+        if self.refresher is not None:
+            self.refresher.restyle()
+        for screen in self.screen_stack:
+            if isinstance(screen, TimelineScreen):
+                screen.restyle()
 
     @property
     def main(self) -> MainScreen:
@@ -306,7 +320,7 @@ class SagaDashboard(App[None]):
     # -- keys, help and the palette, from the actions table ----------------------------------------------------
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.KEY_AREAS))
+            self.push_screen(HelpScreen(self.KEY_AREAS, self.keymap))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: every action of the actions table, before Textual's own (but for those it names

@@ -30,6 +30,7 @@ from sagatui.tui.rate_history import RateHistory
 from sagatui.tui.saga_board import SagaBoard
 from sagatui.tui.screens.main import MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
+from sagatui.tui.tones import style
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
@@ -131,11 +132,13 @@ class Refresher:
                                                          sagas.following, sagas.size.width):
             sagas.show(self.board, now)
             held = "" if sagas.following else " · held (End follows)"
-            sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · / filter · enter timeline[/]"
+            keys = f"{main.key('sagas.edit_filter')} filter · {main.key('sagas.select_cursor')} timeline"
+            sagas.border_title = f"Sagas [dim]{sagas.status_filter or 'all'}{held} · {keys}[/]"
         if main.view_on_screen("attention") and self._stale("attention", self.board.version, now):
             main.query_one(AttentionTable).show(self.board, now)
         if main.view_on_screen("metrics") and metrics_due:
-            main.query_one(MetricsPanel).show(view.metrics, self.history)
+            main.query_one(MetricsPanel).show(view.metrics, self.history, view.breaker_names, now,
+                                              settled=not self.board.in_flight)
 
     def view_shown(self) -> None:
         """Hidden views are not drawn: draw the one shown now, from what the panels have absorbed."""
@@ -149,6 +152,17 @@ class Refresher:
         if main.view_on_screen("resources"):  # its tables are read from the store only while on screen
             self.read_store()
 
+    def restyle(self) -> None:
+        """The theme changed: every panel is drawn again, the store-backed ones too, in its colours."""
+        if self._stopped:
+            return
+        self._drawn.clear()
+        self._checked_seq = self._tables_seq = -1
+        self.main.query_one(EventStream).restyle()
+        self.tick()
+        self.view_shown()
+        self.read_store()
+
     def _stale(self, panel: str, *drawn_from: object) -> bool:
         """Whether `panel` was last drawn from something else than `drawn_from`; it counts as drawn now."""
         if self._drawn.get(panel) == drawn_from:
@@ -161,15 +175,15 @@ class Refresher:
         view = self.view
         line = Text()
         if (failure := view.failure) is not None:  # the run stopped (its log, a timer or a reader broke): say why
-            line.append(f" run stopped: {type(failure).__name__}: {failure} ", style="b white on red")
+            line.append(f" run stopped: {type(failure).__name__}: {failure} ", style=style("b on error"))
             line.append(" ")
         for name in self.broken_invariants:
-            line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style="b white on red").append(" ")
+            line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style=style("b on error")).append(" ")
         for name in self.held_invariants:
-            line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style="b black on dark_orange").append(" ")
+            line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style=style("b on held")).append(" ")
         line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {view.now:.1f}s ")
         if view.paused:
-            line.append(" paused ", style="b black on yellow")
+            line.append(" paused ", style=style("b on warning"))
         else:
             line.append(f"▶ {speed_label(view.speed)}")
         load = view.load

@@ -15,13 +15,13 @@ from sagatui.model.events import Event, EventKind
 from sagatui.model.status import CompensationOutcome
 
 _ENDING_STYLES = {
-    EventKind.SAGA_COMPLETED: "bold green",
-    EventKind.SAGA_COMPLETED_PARTIAL: "bold green",
-    EventKind.SAGA_COMPENSATED: "bold yellow",
-    EventKind.SAGA_FAILED: "bold red",
-    EventKind.SAGA_NEEDS_ATTENTION: "bold white on red",
-    EventKind.SAGA_RESOLVED: "bold green",
-    EventKind.SAGA_CANCELLED: "bold yellow",
+    EventKind.SAGA_COMPLETED: "bold ok",
+    EventKind.SAGA_COMPLETED_PARTIAL: "bold ok",
+    EventKind.SAGA_COMPENSATED: "bold warning",
+    EventKind.SAGA_FAILED: "bold error",
+    EventKind.SAGA_NEEDS_ATTENTION: "bold on error",
+    EventKind.SAGA_RESOLVED: "bold ok",
+    EventKind.SAGA_CANCELLED: "bold warning",
 }
 
 
@@ -31,7 +31,7 @@ class Entry:
     step: str
     what: str
     detail: str
-    style: str = ""
+    style: str = ""  # roles (sagatui.tui.tones): "bold ok"
 
 
 @dataclass
@@ -82,52 +82,52 @@ def _entry(event: Event) -> Entry | None:
             return Entry(event.time, "", "started", f"saga {started.saga}: {inputs}", "bold")
         case EventKind.STEP_STARTED:
             read = event.payload_as(payloads.StepStarted).params
-            return Entry(event.time, step, "step", f"calls {_call(event)}{_values(' with ', read)}", "cyan")
+            return Entry(event.time, step, "step", f"calls {_call(event)}{_values(' with ', read)}", "info")
         case EventKind.STEP_SKIPPED:
             return Entry(event.time, step, "skipped", event.payload_as(payloads.StepSkipped).why(), "dim")
         case EventKind.ATTEMPT_SUCCEEDED:
-            return Entry(event.time, step, f"attempt {event.attempt}", f"ok {_call(event)}{_took(event)}", "green")
+            return Entry(event.time, step, f"attempt {event.attempt}", f"ok {_call(event)}{_took(event)}", "ok")
         case EventKind.ATTEMPT_FAILED:
-            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
+            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "error")
         case EventKind.RETRY_SCHEDULED | EventKind.COMPENSATION_RETRY_SCHEDULED:
             scheduled = event.payload_as(payloads.RetryScheduled)
             policy = f" ({scheduled.policy.value} policy)" if scheduled.policy is not None else ""
             return Entry(event.time, step, "retry", f"attempt {event.attempt} after {format_duration(scheduled.delay)}"
-                         f"{policy}", "yellow")
+                         f"{policy}", "warning")
         case EventKind.FALLBACK_USED:
             fallback = event.payload_as(payloads.FallbackUsed)
             reason = f" ({fallback.reason})" if fallback.reason else ""
             return Entry(event.time, step, "fallback", f"{fallback.from_action} -> {fallback.to_action}{reason}",
-                         "bright_blue")
+                         "hop")
         case EventKind.BREAKER_REJECTED:
             breaker = event.payload_as(payloads.BreakerRejected).breaker
-            return Entry(event.time, step, "rejected", f"breaker {breaker}: {event.message}", "bold red")
+            return Entry(event.time, step, "rejected", f"breaker {breaker}: {event.message}", "bold error")
         case EventKind.STEP_SUCCEEDED:
             result = event.payload_as(payloads.StepSucceeded).result
             return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s){_values(' -> ', result)}",
-                         "bold green")
+                         "bold ok")
         case EventKind.STEP_FAILED:
             effect = " (may have had an effect)" if event.payload_as(payloads.StepFailed).may_have_effect else ""
-            return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold red")
+            return Entry(event.time, step, "failed", f"{_error(event)}{effect}", "bold error")
         case EventKind.SAGA_CANCEL_REQUESTED | EventKind.SAGA_DEADLINE_PASSED:
             return Entry(event.time, step, "cancel" if kind is EventKind.SAGA_CANCEL_REQUESTED else "deadline",
-                         stopping_text(event), "bold yellow")
+                         stopping_text(event), "bold warning")
         case EventKind.SAGA_COMPENSATING:
             to_undo = event.payload_as(payloads.SagaCompensating).to_undo
-            return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(to_undo), "bold magenta")
+            return Entry(event.time, step, "roll back", "undo newest first: " + ", ".join(to_undo), "bold undo")
         case EventKind.COMPENSATION_STARTED:
             context = event.payload_as(payloads.CompensationStarted).context
-            return Entry(event.time, step, "undo", f"{_call(event)} · {_context(context)}", "magenta")
+            return Entry(event.time, step, "undo", f"{_call(event)} · {_context(context)}", "undo")
         case EventKind.COMPENSATION_ATTEMPT:
             if event.error_kind is None:
-                return Entry(event.time, step, f"attempt {event.attempt}", f"ok{_took(event)}", "green")
-            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "red")
+                return Entry(event.time, step, f"attempt {event.attempt}", f"ok{_took(event)}", "ok")
+            return Entry(event.time, step, f"attempt {event.attempt}", f"{_error(event)}{_took(event)}", "error")
         case EventKind.COMPENSATION_ENDED:
             ended = event.payload_as(payloads.CompensationEnded)
             reason = f": {ended.reason}" if ended.reason else ""
             not_undone = f", not undone: {names(ended.not_undone)}" if ended.not_undone else ""
             return Entry(event.time, step, ended.outcome.value, f"after {event.attempt} attempt(s){reason}{not_undone}",
-                         "bold green" if ended.outcome is CompensationOutcome.COMPLETED else "bold red")
+                         "bold ok" if ended.outcome is CompensationOutcome.COMPLETED else "bold error")
         case EventKind.COMPENSATION_SKIPPED:
             return Entry(event.time, step, "nothing to undo", event.payload_as(payloads.CompensationSkipped).reason,
                          "dim")
@@ -137,13 +137,13 @@ def _entry(event: Event) -> Entry | None:
             return Entry(event.time, step, what, _values("output ", output).strip() or _error(event),
                          _ENDING_STYLES[kind])
         case EventKind.FOR_EACH_EXPANDED:
-            return Entry(event.time, step, "for each", event.payload_as(payloads.ForEachExpanded).summary(), "cyan")
+            return Entry(event.time, step, "for each", event.payload_as(payloads.ForEachExpanded).summary(), "info")
         case EventKind.BRANCH_CHOSEN:
-            return Entry(event.time, step, "branch", event.payload_as(payloads.BranchChosen).summary(), "bold cyan")
+            return Entry(event.time, step, "branch", event.payload_as(payloads.BranchChosen).summary(), "bold info")
         case EventKind.GROUP_QUORUM:
             decided = event.payload_as(payloads.QuorumDecided)
             return Entry(event.time, step, "quorum met" if decided.met else "quorum missed", decided.summary(),
-                         "bold green" if decided.met else "bold red")
+                         "bold ok" if decided.met else "bold error")
         case kind if kind.ends_saga:
             detail = event.payload_as(payloads.SagaResolved).note if kind is EventKind.SAGA_RESOLVED else _error(event)
             return Entry(event.time, step, kind.value.removeprefix("saga."), detail, _ENDING_STYLES[kind])

@@ -15,10 +15,11 @@ from sagatui.model import payloads
 from sagatui.model.durations import format_duration
 from sagatui.model.errors import ErrorKind
 from sagatui.model.events import Event, EventKind
+from sagatui.tui.tones import style
 
 LABEL_WIDTH = 24
-_OUTCOME_STYLES = {"ok": "green", "error": "red", "timeout": "yellow", "open": "cyan", "undo": "magenta",
-                   "undo_error": "bold red"}
+_OUTCOME_STYLES = {"ok": "ok", "error": "error", "timeout": "warning", "open": "info", "undo": "undo",
+                   "undo_error": "bold error"}  # roles (sagatui.tui.tones)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def render_waterfall(waterfall: Waterfall, width: int) -> list[Text]:
 
     lines: list[Text] = []
     for row in waterfall.rows:
-        line = Text(_fit(row.label, label_width).ljust(label_width), style="magenta" if row.undo else "")
+        line = Text(_fit(row.label, label_width).ljust(label_width), style=style("undo") if row.undo else "")
         line.append(" │ ", style="dim")
         cells = [(" ", "")] * room
         for gap in row.gaps:
@@ -126,14 +127,14 @@ def render_waterfall(waterfall: Waterfall, width: int) -> list[Text]:
         for bar in row.bars:
             first, last = column(bar.start), column(bar.end if bar.end is not None else waterfall.end)
             for index in range(first, max(first, last - 1) + 1):
-                cells[index] = ("█", _OUTCOME_STYLES[bar.outcome])
+                cells[index] = ("█", style(_OUTCOME_STYLES[bar.outcome]))
         for mark in row.marks:
-            cells[column(mark.time)] = (mark.symbol, "bold red" if mark.symbol == "⊘" else "bold bright_blue")
+            cells[column(mark.time)] = (mark.symbol, style("bold error" if mark.symbol == "⊘" else "bold hop"))
         if row.note and not row.bars:
             note = _fit(row.note, room)
             cells[:len(note)] = [(char, "dim") for char in note]
-        for char, style in cells:
-            line.append(char, style=style)
+        for char, cell_style in cells:
+            line.append(char, style=cell_style)
         lines.append(line)
     lines.append(_axis(waterfall, label_width, room))
     return lines
@@ -145,7 +146,7 @@ def _label_gap(cells: list[tuple[str, str]], first: int, last: int, label: str) 
         cells[index] = ("·", "dim")
     if last - first - 1 >= len(label) + 2:
         at = first + 1 + (last - first - 1 - len(label)) // 2
-        cells[at:at + len(label)] = [(char, "yellow") for char in label]
+        cells[at:at + len(label)] = [(char, style("warning")) for char in label]
 
 
 def _axis(waterfall: Waterfall, label_width: int, room: int) -> Text:

@@ -76,3 +76,29 @@ def test_waterfall_of_a_saga_with_a_fallback(make_app: Callable[..., SagaDashboa
         await drawn_after_this(pilot)
 
     assert snap_compare(make_app("travel"), terminal_size=(100, 24), run_before=on_the_waterfall)
+
+
+def test_metrics_view_after_a_load_with_outages(make_app: Callable[..., SagaDashboard],
+                                                snap_compare: SnapCompare) -> None:
+    """The charts over clock time: throughput, step latency, retries and rejections, and the breakers opening
+    while payment and then the carrier are down."""
+    async def on_the_metrics(pilot: Pilot[None]) -> None:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "load_with_outages")
+        await settled(pilot)
+        await pilot.press("m")
+        await drawn_after_this(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=on_the_metrics)
+
+
+def test_sagas_in_the_light_theme(make_app: Callable[..., SagaDashboard], snap_compare: SnapCompare) -> None:
+    """sagatui-light: the switches, breaker states, saga statuses and the status line on a light background."""
+    async def after_the_outage(pilot: Pilot[None]) -> None:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "refund_gateway_down")
+        await settled(pilot)
+        await pilot.press("s")
+        await drawn_after_this(pilot)
+
+    assert snap_compare(make_app(theme="sagatui-light"), terminal_size=(120, 32), run_before=after_the_outage)

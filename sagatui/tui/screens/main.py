@@ -4,10 +4,12 @@ view is shown at once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -15,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from sagatui.packs.model import Pack
-from sagatui.tui.actions import VIEWS, Area, bindings
+from sagatui.tui.actions import VIEWS, Area, bindings, first_key
 from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.filter_field import TablePanel
@@ -40,9 +42,18 @@ class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (180, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (45, "-tall")]
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, keymap: Mapping[str, str] | None = None) -> None:
+        """`keymap`: binding id -> keys (the config file's `[keys]`), for the keys the titles name."""
         super().__init__()
         self._pack = pack
+        self._keymap = dict(keymap or {})
+        self._keys: dict[str, str] = {}
+
+    def key(self, binding_id: str) -> str:
+        """The key bound as `binding_id`, as the footer shows it (the config file may have moved it)."""
+        if binding_id not in self._keys:
+            self._keys[binding_id] = self.app.get_key_display(Binding(first_key(binding_id, self._keymap), ""))
+        return self._keys[binding_id]
 
     def compose(self) -> ComposeResult:
         yield QuietStatic(id="status-line")
@@ -62,16 +73,22 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        key = self.key
+        toggles = [first_key(f"main.toggle_service.{n}", self._keymap) for n in range(1, 10)]
+        services = "1-9" if toggles == list("123456789") else f"{key('main.toggle_service.1')}…"
         titles = {
-            "services": "Outages [dim]1-9 · f[/]",
-            "breakers": "Breakers [dim]i isolate · u reset[/]",
-            "scenarios": "Scenarios [dim]enter run · l load[/]",
+            "services": f"Outages [dim]{services} · {key('switchboard.pick_fault')}[/]",
+            "breakers": f"Breakers [dim]{key('breakers.isolate')} isolate · {key('breakers.reset_breaker')} reset[/]",
+            "scenarios": f"Scenarios [dim]{key('scenarios.select_cursor')} run · {key('main.load')} load[/]",
             "sagas": "Sagas",
             "events": "Events",
             "resources": "Resources",
             "metrics": "Metrics",
-            "attention": "Needs attention [dim]t retry undo · n resolve[/]",
+            "attention": f"Needs attention [dim]{key('attention.retry')} retry undo · {key('attention.resolve')} "
+                         "resolve[/]",
         }
+        events = self.query_one(EventStream)
+        events.keys_hint = f"{key('events.edit_filter')} filter · {key('events.toggle_pause')} pause"
         for widget_id, title in titles.items():
             widget = self.query_one(f"#{widget_id}")
             widget.border_title = title

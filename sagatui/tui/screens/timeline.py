@@ -22,12 +22,13 @@ from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import CancelSaga, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
+from sagatui.tui.tones import style
 from sagatui.tui.waterfall import build_waterfall
 from sagatui.tui.widgets.key_footer import KeyFooter
 
-_STEP_STYLES = {"succeeded": "green", "failed": "red", "compensated": "yellow", "skipped": "dim",
-                "compensation_failed": "bold red", "compensation_partial": "bold red",
-                "compensation_expired": "bold red"}
+_STEP_STYLES = {"succeeded": "ok", "failed": "error", "compensated": "warning", "skipped": "dim",
+                "compensation_failed": "bold error", "compensation_partial": "bold error",
+                "compensation_expired": "bold error"}  # roles (sagatui.tui.tones)
 
 
 def _entries(title: str, entries: list[Entry]) -> Table:
@@ -38,32 +39,38 @@ def _entries(title: str, entries: list[Entry]) -> Table:
     table.add_column("what", no_wrap=True)
     table.add_column("detail", ratio=1, overflow="fold")
     for entry in entries:
-        table.add_row(f"{entry.time:.3f}s", plain_text(entry.step), plain_text(entry.what, style=entry.style),
+        table.add_row(f"{entry.time:.3f}s", plain_text(entry.step), plain_text(entry.what, style=style(entry.style)),
                       plain_text(entry.detail))
     return table
 
 
-_LEGEND = Text.assemble(("█", "green"), " ok  ", ("█", "red"), " error  ", ("█", "yellow"), " timeout  ",
-                        ("█", "cyan"), " under way  ", ("·200ms·", "yellow"), " backoff  ", ("⊘", "bold red"),
-                        " breaker refused  ", ("→", "bold bright_blue"), " fallback  ", ("█", "magenta"), " undo",
-                        style="dim")
+_LEGEND = (("█", "ok", " ok  "), ("█", "error", " error  "), ("█", "warning", " timeout  "),
+           ("█", "info", " under way  "), ("·200ms·", "warning", " backoff  "),
+           ("⊘", "bold error", " breaker refused  "), ("→", "bold hop", " fallback  "), ("█", "undo", " undo"))
+
+
+def _legend() -> Text:
+    """What the waterfall's marks mean, in the theme's colours."""
+    return Text.assemble(*((part for mark, role, what in _LEGEND for part in ((mark, style(role)), what))),
+                         style="dim")
 
 
 def render_waterfall_view(timeline: SagaTimeline, scenario: str) -> Group:
     """The saga's head, then its waterfall and what the marks mean."""
-    return Group(_head(timeline, scenario), Text(), build_waterfall(timeline.events), Text(), _LEGEND)
+    return Group(_head(timeline, scenario), Text(), build_waterfall(timeline.events), Text(), _legend())
 
 
 def _head(timeline: SagaTimeline, scenario: str) -> Text:
     saga = timeline.saga
     status = SagaStatus(saga.status)
-    head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", SAGA_STATUS_STYLES[status]),
+    head = Text.assemble((f"{saga.saga_id} ", "bold"), (f" {saga.status} ", style(SAGA_STATUS_STYLES[status])),
                          (plain(f"  {scenario} · saga {saga.saga}"), "dim"))
     if saga.ended_at is not None:
         took = format_duration(saga.ended_at - saga.started_at)
         head.append(f" · {saga.started_at:.3f}s → {saga.ended_at:.3f}s ({took})", style="dim")
     if saga.failed_step:
-        head.append("\n" + plain(f"failed at {saga.failed_step}: {saga.error_kind}: {saga.message}"), style="red")
+        failed = plain(f"failed at {saga.failed_step}: {saga.error_kind}: {saga.message}")
+        head.append("\n" + failed, style=style("error"))
     return head
 
 
@@ -78,7 +85,7 @@ def render_timeline(timeline: SagaTimeline, scenario: str) -> Group:
     steps.add_column("undo tries", justify="right")
     for step in timeline.steps:
         call = f"{step.service}.{step.operation}" if step.operation else step.service or ""
-        steps.add_row(plain_text(step.step), Text(step.status, style=_STEP_STYLES.get(step.status, "")),
+        steps.add_row(plain_text(step.step), Text(step.status, style=style(_STEP_STYLES.get(step.status, ""))),
                       plain_text(call), str(step.attempts), step.compensation_outcome or "",
                       str(step.compensation_attempts or ""))
     acts = build_timeline(timeline.events)
@@ -130,6 +137,10 @@ class TimelineScreen(Screen[None]):
         if self.timeline is not None:
             render = render_waterfall_view if self.waterfall else render_timeline
             self.query_one("#timeline", Static).update(render(self.timeline, self._scenario))
+
+    def restyle(self) -> None:
+        """The theme changed: draw the timeline again in its colours."""
+        self._draw()
 
     def action_toggle_waterfall(self) -> None:
         self.waterfall = not self.waterfall

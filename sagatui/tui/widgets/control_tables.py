@@ -16,6 +16,7 @@ from sagatui.plain_text import plain_text
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import breaker_state, fault_label, switch
 from sagatui.tui.messages import BreakerCommand, PickFault, RunScenario, ToggleService
+from sagatui.tui.tones import style
 from sagatui.tui.widgets.filter_field import TablePanel, open_filter
 from sagatui.tui.widgets.keyed_table import NAME_MIN, KeyedTable, clipped
 
@@ -176,4 +177,4 @@ def _failures(breaker: BreakerView) -> Text:
     if config.failure_rate is not None and rate is not None:
         parts.append(f"{rate:.0%}")
         alarming = alarming or rate * 2 >= config.failure_rate
-    return Text(" ".join(parts), style="bold red" if alarming else "")
+    return Text(" ".join(parts), style=style("bold error") if alarming else "")

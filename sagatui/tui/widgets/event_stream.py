@@ -18,6 +18,7 @@ from sagatui.event_lines import describe, style_for
 from sagatui.model.events import Event
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.event_filter import EventFilter
+from sagatui.tui.tones import style
 from sagatui.tui.widgets.filter_field import FilterInput, FilterPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
 
@@ -51,9 +52,9 @@ class KindColours(Highlighter):
         return text
 
     def highlight(self, text: Text) -> None:
-        style = self._styles.get(text.plain)
-        if style:
-            text.stylize(style, 11)
+        spec = self._styles.get(text.plain)  # sagatui.event_lines' colour words, read as roles
+        if spec:
+            text.stylize(style(spec), 11)
         text.stylize("dim", 0, 10)
 
     def clear(self) -> None:
@@ -83,6 +84,7 @@ class EventStream(FilterPanel):
         self._unseen = 0
         self._behind = 0  # events kept but not written while the log was hidden
         self.dropped = 0
+        self.keys_hint = "/ filter · space pause"  # the screen says which keys, when the config file moved them
 
     def compose(self) -> ComposeResult:
         yield QuietStatic(id="event-status")
@@ -151,6 +153,12 @@ class EventStream(FilterPanel):
         self._write(matching[-LOG_LINES:])
         self.log_widget.scroll_end(animate=False)
 
+    def restyle(self) -> None:
+        """The theme changed: write the lines again, coloured in it."""
+        if not self.paused:
+            self._redraw()
+        self._show_status()
+
     def _show_status(self) -> None:
         parts = [f"filter: {self.filter}" if not self.filter.everything else "all events",
                  f"{len(self._kept):,} kept"]
@@ -159,7 +167,7 @@ class EventStream(FilterPanel):
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped (still in the store)")
         self.query_one("#event-status", QuietStatic).update_if_changed(
-            Text(" · ".join(parts) + "   / filter · space pause", style="bold yellow" if self.paused else "dim"))
+            Text(" · ".join(parts) + f"   {self.keys_hint}", style=style("bold warning") if self.paused else "dim"))
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused

@@ -15,6 +15,7 @@ from sagatui.model.status import InvariantState
 from sagatui.plain_text import plain
 from sagatui.store.invariants import InvariantResult
 from sagatui.store.summaries import ACTIVITY_TABLES, ActivityTotal
+from sagatui.tui.tones import style
 from sagatui.tui.widgets.keyed_table import Column, KeyedTable
 from sagatui.tui.widgets.quiet_static import QuietStatic
 
@@ -57,7 +58,7 @@ def _total(total: ActivityTotal) -> str:
 
 def _changed(now: float, initial: float, shown: Callable[[float | None], str] = _count) -> Text:
     """A value that differs from where it started is highlighted: a finished rollback shows none."""
-    return Text(shown(now), style="" if now == initial else "bold yellow")
+    return Text(shown(now), style="" if now == initial else style("bold warning"))
 
 
 class InvariantBadges(QuietStatic):
@@ -68,21 +69,21 @@ class InvariantBadges(QuietStatic):
         for result in results:
             label = INVARIANT_LABELS.get(result.name, result.name)
             if result.state is InvariantState.HELD:  # sagas needing attention still hold something: not ok
-                badges.append(f" ! {label}: {len(result.held)} held ", style="bold black on dark_orange")
+                badges.append(f" ! {label}: {len(result.held)} held ", style=style("bold on held"))
                 problems.extend(result.held[:2])
             elif result.ok and result.accepted:  # holds once what resolved sagas still hold is accepted
-                badges.append(f" ✓ {label} ({len(result.accepted)} resolved) ", style="bold black on yellow")
+                badges.append(f" ✓ {label} ({len(result.accepted)} resolved) ", style=style("bold on warning"))
             elif result.ok:
-                badges.append(f" ✓ {label} ", style="bold black on green")
+                badges.append(f" ✓ {label} ", style=style("bold on ok"))
             elif result.name == "all_terminal" and unsettled:
                 badges.append(f" … {in_flight} in flight " if in_flight else " … committing ",
-                              style="bold black on grey70")
+                              style=style("bold on muted"))
             else:
-                badges.append(f" ✗ {label} ", style="bold white on red")
+                badges.append(f" ✗ {label} ", style=style("bold on error"))
                 problems.extend(result.details[:2])
             badges.append(" ")
         for problem in problems[:3]:
-            badges.append("\n" + plain(problem), style="dark_orange" if "needs attention" in problem else "red")
+            badges.append("\n" + plain(problem), style=style("held" if "needs attention" in problem else "error"))
         self.update_if_changed(badges)
 
 

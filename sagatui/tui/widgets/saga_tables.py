@@ -13,6 +13,7 @@ from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
 from sagatui.tui.messages import CancelSaga, OpenTimeline, ResolveSaga, RetryCompensation
 from sagatui.tui.saga_board import SagaBoard, SagaRow
+from sagatui.tui.tones import style
 from sagatui.tui.widgets.filter_field import open_filter
 from sagatui.tui.widgets.keyed_table import KeyedTable
 
@@ -23,7 +24,7 @@ SHOWN_SAGAS = 200  # the newest; older ones are in the store (and their timeline
 def _step(row: SagaRow) -> Text:
     if row.step is None:
         return Text("")
-    return Text(f"↩ {row.step}", style="magenta") if row.undoing else Text(row.step)
+    return Text(f"↩ {row.step}", style=style("undo")) if row.undoing else Text(row.step)
 
 
 def _age(row: SagaRow, now: float) -> Text:
@@ -135,7 +136,8 @@ class AttentionTable(_SagaList):
                           ("scenario", "scenario", None)], id=id)
 
     def show(self, board: SagaBoard, now: float) -> None:
-        self.show_rows({row.saga_id: (row.saga_id, Text(row.problem, style="red"), _age(row, now), row.scenario)
+        problem = style("error")
+        self.show_rows({row.saga_id: (row.saga_id, Text(row.problem, style=problem), _age(row, now), row.scenario)
                         for row in board.needing_attention()})
 
     def action_retry(self) -> None:
