@@ -62,7 +62,14 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
                     print_summary(out, report)
         return reports
 
-    reports = run_stoppable(run_all())
+    from sagatui.lab.run import WaitingForPeople
+
+    try:
+        reports = run_stoppable(run_all())
+    except WaitingForPeople as waiting:
+        show(out, Text(f"stopped: {waiting} (the run is left interrupted; no decision is scripted in the "
+                       f"scenario's `decisions:`)", style="bold yellow"))
+        return ExitCode.EXPECTATION_FAILED
     passed = all(report.passed for report in reports)
     if text:
         style = "bold green" if passed else "bold red"

@@ -41,13 +41,15 @@ def _ready_queue(loop: asyncio.AbstractEventLoop) -> deque[object]:
 
 
 class TimerHandle:
-    __slots__ = ("_clock", "callback", "cancelled", "when")
+    __slots__ = ("_clock", "callback", "cancelled", "for_people", "when")
 
-    def __init__(self, when: float, callback: Callable[[], None], clock: VirtualClock | None = None) -> None:
+    def __init__(self, when: float, callback: Callable[[], None], clock: VirtualClock | None = None,
+                 for_people: bool = False) -> None:
         self.when = when
         self.callback = callback
         self.cancelled = False
         self._clock = clock
+        self.for_people = for_people  # a person's time to decide: virtual time does not jump to it
 
     def cancel(self) -> None:
         if not self.cancelled:
@@ -116,13 +118,23 @@ class VirtualClock:
         self._steps = 0  # jumps allowed while paused (step())
         self.frozen = False  # the run made its last mark: time never moves again
         self.on_error: ErrorHandler | None = None  # told when a timer callback raises
+        self._held: asyncio.Event | None = None  # set while virtual time waits for people (see call_at)
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        handle = TimerHandle(self._now + max(0.0, delay), callback, self)
+        return self.call_at(self._now + max(0.0, delay), callback)
+
+    def call_at(self, when: float, callback: Callable[[], None], *, for_people: bool = False) -> TimerHandle:
+        """Call `callback` at clock time `when` (now, if that has passed): a time kept across a restart
+        stays the same float, where `call_later(when - now)` could move it by a rounding error.
+
+        `for_people`: the time a person has to act (an approval's timeout). Virtual time (no speed) never
+        jumps to such a timer: with nothing else to do before it, the clock holds (`held_for_people`)
+        until something comes from outside; at a speed, it comes in its time like any other."""
+        handle = TimerHandle(max(self._now, when), callback, self, for_people)
         heapq.heappush(self._timers, (handle.when, next(self._order), handle))
         self._poke()
         return handle
@@ -175,6 +187,16 @@ class VirtualClock:
         self._poke()  # an idle moment from before this call does not count: look again
         await self._idle.wait()
 
+    @property
+    def held_for_people(self) -> bool:
+        """Virtual time holds: the next thing due is a person's time to act, and nothing else can happen."""
+        return self._held is not None and self._held.is_set()
+
+    async def wait_held_for_people(self) -> None:
+        """Return once virtual time holds for people (see `call_at`)."""
+        assert self._held is not None, "start() the clock first"
+        await self._held.wait()
+
     def add_idle_hook(self, hook: IdleHook) -> None:
         """`hook()` runs at each quiet moment; it returns True when it changed something."""
         self._idle_hooks.append(hook)
@@ -196,6 +218,7 @@ class VirtualClock:
             self._wake = asyncio.Event()
             self._io_done = asyncio.Event()
             self._idle = asyncio.Event()
+            self._held = asyncio.Event()
             self._advancer = asyncio.get_running_loop().create_task(self._advance_forever(), name="clock")
 
     async def stop(self) -> None:
@@ -284,6 +307,14 @@ class VirtualClock:
             if await self._run_idle_hooks():
                 continue
             due = None if self.frozen else self._next_due()
+            if due is not None and self.speed is None and self._timers[0][2].for_people:
+                assert self._idle is not None and self._held is not None
+                self._idle.set()
+                self._held.set()  # nothing to do but wait for people: virtual time does not jump their time
+                await self._wait_for_wake(None)
+                self._held.clear()
+                self._idle.clear()
+                continue
             if due is not None and self.paused and self._steps:
                 self._steps -= 1
                 self._fire_due(due)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sagatui.engine.approvals import Approvals, Decision
 from sagatui.engine.attempts import FORWARD, AttemptLoop, CallPlan
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
@@ -17,7 +18,7 @@ from sagatui.engine.saga_data import forward_params, saga_facts
 from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, StepRecord
 from sagatui.model.calls import Call
 from sagatui.model.conditions import dumped
-from sagatui.model.definitions import Fallback, StepDef, split_action
+from sagatui.model.definitions import Approval, Fallback, StepDef, split_action
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import StepStatus
@@ -29,8 +30,9 @@ class StepRunner:
     """Runs one step of a saga forward, recording each happening as events."""
 
     def __init__(self, attempts: AttemptLoop, clock: VirtualClock, recorder: EventRecorder, breakers: BreakerBoard,
-                 breaker_for: Callable[[str], CircuitBreaker]) -> None:
+                 breaker_for: Callable[[str], CircuitBreaker], approvals: Approvals) -> None:
         self.attempts = attempts
+        self.approvals = approvals
         self.clock = clock
         self.recorder = recorder
         self.breakers = breakers
@@ -49,6 +51,9 @@ class StepRunner:
             self._emit(EventKind.STEP_SKIPPED, saga, step=step.name,
                        data={"reason": "condition", "condition": dumped(step.when)})
             return True
+        if step.approval is not None:
+            return await self._await_decision(saga, record, step.approval, resumed, quorum)
+        assert step.action is not None
         sent = _sent(saga, step)  # once for every provider: what they are sent does not change
         if resumed is None:
             record.status = StepStatus.RUNNING
@@ -106,6 +111,30 @@ class StepRunner:
             raise
         assert error is not None
         return self.fail(saga, record, error, quorum)
+
+    async def _await_decision(self, saga: SagaRun, record: StepRecord, approval: Approval,
+                              resumed: InterruptedCall | None, quorum: str | None) -> bool:
+        """An approval step: wait for the decision (sagatui.engine.approvals). Approved, it succeeds with
+        the decision as its result (no effect to undo); rejected, it fails for good."""
+        step = record.definition
+        if resumed is None:
+            record.status = StepStatus.RUNNING
+            self._emit(EventKind.STEP_STARTED, saga, step=step.name)
+        if resumed is not None and "approved" in record.result:  # decided (recorded) before the process stopped
+            decision = Decision(record.result["approved"], record.result["note"], record.result["by"])
+        else:
+            asked_at = self.clock.now() if resumed is None else resumed.step_started_at
+            record.status = StepStatus.WAITING_APPROVAL
+            decision = await self.approvals.wait(saga, step.name, approval, asked_at, resumed is not None)
+        result: dict[str, Any] = {"approved": decision.approved, "note": decision.note, "by": decision.by}
+        record.result = result
+        if decision.approved:
+            record.status = StepStatus.SUCCEEDED
+            self._emit(EventKind.STEP_SUCCEEDED, saga, step=step.name, data={"result": result})
+            return True
+        because = f": {decision.note}" if decision.note else ""
+        return self.fail(saga, record, ServiceError(ErrorKind.PERMANENT, f"rejected{because}", code="rejected"),
+                         quorum)
 
     def fail(self, saga: SagaRun, record: StepRecord, error: ServiceError, quorum: str | None) -> bool:
         """Record a step's failure for good; False when the saga must roll back (an optional step, or a

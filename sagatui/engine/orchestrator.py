@@ -32,6 +32,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sagatui.engine.approvals import Approvals
 from sagatui.engine.attempts import AttemptLoop
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
@@ -59,9 +60,10 @@ from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.input_schema import input_problems
 from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, SagaStopping, StepSkipped
-from sagatui.model.status import CompensationOutcome, SagaStatus, StepStatus
+from sagatui.model.status import GOING_FORWARD, CompensationOutcome, SagaStatus, StepStatus
 
 _FRESH = ResumePoint()
+_UNDER_WAY = frozenset({StepStatus.RUNNING, StepStatus.WAITING_RETRY, StepStatus.WAITING_APPROVAL})
 
 
 class SagaEngine:
@@ -88,7 +90,8 @@ class SagaEngine:
         self._live: dict[str, tuple[SagaRun, asyncio.Task[Any]]] = {}  # sagas going forward, by id
         self.attempts = AttemptLoop(services, clock, recorder, self._running, seed)
         self.undoer = Undoer(self.attempts, clock, recorder, self.breaker_for)
-        self.steps = StepRunner(self.attempts, clock, recorder, breakers, self.breaker_for)
+        self.approvals = Approvals(clock, recorder)
+        self.steps = StepRunner(self.attempts, clock, recorder, breakers, self.breaker_for, self.approvals)
 
     # -- operator controls --------------------------------------------------------------------------
     def pause(self) -> None:
@@ -145,11 +148,11 @@ class SagaEngine:
         flight may have done its work) and the saga rolls back. A saga stopped before its process stopped
         only ends the steps it left under way."""
         if saga.stop is None and (deadline := saga.definition.deadline) is not None:
-            left = saga.started_at + deadline - self.clock.now()
-            if left <= 0:
+            due = saga.started_at + deadline
+            if due <= self.clock.now():
                 self._stop(saga, Stop.DEADLINE)
             else:
-                timer = self.clock.call_later(left, lambda: self._stop(saga, Stop.DEADLINE))
+                timer = self.clock.call_at(due, lambda: self._stop(saga, Stop.DEADLINE))
         else:
             timer = None
         if saga.stop is not None:
@@ -169,14 +172,14 @@ class SagaEngine:
             if timer is not None:
                 timer.cancel()
 
-    def _stop(self, saga: SagaRun, why: Stop, note: str = "") -> None:
+    def _stop(self, saga: SagaRun, why: Stop, note: str = "", scenario: str | None = None) -> None:
         """Stop a saga going forward (recorded): its task is cancelled where it waits."""
         live = self._live.get(saga.saga_id)
-        if saga.stop is not None or saga.failed_step is not None or saga.status is not SagaStatus.RUNNING:
+        if saga.stop is not None or saga.failed_step is not None or saga.status not in GOING_FORWARD:
             return  # already stopped, or failing of its own accord: its rollback is under way
         saga.stop = why
         if why is Stop.CANCELLED:
-            self._emit(EventKind.SAGA_CANCEL_REQUESTED, saga, payload=SagaStopping(note=note))
+            self._emit(EventKind.SAGA_CANCEL_REQUESTED, saga, payload=SagaStopping(note=note, scenario=scenario))
         else:
             self._emit(EventKind.SAGA_DEADLINE_PASSED, saga, payload=SagaStopping(deadline=saga.definition.deadline))
         if live is not None:
@@ -186,7 +189,7 @@ class SagaEngine:
         """End, with the stop's error, the steps of a stopped saga still under way (rebuilt after a crash: a
         call whose intent is durable and its answer not may have done its work, as the rebuild says)."""
         for record in saga.steps.values():
-            if record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY) and record.definition.for_each is None:
+            if record.status in _UNDER_WAY and record.definition.for_each is None:
                 self.steps.fail(saga, record, saga.stop_error(), None)
 
     def cancel_problem(self, saga_id: str, waiting: SagaRun | None = None) -> str | None:
@@ -197,18 +200,19 @@ class SagaEngine:
             return f"saga {saga_id} is not going forward (only a running saga can be cancelled)"
         if saga.stop is not None:
             return f"saga {saga_id} is already stopped ({saga.stop.value})"
-        if saga.failed_step is not None or saga.status is not SagaStatus.RUNNING:
+        if saga.failed_step is not None or saga.status not in GOING_FORWARD:
             return f"saga {saga_id} is already rolling back"
         return None
 
-    def cancel(self, saga_id: str, note: str = "", waiting: SagaRun | None = None) -> bool:
+    def cancel(self, saga_id: str, note: str = "", waiting: SagaRun | None = None,
+               scenario: str | None = None) -> bool:
         """An operator's cancel: the saga goes no further forward, undoes what it did and ends `cancelled`
-        (`waiting`: a saga rebuilt from a stopped run, stopped before it is carried on). False when it
-        cannot be cancelled now (see `cancel_problem`)."""
+        (`waiting`: a saga rebuilt from a stopped run, stopped before it is carried on; `scenario`: the
+        scenario that scripted it). False when it cannot be cancelled now (see `cancel_problem`)."""
         saga = self._going(saga_id, waiting)
         if saga is None or self.cancel_problem(saga_id, waiting) is not None:
             return False
-        self._stop(saga, Stop.CANCELLED, note)
+        self._stop(saga, Stop.CANCELLED, note, scenario)
         return True
 
     def _going(self, saga_id: str, waiting: SagaRun | None) -> SagaRun | None:

@@ -71,7 +71,7 @@ class SagaRun:
         if self.stop is Stop.DEADLINE:
             return ServiceError(ErrorKind.TIMEOUT, f"the saga's deadline ({self.definition.deadline:g}s) passed",
                                 code="saga_deadline")
-        return ServiceError(ErrorKind.PERMANENT, "cancelled by an operator", code="cancelled")
+        return ServiceError(ErrorKind.CANCELLED, "cancelled by an operator", code="cancelled")
 
     def expand(self, step: StepDef, items: list[Any]) -> list[StepDef]:
         """Give a for_each step one record per element of its list; the elements' steps, in order."""

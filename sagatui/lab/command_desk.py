@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sagatui.lab.commands import (
     CancelSaga,
     Command,
+    DecideApproval,
     Forked,
     Isolate,
     Pause,
@@ -169,6 +170,8 @@ class CommandDesk:
                 workload.resolve(saga_id, note)
             case CancelSaga(saga_id=saga_id, note=note):
                 workload.cancel(saga_id, note)
+            case DecideApproval(saga_id=saga_id, approve=approve, note=note):
+                workload.decide(saga_id, approve, note)
             case Forked():
                 pass  # the record is the point
         return event
@@ -193,6 +196,8 @@ class CommandDesk:
                 return StartLoad(scenario=load.scenario, rate=rate) if load is not None else None
             case CancelSaga(saga_id=saga_id) if workload.cancel_problem(saga_id) is not None:
                 return None  # it ended, or began its rollback, since the cancel was sent: nothing to do
+            case DecideApproval(saga_id=saga_id) if workload.decision_problem(saga_id) is not None:
+                return None  # decided meanwhile (its timeout, another operator): nothing to do
         return command
 
     def _problem(self, command: Command) -> str | None:
@@ -209,4 +214,6 @@ class CommandDesk:
                 return f"{pack.name} has no breaker {breaker!r}"
             case CancelSaga(saga_id=saga_id):
                 return self._lab.workload.cancel_problem(saga_id)
+            case DecideApproval(saga_id=saga_id):
+                return self._lab.workload.decision_problem(saga_id)
         return None

@@ -96,6 +96,16 @@ class CancelSaga(_Command):
     note: str = ""
 
 
+class DecideApproval(_Command):
+    """An operator's decision on the approval step a saga waits at: approved it goes on, rejected it
+    compensates."""
+
+    name: Literal["decide_approval"] = "decide_approval"
+    saga_id: str
+    approve: bool
+    note: str = ""
+
+
 class Forked(_Command):
     """Marks where a run forked from another (`sagatui fork`): the run it re-executed and the point where
     the fork's own commands begin. Changes nothing itself."""
@@ -107,7 +117,7 @@ class Forked(_Command):
 
 RecordedCommand = Annotated[
     StartScenario | StartLoad | StopLoad | SetFault | Pause | Resume | Isolate | ResetBreaker
-    | RetryCompensation | Resolve | CancelSaga | Forked,
+    | RetryCompensation | Resolve | CancelSaga | DecideApproval | Forked,
     Field(discriminator="name"),
 ]
 _RECORDED: TypeAdapter[RecordedCommand] = TypeAdapter(RecordedCommand)

@@ -94,7 +94,7 @@ def check_expectations(
     if expect.compensation_order is not None:
         expected_order = list(expect.compensation_order)
         rolled_back = [saga_id for saga_id, status in statuses.items()
-                       if status in (SagaStatus.COMPENSATED, SagaStatus.NEEDS_ATTENTION)]
+                       if status in (SagaStatus.COMPENSATED, SagaStatus.NEEDS_ATTENTION, SagaStatus.CANCELLED)]
         orders = outcomes.orders
         wrong = {saga_id: orders.get(saga_id, []) for saga_id in rolled_back
                  if orders.get(saga_id, []) != expected_order}

@@ -182,7 +182,7 @@ def _breaker_of(pack: Pack, events: list[Event]) -> Callable[[Event], str]:
     def breaker(event: Event) -> str:
         step = step_of(event)
         service = event.service or ""
-        if step is not None and step.breaker and split_action(step.action)[0] == service:
+        if step is not None and step.breaker and step.action and split_action(step.action)[0] == service:
             return step.breaker
         configured = pack.services.get(service)
         return configured.breaker if configured is not None and configured.breaker else service

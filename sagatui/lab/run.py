@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from sagatui import __version__
+from sagatui.engine.approvals import PendingApproval
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.bus import EventBus
 from sagatui.engine.clock import VirtualClock
@@ -63,6 +64,15 @@ class Pacing:
         if not self._clock.paused:
             self._clock.set_paused(True)
         self._clock.step()
+
+
+class WaitingForPeople(Exception):
+    """Virtual time holds: sagas wait for approvals and nothing else can happen before their timeouts."""
+
+    def __init__(self, pending: list[PendingApproval]) -> None:
+        waiting = ", ".join(f"{approval.saga_id} at {approval.step}" for approval in pending)
+        super().__init__(f"waiting for an operator's decision: {waiting}")
+        self.pending = pending
 
 
 class Lab:
@@ -179,8 +189,8 @@ class Lab:
         waiting (Ctrl-C), it interrupts the run instead."""
         try:
             await self.settle()
-        except asyncio.CancelledError:
-            await self.interrupt()
+        except (asyncio.CancelledError, WaitingForPeople):
+            await self.interrupt()  # left resumable: an operator's decision carries it on
             raise
         if self.failure is not None:
             failure = self.failure
@@ -218,9 +228,17 @@ class Lab:
             await self.writer.flush()
 
     async def settle(self) -> None:
-        """Wait until every saga started so far (and any still to arrive) has ended."""
+        """Wait until every saga started so far (and any still to arrive) has ended. WaitingForPeople when
+        virtual time holds at an approval's timeout with nothing else to do (sagatui.engine.approvals)."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            ended: asyncio.Future[Any] = asyncio.gather(*list(self._tasks), return_exceptions=True)
+            held: asyncio.Future[Any] = asyncio.ensure_future(self.clock.wait_held_for_people())
+            try:
+                await asyncio.wait({ended, held}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                held.cancel()
+            if not ended.done():  # never cancelled: that would cancel the sagas; they end with the run
+                raise WaitingForPeople(self.engine.approvals.pending)
 
     @property
     def busy(self) -> bool:

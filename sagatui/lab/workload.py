@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from sagatui.engine.approvals import DecidedBy, Decision
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.orchestrator import SagaEngine
 from sagatui.engine.recorder import EventRecorder
@@ -143,10 +144,18 @@ class Workload:
         """Why saga `saga_id` cannot be cancelled now (None: it can)."""
         return self._engine.cancel_problem(saga_id, self.sagas.get(saga_id))
 
-    def cancel(self, saga_id: str, note: str) -> None:
+    def cancel(self, saga_id: str, note: str, scenario: str | None = None) -> None:
         """An operator's cancel of a saga going forward, or of one carried on from a stopped run (before
-        it takes another step)."""
-        self._engine.cancel(saga_id, note, self.sagas.get(saga_id))
+        it takes another step); `scenario` names the scenario whose `cancels:` scripted it."""
+        self._engine.cancel(saga_id, note, self.sagas.get(saga_id), scenario)
+
+    def decision_problem(self, saga_id: str) -> str | None:
+        """Why saga `saga_id`'s approval cannot be decided now (None: it can)."""
+        return self._engine.approvals.problem(saga_id, self.sagas.get(saga_id))
+
+    def decide(self, saga_id: str, approve: bool, note: str, by: DecidedBy = "operator") -> None:
+        """Decide the approval a saga waits at (one carried on from a stopped run too, before it asks again)."""
+        self._engine.approvals.decide(saga_id, Decision(approve, note, by), self.sagas.get(saga_id))
 
     def resolve(self, saga_id: str, note: str) -> None:
         saga = self.sagas.get(saga_id)
@@ -161,8 +170,8 @@ class Workload:
 
     # -- scenarios and load --------------------------------------------------------------------------------
     def launch(self, scenario_name: str) -> None:
-        """Start a scenario: its fixed inputs now, or its workload over time, its fault schedule and its
-        scheduled changes of the services' state."""
+        """Start a scenario: its fixed inputs now, or its workload over time, its fault schedule, its
+        scheduled changes of the services' state and its scripted decisions and cancels."""
         scenario = self._pack.scenarios[scenario_name]
         source = f"scenario {scenario_name}"
         for change in scenario.faults:
@@ -178,6 +187,11 @@ class Workload:
                 apply()
             else:
                 self._clock.call_later(scheduled.at, apply)
+        for decision in scenario.decisions:
+            self._clock.call_later(max(0.0, decision.at), partial(self.decide, decision.saga, decision.approve,
+                                                                  decision.note, "scenario"))
+        for cancel in scenario.cancels:
+            self._clock.call_later(max(0.0, cancel.at), partial(self.cancel, cancel.saga, cancel.note, scenario_name))
         if scenario.workload is None:
             for timed in scenario.fixed_inputs():
                 if timed.at <= 0:

@@ -80,9 +80,19 @@ class ValueSource(Definition):
         return self._reading.found(facts)
 
 
+class Approval(Definition):
+    """A step that waits for an operator's decision instead of calling a service: approved, the saga goes
+    on; rejected, it compensates what came before. With no decision within `timeout`, `default` is taken."""
+
+    timeout: PositiveDuration = 3600.0
+    default: Literal["approve", "reject"] = "reject"
+    prompt: str = ""  # what the approver is asked (the dashboard and `sagatui saga` show it)
+
+
 class StepDef(Definition):
     name: str = Field(min_length=1)
-    action: ActionRef
+    action: ActionRef | None = None  # service.operation; none for an approval step
+    approval: Approval | None = None  # a step that waits for an operator's decision instead of an action
     compensation: ActionRef | None = None
     # Constants, or `{ref: <expression>}` read from the saga's data when the call is made (param_refs).
     params: dict[str, ParamValue] = Field(default_factory=dict)
@@ -127,9 +137,22 @@ class StepDef(Definition):
         """The params that read the saga's data (empty for most steps: then params are sent as written)."""
         return references_in(self.params)
 
+    @model_validator(mode="after")
+    def _an_action_or_an_approval(self) -> StepDef:
+        if (self.action is None) == (self.approval is None):
+            raise ValueError("a step needs an `action` (service.operation) or an `approval`, exactly one")
+        if self.approval is not None:
+            given = [key for key in ("compensation", "fallbacks", "for_each", "params") if getattr(self, key)]
+            if given:
+                raise ValueError(f"an approval step calls no service: it takes no {', '.join(given)}")
+        return self
+
     @cached_property
     def providers(self) -> tuple[Fallback, ...]:
-        """The primary action followed by its fallbacks, each with the compensation that undoes it."""
+        """The primary action followed by its fallbacks, each with the compensation that undoes it (none
+        for an approval step)."""
+        if self.action is None:
+            return ()
         chain = [Fallback(action=self.action, compensation=self.compensation, cost=self.cost)]
         for fallback in self.fallbacks:
             compensation = fallback.compensation
@@ -156,6 +179,9 @@ class ParallelGroup(Definition):
         if self.min_successes is not None and self.min_successes > len(self.parallel):
             raise ValueError(f"min_successes {self.min_successes} is more than the group's "
                              f"{len(self.parallel)} members")
+        if any(isinstance(member, StepDef) and member.approval is not None for member in self.parallel):
+            raise ValueError("an approval step cannot be a member of a parallel group: a saga waits for one "
+                             "decision at a time (put it before or after the group)")
         return self
 
 

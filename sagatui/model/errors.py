@@ -11,6 +11,7 @@ class ErrorKind(StrEnum):
     BREAKER_OPEN = "breaker_open"  # our own breaker refused the call: retry or fall back
     PERMANENT = "permanent"  # declined card, restricted area: no retry, roll back
     UNEXPECTED = "unexpected"  # anything else raised: treated as permanent, context kept
+    CANCELLED = "cancelled"  # an operator cancelled the saga: the step under way went no further
 
 
 DEFAULT_RETRYABLE = frozenset(

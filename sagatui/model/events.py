@@ -44,6 +44,8 @@ class EventKind(StrEnum):
     GROUP_QUORUM = "group.quorum"
     BRANCH_CHOSEN = "branch.chosen"
     FOR_EACH_EXPANDED = "for_each.expanded"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_DECIDED = "approval.decided"
 
     ATTEMPT_STARTED = "attempt.started"
     ATTEMPT_SUCCEEDED = "attempt.succeeded"
@@ -102,6 +104,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.SAGA_RESOLVED: payloads.SagaResolved,
     EventKind.SAGA_CANCEL_REQUESTED: payloads.SagaStopping,
     EventKind.SAGA_DEADLINE_PASSED: payloads.SagaStopping,
+    EventKind.APPROVAL_REQUESTED: payloads.ApprovalRequested,
+    EventKind.APPROVAL_DECIDED: payloads.ApprovalDecided,
     EventKind.STEP_STARTED: payloads.StepStarted,
     EventKind.STEP_SKIPPED: payloads.StepSkipped,
     EventKind.STEP_SUCCEEDED: payloads.StepSucceeded,

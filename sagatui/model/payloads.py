@@ -9,7 +9,7 @@ field left unset, so events keep the bytes they had when their data was written 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
@@ -75,7 +75,32 @@ class SagaStopping(EventPayload):
     did is undone."""
 
     note: str = ""  # cancel: the operator's note
+    scenario: str | None = None  # cancel: the scenario whose `cancels:` scripted it (None: an operator's command)
     deadline: float | None = None  # deadline_passed: the saga's deadline, clock seconds from its start
+
+
+class ApprovalRequested(EventPayload):
+    """An approval step waits for an operator's decision, until `due_at` (clock time), then takes `default`."""
+
+    prompt: str
+    timeout: float
+    default: Literal["approve", "reject"]
+    due_at: float
+
+
+class ApprovalDecided(EventPayload):
+    """How an approval step was decided: by an operator (`sagatui saga approve|reject`, the dashboard), by a
+    scenario's `decisions:`, or by its timeout (its default)."""
+
+    approved: bool
+    note: str = ""
+    by: Literal["operator", "scenario", "timeout"]
+
+    def summary(self) -> str:
+        verdict = "approved" if self.approved else "rejected"
+        who = {"operator": "by an operator", "scenario": "by the scenario",
+               "timeout": "by default: no decision in time"}
+        return f"{verdict} {who[self.by]}" + (f": {self.note}" if self.note else "")
 
 
 class SagaResolved(EventPayload):

@@ -6,6 +6,7 @@ from enum import StrEnum
 class SagaStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
+    WAITING_APPROVAL = "waiting_approval"  # an approval step waits for an operator's decision
     COMPENSATING = "compensating"
     COMPLETED = "completed"
     COMPLETED_PARTIAL = "completed_partial"  # a quorum group was met with some members failed
@@ -25,6 +26,10 @@ TERMINAL_SAGA_STATUSES = frozenset(
 )
 
 
+GOING_FORWARD = frozenset({SagaStatus.RUNNING, SagaStatus.WAITING_APPROVAL})
+"""The statuses of a saga still going forward: what an operator's cancel can stop."""
+
+
 class InvariantState(StrEnum):
     """What an invariant check says of a run's tables."""
 
@@ -37,6 +42,7 @@ class StepStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     WAITING_RETRY = "waiting_retry"
+    WAITING_APPROVAL = "waiting_approval"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"

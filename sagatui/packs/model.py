@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+from pydantic import AfterValidator, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from sagatui.model.definitions import Definition, SagaDef
 from sagatui.model.durations import Duration
 from sagatui.model.faults import FaultProfile
 from sagatui.model.policies import BreakerConfig
+from sagatui.model.saga_ids import saga_number
 from sagatui.model.status import InvariantState, SagaStatus
 
 InvariantName = Literal["stock_conserved", "nothing_leaked", "charges_refunded", "all_terminal"]
@@ -109,6 +110,38 @@ class TimedInput(Definition):
     input: dict[str, Any]
 
 
+def _saga_id(value: str) -> str:
+    """A saga id as a scenario names one: S-0001 is the run's first saga."""
+    if saga_number(value) is None:
+        raise ValueError(f"{value!r} is not a saga id: write S-0001 for a run's first saga")
+    return value
+
+
+SagaId = Annotated[str, AfterValidator(_saga_id)]
+
+
+class ScriptedCancel(Definition):
+    """At clock time `at` after its scenario starts, an operator cancels saga `saga` (as the dashboard's
+    ctrl+k does): it takes no further step, undoes what it did and ends cancelled. A saga that is not
+    going forward then (ended, rolling back) is left as it is."""
+
+    at: Duration
+    saga: SagaId
+    note: str = ""
+
+
+
+class ScriptedDecision(Definition):
+    """At clock time `at` after its scenario starts, an operator decides the approval saga `saga` waits at
+    (as `sagatui saga approve|reject` does). A saga not waiting at an approval then is left as it is."""
+
+    at: Duration
+    saga: SagaId
+    approve: bool
+    note: str = ""
+
+
+
 class Scenario(Definition):
     description: str = ""
     saga: str
@@ -117,6 +150,8 @@ class Scenario(Definition):
     workload: Workload | None = None
     faults: tuple[FaultChange, ...] = ()
     changes: tuple[ServiceChange, ...] = ()  # scheduled changes of the services' options and rows
+    decisions: tuple[ScriptedDecision, ...] = ()  # an operator's decisions on approval steps, scripted
+    cancels: tuple[ScriptedCancel, ...] = ()  # an operator's cancels, scripted
     expect: Expectations = Expectations()
 
     def fixed_inputs(self) -> list[TimedInput]:

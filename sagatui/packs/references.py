@@ -102,7 +102,8 @@ def _steps_with_paths(name: str, saga: SagaDef) -> Iterator[tuple[FieldPath, Ste
 def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
     findings: list[Finding] = []
     for path, step in _steps_with_paths(name, saga):
-        findings += _check_provider(path, step.action, step.compensation, names, kinds)
+        if step.action is not None:  # an approval step calls no service
+            findings += _check_provider(path, step.action, step.compensation, names, kinds)
         for index, fallback in enumerate(step.fallbacks):
             findings += _check_provider((*path, "fallbacks", index), fallback.action, fallback.compensation, names,
                                         kinds)

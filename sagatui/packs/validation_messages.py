@@ -158,6 +158,13 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _names_member(tag: str, member: Any) -> bool:
+    """Whether a union's error tag names `member`: `StepDef`, or `function-after[<validator>(), StepDef]` for a
+    model with an after-validator."""
+    name = getattr(member, "__name__", None)
+    return name is not None and (tag == name or tag.endswith(f", {name}]"))
+
+
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
     """The field names (as written in YAML) of the model that `loc` leads to, for 'did you mean'."""
     annotation: Any = model
@@ -168,7 +175,7 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None
             annotation = args[0]
             continue
         if origin in (Union, types.UnionType):
-            named = [arg for arg in args if parts and getattr(arg, "__name__", None) == parts[0]]
+            named = [arg for arg in args if parts and _names_member(str(parts[0]), arg)]
             choices = named or [arg for arg in args if arg is not type(None)]
             if len(choices) != 1:
                 return None

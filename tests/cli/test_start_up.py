@@ -61,7 +61,7 @@ def test_check_and_packs_import_the_packs_and_nothing_that_runs_one(args, tmp_pa
 COMMAND_LINES = [
     [], ["run", "ecommerce"], ["check", "ecommerce"], ["packs"], ["events"], ["replay", "x.db"],
     ["export", "x.db", "-o", "x.json"], ["fuzz", "ecommerce", "--scenario", "successful_order"], ["resume"],
-    ["attention", "list"], ["fuzz-merge", "a.json", "b.json"], ["diff", "a.db", "b.db:2"],
+    ["attention", "list"], ["saga", "cancel", "S-0001"], ["fuzz-merge", "a.json", "b.json"], ["diff", "a.db", "b.db:2"],
     ["fork", "x.db", "--at", "2s"],
 ]
 

@@ -82,3 +82,14 @@ async def test_cancelled_timers_are_dropped_from_the_heap_and_the_rest_still_fir
     await clock.sleep(40)
     assert fired == [1, 2, 4, 5]
     await clock.stop()
+
+
+async def test_call_at_fires_at_the_very_time_given_and_a_past_time_now():
+    clock = VirtualClock(start=0.3)
+    clock.start()
+    fired: list[tuple[str, float]] = []
+    clock.call_at(0.7000000000000001, lambda: fired.append(("due", clock.now())))
+    clock.call_at(0.1, lambda: fired.append(("past", clock.now())))
+    await clock.sleep(1)
+    await clock.stop()
+    assert fired == [("past", 0.3), ("due", 0.7000000000000001)]  # not 0.3 + (0.7... - 0.3)

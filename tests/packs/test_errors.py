@@ -169,7 +169,8 @@ def test_wrong_type_in_service_options():
 
 def test_missing_field_points_at_its_mapping():
     problem = only_problem(pack_text({17: "        description: charge the card"}))
-    assert_problem(problem, 16, "sagas.order.steps[1].action", "required, but missing")
+    assert_problem(problem, 16, "sagas.order.steps[1]", "a step needs an `action` (service.operation) or an "
+                   "`approval`, exactly one")
 
 
 def test_unknown_service_kind_and_unknown_option():

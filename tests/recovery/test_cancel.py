@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.recovery.helpers import LOAD, crash, problems, query, sagatui
+from tests.recovery.helpers import LOAD, ROOT, crash, problems, query, sagatui
+
+RESILIENCE = ROOT / "scenarios" / "resilience.yaml"
 
 
 def _running(db: Path) -> list[str]:
@@ -83,3 +85,19 @@ def test_what_cannot_be_cancelled_is_a_clear_error(tmp_path: Path) -> None:
     assert query(db, "SELECT count(*) FROM events") == before  # nothing written
     missing = sagatui("saga", "cancel", ended, "--db", str(tmp_path / "none.db"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+async def test_a_scripted_cancel_still_due_after_a_crash_comes_when_the_scenario_says(tmp_path: Path) -> None:
+    db = tmp_path / "cancel.db"
+    arguments = ("run", str(RESILIENCE), "--scenario", "operator_cancel", "--quiet", "--db", str(db))
+    crash("emit:attempt.started:2", *arguments)  # the reservation's call, at 300ms; the cancel is due at 700ms
+    assert query(db, "SELECT count(*) FROM events WHERE kind = 'saga.cancel_requested'") == [(0,)]
+    resumed = sagatui("resume", "--db", str(db), "--quiet")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _status(db, "S-0001") == "cancelled"
+    requested = "SELECT time, json_extract(data, '$.scenario') FROM events WHERE kind = 'saga.cancel_requested'"
+    never_killed = tmp_path / "never_killed.db"
+    assert sagatui(*arguments[:-1], str(never_killed)).returncode == 0
+    assert query(db, requested) == query(never_killed, requested)  # at 700ms, to the last bit, as if never killed
+    assert [scenario for _, scenario in query(db, requested)] == ["operator_cancel"]
+    assert await problems(db) == []

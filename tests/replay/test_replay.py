@@ -7,6 +7,7 @@ import pytest
 
 from sagatui.lab import Lab
 from sagatui.lab.commands import (
+    CancelSaga,
     Command,
     Pause,
     Resume,
@@ -205,3 +206,24 @@ async def test_a_command_that_breaks_when_applied_fails_the_run_instead_of_stopp
             await lab.conclude()
     finally:
         await lab.close()
+
+
+async def test_a_cancel_is_replayed_at_its_place(store):
+    """A saga cancelled mid-run (as ctrl+k does) is cancelled again by the replay, at the same moment."""
+    source = read_pack("ecommerce")
+    async with Lab(source.pack, source.text, store, seed=5, speed=50.0) as lab:
+        lab.submit(StartLoad(scenario="load_with_outages", rate=20))
+        await lab.clock.sleep(1.5)
+        going = [saga_id for saga_id in (f"S-{n:04d}" for n in range(1, 40))
+                 if lab.workload.cancel_problem(saga_id) is None]
+        assert going, "sagas in flight to cancel"
+        for saga_id in going[:2]:
+            lab.submit(CancelSaga(saga_id=saga_id, note="by hand"))
+        await lab.clock.sleep(0.5)
+        lab.submit(StopLoad())
+        await lab.clock.sleep(1)
+    recording = await recording_from_store(store, lab.run_id)
+    cancelled = [event.saga_id for event in recording.events if event.kind is EventKind.SAGA_CANCELLED]
+    assert cancelled and set(cancelled) <= set(going[:2])
+    result = await replay(recording)
+    assert result.identical, result.divergence.describe()

@@ -20,6 +20,7 @@ from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import (
+    ApprovalDecided,
     BranchChosen,
     CallOutcome,
     CompensationEnded,
@@ -155,9 +156,15 @@ class _SagaFold:
                 trace.undo.retry_at = event.time + event.payload_as(RetryScheduled).delay
             case EventKind.STEP_SUCCEEDED:
                 record.status = StepStatus.SUCCEEDED
-                record.provider = providers[trace.forward.provider]
                 record.result = dict(event.payload_as(StepSucceeded).result)
-                saga.effects.append(event.step)
+                if providers:  # an approval calls no service: nothing to undo
+                    record.provider = providers[trace.forward.provider]
+                    saga.effects.append(event.step)
+            case EventKind.APPROVAL_REQUESTED:
+                record.status, saga.status = StepStatus.WAITING_APPROVAL, SagaStatus.WAITING_APPROVAL
+            case EventKind.APPROVAL_DECIDED:  # kept: a stop before the step's end must not ask again
+                record.status, saga.status = StepStatus.RUNNING, SagaStatus.RUNNING
+                record.result = event.payload_as(ApprovalDecided).model_dump()
             case EventKind.STEP_FAILED:
                 record.status, record.error = StepStatus.FAILED, _error(event)
                 failed = event.payload_as(StepFailed)
@@ -186,6 +193,8 @@ class _SagaFold:
             record = saga.steps[name]
             if trace.undo is not None:
                 undos[name] = trace.undo.interrupted(trace.started_at)
+            elif record.status is StepStatus.WAITING_APPROVAL:
+                calls[name] = InterruptedCall(step_started_at=trace.started_at)  # asked then: waits as long
             elif record.status in (StepStatus.RUNNING, StepStatus.WAITING_RETRY):
                 call = trace.forward.interrupted(trace.started_at)
                 if call.resend:

@@ -36,14 +36,14 @@ from sagatui.engine.breaker import BreakerTransition, record_transitions
 from sagatui.lab import Lab
 from sagatui.lab.commands import StartScenario, parse_recorded
 from sagatui.model.events import Event, EventKind
+from sagatui.model.payloads import ApprovalDecided, FaultChanged, RunResumed, SagaStopping, ServiceChanged
 from sagatui.model.payloads import BreakerTransition as TransitionPayload
-from sagatui.model.payloads import FaultChanged, RunResumed, ServiceChanged
 from sagatui.model.status import BreakerState
-from sagatui.packs.model import FaultChange, Scenario, ServiceChange
+from sagatui.packs.model import FaultChange, Scenario, ScriptedCancel, ScriptedDecision, ServiceChange
 from sagatui.sim.directory import Arrival
 
 _SCENARIO_SOURCE = "scenario "
-ChangeT = TypeVar("ChangeT", FaultChange, ServiceChange)
+ChangeT = TypeVar("ChangeT", FaultChange, ServiceChange, ScriptedCancel, ScriptedDecision)
 
 
 def restore_world(lab: Lab, events: Sequence[Event]) -> None:
@@ -56,12 +56,20 @@ def restore_world(lab: Lab, events: Sequence[Event]) -> None:
     applied = sum(event.payload_as(FaultChanged).source.startswith(_SCENARIO_SOURCE) for event in events
                   if event.kind is EventKind.FAULT_CHANGED)
     for due, scenario, change in _scheduled(lab, events, _faults)[applied:]:
-        lab.clock.call_later(max(0.0, due - now), partial(lab.services.set_fault, change.service, change.profile,
-                                                          source=f"{_SCENARIO_SOURCE}{scenario}"))
+        lab.clock.call_at(due, partial(lab.services.set_fault, change.service, change.profile,
+                                       source=f"{_SCENARIO_SOURCE}{scenario}"))
     options_changed = _restore_options(lab, events)
     for due, scenario, scheduled in _scheduled(lab, events, _changes)[options_changed:]:
-        lab.clock.call_later(max(0.0, due - now), partial(lab.services.change, scheduled.service, scheduled.options,
-                                                          scheduled.restock, source=f"{_SCENARIO_SOURCE}{scenario}"))
+        lab.clock.call_at(due, partial(lab.services.change, scheduled.service, scheduled.options, scheduled.restock,
+                                       source=f"{_SCENARIO_SOURCE}{scenario}"))
+    cancelled = sum(event.payload_as(SagaStopping).scenario is not None for event in events
+                    if event.kind is EventKind.SAGA_CANCEL_REQUESTED)
+    for due, scenario, cancel in _scheduled(lab, events, _cancels)[cancelled:]:
+        lab.clock.call_at(due, partial(lab.workload.cancel, cancel.saga, cancel.note, scenario))
+    decided = sum(event.payload_as(ApprovalDecided).by == "scenario" for event in events
+                  if event.kind is EventKind.APPROVAL_DECIDED)
+    for due, _, decision in _scheduled(lab, events, _decisions)[decided:]:
+        lab.clock.call_at(due, partial(lab.workload.decide, decision.saga, decision.approve, decision.note, "scenario"))
     _restore_breakers(lab, events)
 
 
@@ -126,6 +134,14 @@ def _faults(scenario: Scenario) -> Sequence[FaultChange]:
 
 def _changes(scenario: Scenario) -> Sequence[ServiceChange]:
     return scenario.changes
+
+
+def _cancels(scenario: Scenario) -> Sequence[ScriptedCancel]:
+    return scenario.cancels
+
+
+def _decisions(scenario: Scenario) -> Sequence[ScriptedDecision]:
+    return scenario.decisions
 
 
 def _scheduled(lab: Lab, events: Sequence[Event],
