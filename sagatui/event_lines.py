@@ -19,6 +19,7 @@ NOTABLE = frozenset({
     EventKind.SAGA_COMPENSATING,
     EventKind.SAGA_COMPENSATED, EventKind.SAGA_NEEDS_ATTENTION, EventKind.SAGA_RESOLVED,
     EventKind.SAGA_CANCEL_REQUESTED, EventKind.SAGA_DEADLINE_PASSED, EventKind.SAGA_CANCELLED,
+    EventKind.APPROVAL_REQUESTED, EventKind.APPROVAL_DECIDED,
     EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED, EventKind.STEP_SKIPPED, EventKind.GROUP_QUORUM,
     EventKind.BRANCH_CHOSEN, EventKind.FOR_EACH_EXPANDED, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
@@ -42,6 +43,7 @@ STYLES: dict[str, str] = {
     "service": "dim green",
     "fault": "bold yellow",
     "command": "bold bright_white",
+    "approval": "bold yellow",  # waiting for a person
 }
 
 _BREAKER_STYLES = {BreakerState.CLOSED: "bold green", BreakerState.HALF_OPEN: "bold yellow"}
@@ -152,6 +154,10 @@ def _detail(event: Event) -> str:
             return event.payload_as(payloads.SagaResolved).note
         case EventKind.SAGA_CANCEL_REQUESTED | EventKind.SAGA_DEADLINE_PASSED:
             return stopping_text(event)
+        case EventKind.APPROVAL_REQUESTED:
+            return event.payload_as(payloads.ApprovalRequested).summary()
+        case EventKind.APPROVAL_DECIDED:
+            return event.payload_as(payloads.ApprovalDecided).summary()
         case EventKind.ATTEMPT_FAILED | EventKind.ATTEMPT_SUCCEEDED | EventKind.ATTEMPT_STARTED:
             return f"#{event.attempt} {error}".strip()
         case _:

@@ -232,18 +232,21 @@ def subcommand_parser() -> argparse.ArgumentParser:
     attention.set_defaults(handler=Handler("runs", "handle_attention"))
 
     saga = commands.add_parser(
-        "saga", help="operator actions on sagas a stopped run left going: cancel",
-        description="cancel SAGA_ID...: stop each saga going forward (a call it left open may have done its "
-                    "work and is undone, not sent again), compensate what it did, and end it `cancelled`; "
-                    "the run's other unfinished sagas stay for `sagatui resume`. For a run a crash or Ctrl-C "
-                    "left unfinished: a live run's sagas are cancelled in its dashboard (ctrl+k on the sagas "
-                    "table). Recorded in the run's event log. Exit 0 when every saga ended cancelled, 1 when "
-                    "an undo did not complete (the saga needs attention), 2 when a saga cannot be cancelled "
-                    "(not in the run, ended already, rolling back).")
-    saga.add_argument("action", choices=("cancel",))
-    saga.add_argument("sagas", nargs="+", metavar="SAGA_ID", help="the sagas to cancel")
+        "saga", help="operator actions on sagas a stopped run left going: cancel, approve, reject",
+        description="For a run a crash, Ctrl-C or a headless run waiting for people left unfinished (a live "
+                    "run's sagas are acted on in its dashboard). cancel SAGA_ID...: stop each saga going "
+                    "forward (a call it left open may have done its work and is undone, not sent again), "
+                    "compensate what it did, and end it `cancelled`. approve|reject SAGA_ID...: decide the "
+                    "approval step each saga waits at (waiting_approval): approved it goes on, rejected it "
+                    "compensates what came before. Each saga named is carried on until it ends or waits at "
+                    "another approval; the run's other unfinished sagas stay for `sagatui resume`. Recorded in "
+                    "the run's event log. Exit 0 when it was done, 1 when an undo did not complete (the saga "
+                    "needs attention), 2 when a saga cannot take the action (not in the run, ended already, "
+                    "rolling back, not waiting for an approval).")
+    saga.add_argument("action", choices=("cancel", "approve", "reject"))
+    saga.add_argument("sagas", nargs="+", metavar="SAGA_ID", help="the sagas to act on")
     saga.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     saga.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
-    saga.add_argument("--note", default="", help="why it was cancelled (recorded with the cancel)")
+    saga.add_argument("--note", default="", help="why (recorded with the cancel or the decision)")
     saga.set_defaults(handler=Handler("runs", "handle_saga"))
     return parser

@@ -204,28 +204,31 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
 
 
 def handle_saga(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.lab.cancel import NotCancellable, cancel_sagas
     from sagatui.lab.recovery.reopen import NoSuchRun
+    from sagatui.lab.saga_actions import NotActionable, SagaAction, act_on_sagas
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
+    action = SagaAction(options.action)
 
     async def act() -> int:
         async with await Store.open(options.db) as store:
             try:
                 run_id = await chosen_run(store, options.run)
-                report = await cancel_sagas(store, run_id, options.sagas, options.note,
+                report = await act_on_sagas(store, run_id, action, options.sagas, options.note,
                                             on_event=event_printer(out, False))
-            except (NoSuchRun, NotCancellable) as error:
+            except (NoSuchRun, NotActionable) as error:
                 raise UsageError(str(error)) from None
         for saga_id, status in report.statuses.items():
             show(out, f"{saga_id}: {status}")
+        if report.waiting:
+            show(out, f"waiting for an operator's decision again: {', '.join(report.waiting)} (sagatui saga "
+                      f"approve|reject --run {report.run_id})")
         if report.left:
             show(out, f"run {report.run_id}: {report.left} other saga(s) left unfinished (sagatui resume --run "
                       f"{report.run_id})")
-        return ExitCode.OK if all(status is SagaStatus.CANCELLED for status in report.statuses.values()) \
-            else ExitCode.EXPECTATION_FAILED
+        return ExitCode.EXPECTATION_FAILED if report.needing_attention else ExitCode.OK
 
     return run_stoppable(act())
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sagatui.model.conditions import explain_written
+from sagatui.model.durations import format_duration
 from sagatui.model.errors import ErrorKind
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState, CompensationOutcome, SagaStatus
@@ -86,6 +87,11 @@ class ApprovalRequested(EventPayload):
     timeout: float
     default: Literal["approve", "reject"]
     due_at: float
+
+    def summary(self) -> str:
+        asked = f"asks: {self.prompt}; " if self.prompt else "waits for an operator's decision; "
+        return f"{asked}{'approved' if self.default == 'approve' else 'rejected'} if none within " \
+               f"{format_duration(self.timeout)}"
 
 
 class ApprovalDecided(EventPayload):

@@ -201,6 +201,16 @@ def _compensation_ended(state: SagaState, event: Event) -> None:
         row["compensation_attempts"] = event.attempt
 
 
+def _approval_requested(state: SagaState, event: Event) -> None:
+    state.row["status"] = SagaStatus.WAITING_APPROVAL.value
+    state.step(event)["status"] = StepStatus.WAITING_APPROVAL.value
+
+
+def _approval_decided(state: SagaState, event: Event) -> None:
+    state.row["status"] = SagaStatus.RUNNING.value  # the step's end (succeeded, failed) follows
+    state.step(event)["status"] = StepStatus.RUNNING.value
+
+
 _HANDLERS: dict[EventKind, Callable[[SagaState, Event], None]] = {
     **dict.fromkeys(SAGA_ENDINGS, _saga_ended),
     EventKind.SAGA_COMPENSATING: _saga_compensating,
@@ -214,4 +224,6 @@ _HANDLERS: dict[EventKind, Callable[[SagaState, Event], None]] = {
     EventKind.COMPENSATION_STARTED: _compensation_started,
     EventKind.COMPENSATION_ATTEMPT: _compensation_attempt,
     EventKind.COMPENSATION_ENDED: _compensation_ended,
+    EventKind.APPROVAL_REQUESTED: _approval_requested,
+    EventKind.APPROVAL_DECIDED: _approval_decided,
 }

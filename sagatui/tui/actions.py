@@ -17,6 +17,7 @@ from textual.message import Message
 from sagatui.tui.messages import (
     BreakerCommand,
     CancelSaga,
+    DecideApproval,
     OpenTimeline,
     PickFault,
     ResolveSaga,
@@ -41,10 +42,10 @@ class Area(Enum):
     EVENTS = "Events", "EventStream"
     EVENT_LOG = "Events", "EventLog"
     EVENT_FILTER = "Filter field (every list)", "FilterInput"
-    ATTENTION = "Needs attention", "AttentionTable"
+    ATTENTION = "Needs attention or a decision", "AttentionTable"
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
-    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "PackPicker"
+    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "PackPicker"
     HELP = "This help", "HelpScreen"
 
     @property
@@ -64,6 +65,7 @@ class Target(Enum):
     SCENARIO = "scenario"
     SAGA = "saga"  # the sagas the sagas table shows
     NEEDING_ATTENTION = "needing attention"
+    WAITING_APPROVAL = "waiting for a decision"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,12 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.SAGAS, "ctrl+k", "cancel_saga", "Cancel saga…", "stop the highlighted running saga going "
                "forward: it undoes what it did and ends cancelled (asks first, with an optional note)",
                "Cancel {}…", Target.SAGA, CancelSaga),
+    UserAction(Area.SAGAS, "A", "decide(True)", "Approve…", "approve the approval step the highlighted saga waits at "
+               "(waiting_approval): it goes on (asks for an optional note)", "Approve {}…", Target.WAITING_APPROVAL,
+               lambda name: DecideApproval(name, True), name="approve"),
+    UserAction(Area.SAGAS, "X", "decide(False)", "Reject…", "reject the approval step the highlighted saga waits "
+               "at: it compensates what it did (asks for an optional note)", "Reject {}…", Target.WAITING_APPROVAL,
+               lambda name: DecideApproval(name, False), name="reject"),
     UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
                "the rows)", "Follow the newest saga", show=False),
     UserAction(Area.EVENTS, "slash", "edit_filter", "Filter", "filter by kinds, families, services or saga ids, "
@@ -190,6 +198,12 @@ ACTIONS: tuple[UserAction, ...] = (
                "what did not undo, scenario)", "Filter the sagas needing attention"),
     UserAction(Area.ATTENTION, "y", "copy", "Copy id", "copy the highlighted saga's id to the clipboard",
                "Copy the id of the highlighted saga needing attention"),
+    UserAction(Area.ATTENTION, "A", "decide(True)", "Approve…", "a saga waiting for a decision: approve its "
+               "approval step, it goes on", "Approve {}…", Target.WAITING_APPROVAL,
+               lambda name: DecideApproval(name, True), name="approve"),
+    UserAction(Area.ATTENTION, "X", "decide(False)", "Reject…", "a saga waiting for a decision: reject its approval "
+               "step, it compensates", "Reject {}…", Target.WAITING_APPROVAL,
+               lambda name: DecideApproval(name, False), name="reject"),
     UserAction(Area.ATTENTION, "t", "retry", "Retry undo", "run the compensations that did not complete again",
                "Retry compensation of {}", Target.NEEDING_ATTENTION, RetryCompensation),
     UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "
@@ -202,6 +216,10 @@ ACTIONS: tuple[UserAction, ...] = (
                "Copy the timeline as text"),
     UserAction(Area.TIMELINE, "ctrl+k", "cancel_saga", "Cancel saga…", "while it runs forward: stop it, undo what "
                "it did, end it cancelled", "Cancel this saga…"),
+    UserAction(Area.TIMELINE, "A", "decide(True)", "Approve…", "while it waits at an approval step: approve it",
+               "Approve this saga…", name="approve"),
+    UserAction(Area.TIMELINE, "X", "decide(False)", "Reject…", "while it waits at an approval step: reject it (it "
+               "compensates)", "Reject this saga…", name="reject"),
     UserAction(Area.TIMELINE, "t", "retry", "Retry undo", "while it needs attention: run its failed compensations "
                "again", "Retry this saga's compensation"),
     UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",

@@ -24,6 +24,7 @@ from sagatui.lab.command_desk import InvalidCommand
 from sagatui.lab.commands import (
     CancelSaga,
     Command,
+    DecideApproval,
     Isolate,
     ResetBreaker,
     Resolve,
@@ -49,11 +50,19 @@ from sagatui.store.errors import StorageError
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RunScenario
 from sagatui.tui.messages import CancelSaga as CancelPressed
+from sagatui.tui.messages import DecideApproval as DecidePressed
 from sagatui.tui.messages import RetryCompensation as RetryPressed
 from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.palette import palette_commands
 from sagatui.tui.refresher import SPEEDS, Refresher, speed_label
-from sagatui.tui.screens.dialogs import CancelConfirm, FaultPicker, PackPicker, ResolveNote, ResumePrompt
+from sagatui.tui.screens.dialogs import (
+    CancelConfirm,
+    DecisionNote,
+    FaultPicker,
+    PackPicker,
+    ResolveNote,
+    ResumePrompt,
+)
 from sagatui.tui.screens.help import HelpScreen
 from sagatui.tui.screens.main import MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
@@ -283,6 +292,17 @@ class SagaDashboard(App[None]):
                 self.submit(CancelSaga(saga_id=saga_id, note=note))
 
         self.push_screen(CancelConfirm(saga_id), confirmed)
+
+    @on(DecidePressed)
+    def _on_decide(self, message: DecidePressed) -> None:
+        saga_id, approve = message.saga_id, message.approve
+        row = self.refresher.board.get(saga_id) if self.refresher is not None else None
+
+        def decided(note: str | None) -> None:
+            if note is not None:
+                self.submit(DecideApproval(saga_id=saga_id, approve=approve, note=note))
+
+        self.push_screen(DecisionNote(saga_id, approve, row.problem if row else ""), decided)
 
     @on(OpenTimeline)
     def _on_open_timeline(self, message: OpenTimeline) -> None:

@@ -13,6 +13,7 @@ from sagatui.tui.tones import style
 SAGA_STATUS_STYLES = {
     SagaStatus.PENDING: "dim",
     SagaStatus.RUNNING: "info",
+    SagaStatus.WAITING_APPROVAL: "bold on warning",  # waiting for a person
     SagaStatus.COMPENSATING: "undo",
     SagaStatus.COMPLETED: "ok",
     SagaStatus.COMPLETED_PARTIAL: "bold ok",

@@ -47,3 +47,11 @@ class ResolveSaga(Message):
 @dataclass
 class CancelSaga(Message):
     saga_id: str
+
+
+@dataclass
+class DecideApproval(Message):
+    """Approve (or reject) the approval step a saga waits at: the app asks for a note first."""
+
+    saga_id: str
+    approve: bool

@@ -58,6 +58,8 @@ def _targets(target: Target, lab: Refresher) -> list[tuple[str, str]]:
         return [(name, scenario.description) for name, scenario in view.pack.scenarios.items()]
     if target is Target.SAGA:
         return [(saga_id, "") for saga_id in lab.main.query_one(SagaTable).saga_ids]
+    if target is Target.WAITING_APPROVAL:
+        return [(row.saga_id, row.problem) for row in lab.board.waiting_approval()]
     return [(row.saga_id, row.problem) for row in lab.board.needing_attention()]
 
 

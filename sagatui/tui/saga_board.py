@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sagatui.event_lines import names
 from sagatui.model.events import Event, EventKind
-from sagatui.model.payloads import CompensationEnded
+from sagatui.model.payloads import ApprovalRequested, CompensationEnded
 from sagatui.model.status import CompensationOutcome, SagaStatus
 
 
@@ -27,7 +27,8 @@ class SagaRow:
     undoing: bool = False  # `step` is being compensated
     attempts: int = 0
     ended: float | None = None
-    problem: str = ""  # why it needs attention: the compensation that did not complete
+    problem: str = ""  # why it needs an operator: the compensation that did not complete, or what it asks
+    due: float | None = None  # waiting for a decision: the clock time its approval's default is taken
 
     def age(self, now: float) -> float:
         """Clock seconds since it started; frozen once it has ended."""
@@ -42,6 +43,7 @@ class SagaBoard:
         self._rows: dict[str, SagaRow] = {}  # in start order
         self._settled: dict[str, None] = {}  # settled, not needing attention, oldest first
         self._attention: dict[str, None] = {}
+        self._waiting: dict[str, None] = {}  # waiting for an operator's decision, oldest first
         self.counts: Counter[SagaStatus] = Counter()  # every saga of the run, evicted ones included
         self.version = 0  # bumped on every change, so readers redraw only when needed
 
@@ -65,6 +67,15 @@ class SagaBoard:
                 row.step, row.undoing = event.step, False
             case EventKind.ATTEMPT_STARTED:
                 row.attempts += 1
+            case EventKind.APPROVAL_REQUESTED:
+                asked = event.payload_as(ApprovalRequested)
+                self._move(row, SagaStatus.WAITING_APPROVAL)
+                verdict = "approved" if asked.default == "approve" else "rejected"
+                row.problem = f"{event.step}: {asked.prompt or 'approve?'} (else {verdict})"
+                row.due = asked.due_at
+            case EventKind.APPROVAL_DECIDED:
+                self._move(row, SagaStatus.RUNNING)
+                row.problem, row.due = "", None
             case EventKind.SAGA_COMPENSATING:
                 self._move(row, SagaStatus.COMPENSATING)
             case EventKind.COMPENSATION_STARTED:
@@ -94,8 +105,11 @@ class SagaBoard:
         self.counts[status] += 1
         self._settled.pop(row.saga_id, None)
         self._attention.pop(row.saga_id, None)
+        self._waiting.pop(row.saga_id, None)
         row.status = status
-        if status is SagaStatus.NEEDS_ATTENTION:
+        if status is SagaStatus.WAITING_APPROVAL:
+            self._waiting[row.saga_id] = None
+        elif status is SagaStatus.NEEDS_ATTENTION:
             self._attention[row.saga_id] = None
             self._evict(self._attention, self._keep_attention)
         elif status.terminal:
@@ -122,6 +136,11 @@ class SagaBoard:
     def needing_attention(self) -> list[SagaRow]:
         return [self._rows[saga_id] for saga_id in self._attention]
 
+    def waiting_approval(self) -> list[SagaRow]:
+        """The sagas waiting for an operator's decision, the longest waiting first."""
+        return [self._rows[saga_id] for saga_id in self._waiting]
+
     @property
     def in_flight(self) -> int:
-        return self.counts[SagaStatus.RUNNING] + self.counts[SagaStatus.COMPENSATING]
+        return (self.counts[SagaStatus.RUNNING] + self.counts[SagaStatus.WAITING_APPROVAL]
+                + self.counts[SagaStatus.COMPENSATING])

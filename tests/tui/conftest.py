@@ -23,8 +23,8 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., SagaDashboard]:
     def make(pack: str = "ecommerce", *, seed: int = 7, speed: float | None = None, theme: str | None = None,
-             keymap: dict[str, str] | None = None) -> SagaDashboard:
-        path = SCENARIOS / f"{pack}.yaml"
+             keymap: dict[str, str] | None = None, pack_path: Path | None = None) -> SagaDashboard:
+        path = pack_path or SCENARIOS / f"{pack}.yaml"
         app = SagaDashboard(LabSettings(load_pack(path), path.read_text(encoding="utf-8"), path,
                                         tmp_path / "dashboard.db", seed, speed), theme=theme, keymap=keymap)
         # A view switch slides the tabs' underline, and the pilot waits for every animation after each key:

@@ -130,6 +130,41 @@ class CancelConfirm(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
 
+class DecisionNote(ModalScreen[str | None]):
+    """Approving or rejecting the approval step a saga waits at shows what it asks and asks for a note
+    (recorded with the decision): enter decides, escape leaves the saga waiting. Dismissed with the note
+    ("" for none), or None."""
+
+    BINDINGS = bindings(Area.DIALOGS)
+
+    def __init__(self, saga_id: str, approve: bool, asks: str) -> None:
+        super().__init__()
+        self._saga_id = saga_id
+        self._approve = approve
+        self._asks = asks
+
+    def compose(self) -> ComposeResult:
+        then = "it goes on past its approval step." if self._approve else "it undoes what it did and compensates."
+        with Vertical(id="dialog"):
+            if self._asks:
+                yield Label(Text.assemble("It asks: ", (plain(self._asks), "b")))
+            yield Label(Text.assemble(("Approve " if self._approve else "Reject ", ""), (self._saga_id, "b"),
+                                      f"? {then[0].upper()}{then[1:]}"))
+            yield Label("Why (optional, recorded with the decision)?")
+            yield Input(placeholder="e.g. known customer" if self._approve else "e.g. over the site's limit",
+                        id="note")
+
+    def on_mount(self) -> None:
+        verb = "Approve" if self._approve else "Reject"
+        self.query_one("#dialog").border_title = f"{verb} {self._saga_id}"
+        self.query_one("#dialog").border_subtitle = f"enter {verb.lower()} · esc leave it waiting"
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+
 class PackPicker(ModalScreen[str | None]):
     """Choosing a pack resets the lab onto it: a new run in the same database."""
 

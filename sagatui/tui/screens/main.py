@@ -68,7 +68,7 @@ class MainScreen(Screen[None]):
             yield ScenarioPicker(id="scenarios")
             yield ResourcePanel(id="resources")
             yield MetricsPanel(id="metrics")
-            yield TablePanel(AttentionTable(), placeholder="words in the id, what did not undo or the scenario "
+            yield TablePanel(AttentionTable(), placeholder="words in the id, what it needs or the scenario "
                              "(empty: all)", id="attention")
         yield KeyFooter()
 
@@ -84,8 +84,9 @@ class MainScreen(Screen[None]):
             "events": "Events",
             "resources": "Resources",
             "metrics": "Metrics",
-            "attention": f"Needs attention [dim]{key('attention.retry')} retry undo · {key('attention.resolve')} "
-                         "resolve[/]",
+            "attention": f"Needs attention or a decision [dim]{key('attention.approve')} approve · "
+                         f"{key('attention.reject')} reject · {key('attention.retry')} retry undo · "
+                         f"{key('attention.resolve')} resolve[/]",
         }
         events = self.query_one(EventStream)
         events.keys_hint = f"{key('events.edit_filter')} filter · {key('events.toggle_pause')} pause"

@@ -15,12 +15,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from sagatui.model.durations import format_duration
-from sagatui.model.status import SagaStatus
+from sagatui.model.status import GOING_FORWARD, SagaStatus
 from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
-from sagatui.tui.messages import CancelSaga, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, DecideApproval, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
 from sagatui.tui.tones import style
 from sagatui.tui.waterfall import build_waterfall
@@ -161,8 +161,13 @@ class TimelineScreen(Screen[None]):
         if action in ("retry", "resolve"):
             return self.timeline is not None and self.timeline.saga.status == SagaStatus.NEEDS_ATTENTION
         if action == "cancel_saga":
-            return self.timeline is not None and self.timeline.saga.status == SagaStatus.RUNNING
+            return self.timeline is not None and self.timeline.saga.status in GOING_FORWARD
+        if action == "decide":
+            return self.timeline is not None and self.timeline.saga.status == SagaStatus.WAITING_APPROVAL
         return True
+
+    def action_decide(self, approve: bool) -> None:
+        self.post_message(DecideApproval(self.saga_id, approve))
 
     def action_cancel_saga(self) -> None:
         self.post_message(CancelSaga(self.saga_id))

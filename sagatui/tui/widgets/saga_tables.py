@@ -8,10 +8,11 @@ from rich.text import Text
 from textual import on
 from textual.widget import Widget
 
+from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
-from sagatui.tui.messages import CancelSaga, OpenTimeline, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, DecideApproval, OpenTimeline, ResolveSaga, RetryCompensation
 from sagatui.tui.saga_board import SagaBoard, SagaRow
 from sagatui.tui.tones import style
 from sagatui.tui.widgets.filter_field import open_filter
@@ -52,6 +53,10 @@ class _SagaList(KeyedTable):
     def action_cancel_saga(self) -> None:
         if self.selected_key is not None:
             self.post_message(CancelSaga(self.saga_of(self.selected_key)))
+
+    def action_decide(self, approve: bool) -> None:
+        if self.selected_key is not None:
+            self.post_message(DecideApproval(self.saga_of(self.selected_key), approve))
 
     @on(KeyedTable.RowSelected)
     def _open(self, event: KeyedTable.RowSelected) -> None:
@@ -127,18 +132,23 @@ class SagaTable(_SagaList):
 
 
 class AttentionTable(_SagaList):
-    """Sagas whose rollback did not complete: retry the compensation, or resolve with a note."""
+    """The operator's inbox: sagas waiting for a decision at an approval step (approve or reject), then
+    sagas whose rollback did not complete (retry the compensation, or resolve with a note)."""
 
     BINDINGS = bindings(Area.ATTENTION)
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__([("saga", "saga", 6), ("problem", "what did not undo", None), ("age", "age", 7),
+        super().__init__([("saga", "saga", 6), ("problem", "what it needs", None), ("age", "age", 7),
                           ("scenario", "scenario", None)], id=id)
 
     def show(self, board: SagaBoard, now: float) -> None:
-        problem = style("error")
-        self.show_rows({row.saga_id: (row.saga_id, Text(row.problem, style=problem), _age(row, now), row.scenario)
-                        for row in board.needing_attention()})
+        asks, problem = style("bold warning"), style("error")
+        rows = {row.saga_id: (row.saga_id, Text(f"{row.problem} · {format_duration(max(0.0, (row.due or now) - now))}"
+                                                f" left", style=asks), _age(row, now), row.scenario)
+                for row in board.waiting_approval()}
+        rows.update({row.saga_id: (row.saga_id, Text(row.problem, style=problem), _age(row, now), row.scenario)
+                     for row in board.needing_attention()})
+        self.show_rows(rows)
 
     def action_retry(self) -> None:
         if self.selected_key is not None:
