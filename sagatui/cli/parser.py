@@ -220,13 +220,19 @@ def subcommand_parser() -> argparse.ArgumentParser:
         "attention", help="the needs_attention inbox: list, show, retry or resolve",
         description="list: the sagas that need attention. show SAGA_ID: its compensation chain and what the "
                     "compensations were told. retry SAGA_ID: run its unfinished compensations again (exit 1 if "
-                    "it still needs attention). resolve SAGA_ID --note TEXT: mark it handled. Retry and resolve "
-                    "are recorded in the run's event log.")
+                    "it still needs attention). resolve SAGA_ID --note TEXT: mark it handled. Instead of a SAGA_ID, "
+                    "--all or --where WORDS retries or resolves many at once (counted and confirmed first: "
+                    "--yes, or y at the prompt). Retry and resolve are recorded in the run's event log.")
     attention.add_argument("action", choices=("list", "show", "retry", "resolve"))
     attention.add_argument("saga", nargs="?", metavar="SAGA_ID", help="the saga (show, retry, resolve)")
     attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     attention.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
     attention.add_argument("--note", help="resolve: what was done about it (required)")
+    attention.add_argument("--all", action="store_true", help="retry, resolve: every saga in the inbox")
+    attention.add_argument("--where", metavar="WORDS", help="retry, resolve: the sagas in the inbox holding every "
+                           "word (id, saga, failed step, error kind, message), e.g. --where 'payment timeout'")
+    attention.add_argument("--yes", action="store_true", help="with --all or --where: go ahead without asking "
+                           "(the count and the sagas are printed either way)")
     attention.add_argument("--format", choices=("text", "json"), default="text",
                            help="list: json gives one document a script can read (exit 1 still means not empty)")
     attention.set_defaults(handler=Handler("runs", "handle_attention"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -24,6 +24,9 @@ from sagatui.cli.rendering import (
 from sagatui.cli.support import UsageError, chosen_run
 from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
+
+if TYPE_CHECKING:
+    from sagatui.store.database import Store
 from sagatui.packs.bundled import read_pack
 from sagatui.packs.model import Pack
 from sagatui.stop_signals import run_stoppable
@@ -169,8 +172,11 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
-    if options.action != "list" and not options.saga:
-        raise UsageError(f"attention {options.action} needs a SAGA_ID")
+    bulk = options.all or options.where is not None
+    if bulk and (options.action not in ("retry", "resolve") or options.saga):
+        raise UsageError("--all and --where choose the sagas of a retry or resolve, instead of a SAGA_ID")
+    if options.action != "list" and not options.saga and not bulk:
+        raise UsageError(f"attention {options.action} needs a SAGA_ID (or --all, --where WORDS)")
     if options.action == "resolve" and not options.note:
         raise UsageError("attention resolve needs --note TEXT: what was done about it")
 
@@ -189,6 +195,8 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
                         return ExitCode.EXPECTATION_FAILED if waiting else ExitCode.OK
                     case "show":
                         print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
+                    case "retry" | "resolve" if bulk:
+                        return await _act_on_inbox(out, store, run_id, options)
                     case "retry":
                         status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False))
                         show(out, f"{options.saga}: {status}")
@@ -201,6 +209,37 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
                 raise UsageError(str(error)) from None
 
     return run_stoppable(act())
+
+
+async def _act_on_inbox(out: Console, store: Store, run_id: int, options: argparse.Namespace) -> int:
+    """A bulk retry or resolve: the inbox's sagas that --where chooses (--all: every one), counted and
+    confirmed first (--yes, or y at the prompt on a terminal); all in one reopening of the run."""
+    import sys
+
+    from sagatui.lab import attention
+
+    chosen = [info.saga_id for info in attention.matching(await attention.inbox(store, run_id), options.where or "")]
+    if not chosen:
+        show(out, f"run {run_id}: no saga needing attention matches: nothing to {options.action}")
+        return ExitCode.OK
+    what = f"{options.action} {len(chosen)} saga(s) of run {run_id}: {', '.join(chosen[:10])}" + (
+        f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
+    if not options.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"would {what}; pass --yes to go ahead")
+        if input(f"{what[0].upper()}{what[1:]}? [y/N] ").strip().casefold() not in ("y", "yes"):
+            show(out, "nothing done")
+            return ExitCode.OK
+    if options.action == "retry":
+        statuses = await attention.retry_many(store, run_id, chosen, on_event=event_printer(out, False))
+    else:
+        statuses = await attention.resolve_many(store, run_id, chosen, options.note)
+    for saga_id, status in statuses.items():
+        show(out, f"{saga_id}: {'resolved (' + status + ')' if options.action == 'resolve' else status}")
+    left = sum(status is SagaStatus.NEEDS_ATTENTION for status in statuses.values())
+    show(out, f"{options.action}: {len(statuses)} saga(s), {len(statuses) - left} out of the inbox, {left} still "
+              "needing attention")
+    return ExitCode.EXPECTATION_FAILED if left else ExitCode.OK
 
 
 def handle_saga(options: argparse.Namespace, out: Console) -> int:

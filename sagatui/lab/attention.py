@@ -9,7 +9,7 @@ the dashboard sends them. Outside a live session the run is reopened in this pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,15 @@ async def inbox(store: Store, run_id: int) -> list[SagaInfo]:
     return await sagas(store, run_id, statuses=[SagaStatus.NEEDS_ATTENTION.value], limit=_INBOX_PAGE)
 
 
+def matching(waiting: Sequence[SagaInfo], words: str) -> list[SagaInfo]:
+    """The sagas of `waiting` holding every word of `words` (any case) in their id, saga, failed step,
+    error kind or message: what a bulk retry or resolve acts on (`""`: all of them)."""
+    wanted = words.casefold().split()
+    return [info for info in waiting
+            if all(word in " ".join(filter(None, (info.saga_id, info.saga, info.failed_step, info.error_kind,
+                                                  info.message))).casefold() for word in wanted)]
+
+
 async def attention_case(store: Store, run_id: int, saga_id: str) -> AttentionCase:
     """One saga in the inbox with its compensation chain, as its events tell it."""
     timeline = await saga_timeline(store, run_id, saga_id)
@@ -106,17 +115,31 @@ def _link(step: str, end: Event | None) -> CompensationLink:
 async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,
                 ) -> SagaStatus:
     """Run the saga's unfinished compensations again; its status afterwards."""
-    return await _act(store, run_id, saga_id, RetryCompensation(saga_id=saga_id), on_event)
+    return (await retry_many(store, run_id, [saga_id], on_event=on_event))[saga_id]
 
 
 async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
                   on_event: Callable[[Event], None] | None = None) -> SagaStatus:
     """Mark the saga handled (compensated) with the operator's note."""
-    return await _act(store, run_id, saga_id, Resolve(saga_id=saga_id, note=note), on_event)
+    return (await resolve_many(store, run_id, [saga_id], note, on_event=on_event))[saga_id]
 
 
-async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensation | Resolve,
-               on_event: Callable[[Event], None] | None) -> SagaStatus:
+async def retry_many(store: Store, run_id: int, saga_ids: Sequence[str], *,
+                     on_event: Callable[[Event], None] | None = None) -> dict[str, SagaStatus]:
+    """Run the unfinished compensations of every saga named again, side by side, in one reopening of the
+    run; each one's status afterwards."""
+    return await _act(store, run_id, saga_ids, lambda saga_id: RetryCompensation(saga_id=saga_id), on_event)
+
+
+async def resolve_many(store: Store, run_id: int, saga_ids: Sequence[str], note: str, *,
+                       on_event: Callable[[Event], None] | None = None) -> dict[str, SagaStatus]:
+    """Mark every saga named handled with the same note; each one's status afterwards."""
+    return await _act(store, run_id, saga_ids, lambda saga_id: Resolve(saga_id=saga_id, note=note), on_event)
+
+
+async def _act(store: Store, run_id: int, saga_ids: Sequence[str],
+               command_for: Callable[[str], RetryCompensation | Resolve],
+               on_event: Callable[[Event], None] | None) -> dict[str, SagaStatus]:
     """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
     or resolved it first is seen (NotNeedingAttention), never raced. Cancelled (a stop signal) while the
     retried compensations run, the run is recorded as interrupted with no saga left in flight: the cut-short
@@ -124,12 +147,16 @@ async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensati
     next retry has its whole policy; tests/recovery/test_interrupt.py)."""
     reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
     lab = reopened.lab
+    wanted = list(dict.fromkeys(saga_ids))
     try:
-        await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention
-        saga = lab.workload.sagas[saga_id]  # the lab lets go of it once it no longer needs attention
-        if isinstance(command, RetryCompensation):
+        for saga_id in wanted:
+            await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention (nothing written)
+        chosen = {saga_id: lab.workload.sagas[saga_id] for saga_id in wanted}  # let go once no longer needing it
+        commands = [command_for(saga_id) for saga_id in wanted]
+        if any(isinstance(command, RetryCompensation) for command in commands):
             reset_world(lab, reopened.events)
-        lab.apply(command)
+        for command in commands:
+            lab.apply(command)
         try:
             await lab.settle()
         except asyncio.CancelledError:
@@ -137,4 +164,4 @@ async def _act(store: Store, run_id: int, saga_id: str, command: RetryCompensati
             raise
     finally:
         await lab.close()
-    return saga.status
+    return {saga_id: saga.status for saga_id, saga in chosen.items()}

@@ -45,7 +45,8 @@ class Area(Enum):
     ATTENTION = "Needs attention or a decision", "AttentionTable"
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
-    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "PackPicker"
+    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "BulkRetryConfirm", "PackPicker"
+    BULK = "Retry many (asks first)", "BulkRetryConfirm"
     HELP = "This help", "HelpScreen"
 
     @property
@@ -208,6 +209,11 @@ ACTIONS: tuple[UserAction, ...] = (
                "Retry compensation of {}", Target.NEEDING_ATTENTION, RetryCompensation),
     UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "
                "hand", "Resolve {}…", Target.NEEDING_ATTENTION, ResolveSaga),
+    UserAction(Area.ATTENTION, "T", "retry_shown", "Retry all…", "retry the undos of every saga needing attention "
+               "the inbox shows (filter it with / first); asks first, with the count", "Retry every saga shown in "
+               "the inbox…"),
+    UserAction(Area.ATTENTION, "N", "resolve_shown", "Resolve all…", "resolve every saga needing attention the inbox "
+               "shows, with one note", "Resolve every saga shown in the inbox…"),
     UserAction(Area.TIMELINE, "escape,q", "app.pop_screen", "Back", "back to the board", "Back to the board"),
     UserAction(Area.TIMELINE, "w", "toggle_waterfall", "Waterfall/list", "the waterfall (bars scaled to clock "
                "time: attempts, backoffs, breaker rejections, fallbacks, then the undos), or the list of every event",
@@ -228,6 +234,8 @@ ACTIONS: tuple[UserAction, ...] = (
                "Resume the highlighted run"),
     UserAction(Area.RESUME, "n,escape", "dismiss(None)", "New run", "start a new run; the unfinished ones stay "
                "resumable (`sagatui resume`)", "Start a new run instead"),
+    UserAction(Area.BULK, "enter,y", "dismiss(True)", "Retry all", "retry every saga listed", "Retry every saga "
+               "listed"),
     UserAction(Area.DIALOGS, "escape", "dismiss(None)", "Cancel", "close the dialog, changing nothing",
                "Cancel this dialog"),
     UserAction(Area.HELP, "escape,q,question_mark", "dismiss", "Close", "close this list", "Close the keys"),

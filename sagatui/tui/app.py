@@ -48,7 +48,15 @@ from sagatui.stop_signals import StopSignals, exit_code, stopped_message
 from sagatui.store import queries
 from sagatui.store.errors import StorageError
 from sagatui.tui.actions import Area, bindings
-from sagatui.tui.messages import BreakerCommand, OpenTimeline, PickFault, ResolveSaga, RunScenario
+from sagatui.tui.messages import (
+    BreakerCommand,
+    OpenTimeline,
+    PickFault,
+    ResolveMany,
+    ResolveSaga,
+    RetryMany,
+    RunScenario,
+)
 from sagatui.tui.messages import CancelSaga as CancelPressed
 from sagatui.tui.messages import DecideApproval as DecidePressed
 from sagatui.tui.messages import RetryCompensation as RetryPressed
@@ -56,6 +64,7 @@ from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.palette import palette_commands
 from sagatui.tui.refresher import SPEEDS, Refresher, speed_label
 from sagatui.tui.screens.dialogs import (
+    BulkRetryConfirm,
     CancelConfirm,
     DecisionNote,
     FaultPicker,
@@ -282,6 +291,26 @@ class SagaDashboard(App[None]):
                 self.submit(Resolve(saga_id=message.saga_id, note=note))
 
         self.push_screen(ResolveNote(message.saga_id, row.problem if row else ""), resolved)
+
+    @on(RetryMany)
+    def _on_retry_many(self, message: RetryMany) -> None:
+        def confirmed(go: bool | None) -> None:
+            if go:
+                for saga_id in message.saga_ids:
+                    self.submit(RetryCompensation(saga_id=saga_id))
+                self.notify(f"retrying {len(message.saga_ids)} saga(s)", timeout=2)
+
+        self.push_screen(BulkRetryConfirm(message.saga_ids), confirmed)
+
+    @on(ResolveMany)
+    def _on_resolve_many(self, message: ResolveMany) -> None:
+        def resolved(note: str | None) -> None:
+            if note:
+                for saga_id in message.saga_ids:
+                    self.submit(Resolve(saga_id=saga_id, note=note))
+                self.notify(f"resolved {len(message.saga_ids)} saga(s)", timeout=2)
+
+        self.push_screen(ResolveNote(f"{len(message.saga_ids)} saga(s)", "each one the inbox shows"), resolved)
 
     @on(CancelPressed)
     def _on_cancel(self, message: CancelPressed) -> None:

@@ -50,6 +50,20 @@ class CancelSaga(Message):
 
 
 @dataclass
+class RetryMany(Message):
+    """Retry the compensations of every saga named (the inbox's rows on screen), after asking."""
+
+    saga_ids: list[str]
+
+
+@dataclass
+class ResolveMany(Message):
+    """Resolve every saga named with one note, after asking for it."""
+
+    saga_ids: list[str]
+
+
+@dataclass
 class DecideApproval(Message):
     """Approve (or reject) the approval step a saga waits at: the app asks for a note first."""
 

@@ -130,6 +130,29 @@ class CancelConfirm(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
 
+class BulkRetryConfirm(ModalScreen[bool | None]):
+    """Retrying many sagas' compensations at once says how many and which first: enter (or y) retries them,
+    escape changes nothing."""
+
+    BINDINGS = bindings(Area.BULK) + bindings(Area.DIALOGS)
+
+    def __init__(self, saga_ids: list[str]) -> None:
+        super().__init__()
+        self._saga_ids = saga_ids
+
+    def compose(self) -> ComposeResult:
+        shown = ", ".join(self._saga_ids[:12]) + (f" and {len(self._saga_ids) - 12} more" if len(self._saga_ids) > 12
+                                                   else "")
+        with Vertical(id="dialog"):
+            yield Label(Text.assemble("Retry the undos that did not complete of ", (f"{len(self._saga_ids)}", "b"),
+                                      " saga(s)?"))
+            yield Label(shown)
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = f"Retry {len(self._saga_ids)} saga(s)"
+        self.query_one("#dialog").border_subtitle = "enter retry all · esc cancel"
+
+
 class DecisionNote(ModalScreen[str | None]):
     """Approving or rejecting the approval step a saga waits at shows what it asks and asks for a note
     (recorded with the decision): enter decides, escape leaves the saga waiting. Dismissed with the note

@@ -12,7 +12,15 @@ from sagatui.model.durations import format_duration
 from sagatui.model.status import SagaStatus
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import saga_status
-from sagatui.tui.messages import CancelSaga, DecideApproval, OpenTimeline, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import (
+    CancelSaga,
+    DecideApproval,
+    OpenTimeline,
+    ResolveMany,
+    ResolveSaga,
+    RetryCompensation,
+    RetryMany,
+)
 from sagatui.tui.saga_board import SagaBoard, SagaRow
 from sagatui.tui.tones import style
 from sagatui.tui.widgets.filter_field import open_filter
@@ -140,14 +148,17 @@ class AttentionTable(_SagaList):
     def __init__(self, id: str | None = None) -> None:
         super().__init__([("saga", "saga", 6), ("problem", "what it needs", None), ("age", "age", 7),
                           ("scenario", "scenario", None)], id=id)
+        self._needing: set[str] = set()
 
     def show(self, board: SagaBoard, now: float) -> None:
         asks, problem = style("bold warning"), style("error")
         rows = {row.saga_id: (row.saga_id, Text(f"{row.problem} · {format_duration(max(0.0, (row.due or now) - now))}"
                                                 f" left", style=asks), _age(row, now), row.scenario)
                 for row in board.waiting_approval()}
-        rows.update({row.saga_id: (row.saga_id, Text(row.problem, style=problem), _age(row, now), row.scenario)
-                     for row in board.needing_attention()})
+        needing = {row.saga_id: (row.saga_id, Text(row.problem, style=problem), _age(row, now), row.scenario)
+                   for row in board.needing_attention()}
+        self._needing = set(needing)
+        rows.update(needing)
         self.show_rows(rows)
 
     def action_retry(self) -> None:
@@ -157,3 +168,21 @@ class AttentionTable(_SagaList):
     def action_resolve(self) -> None:
         if self.selected_key is not None:
             self.post_message(ResolveSaga(self.selected_key))
+
+    def _shown_needing_attention(self) -> list[str]:
+        """The rows on screen (through the filter) that need attention, not those waiting for a decision."""
+        return [str(key.value) for key in self.rows if key.value is not None and key.value in self._needing]
+
+    def action_retry_shown(self) -> None:
+        chosen = self._shown_needing_attention()
+        if chosen:
+            self.post_message(RetryMany(chosen))
+        else:
+            self.notify("no saga needing attention shown: nothing to retry", severity="warning", timeout=2)
+
+    def action_resolve_shown(self) -> None:
+        chosen = self._shown_needing_attention()
+        if chosen:
+            self.post_message(ResolveMany(chosen))
+        else:
+            self.notify("no saga needing attention shown: nothing to resolve", severity="warning", timeout=2)
