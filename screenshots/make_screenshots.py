@@ -172,6 +172,25 @@ async def sagas_in_the_light_theme(folder: str) -> None:
         await pilot.press("q")
 
 
+async def inbox_waiting_for_decisions(folder: str) -> None:
+    """resilience's manager_approval in real time: both deposits wait for a manager (the scenario's own
+    decisions come at 2s and 3s), shown in the attention view's inbox."""
+    app = dashboard(folder, speed=1.0, pack="resilience")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_for(pilot, lambda: app.refresher is not None)
+        table = app.main.query_one(ScenarioTable)
+        await wait_for(pilot, lambda: table.row_count)
+        table.move_cursor(row=table.get_row_index("manager_approval"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.refresher is not None and len(app.refresher.board.waiting_approval()) == 2)
+        await pilot.press("a")
+        await pilot.pause(0.4)
+        app.clear_notifications()
+        await pilot.pause(0.1)
+        save(app, "inbox-approvals")
+        await pilot.press("q")
+
+
 async def make_all() -> None:
     with tempfile.TemporaryDirectory() as folder:
         await main_during_an_outage(folder)
@@ -189,6 +208,8 @@ async def make_all() -> None:
         await metrics_after_a_load(folder)
     with tempfile.TemporaryDirectory() as folder:
         await sagas_in_the_light_theme(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        await inbox_waiting_for_decisions(folder)
 
 
 if __name__ == "__main__":
