@@ -49,6 +49,15 @@ class _Failure:
 
 
 @dataclass(frozen=True)
+class _StoppedBy:
+    """What a worker a stop signal ended sends back: the parent stops as it would for that signal, whichever
+    of the two saw it first (a Ctrl-C reaches the whole process group; under load a worker may end, and its
+    pipe close, before the parent's own handler has run: that is no worker dying)."""
+
+    signal: int
+
+
+@dataclass(frozen=True)
 class _Job:
     """What a worker is started with: all text and paths, so it pickles under spawn."""
 
@@ -63,8 +72,9 @@ def work(connection: Connection, job: _Job) -> None:
     """A worker's life: seeds from `connection` until None (or the parent goes away), a result back for each."""
     try:
         run_stoppable(_serve(connection, job))
-    except Stopped:
-        pass  # the parent stops too, and says so; the run in flight is recorded as interrupted
+    except Stopped as stopped:  # the run in flight is recorded as interrupted; the parent stops too, and says so
+        with suppress(OSError):  # the parent is gone already, or stopping them
+            connection.send(_StoppedBy(int(stopped.signal)))
     finally:
         connection.close()
 
@@ -173,6 +183,8 @@ async def run_in_workers(campaign: Campaign, databases: list[Path], durability: 
             workers[-1].give(next(seeds, None))
         while len(results) < len(wanted):
             worker, answer = await answers.get()
+            if isinstance(answer, _StoppedBy):
+                raise Stopped(signal.Signals(answer.signal))
             if isinstance(answer, _Failure):
                 raise answer.error
             if isinstance(answer, BaseException):
