@@ -73,20 +73,30 @@ async def main_during_an_outage(folder: str) -> None:
             return breaker is not None and breaker.state is BreakerState.OPEN and breaker.trips >= 2
 
         await wait_for(pilot, breaker_open)
-        await pilot.pause(0.6)
-        app.clear_notifications()
-        await pilot.pause(0.2)
-        save(app, "main-outage")
+        await save_settled(app, pilot, "main-outage", 0.6)
         await pilot.press("q")
 
 
-async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
-    """Start `scenario` from the scenarios view and wait until its saga S-0001 ended."""
+async def start_scenario(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
+    """Start `scenario` from the scenarios view, as a user does."""
     await wait_for(pilot, lambda: app.refresher is not None)
     table = app.main.query_one(ScenarioTable)
     await wait_for(pilot, lambda: table.row_count)
     table.move_cursor(row=table.get_row_index(scenario))
     await pilot.press("enter")
+
+
+async def save_settled(app: SagaDashboard, pilot: Pilot[None], name: str, settle: float) -> None:
+    """Let the panels draw for `settle` seconds, clear the notifications, and save the shot as `name`."""
+    await pilot.pause(settle)
+    app.clear_notifications()
+    await pilot.pause(0.2)
+    save(app, name)
+
+
+async def run_one_saga(app: SagaDashboard, pilot: Pilot[None], scenario: str) -> None:
+    """Start `scenario` from the scenarios view and wait until its saga S-0001 ended."""
+    await start_scenario(app, pilot, scenario)
     await wait_for(pilot, lambda: app.refresher is not None and (row := app.refresher.board.get("S-0001")) is not None
                    and row.ended is not None)
 
@@ -129,10 +139,7 @@ async def resources_with_a_held_charge(folder: str) -> None:
         await run_one_saga(app, pilot, "refund_gateway_down")
         await pilot.press("r")
         await wait_for(pilot, lambda: app.refresher is not None and app.refresher.held_invariants)
-        await pilot.pause(0.5)
-        app.clear_notifications()
-        await pilot.pause(0.2)
-        save(app, "resources-held")
+        await save_settled(app, pilot, "resources-held", 0.5)
         await pilot.press("q")
 
 
@@ -153,10 +160,7 @@ async def metrics_after_a_load(folder: str) -> None:
         await wait_for(pilot, lambda: app.refresher is not None and app.refresher.view.metrics.started == 300
                        and not app.refresher.board.in_flight, timeout=120)
         await pilot.press("m")
-        await pilot.pause(1.0)
-        app.clear_notifications()
-        await pilot.pause(0.2)
-        save(app, "metrics-load")
+        await save_settled(app, pilot, "metrics-load", 1.0)
         await pilot.press("q")
 
 
@@ -165,10 +169,7 @@ async def sagas_in_the_light_theme(folder: str) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await run_one_saga(app, pilot, "refund_gateway_down")
         await pilot.press("s")
-        await pilot.pause(0.8)
-        app.clear_notifications()
-        await pilot.pause(0.2)
-        save(app, "light-theme")
+        await save_settled(app, pilot, "light-theme", 0.8)
         await pilot.press("q")
 
 
@@ -177,17 +178,10 @@ async def inbox_waiting_for_decisions(folder: str) -> None:
     decisions come at 2s and 3s), shown in the attention view's inbox."""
     app = dashboard(folder, speed=1.0, pack="resilience")
     async with app.run_test(size=(140, 30)) as pilot:
-        await wait_for(pilot, lambda: app.refresher is not None)
-        table = app.main.query_one(ScenarioTable)
-        await wait_for(pilot, lambda: table.row_count)
-        table.move_cursor(row=table.get_row_index("manager_approval"))
-        await pilot.press("enter")
+        await start_scenario(app, pilot, "manager_approval")
         await wait_for(pilot, lambda: app.refresher is not None and len(app.refresher.board.waiting_approval()) == 2)
         await pilot.press("a")
-        await pilot.pause(0.4)
-        app.clear_notifications()
-        await pilot.pause(0.1)
-        save(app, "inbox-approvals")
+        await save_settled(app, pilot, "inbox-approvals", 0.4)
         await pilot.press("q")
 
 

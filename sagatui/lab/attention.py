@@ -149,8 +149,10 @@ async def _act(store: Store, run_id: int, saga_ids: Sequence[str],
     lab = reopened.lab
     wanted = list(dict.fromkeys(saga_ids))
     try:
+        needing = {info.saga_id for info in await inbox(store, run_id)}  # one read for many sagas
         for saga_id in wanted:
-            await attention_case(store, run_id, saga_id)  # in the inbox, or NotNeedingAttention (nothing written)
+            if saga_id not in needing:
+                await attention_case(store, run_id, saga_id)  # raises NotNeedingAttention, saying why (nothing written)
         chosen = {saga_id: lab.workload.sagas[saga_id] for saga_id in wanted}  # let go once no longer needing it
         commands = [command_for(saga_id) for saga_id in wanted]
         if any(isinstance(command, RetryCompensation) for command in commands):

@@ -110,6 +110,17 @@ VIEWS = {  # id -> (tab label, key)
     "metrics": ("Metrics", "m"),
     "attention": ("Attention", "a"),
 }
+def _decisions(area: Area) -> tuple[UserAction, UserAction]:
+    """Approve and reject the approval step the highlighted saga waits at (waiting_approval), after a dialog
+    that shows what it asks and takes an optional note: one pair for every table listing such sagas."""
+    return (UserAction(area, "A", "decide(True)", "Approve…", "approve the approval step the highlighted saga "
+                       "waits at: it goes on (asks for an optional note)", "Approve {}…", Target.WAITING_APPROVAL,
+                       lambda name: DecideApproval(name, True), name="approve"),
+            UserAction(area, "X", "decide(False)", "Reject…", "reject the approval step the highlighted saga waits "
+                       "at: it compensates what it did (asks for an optional note)", "Reject {}…",
+                       Target.WAITING_APPROVAL, lambda name: DecideApproval(name, False), name="reject"))
+
+
 TOGGLE_TOOLTIP = "switch the highlighted service offline, or back on"
 
 ACTIONS: tuple[UserAction, ...] = (
@@ -176,12 +187,7 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.SAGAS, "ctrl+k", "cancel_saga", "Cancel saga…", "stop the highlighted running saga going "
                "forward: it undoes what it did and ends cancelled (asks first, with an optional note)",
                "Cancel {}…", Target.SAGA, CancelSaga),
-    UserAction(Area.SAGAS, "A", "decide(True)", "Approve…", "approve the approval step the highlighted saga waits at "
-               "(waiting_approval): it goes on (asks for an optional note)", "Approve {}…", Target.WAITING_APPROVAL,
-               lambda name: DecideApproval(name, True), name="approve"),
-    UserAction(Area.SAGAS, "X", "decide(False)", "Reject…", "reject the approval step the highlighted saga waits "
-               "at: it compensates what it did (asks for an optional note)", "Reject {}…", Target.WAITING_APPROVAL,
-               lambda name: DecideApproval(name, False), name="reject"),
+    *_decisions(Area.SAGAS),
     UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
                "the rows)", "Follow the newest saga", show=False),
     UserAction(Area.EVENTS, "slash", "edit_filter", "Filter", "filter by kinds, families, services or saga ids, "
@@ -199,12 +205,7 @@ ACTIONS: tuple[UserAction, ...] = (
                "what did not undo, scenario)", "Filter the sagas needing attention"),
     UserAction(Area.ATTENTION, "y", "copy", "Copy id", "copy the highlighted saga's id to the clipboard",
                "Copy the id of the highlighted saga needing attention"),
-    UserAction(Area.ATTENTION, "A", "decide(True)", "Approve…", "a saga waiting for a decision: approve its "
-               "approval step, it goes on", "Approve {}…", Target.WAITING_APPROVAL,
-               lambda name: DecideApproval(name, True), name="approve"),
-    UserAction(Area.ATTENTION, "X", "decide(False)", "Reject…", "a saga waiting for a decision: reject its approval "
-               "step, it compensates", "Reject {}…", Target.WAITING_APPROVAL,
-               lambda name: DecideApproval(name, False), name="reject"),
+    *_decisions(Area.ATTENTION),
     UserAction(Area.ATTENTION, "t", "retry", "Retry undo", "run the compensations that did not complete again",
                "Retry compensation of {}", Target.NEEDING_ATTENTION, RetryCompensation),
     UserAction(Area.ATTENTION, "n", "resolve", "Resolve…", "mark the saga resolved, with a note of what was done by "

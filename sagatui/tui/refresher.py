@@ -117,7 +117,7 @@ class Refresher:
         main.query_one(Switchboard).show(view.faults)
         main.query_one(BreakerTable).show(view.breakers, self._countdown_now())
         if self._stale("attention tab", self.board.version):
-            main.set_attention_count(len(self.board.needing_attention()) + len(self.board.waiting_approval()))
+            main.set_attention_count(self.board.for_an_operator)
         self._draw_views(metrics_due=self.ticks % METRICS_EVERY == 1 or not events)
 
     def _draw_views(self, *, metrics_due: bool) -> None:

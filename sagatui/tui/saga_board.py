@@ -136,6 +136,11 @@ class SagaBoard:
     def needing_attention(self) -> list[SagaRow]:
         return [self._rows[saga_id] for saga_id in self._attention]
 
+    @property
+    def for_an_operator(self) -> int:
+        """How many sagas wait for an operator: needing attention or a decision (the inbox's count)."""
+        return len(self._attention) + len(self._waiting)
+
     def waiting_approval(self) -> list[SagaRow]:
         """The sagas waiting for an operator's decision, the longest waiting first."""
         return [self._rows[saga_id] for saga_id in self._waiting]

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from sagatui.lab.fuzz import check_stream, check_tables
 from sagatui.packs.loader import load_pack_text
 from sagatui.store.database import Store
@@ -117,3 +119,30 @@ async def problems(db: Path, run_id: int = 1) -> list[str]:
             rows = await store.reader_db.execute_fetchall(sql, {"run": run_id})
             found += [f"{what}: {tuple(row)}" for row in rows]
         return found
+
+
+def undecided_pack(tmp_path: Path) -> Path:
+    """resilience.yaml with manager_approval's `decisions:` taken out."""
+    text = (ROOT / "scenarios" / "resilience.yaml").read_text(encoding="utf-8")
+    start = text.index("    decisions:\n", text.index("  manager_approval:"))
+    end = text.index("    expect:\n", start)
+    pack = tmp_path / "undecided.yaml"
+    pack.write_text(text[:start] + text[end:], encoding="utf-8")
+    return pack
+
+
+ORDERS = 50  # fifty_refunds_refused's orders
+
+
+def fifty_refunds_refused(tmp_path: Path) -> Path:
+    """ecommerce.yaml with refund_gateway_down starting ORDERS orders (cheap cables: enough stock for all)."""
+    tree = yaml.safe_load(ECOMMERCE.read_text(encoding="utf-8"))
+    scenario = tree["scenarios"]["refund_gateway_down"]
+    [order] = scenario["inputs"]
+    scenario["inputs"] = [{**order, "customer": f"customer{n}@example.com", "items": {"CABLE-001": 1}, "amount": 12.99}
+                          for n in range(ORDERS)]
+    scenario["expect"] = {"counts": {"needs_attention": ORDERS},
+                          "invariants": {"nothing_leaked": "held", "charges_refunded": "held"}}
+    pack = tmp_path / "fifty.yaml"
+    pack.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
+    return pack

@@ -7,19 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.recovery.helpers import ROOT, problems, query, sagatui
+from tests.recovery.helpers import ROOT, problems, query, sagatui, undecided_pack
 
 RESILIENCE = ROOT / "scenarios" / "resilience.yaml"
-
-
-def _undecided_pack(tmp_path: Path) -> Path:
-    """resilience.yaml with manager_approval's `decisions:` taken out."""
-    text = RESILIENCE.read_text(encoding="utf-8")
-    start = text.index("    decisions:\n", text.index("  manager_approval:"))
-    end = text.index("    expect:\n", start)
-    pack = tmp_path / "undecided.yaml"
-    pack.write_text(text[:start] + text[end:], encoding="utf-8")
-    return pack
 
 
 def _status(db: Path, saga_id: str) -> str:
@@ -28,7 +18,7 @@ def _status(db: Path, saga_id: str) -> str:
 
 def _stopped_waiting(tmp_path: Path) -> Path:
     db = tmp_path / "approve.db"
-    run = sagatui("run", str(_undecided_pack(tmp_path)), "--scenario", "manager_approval", "--db", str(db))
+    run = sagatui("run", str(undecided_pack(tmp_path)), "--scenario", "manager_approval", "--db", str(db))
     assert run.returncode == 1, run.stdout + run.stderr
     assert "waiting for an operator's decision: S-0001 at manager_ok, S-0002 at manager_ok" in run.stdout
     assert "approval.requested" in run.stdout and "asks: Keep a deposit over 100.00?" in run.stdout

@@ -7,27 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
-from tests.recovery.helpers import DUPLICATED, ECOMMERCE, query, sagatui
-
-ORDERS = 50
-
-
-def _fifty_refunds_refused(tmp_path: Path) -> Path:
-    """ecommerce.yaml with refund_gateway_down starting fifty orders."""
-    tree = yaml.safe_load(ECOMMERCE.read_text(encoding="utf-8"))
-    scenario = tree["scenarios"]["refund_gateway_down"]
-    [order] = scenario["inputs"]
-    scenario["inputs"] = [{**order, "customer": f"customer{n}@example.com", "items": {"CABLE-001": 1}, "amount": 12.99}
-                          for n in range(ORDERS)]
-    scenario["expect"] = {"counts": {"needs_attention": ORDERS},
-                          "invariants": {"nothing_leaked": "held", "charges_refunded": "held"}}
-    pack = tmp_path / "fifty.yaml"
-    pack.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
-    return pack
+from tests.recovery.helpers import DUPLICATED, ORDERS, fifty_refunds_refused, query, sagatui
 
 
 def _inbox(db: Path) -> int:
@@ -36,7 +18,7 @@ def _inbox(db: Path) -> int:
 
 async def test_bulk_retry_of_fifty_then_resolve_the_rest(tmp_path: Path) -> None:
     db = tmp_path / "bulk.db"
-    done = sagatui("run", str(_fifty_refunds_refused(tmp_path)), "--scenario", "refund_gateway_down", "--quiet",
+    done = sagatui("run", str(fifty_refunds_refused(tmp_path)), "--scenario", "refund_gateway_down", "--quiet",
                    "--db", str(db))
     assert done.returncode == 0, done.stdout + done.stderr
     assert _inbox(db) == ORDERS
@@ -70,7 +52,7 @@ async def test_bulk_retry_of_fifty_then_resolve_the_rest(tmp_path: Path) -> None
 
 def test_bulk_resolve_and_bad_requests(tmp_path: Path) -> None:
     db = tmp_path / "bulk.db"
-    done = sagatui("run", str(_fifty_refunds_refused(tmp_path)), "--scenario", "refund_gateway_down", "--quiet",
+    done = sagatui("run", str(fifty_refunds_refused(tmp_path)), "--scenario", "refund_gateway_down", "--quiet",
                    "--db", str(db))
     assert done.returncode == 0, done.stdout + done.stderr
     resolved = sagatui("attention", "resolve", "--all", "--yes", "--note", "refunded by hand", "--db", str(db))

@@ -13,14 +13,14 @@ from sagatui.store.queries import read_events
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import DecisionNote
 from sagatui.tui.widgets.saga_tables import AttentionTable, SagaTable
-from tests.recovery.test_approve import _undecided_pack
+from tests.recovery.helpers import undecided_pack
 from tests.tui.conftest import lab_of, lab_ready, refresher_of, settled, wait_for
 from tests.tui.test_dashboard import run_scenario
 
 
 async def test_approve_in_the_inbox_and_reject_in_the_sagas_table(make_app: Callable[..., SagaDashboard],
                                                                    tmp_path: Path) -> None:
-    app = make_app(pack_path=_undecided_pack(tmp_path))
+    app = make_app(pack_path=undecided_pack(tmp_path))
     async with app.run_test(size=(140, 40)) as pilot:
         await lab_ready(pilot)
         await run_scenario(pilot, "manager_approval")

@@ -12,13 +12,13 @@ from sagatui.store.queries import read_events
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.dialogs import BulkRetryConfirm, ResolveNote
 from sagatui.tui.widgets.saga_tables import AttentionTable
-from tests.recovery.test_bulk_attention import ORDERS, _fifty_refunds_refused
+from tests.recovery.helpers import ORDERS, fifty_refunds_refused
 from tests.tui.conftest import lab_of, lab_ready, refresher_of, settled, wait_for
 from tests.tui.test_dashboard import run_scenario
 
 
 async def test_resolve_every_saga_the_inbox_shows(make_app: Callable[..., SagaDashboard], tmp_path: Path) -> None:
-    app = make_app(pack_path=_fifty_refunds_refused(tmp_path))
+    app = make_app(pack_path=fifty_refunds_refused(tmp_path))
     async with app.run_test(size=(140, 40)) as pilot:
         await lab_ready(pilot)
         await run_scenario(pilot, "refund_gateway_down")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
+from textual.message import Message
 from textual.widget import Widget
 
 from sagatui.model.durations import format_duration
@@ -169,20 +171,17 @@ class AttentionTable(_SagaList):
         if self.selected_key is not None:
             self.post_message(ResolveSaga(self.selected_key))
 
-    def _shown_needing_attention(self) -> list[str]:
-        """The rows on screen (through the filter) that need attention, not those waiting for a decision."""
-        return [str(key.value) for key in self.rows if key.value is not None and key.value in self._needing]
-
     def action_retry_shown(self) -> None:
-        chosen = self._shown_needing_attention()
-        if chosen:
-            self.post_message(RetryMany(chosen))
-        else:
-            self.notify("no saga needing attention shown: nothing to retry", severity="warning", timeout=2)
+        self._act_on_shown(RetryMany, "retry")
 
     def action_resolve_shown(self) -> None:
-        chosen = self._shown_needing_attention()
+        self._act_on_shown(ResolveMany, "resolve")
+
+    def _act_on_shown(self, message: Callable[[list[str]], Message], verb: str) -> None:
+        """Post `message` for the rows on screen (through the filter) that need attention, not those waiting
+        for a decision; with none, say so."""
+        chosen = [str(key.value) for key in self.rows if key.value is not None and key.value in self._needing]
         if chosen:
-            self.post_message(ResolveMany(chosen))
+            self.post_message(message(chosen))
         else:
-            self.notify("no saga needing attention shown: nothing to resolve", severity="warning", timeout=2)
+            self.notify(f"no saga needing attention shown: nothing to {verb}", severity="warning", timeout=2)
