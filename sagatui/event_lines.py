@@ -24,6 +24,7 @@ NOTABLE = frozenset({
     EventKind.BRANCH_CHOSEN, EventKind.FOR_EACH_EXPANDED, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
     EventKind.FALLBACK_USED, EventKind.BREAKER_TRANSITION, EventKind.BREAKER_REJECTED,
+    EventKind.BULKHEAD_REJECTED,
     EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_RETRY_SCHEDULED,
     EventKind.FAULT_CHANGED, EventKind.SERVICE_CHANGED, EventKind.COMMAND,
 })
@@ -61,6 +62,7 @@ _OUTCOME_STYLES = {
     EventKind.STEP_FAILED: "red",
     EventKind.ATTEMPT_FAILED: "red",
     EventKind.BREAKER_REJECTED: "red",
+    EventKind.BULKHEAD_REJECTED: "red",
     EventKind.SERVICE_CHANGED: "bold yellow",  # a change of the world, as a fault change is
 }
 

@@ -15,6 +15,7 @@ from sagatui.plain_text import plain_text
 if TYPE_CHECKING:  # the commands import what they run when they run it: `check` stays quick
     from rich.console import Console
 
+    from sagatui.engine.metrics import MetricsSummary
     from sagatui.lab.fuzz_campaign import CampaignReport, KeptRun, SeedReport
     from sagatui.lab.headless import ScenarioReport
     from sagatui.model.events import Event
@@ -59,6 +60,10 @@ def invariant_line(invariant: InvariantResult) -> Text:
     return line
 
 
+def _by_bulkheads(metrics: MetricsSummary) -> str:
+    return f" ({metrics.bulkhead_rejections} by bulkheads)" if metrics.bulkhead_rejections else ""
+
+
 def print_summary(out: Console, report: ScenarioReport) -> None:
     metrics = report.metrics
     by_status = ", ".join(f"{status} {count}" for status, count in metrics.by_status.items()) or "none"
@@ -67,7 +72,7 @@ def print_summary(out: Console, report: ScenarioReport) -> None:
     show(out, Text(f"-- summary: run {report.run_id}, seed {report.seed}", style="bold"))
     show(out, f"  sagas {metrics.sagas}: {by_status}")
     show(out, f"  attempts {metrics.attempts}, retries {metrics.retries}, breaker trips "
-               f"{metrics.breaker_trips}, rejected calls {metrics.rejected_calls}, fallbacks "
+               f"{metrics.breaker_trips}, rejected calls {metrics.rejected_calls}{_by_bulkheads(metrics)}, fallbacks "
                f"{metrics.fallbacks}")
     show(out, f"  compensations: {compensations}")
     if metrics.cost is not None:

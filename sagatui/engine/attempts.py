@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sagatui.engine.breaker import CircuitBreaker
+from sagatui.engine.bulkhead import Bulkhead
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
@@ -22,7 +23,7 @@ from sagatui.engine.seeds import random_stream
 from sagatui.model.calls import Call
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
-from sagatui.model.payloads import CallOutcome, RetryScheduled
+from sagatui.model.payloads import BulkheadQueued, BulkheadRejected, CallOutcome, RetryScheduled
 from sagatui.model.policies import RetryPolicy
 
 
@@ -35,12 +36,13 @@ class CallEvents:
     failed: EventKind
     retry_scheduled: EventKind
     rejected_data: Mapping[str, Any]  # added to `breaker.rejected` when an open breaker refuses a try
+    undo: bool | None  # told on the bulkhead's events: True for a compensation's try
 
 
 FORWARD = CallEvents(EventKind.ATTEMPT_STARTED, EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED,
-                     EventKind.RETRY_SCHEDULED, {})
+                     EventKind.RETRY_SCHEDULED, {}, None)
 UNDO = CallEvents(EventKind.COMPENSATION_ATTEMPT_STARTED, EventKind.COMPENSATION_ATTEMPT,
-                  EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_RETRY_SCHEDULED, {"undo": True})
+                  EventKind.COMPENSATION_ATTEMPT, EventKind.COMPENSATION_RETRY_SCHEDULED, {"undo": True}, True)
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,16 @@ class AttemptWatcher(Protocol):
 
 class AttemptLoop:
     """Makes the calls of a run's sagas. `running` is the engine's pause switch: cleared, each call waits
-    before its next attempt goes out."""
+    before its next attempt goes out. `bulkheads`: the services that limit their calls in flight."""
 
     def __init__(self, services: Services, clock: VirtualClock, recorder: EventRecorder,
-                 running: asyncio.Event, seed: int) -> None:
+                 running: asyncio.Event, seed: int, bulkheads: Mapping[str, Bulkhead] | None = None) -> None:
         self.services = services
         self.clock = clock
         self.recorder = recorder
         self.running = running
         self.seed = seed
+        self.bulkheads = dict(bulkheads or {})
 
     async def call(self, plan: CallPlan, watcher: AttemptWatcher) -> dict[str, Any]:
         """The call's result; raises the ServiceError that ended it (for a resumed call whose last attempt
@@ -179,6 +182,39 @@ class AttemptLoop:
             raise
         if not self.running.is_set():
             await self.running.wait()
+        bulkhead = self.bulkheads.get(call.service)
+        if bulkhead is not None:
+            await self._enter(bulkhead, call, plan, where)
+        try:
+            return await self._send(call, plan, timeout, intent, where)
+        finally:
+            if bulkhead is not None:
+                bulkhead.leave()
+
+    async def _enter(self, bulkhead: Bulkhead, call: Call, plan: CallPlan, where: dict[str, Any]) -> None:
+        """A slot in the service's bulkhead, waited for in its queue when it has one (told), or the
+        refusal (told), which gives back the breaker's admission: the call was never made."""
+        emit = self.recorder.emit
+        queued_at = self.clock.now() if bulkhead.can_queue else None
+        if queued_at is not None:
+            emit(EventKind.BULKHEAD_QUEUED, saga_id=call.saga_id, **where,
+                 payload=BulkheadQueued(bulkhead=bulkhead.name, in_flight=bulkhead.in_flight, ahead=bulkhead.queued,
+                                        undo=plan.events.undo))
+        try:
+            await bulkhead.enter()
+        except BaseException as stopped:
+            plan.breaker.abandon()
+            if isinstance(stopped, ServiceError):
+                emit(EventKind.BULKHEAD_REJECTED, saga_id=call.saga_id, **where, error_kind=stopped.kind,
+                     message=stopped.message, payload=BulkheadRejected(
+                         bulkhead=bulkhead.name, in_flight=bulkhead.in_flight, queued=bulkhead.queued,
+                         waited=None if queued_at is None else self.clock.now() - queued_at, undo=plan.events.undo))
+            raise
+
+    async def _send(self, call: Call, plan: CallPlan, timeout: float | None, intent: EventKind | None,
+                    where: dict[str, Any]) -> dict[str, Any]:
+        """The call itself: its intent made durable, then the service's answer within the timeout."""
+        breaker, emit = plan.breaker, self.recorder.emit
         if intent is not None:
             # A timeout that grows per attempt is told on each intent; a fixed one is the policy's, as written.
             told = None if not plan.cost and not plan.policy.timeout_grows else _told(plan, timeout)

@@ -19,7 +19,7 @@ from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, 
 from sagatui.model.calls import Call
 from sagatui.model.conditions import dumped
 from sagatui.model.definitions import Approval, Fallback, StepDef, split_action
-from sagatui.model.errors import ErrorKind, ServiceError
+from sagatui.model.errors import TURNED_AWAY, ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.status import StepStatus
 
@@ -165,8 +165,8 @@ class StepRunner:
         service, operation = split_action(provider.action)
         breaker = self.breakers.get(step.breaker) if index == 0 and step.breaker else self.breaker_for(service)
         retry_on = step.retry.retryable
-        if has_fallback:  # with a fallback waiting, an open breaker means: move on now, don't wait it out
-            retry_on = retry_on - {ErrorKind.BREAKER_OPEN}
+        if has_fallback:  # with a fallback waiting, an open breaker or a full bulkhead means: move on now
+            retry_on = retry_on - TURNED_AWAY
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}", sent)
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost)

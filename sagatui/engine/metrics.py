@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-from sagatui.model.events import Event, EventKind
-from sagatui.model.payloads import BreakerRejected, BreakerTransition, CompensationEnded, SagaEnded
+from sagatui.model.events import REFUSALS, Event, EventKind
+from sagatui.model.payloads import BreakerTransition, CompensationEnded, SagaEnded
 from sagatui.model.status import BreakerState, SagaStatus
 
 EXACT_LATENCIES = 10_000
@@ -84,8 +84,9 @@ class RunMetrics:
     retries: int = 0
     steps_finished: int = 0
     breaker_trips: int = 0
-    rejected_calls: int = 0  # tries an open breaker turned away, steps' and compensations'
+    rejected_calls: int = 0  # tries an open breaker or a full bulkhead turned away, steps' and compensations'
     rejected_step_tries: int = 0  # of those, steps' tries
+    bulkhead_rejections: int = 0  # of those, the bulkheads'
     fallbacks: int = 0
     calls: int = 0  # a step's calls to a provider: each is tried once, then once per retry
     compensations: Counter[str] = field(default_factory=Counter)
@@ -115,9 +116,10 @@ class RunMetrics:
         elif kind is EventKind.BREAKER_TRANSITION:
             if event.payload_as(BreakerTransition).to_state is BreakerState.OPEN:
                 self.breaker_trips += 1
-        elif kind is EventKind.BREAKER_REJECTED:
+        elif kind in REFUSALS:
             self.rejected_calls += 1
-            if not event.payload_as(BreakerRejected).undo:
+            self.bulkhead_rejections += kind is EventKind.BULKHEAD_REJECTED
+            if not event.refused_an_undo:
                 self.rejected_step_tries += 1
         elif kind is EventKind.FALLBACK_USED:
             self.fallbacks += 1
@@ -197,6 +199,7 @@ class RunMetrics:
             latency_p50=self.latency(0.50), latency_p95=self.latency(0.95),
             **({"cost": round(self.cost, 6), "retry_cost": round(self.retry_cost, 6),
                 "fallback_cost": round(self.fallback_cost, 6)} if self.cost else {}),
+            bulkhead_rejections=self.bulkhead_rejections or None,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -225,6 +228,7 @@ class MetricsSummary(BaseModel):
     cost: float | None = None
     retry_cost: float | None = None
     fallback_cost: float | None = None
+    bulkhead_rejections: int | None = None  # of rejected_calls, the bulkheads' (no key when there were none)
 
     @model_serializer(mode="wrap")
     def _without_unpriced_costs(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -232,4 +236,6 @@ class MetricsSummary(BaseModel):
         if self.cost is None:
             for key in ("cost", "retry_cost", "fallback_cost"):
                 dumped.pop(key, None)
+        if self.bulkhead_rejections is None:
+            dumped.pop("bulkhead_rejections", None)
         return dumped

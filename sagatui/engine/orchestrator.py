@@ -35,6 +35,7 @@ from typing import Any
 from sagatui.engine.approvals import Approvals
 from sagatui.engine.attempts import AttemptLoop
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
+from sagatui.engine.bulkhead import Bulkhead
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.forward import StepRunner
 from sagatui.engine.group_status import FINISHED, failed_for_good, lost, member_status, needed, undecided
@@ -60,6 +61,7 @@ from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.input_schema import input_problems
 from sagatui.model.payloads import BranchChosen, ForEachExpanded, QuorumDecided, SagaStopping, StepSkipped
+from sagatui.model.policies import BulkheadConfig
 from sagatui.model.status import GOING_FORWARD, CompensationOutcome, SagaStatus, StepStatus
 
 _FRESH = ResumePoint()
@@ -77,7 +79,10 @@ class SagaEngine:
         recorder: EventRecorder,
         seed: int,
         service_breakers: Mapping[str, str] | None = None,
+        bulkheads: Mapping[str, BulkheadConfig] | None = None,
     ) -> None:
+        """`service_breakers`: service -> the named breaker it shares (default: its own); `bulkheads`:
+        service -> the limit on its calls in flight (default: none)."""
         self.sagas = sagas
         self.services = services
         self.breakers = breakers
@@ -88,7 +93,8 @@ class SagaEngine:
         self._running = asyncio.Event()
         self._running.set()
         self._live: dict[str, tuple[SagaRun, asyncio.Task[Any]]] = {}  # sagas going forward, by id
-        self.attempts = AttemptLoop(services, clock, recorder, self._running, seed)
+        self.bulkheads = {service: Bulkhead(service, config, clock) for service, config in (bulkheads or {}).items()}
+        self.attempts = AttemptLoop(services, clock, recorder, self._running, seed, self.bulkheads)
         self.undoer = Undoer(self.attempts, clock, recorder, self.breaker_for)
         self.approvals = Approvals(clock, recorder)
         self.steps = StepRunner(self.attempts, clock, recorder, breakers, self.breaker_for, self.approvals)

@@ -15,7 +15,7 @@ from sagatui.engine.saga_data import compensation_params
 from sagatui.engine.saga_state import InterruptedCall, SagaRun, StepRecord
 from sagatui.model.calls import Call, CompensationContext
 from sagatui.model.definitions import split_action
-from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind, ServiceError
+from sagatui.model.errors import DEFAULT_RETRYABLE, TURNED_AWAY, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import CompensationEnded
 from sagatui.model.status import CompensationOutcome, StepStatus
@@ -113,7 +113,7 @@ class _UndoTally:
     def answered(self, error: ServiceError | None) -> None:
         if error is None:
             self.calls += 1
-        elif error.kind is ErrorKind.BREAKER_OPEN:
+        elif error.kind in TURNED_AWAY:
             self.rejected += 1
         else:
             self.calls += 1

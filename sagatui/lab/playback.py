@@ -21,7 +21,7 @@ from sagatui.lab.run import Lab
 from sagatui.lab.workload import Load
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind, row_writes
-from sagatui.model.payloads import BreakerTransition, FaultChanged, ServiceChanged
+from sagatui.model.payloads import BreakerTransition, BulkheadRejected, FaultChanged, ServiceChanged
 
 _SAME_MOMENT = 1e-9  # clock seconds: now + (t - now) can miss t by a rounding error; still t's moment
 
@@ -60,6 +60,9 @@ class Playback:
             lab.services.restore_fault(event.service, event.payload_as(FaultChanged).profile, None)
         elif event.kind is EventKind.SERVICE_CHANGED and event.service in lab.services.services:
             lab.services.restore_options(event.service, event.payload_as(ServiceChanged).options)
+        elif event.service in lab.engine.bulkheads:
+            waited = event.kind is EventKind.BULKHEAD_REJECTED and event.payload_as(BulkheadRejected).waited is not None
+            lab.engine.bulkheads[event.service].follow(event.kind, waited)
         elif event.kind is EventKind.BREAKER_TRANSITION:
             transition = event.payload_as(BreakerTransition)  # the breaker's name is no longer in `service`
             lab.breakers.get(transition.breaker).follow(transition.to_state)

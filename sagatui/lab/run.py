@@ -164,6 +164,7 @@ class Lab:
             sagas=self.pack.sagas, services=self.services, breakers=self.breakers, clock=self.clock,
             recorder=self.recorder, seed=self.seed,
             service_breakers={name: svc.breaker for name, svc in self.pack.services.items() if svc.breaker},
+            bulkheads={name: svc.bulkhead for name, svc in self.pack.services.items() if svc.bulkhead},
         )
         self.workload = Workload(self.pack, self.seed, self.engine, self.services, self.clock, self.recorder,
                                  self.keep)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagatui.model.events import Event, EventKind
+from sagatui.model.events import REFUSALS, Event, EventKind
 from sagatui.model.payloads import (
     BreakerTransition,
     CompensationEnded,
@@ -48,7 +48,7 @@ _STEP_ENDS = {EventKind.STEP_SUCCEEDED: "succeeded", EventKind.STEP_FAILED: "fai
               EventKind.STEP_SKIPPED: "skipped"}
 _CALL_KINDS = frozenset({EventKind.ATTEMPT_STARTED, EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED,
                          EventKind.COMPENSATION_ATTEMPT_STARTED, EventKind.COMPENSATION_ATTEMPT,
-                         EventKind.BREAKER_REJECTED})
+                         *REFUSALS})
 
 
 @dataclass
@@ -176,7 +176,7 @@ class _TraceBuilder:
         span = self.call_span(event)
         holder = span if span is not None else (self.undo_span(event) if _is_undo(event) else self.step_span(event))
         holder.events.extend(_transition_event(transition) for transition in transitions)
-        if event.kind is EventKind.BREAKER_REJECTED:
+        if event.kind in REFUSALS:
             holder.events.append(SpanEvent(event.kind.value, event.time, {"sagatui.message": event.message}))
         elif span is not None and event.kind not in (EventKind.ATTEMPT_STARTED,
                                                      EventKind.COMPENSATION_ATTEMPT_STARTED):
@@ -219,7 +219,7 @@ _SAGA_WIDE = frozenset({"group", "branch", "for_each"})  # a group's quorum, a s
 
 
 def _is_undo(event: Event) -> bool:
-    return event.kind is EventKind.BREAKER_REJECTED and bool(event.data.get("undo"))
+    return event.refused_an_undo
 
 
 def _close(span: Span, time: float, error: str | None, attributes: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagatui.engine.breaker import CircuitBreaker
+from sagatui.engine.bulkhead import Bulkhead
 from sagatui.engine.metrics import RunMetrics
 from sagatui.lab.workload import Load
 from sagatui.model.faults import FaultProfile
@@ -44,6 +45,24 @@ class BreakerView:
     def of(cls, breaker: CircuitBreaker) -> BreakerView:
         return cls(breaker.name, breaker.state, breaker.half_open_at, breaker.consecutive_failures,
                    breaker.failure_rate, breaker.trips, breaker.config, used=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkheadView:
+    """A service's bulkhead as the bulkhead table shows it."""
+
+    service: str
+    in_flight: int
+    max_concurrent: int
+    queued: int
+    max_queue: int
+    rejected: int  # tries refused in this process
+
+    @classmethod
+    def of(cls, bulkhead: Bulkhead) -> BulkheadView:
+        config = bulkhead.config
+        return cls(bulkhead.name, bulkhead.in_flight, config.max_concurrent, bulkhead.queued, config.max_queue,
+                   bulkhead.rejected)
 
 
 class LabView:
@@ -116,6 +135,11 @@ class LabView:
         configs = self._lab.pack.breakers
         return [BreakerView.of(live[name]) if name in live
                 else BreakerView(name, config=configs.get(name, BreakerConfig())) for name in self.breaker_names]
+
+    @property
+    def bulkheads(self) -> list[BulkheadView]:
+        """The services with a bulkhead, in pack order (none: the pack limits no service)."""
+        return [BulkheadView.of(bulkhead) for bulkhead in self._lab.engine.bulkheads.values()]
 
     @property
     def committed_seq(self) -> int:

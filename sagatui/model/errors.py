@@ -9,14 +9,18 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"  # the per-attempt timeout fired: retry
     RATE_LIMITED = "rate_limited"  # 429 with a retry-after hint: retry after the hint
     BREAKER_OPEN = "breaker_open"  # our own breaker refused the call: retry or fall back
+    BULKHEAD_FULL = "bulkhead_full"  # the service's bulkhead had no free slot: retry or fall back
     PERMANENT = "permanent"  # declined card, restricted area: no retry, roll back
     UNEXPECTED = "unexpected"  # anything else raised: treated as permanent, context kept
     CANCELLED = "cancelled"  # an operator cancelled the saga: the step under way went no further
 
 
 DEFAULT_RETRYABLE = frozenset(
-    {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.BREAKER_OPEN}
+    {ErrorKind.TRANSIENT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.BREAKER_OPEN, ErrorKind.BULKHEAD_FULL}
 )
+
+TURNED_AWAY = frozenset({ErrorKind.BREAKER_OPEN, ErrorKind.BULKHEAD_FULL})
+"""Our own guards refused the try: the service never saw it (nothing done, nothing to undo)."""
 
 
 class ServiceError(Exception):

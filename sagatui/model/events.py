@@ -55,6 +55,8 @@ class EventKind(StrEnum):
 
     BREAKER_TRANSITION = "breaker.transition"
     BREAKER_REJECTED = "breaker.rejected"
+    BULKHEAD_QUEUED = "bulkhead.queued"
+    BULKHEAD_REJECTED = "bulkhead.rejected"
 
     COMPENSATION_STARTED = "compensation.started"
     COMPENSATION_ATTEMPT_STARTED = "compensation.attempt_started"
@@ -91,6 +93,8 @@ SAGA_OUTCOMES: dict[EventKind, SagaStatus] = {
 """The kinds the engine ends a saga with, each with the status it gives."""
 
 SAGA_ENDINGS = frozenset({*SAGA_OUTCOMES, EventKind.SAGA_RESOLVED})
+REFUSALS = frozenset({EventKind.BREAKER_REJECTED, EventKind.BULKHEAD_REJECTED})
+"""A try our own guards turned away (an open breaker, a full bulkhead): an attempt that never reached its service."""
 """Every kind that ends a saga; saga.resolved's status is in its payload (completed or compensated)."""
 
 PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
@@ -119,6 +123,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.FALLBACK_USED: payloads.FallbackUsed,
     EventKind.BREAKER_TRANSITION: payloads.BreakerTransition,
     EventKind.BREAKER_REJECTED: payloads.BreakerRejected,
+    EventKind.BULKHEAD_QUEUED: payloads.BulkheadQueued,
+    EventKind.BULKHEAD_REJECTED: payloads.BulkheadRejected,
     EventKind.COMPENSATION_STARTED: payloads.CompensationStarted,
     EventKind.COMPENSATION_ATTEMPT: payloads.CallOutcome,
     EventKind.COMPENSATION_RETRY_SCHEDULED: payloads.RetryScheduled,
@@ -202,6 +208,11 @@ class Event(EventFields):
         if self.kind is EventKind.SAGA_RESOLVED:
             return self.payload_as(payloads.SagaResolved).status
         return SAGA_OUTCOMES.get(self.kind)
+
+    @property
+    def refused_an_undo(self) -> bool:
+        """A try our own guards turned away (REFUSALS) was a compensation's."""
+        return self.kind in REFUSALS and self.data.get("undo") is True
 
     def json_text(self) -> str:
         """Every field, as one line of compact JSON."""

@@ -222,6 +222,25 @@ class BreakerRejected(EventPayload):
     undo: bool | None = None  # True: a compensation's try, not a step's
 
 
+class BulkheadQueued(EventPayload):
+    """A try found every slot of its service's bulkhead taken and waits for one (`ahead` tries before it)."""
+
+    bulkhead: str
+    in_flight: int
+    ahead: int
+    undo: bool | None = None  # True: a compensation's try, not a step's
+
+
+class BulkheadRejected(EventPayload):
+    """A service's bulkhead turned a try away (queue full, or no slot within its queue timeout)."""
+
+    bulkhead: str
+    in_flight: int
+    queued: int
+    waited: float | None = None  # seconds it waited in the queue first (none: refused at once, the queue full)
+    undo: bool | None = None
+
+
 # -- compensation ---------------------------------------------------------------------------------------
 class CompensationStarted(EventPayload):
     context: dict[str, Any]  # CompensationContext.as_dict(): why the undo runs, the forward result

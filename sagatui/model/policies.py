@@ -116,6 +116,15 @@ class CompensationPolicy(BackoffPolicy):
     ttl: Duration = 86400.0
 
 
+class BulkheadConfig(Definition):
+    """A service's bulkhead (resilience4j / Polly): at most `max_concurrent` calls in flight, up to
+    `max_queue` more waiting for a slot, each at most `queue_timeout`; a try refused is `bulkhead_full`."""
+
+    max_concurrent: int = Field(ge=1, le=100_000)
+    max_queue: int = Field(0, ge=0, le=100_000)
+    queue_timeout: Duration = 1.0
+
+
 class BreakerConfig(Definition):
     """Circuit breaker settings (resilience4j/Polly semantics); defaults follow the resilience tutorial."""
 

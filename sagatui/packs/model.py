@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, NonNegativeInt, PositiveInt, field_v
 from sagatui.model.definitions import Definition, SagaDef
 from sagatui.model.durations import Duration
 from sagatui.model.faults import FaultProfile
-from sagatui.model.policies import BreakerConfig
+from sagatui.model.policies import BreakerConfig, BulkheadConfig
 from sagatui.model.saga_ids import saga_number
 from sagatui.model.status import InvariantState, SagaStatus
 
@@ -25,6 +25,7 @@ class ServiceDef(Definition):
     options: dict[str, Any] = Field(default_factory=dict)
     fault: FaultProfile = FaultProfile()
     breaker: str | None = None  # a named breaker from the pack; default: the service's own
+    bulkhead: BulkheadConfig | None = None  # a limit on calls in flight to it; default: none
 
 
 class WeightedInput(Definition):

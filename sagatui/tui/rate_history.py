@@ -13,14 +13,14 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from sagatui.engine.metrics import percentile
-from sagatui.model.events import SAGA_OUTCOMES, Event, EventKind
+from sagatui.model.events import REFUSALS, SAGA_OUTCOMES, Event, EventKind
 from sagatui.model.payloads import BreakerTransition
 from sagatui.model.status import BreakerState
 
 _SETTLED = frozenset(SAGA_OUTCOMES)  # the engine's ends of a saga; a resolve ends one that had settled
 _COMPLETED = frozenset({EventKind.SAGA_COMPLETED, EventKind.SAGA_COMPLETED_PARTIAL})
-_CALL_ENDS = frozenset({EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED, EventKind.BREAKER_REJECTED})
-_CALL_FAILURES = frozenset({EventKind.ATTEMPT_FAILED, EventKind.BREAKER_REJECTED})
+_CALL_ENDS = frozenset({EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED, *REFUSALS})
+_CALL_FAILURES = frozenset({EventKind.ATTEMPT_FAILED, *REFUSALS})
 _RETRIES = frozenset({EventKind.RETRY_SCHEDULED, EventKind.COMPENSATION_RETRY_SCHEDULED})
 _STEP_ENDS = frozenset({EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED})
 _COUNTED = frozenset({*_SETTLED, *_CALL_ENDS, *_RETRIES, *_STEP_ENDS, EventKind.SAGA_STARTED,
@@ -93,7 +93,7 @@ class RateHistory:
         if kind in _CALL_ENDS:
             bucket.calls += 1
             bucket.failed_calls += kind in _CALL_FAILURES
-            bucket.rejected += kind is EventKind.BREAKER_REJECTED
+            bucket.rejected += kind in REFUSALS
 
     def _bucket(self, second: int) -> Bucket:
         last = self._buckets[-1].second if self._buckets else second - 1

@@ -31,7 +31,7 @@ from sagatui.tui.saga_board import SagaBoard
 from sagatui.tui.screens.main import MainScreen
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.tones import style
-from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
+from sagatui.tui.widgets.control_tables import BreakerTable, BulkheadTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.metrics import MetricsPanel
 from sagatui.tui.widgets.quiet_static import QuietStatic
@@ -116,6 +116,7 @@ class Refresher:
         main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line())
         main.query_one(Switchboard).show(view.faults)
         main.query_one(BreakerTable).show(view.breakers, self._countdown_now())
+        main.query_one(BulkheadTable).show(view.bulkheads)
         if self._stale("attention tab", self.board.version):
             main.set_attention_count(self.board.for_an_operator)
         self._draw_views(metrics_due=self.ticks % METRICS_EVERY == 1 or not events)

@@ -102,6 +102,12 @@ def _entry(event: Event) -> Entry | None:
         case EventKind.BREAKER_REJECTED:
             breaker = event.payload_as(payloads.BreakerRejected).breaker
             return Entry(event.time, step, "rejected", f"breaker {breaker}: {event.message}", "bold error")
+        case EventKind.BULKHEAD_QUEUED:
+            queued = event.payload_as(payloads.BulkheadQueued)
+            return Entry(event.time, step, "queued", f"bulkhead {queued.bulkhead}: {queued.in_flight} in flight, "
+                         f"{queued.ahead} waiting before it", "warning")
+        case EventKind.BULKHEAD_REJECTED:
+            return Entry(event.time, step, "rejected", event.message or "bulkhead full", "bold error")
         case EventKind.STEP_SUCCEEDED:
             result = event.payload_as(payloads.StepSucceeded).result
             return Entry(event.time, step, "succeeded", f"after {event.attempt} attempt(s){_values(' -> ', result)}",

@@ -69,8 +69,7 @@ def build_waterfall(events: list[Event]) -> Waterfall:
         step = event.step
         if step is None or event.kind.ends_saga or event.kind.family in ("group", "branch", "for_each", "saga"):
             continue
-        undo = event.kind.family == "compensation" or (event.kind is EventKind.BREAKER_REJECTED
-                                                       and bool(event.payload_as(payloads.BreakerRejected).undo))
+        undo = event.kind.family == "compensation" or event.refused_an_undo
         rows = undos if undo else forward
         row = rows.setdefault(step, Row(f"↺ {step}" if undo else step, undo=undo))
         _fold(row, event)
@@ -90,6 +89,8 @@ def _fold(row: Row, event: Event) -> None:
         bar.outcome = _outcome(event, row.undo)
     elif kind is EventKind.BREAKER_REJECTED:
         row.marks.append(Mark(event.time, "⊘"))
+    elif kind is EventKind.BULKHEAD_REJECTED:
+        row.marks.append(Mark(event.time, "▥"))
     elif kind is EventKind.FALLBACK_USED:
         row.marks.append(Mark(event.time, "→"))
     elif kind in (EventKind.RETRY_SCHEDULED, EventKind.COMPENSATION_RETRY_SCHEDULED):

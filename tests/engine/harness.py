@@ -15,7 +15,7 @@ from sagatui.model.calls import Call
 from sagatui.model.definitions import SagaDef
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
-from sagatui.model.policies import BreakerConfig
+from sagatui.model.policies import BreakerConfig, BulkheadConfig
 from sagatui.testing import MemorySink
 
 
@@ -71,7 +71,8 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    *sagas: SagaDef, seed: int = 7, breakers: dict[str, BreakerConfig] | None = None
+    *sagas: SagaDef, seed: int = 7, breakers: dict[str, BreakerConfig] | None = None,
+    bulkheads: dict[str, BulkheadConfig] | None = None,
 ) -> AsyncIterator[Rig]:
     clock = VirtualClock()
     clock.start()
@@ -80,7 +81,7 @@ async def rig(
     board = BreakerBoard(clock, record_transitions(recorder), breakers)
     services = ScriptedServices(clock)
     engine = SagaEngine(sagas={s.name: s for s in sagas}, services=services, breakers=board,
-                        clock=clock, recorder=recorder, seed=seed)
+                        clock=clock, recorder=recorder, seed=seed, bulkheads=bulkheads)
     try:
         yield Rig(engine, services, sink, clock)
     finally:

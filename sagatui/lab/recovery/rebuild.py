@@ -143,7 +143,7 @@ class _SagaFold:
                 trace.forward.ended(error)
                 if error.kind is ErrorKind.TIMEOUT:
                     record.provider = providers[trace.forward.provider]  # it may have done the work
-            case EventKind.BREAKER_REJECTED:
+            case EventKind.BREAKER_REJECTED | EventKind.BULKHEAD_REJECTED:
                 call = trace.undo if trace.undo is not None else trace.forward
                 if trace.undo is None:
                     record.attempts += 1

@@ -18,7 +18,7 @@ from textual.widgets import Tab, Tabs
 
 from sagatui.packs.model import Pack
 from sagatui.tui.actions import VIEWS, Area, bindings, first_key
-from sagatui.tui.widgets.control_tables import BreakerTable, ScenarioPicker, Switchboard
+from sagatui.tui.widgets.control_tables import BreakerTable, BulkheadTable, ScenarioPicker, Switchboard
 from sagatui.tui.widgets.event_stream import EventStream
 from sagatui.tui.widgets.filter_field import TablePanel
 from sagatui.tui.widgets.key_footer import KeyFooter
@@ -60,6 +60,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="controls"):
             yield Switchboard(id="services")
             yield BreakerTable(id="breakers")
+            yield BulkheadTable(id="bulkheads")
         yield ViewTabs(*[Tab(label, id=f"tab-{view}") for view, (label, _) in VIEWS.items()], id="views")
         with Container(id="deck"):  # in grid order for the wide layout; the tabs keep their own order
             yield TablePanel(SagaTable(), placeholder="words in the id, status, step or scenario, e.g. payment "
@@ -78,6 +79,7 @@ class MainScreen(Screen[None]):
         services = "1-9" if toggles == list("123456789") else f"{key('main.toggle_service.1')}…"
         titles = {
             "services": f"Outages [dim]{services} · {key('switchboard.pick_fault')}[/]",
+            "bulkheads": "Bulkheads",
             "breakers": f"Breakers [dim]{key('breakers.isolate')} isolate · {key('breakers.reset_breaker')} reset[/]",
             "scenarios": f"Scenarios [dim]{key('scenarios.select_cursor')} run · {key('main.load')} load[/]",
             "sagas": "Sagas",

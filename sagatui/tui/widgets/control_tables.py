@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from sagatui.lab.view import BreakerView
+from sagatui.lab.view import BreakerView, BulkheadView
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState
 from sagatui.packs.model import Pack, Scenario
@@ -162,6 +162,28 @@ class BreakerTable(KeyedTable):
     def action_command(self, command: str) -> None:
         if self.selected_key is not None:
             self.post_message(BreakerCommand(self.selected_key, command))
+
+
+class BulkheadTable(KeyedTable):
+    """Each service with a bulkhead: its calls in flight against the limit, the tries waiting for a slot
+    against the queue's size, and the tries refused. Not shown for a pack that limits no service."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__([("service", "bulkhead", None), ("in_flight", "in flight", 9), ("queued", "queue", 7),
+                          ("refused", "refused", 7)], id=id, gives_way="service")
+
+    def show(self, bulkheads: list[BulkheadView]) -> None:
+        if self.display != bool(bulkheads):
+            self.display = bool(bulkheads)
+        self.sync({bulkhead.service: (
+            bulkhead.service, _filled(bulkhead.in_flight, bulkhead.max_concurrent, "warning"),
+            _filled(bulkhead.queued, bulkhead.max_queue, "error"),
+            Text(str(bulkhead.rejected), style=style("bold error") if bulkhead.rejected else ""),
+        ) for bulkhead in bulkheads})
+
+def _filled(used: int, limit: int, tone: str) -> Text:
+    """`3/4`; in `tone` once full."""
+    return Text(f"{used}/{limit}", style=style(f"bold {tone}") if used >= limit > 0 else "")
 
 
 def _failures(breaker: BreakerView) -> Text:

@@ -109,6 +109,8 @@ def _totals(metrics: RunMetrics) -> Text:
     text.append("\nbreaker trips ", style="dim").append(str(metrics.breaker_trips), style=style("bold error")
                                                        if metrics.breaker_trips else "bold")
     text.append("  rejected ", style="dim").append(str(metrics.rejected_calls), style="bold")
+    if metrics.bulkhead_rejections:
+        text.append(f" ({metrics.bulkhead_rejections} by bulkheads)", style="dim")
     text.append("  fallbacks ", style="dim").append(str(metrics.fallbacks), style="bold")
     p50, p95 = metrics.latency(0.5), metrics.latency(0.95)
     if p50 is not None and p95 is not None:
