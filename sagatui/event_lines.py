@@ -24,7 +24,7 @@ NOTABLE = frozenset({
     EventKind.BRANCH_CHOSEN, EventKind.FOR_EACH_EXPANDED, EventKind.ATTEMPT_FAILED,
     EventKind.RETRY_SCHEDULED,
     EventKind.FALLBACK_USED, EventKind.BREAKER_TRANSITION, EventKind.BREAKER_REJECTED,
-    EventKind.BULKHEAD_REJECTED,
+    EventKind.BULKHEAD_REJECTED, EventKind.REMEDIATION_ENDED,
     EventKind.COMPENSATION_STARTED, EventKind.COMPENSATION_ENDED, EventKind.COMPENSATION_RETRY_SCHEDULED,
     EventKind.FAULT_CHANGED, EventKind.SERVICE_CHANGED, EventKind.COMMAND,
 })
@@ -45,6 +45,7 @@ STYLES: dict[str, str] = {
     "fault": "bold yellow",
     "command": "bold bright_white",
     "approval": "bold yellow",  # waiting for a person
+    "remediation": "bold bright_blue",
 }
 
 _BREAKER_STYLES = {BreakerState.CLOSED: "bold green", BreakerState.HALF_OPEN: "bold yellow"}
@@ -160,6 +161,8 @@ def _detail(event: Event) -> str:
             return event.payload_as(payloads.ApprovalRequested).summary()
         case EventKind.APPROVAL_DECIDED:
             return event.payload_as(payloads.ApprovalDecided).summary()
+        case EventKind.REMEDIATION_ENDED if event.error_kind is None:
+            return event.payload_as(payloads.RemediationEnded).summary()
         case EventKind.ATTEMPT_FAILED | EventKind.ATTEMPT_SUCCEEDED | EventKind.ATTEMPT_STARTED:
             return f"#{event.attempt} {error}".strip()
         case _:

@@ -17,6 +17,7 @@ from sagatui.engine.bulkhead import Bulkhead
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.remediation import Remediator, Remedy
 from sagatui.engine.retry import Backoff, DeferredSleep, make_retrying
 from sagatui.engine.saga_state import InterruptedCall
 from sagatui.engine.seeds import random_stream
@@ -58,6 +59,7 @@ class CallPlan:
     jitter_stream: str  # names the seeded stream of this call site's jitter
     start: InterruptedCall  # where the call goes on from (a fresh one: attempt 1)
     cost: float = 0.0  # what each attempt costs (told on its intent when not 0)
+    remedy: Remedy | None = None  # what to call between a failed attempt and the next (a step's `remediate`)
 
 
 class AttemptWatcher(Protocol):
@@ -85,6 +87,7 @@ class AttemptLoop:
         self.running = running
         self.seed = seed
         self.bulkheads = dict(bulkheads or {})
+        self.remediator = Remediator(services, clock, recorder)
 
     async def call(self, plan: CallPlan, watcher: AttemptWatcher) -> dict[str, Any]:
         """The call's result; raises the ServiceError that ended it (for a resumed call whose last attempt
@@ -129,15 +132,32 @@ class AttemptLoop:
                                  retryable=lambda error: _retryable(error, plan.retry_on),
                                  rng=self._jitter(policy.jitter, plan.jitter_stream), deadline_at=plan.deadline_at,
                                  before_sleep=scheduled, sleep=backoff)
-        attempt = done
+        attempt, remedy = done, plan.remedy
+        failed: Call | None = None  # the attempt before, when it failed with a kind the remediation names
         for trial in retrying:
-            await backoff.wait_out(self.clock)  # the delay tenacity chose before this attempt
+            waiting_since = self.clock.now()
+            if failed is not None and remedy is not None:
+                await self.remediator.heal(failed, remedy)
+                failed = None
+            await backoff.wait_out(self.clock, self.clock.now() - waiting_since)  # the delay tenacity chose
             with trial:
                 attempt += 1
                 if attempt == start.attempt:
+                    failed = self._remediable(plan, attempt, first_error)
                     raise first_error  # the first try, already made: tenacity schedules what follows it
-                return await self._try(plan, watcher, attempt)
+                try:
+                    return await self._try(plan, watcher, attempt)
+                except ServiceError as error:
+                    failed = self._remediable(plan, attempt, error)
+                    raise
         raise AssertionError("tenacity ended without a result or an error")  # pragma: no cover
+
+    @staticmethod
+    def _remediable(plan: CallPlan, attempt: int, error: ServiceError) -> Call | None:
+        """The call attempt `attempt` made, when its failure calls for the step's remediation."""
+        if plan.remedy is None or not plan.remedy.wanted(error):
+            return None
+        return plan.call if plan.call.attempt == attempt else dataclasses.replace(plan.call, attempt=attempt)
 
     async def _try(self, plan: CallPlan, watcher: AttemptWatcher, attempt: int) -> dict[str, Any]:
         """Attempt number `attempt`, within the attempt timeout and what is left of the deadline."""

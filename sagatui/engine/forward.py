@@ -14,6 +14,7 @@ from sagatui.engine.attempts import FORWARD, AttemptLoop, CallPlan
 from sagatui.engine.breaker import BreakerBoard, CircuitBreaker
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.recorder import EventRecorder
+from sagatui.engine.remediation import Remedy
 from sagatui.engine.saga_data import forward_params, saga_facts
 from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, StepRecord
 from sagatui.model.calls import Call
@@ -168,8 +169,9 @@ class StepRunner:
         if has_fallback:  # with a fallback waiting, an open breaker or a full bulkhead means: move on now
             retry_on = retry_on - TURNED_AWAY
         call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}", sent)
+        remedy = None if step.remediate is None else Remedy(step.remediate, lambda: saga_facts(saga, step))
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
-                        f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost)
+                        f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost, remedy=remedy)
         return await self.attempts.call(plan, _StepAttempts(record, provider))
 
 

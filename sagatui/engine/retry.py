@@ -178,9 +178,10 @@ class DeferredSleep:
     def __call__(self, delay: float) -> None:
         self._delay = delay
 
-    async def wait_out(self, clock: VirtualClock) -> None:
+    async def wait_out(self, clock: VirtualClock, spent: float = 0.0) -> None:
+        """Wait what is left of the delay once `spent` seconds of it went to something else (a remediation)."""
         if self._delay is not None:
-            delay, self._delay = self._delay, None
+            delay, self._delay = self._delay - spent, None
             await clock.sleep(delay)
 
 

@@ -7,12 +7,12 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from sagatui.model.conditions import Comparison, Condition, SagaFacts, compiled_reference
 from sagatui.model.definition_base import Definition
 from sagatui.model.durations import PositiveDuration
-from sagatui.model.errors import ErrorKind
+from sagatui.model.errors import DEFAULT_RETRYABLE, ErrorKind
 from sagatui.model.input_schema import InputSchema
 from sagatui.model.param_refs import ParamValue, Reference, references_in
 from sagatui.model.policies import CompensationPolicy, RetryPolicy
@@ -48,6 +48,66 @@ class Fallback(Definition):
     @classmethod
     def _valid_action(cls, value: str | None) -> str | None:
         return value if value is None else _check_action(value)
+
+
+REMEDIATE_ON = frozenset({ErrorKind.TRANSIENT, ErrorKind.TIMEOUT})
+
+
+def _check_actions(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_check_action(value) for value in values)
+
+
+class RemediationRoute(Definition):
+    """One way a diagnosis can go: when `when` holds (it may read `diagnosis`, the diagnosis's result),
+    call the remedies of `run`, in order. No `when`: always (a last route, for what the others leave)."""
+
+    when: Condition | None = None
+    run: Annotated[tuple[ActionRef, ...], AfterValidator(_check_actions)] = Field(min_length=1)
+
+
+class Remediation(Definition):
+    """Detect -> diagnose -> remediate -> retry (sagatui.engine.remediation): when an attempt fails with a
+    kind in `errors` and the step will try again, first the `diagnose` operation, then the remedies of the first
+    of its `routes` that holds; without a diagnosis, the remedies of `run`, every time."""
+
+    errors: frozenset[ErrorKind] = REMEDIATE_ON
+    diagnose: ActionRef | None = None
+    routes: tuple[RemediationRoute, ...] = ()
+    run: Annotated[tuple[ActionRef, ...], AfterValidator(_check_actions)] = ()
+
+    @field_validator("diagnose")
+    @classmethod
+    def _valid_diagnose(cls, value: str | None) -> str | None:
+        return value if value is None else _check_action(value)
+
+    @field_validator("errors")
+    @classmethod
+    def _retried_kinds(cls, value: frozenset[ErrorKind]) -> frozenset[ErrorKind]:
+        never = sorted(kind.value for kind in value - DEFAULT_RETRYABLE)
+        if never:
+            raise ValueError(f"{', '.join(never)} is never retried, so no attempt follows to remediate before: "
+                             f"errors takes {', '.join(sorted(k.value for k in DEFAULT_RETRYABLE))}")
+        if not value:
+            raise ValueError("errors names no error kind: leave remediate out instead")
+        return value
+
+    @model_validator(mode="after")
+    def _a_diagnosis_with_routes_or_remedies(self) -> Remediation:
+        if self.diagnose is not None and not self.routes:
+            raise ValueError("a diagnosis routes to remedies: give `routes` ([{when: ..., run: [...]}])")
+        if self.diagnose is None and self.routes:
+            raise ValueError("routes read a diagnosis's result: give `diagnose` (an operation), or `run` alone")
+        if self.diagnose is not None and self.run:
+            raise ValueError("with a diagnosis, the routes name the remedies: `run` goes under a route")
+        if self.diagnose is None and not self.run:
+            raise ValueError("give `run` (remedies to call) or `diagnose` with `routes`")
+        return self
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Every operation it may call: the diagnosis, then each route's remedies (or `run`)."""
+        diagnose = (self.diagnose,) if self.diagnose is not None else ()
+        return (*diagnose, *self.run, *(action for route in self.routes for action in route.run))
 
 
 class ValueSource(Definition):
@@ -110,6 +170,7 @@ class StepDef(Definition):
     optional: bool = False
     accept_partial: bool = False
     when: Condition | None = None
+    remediate: Remediation | None = None  # what to call between a failed attempt and the next
     # Repeat the step for each element of a list: `book_seat[0]`, `book_seat[1]`, ... each its own call,
     # result and compensation; its params may read `item` (the element) and `index`.
     for_each: ValueSource | None = None

@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     BREAKER_REJECTED = "breaker.rejected"
     BULKHEAD_QUEUED = "bulkhead.queued"
     BULKHEAD_REJECTED = "bulkhead.rejected"
+    REMEDIATION_STARTED = "remediation.started"
+    REMEDIATION_ENDED = "remediation.ended"
 
     COMPENSATION_STARTED = "compensation.started"
     COMPENSATION_ATTEMPT_STARTED = "compensation.attempt_started"
@@ -125,6 +127,8 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.BREAKER_REJECTED: payloads.BreakerRejected,
     EventKind.BULKHEAD_QUEUED: payloads.BulkheadQueued,
     EventKind.BULKHEAD_REJECTED: payloads.BulkheadRejected,
+    EventKind.REMEDIATION_STARTED: payloads.RemediationStarted,
+    EventKind.REMEDIATION_ENDED: payloads.RemediationEnded,
     EventKind.COMPENSATION_STARTED: payloads.CompensationStarted,
     EventKind.COMPENSATION_ATTEMPT: payloads.CallOutcome,
     EventKind.COMPENSATION_RETRY_SCHEDULED: payloads.RetryScheduled,

@@ -9,9 +9,10 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 from sagatui.model.definitions import Definition
 from sagatui.model.durations import Duration, PositiveDuration, format_duration
 
-FaultMode = Literal["online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply"]
+FaultMode = Literal["online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply",
+                    "stuck", "overloaded"]
 FAULT_MODES: tuple[FaultMode, ...] = (
-    "online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply",
+    "online", "offline", "degraded", "latency", "hang", "rate_limit", "flapping", "lost_reply", "stuck", "overloaded",
 )
 
 
@@ -25,6 +26,8 @@ class FaultProfile(Definition):
     - rate_limit: a token bucket of `rate` calls/s and `burst`; refused calls get 429 + retry-after
     - flapping: offline for `1 - duty` of every `period`, online for the rest
     - lost_reply: the effect happens but the reply is lost with probability `error_rate`
+    - stuck: its workers are wedged: every call fails (transient, 503) until a `reset` (sagatui.sim.maintenance)
+    - overloaded: a call fails (transient, 503) with probability `error_rate` until a `scale_up`
     """
 
     mode: FaultMode = "online"
@@ -66,6 +69,7 @@ class FaultProfile(Definition):
         details = {
             "degraded": f" {self.error_rate:.0%}",
             "lost_reply": f" {self.error_rate:.0%}",
+            "overloaded": f" {self.error_rate:.0%}",
             "latency": f" {format_duration(self.latency)}",
             "rate_limit": f" {self.rate:g}/s",
             "flapping": f" {format_duration(self.period)}/{self.duty:.0%}",

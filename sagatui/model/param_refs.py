@@ -17,7 +17,7 @@ from jmespath.parser import ParsedResult
 from pydantic import BeforeValidator
 
 REFERENCE_KEY = "ref"
-DATA_ROOTS = ("input", "steps", "item", "index")
+DATA_ROOTS = ("input", "steps", "item", "index", "diagnosis")
 """What an expression starts from: the saga input, or the steps' results."""
 
 FieldChain = tuple[str, ...]
@@ -114,7 +114,7 @@ def compile_reference(expression: Any) -> Reference:
         if chain[0] not in DATA_ROOTS:
             raise ValueError(f"{expression!r} reads {chain[0]!r}: a reference starts from `input` (the saga "
                              f"input) or `steps` (earlier steps' results), or in a for_each step from `item` "
-                             f"(its element) or `index`")
+                             f"(its element) or `index`, or in a remediation route from `diagnosis`")
     unknown = sorted(_functions(compiled.parsed) - set(Functions.FUNCTION_TABLE))
     if unknown:
         raise ValueError(f"{expression!r} calls {', '.join(unknown)}: JMESPath has no such function "

@@ -241,6 +241,33 @@ class BulkheadRejected(EventPayload):
     undo: bool | None = None
 
 
+class RemediationStarted(EventPayload):
+    """A diagnosis or a remedy is about to be called, after the failed attempt the event names (its intent)."""
+
+    role: Literal["diagnose", "remedy"]
+
+
+class RemediationEnded(EventPayload):
+    """A diagnosis or a remedy answered (`result`) or failed (the event's error); a diagnosis says which
+    route its result chose (`route`, none: no route held) and so which remedies follow."""
+
+    role: Literal["diagnose", "remedy"]
+    duration: float
+    result: dict[str, Any] | None = None
+    route: int | None = None
+    remedies: list[str] | None = None  # a diagnosis's: the remedies its route names (empty: none)
+
+    def summary(self) -> str:
+        """`found mode=stuck healthy=false -> route 1: settlement_api.reset`, `cleared=true mode=online`."""
+        found = " ".join(f"{name}={value if isinstance(value, str) else json.dumps(value)}"
+                         for name, value in (self.result or {}).items())
+        if self.role == "remedy":
+            return found
+        if self.route is None:
+            return f"found {found} -> no route holds: nothing to remedy"
+        return f"found {found} -> route {self.route + 1}: {', '.join(self.remedies or ())}"
+
+
 # -- compensation ---------------------------------------------------------------------------------------
 class CompensationStarted(EventPayload):
     context: dict[str, Any]  # CompensationContext.as_dict(): why the undo runs, the forward result

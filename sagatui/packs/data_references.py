@@ -7,7 +7,7 @@ checked when the step was read (sagatui.model.param_refs)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sagatui.model.conditions import Condition, OutcomeTest, walk
 from sagatui.model.definitions import (
@@ -25,6 +25,7 @@ from sagatui.model.param_refs import FieldChain, Reference, references_in
 from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.validation_messages import Finding
 from sagatui.sim.catalog import ServiceKind
+from sagatui.sim.maintenance import DIAGNOSIS_FIELDS
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class _Position:
     group: ParallelGroup | None
     earlier: dict[str, StepDef | ParallelGroup]  # steps and groups that end before this step starts
     elsewhere: dict[str, str] = field(default_factory=dict)  # steps on other branches -> their switch
+    diagnosis: bool = False  # a remediation route's condition: `diagnosis` is there
 
 
 def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, ServiceKind]) -> list[Finding]:
@@ -58,6 +60,12 @@ def check_data_references(saga_name: str, saga: SagaDef, kinds: dict[str, Servic
         if step.when is not None:
             findings.extend(_check_condition(step.when, (*path, "when"), position, everything, kinds,
                                              saga.input))
+        if step.remediate is not None:
+            diagnosing = replace(position, diagnosis=True)
+            for number, route in enumerate(step.remediate.routes):
+                if route.when is not None:
+                    findings.extend(_check_condition(route.when, (*path, "remediate", "routes", number, "when"),
+                                                     diagnosing, everything, kinds, saga.input))
     for path, switch, position in switches:
         findings.extend(_check_source(switch.switch, (*path, "switch"), position, everything, kinds, saga.input))
     findings.extend(_check_output(saga_name, saga, everything, kinds))
@@ -181,6 +189,12 @@ def _check_chain(chain: FieldChain, position: _Position, own_result: bool, every
                  kinds: dict[str, ServiceKind], schema: InputSchema | None) -> str | None:
     if chain[0] == "input":
         return _check_input_field(chain[1:], schema)
+    if chain[0] == "diagnosis":
+        if not position.diagnosis:
+            return "`diagnosis` is there only in a remediation route's `when` (the diagnosis's result)"
+        if len(chain) > 1 and chain[1] not in DIAGNOSIS_FIELDS:
+            return f"a diagnosis has {', '.join(sorted(DIAGNOSIS_FIELDS))}, not {chain[1]!r}"
+        return None
     if chain[0] in ("item", "index"):
         if position.step is None or position.step.for_each is None:
             return f"`{chain[0]}` is there only in a step with for_each (its element, and the element's number)"

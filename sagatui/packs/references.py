@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sagatui.model.definitions import SagaDef, StepDef, split_action
+from sagatui.model.definitions import Remediation, SagaDef, StepDef, split_action
 from sagatui.model.draws import DRAW_KEY, Draw, draws_in, is_draw
 from sagatui.model.faults import FaultProfile
 from sagatui.model.input_schema import InputSchema, input_problems
@@ -22,6 +22,7 @@ from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceChange, ServiceDef, TimedInput
 from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
+from sagatui.sim.maintenance import MAINTENANCE_RESULTS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ELEMENT = re.compile(r"\[\d+\]$")  # `book_seat[2]`: an element of a for_each step
@@ -108,6 +109,8 @@ def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, Servic
             findings += _check_provider((*path, "fallbacks", index), fallback.action, fallback.compensation, names,
                                         kinds)
         findings += _check_derived_compensations(path, step, kinds)
+        if step.remediate is not None:
+            findings += _check_remediation((*path, "remediate"), step.remediate, names)
         if step.breaker is not None and names.breakers is not None and step.breaker not in names.breakers:
             findings.append(((*path, "breaker"), unknown_name("breaker", step.breaker, names.breakers)))
     return findings + check_data_references(name, saga, kinds)
@@ -138,6 +141,25 @@ def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, 
     if kind is None or operation in kind.all_operations:
         return None  # a broken service is reported where it is defined
     return path, f"{action} is not an operation of service {service} ({service} has: {_operations(kind)})"
+
+
+def _check_remediation(path: FieldPath, remediation: Remediation, names: _Names) -> list[Finding]:
+    """A diagnosis and remedies are maintenance operations (sagatui.sim.maintenance) of the pack's services."""
+    written: list[tuple[FieldPath, str]] = []
+    if remediation.diagnose is not None:
+        written.append(((*path, "diagnose"), remediation.diagnose))
+    written += [((*path, "run", index), action) for index, action in enumerate(remediation.run)]
+    written += [((*path, "routes", number, "run", index), action) for number, route in enumerate(remediation.routes)
+                for index, action in enumerate(route.run)]
+    findings: list[Finding] = []
+    for where, action in written:
+        service, operation = split_action(action)
+        if names.services is not None and service not in names.services:
+            findings.append((where, f"{action}: {unknown_name('service', service, names.services)}"))
+        elif operation not in MAINTENANCE_RESULTS:
+            findings.append((where, f"{action}: a remediation calls a maintenance operation "
+                                    f"({', '.join(MAINTENANCE_RESULTS)}), not {operation!r}"))
+    return findings
 
 
 def _check_fault_operations(path: FieldPath, service: str, profile: FaultProfile,

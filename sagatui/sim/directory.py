@@ -33,6 +33,7 @@ from sagatui.sim.classifier import ClassifierService
 from sagatui.sim.faults import FaultState
 from sagatui.sim.inventory import InventoryService
 from sagatui.sim.ledger import LedgerService
+from sagatui.sim.maintenance import MAINTENANCE_RESULTS, clears, diagnosis
 from sagatui.sim.notification import NotificationService
 from sagatui.sim.orders import OrderService
 from sagatui.sim.payment import PaymentService
@@ -128,6 +129,8 @@ class ServiceDirectory:
         service = self.services.get(call.service)
         if service is None:
             raise ServiceError(ErrorKind.VALIDATION, f"no service named {call.service!r}", code="unknown_service")
+        if call.operation in MAINTENANCE_RESULTS:
+            return self._maintain(call)
         fault = self._faults[call.service]
         await fault.before(call)
         result, writes = service.perform(call)
@@ -139,6 +142,17 @@ class ServiceDirectory:
                                 effects=writes)
         fault.after(call)
         return result
+
+    def _maintain(self, call: Call) -> dict[str, Any]:
+        """A maintenance operation (sagatui.sim.maintenance): a diagnosis, or a remedy that switches the
+        service back online (recorded) when it clears what is wrong."""
+        profile = self._faults[call.service].profile
+        if call.operation == "diagnose":
+            return dict(diagnosis(profile))
+        cleared = clears(call.operation, profile)
+        if cleared:
+            self.set_fault(call.service, ONLINE, source="remediation")
+        return {"cleared": cleared, "mode": self._faults[call.service].profile.mode}
 
     # -- scheduled changes of a service's state ------------------------------------------------------
     def change(self, service: str, options: Mapping[str, Any], restock: Mapping[str, int] | None = None, *,

@@ -71,6 +71,10 @@ class FaultState:
             if self._rng.random() < profile.permanent_share:
                 return ServiceError(ErrorKind.PERMANENT, "request rejected (degraded service)", code="degraded")
             return ServiceError(ErrorKind.TRANSIENT, "500 internal error (degraded service)", code="500")
+        if profile.mode == "stuck":
+            return ServiceError(ErrorKind.TRANSIENT, "503 workers stuck (a reset clears it)", code="stuck")
+        if profile.mode == "overloaded" and self._rng.random() < profile.error_rate:
+            return ServiceError(ErrorKind.TRANSIENT, "503 overloaded (more capacity clears it)", code="overloaded")
         if profile.mode == "rate_limit":
             return self._take_token(self._clock.now())
         return None

@@ -106,6 +106,15 @@ def _entry(event: Event) -> Entry | None:
             queued = event.payload_as(payloads.BulkheadQueued)
             return Entry(event.time, step, "queued", f"bulkhead {queued.bulkhead}: {queued.in_flight} in flight, "
                          f"{queued.ahead} waiting before it", "warning")
+        case EventKind.REMEDIATION_STARTED:
+            role = event.payload_as(payloads.RemediationStarted).role
+            return Entry(event.time, step, role, f"{event.service}.{event.operation} after attempt {event.attempt}",
+                         "hop")
+        case EventKind.REMEDIATION_ENDED:
+            remedied = event.payload_as(payloads.RemediationEnded)
+            if event.error_kind is not None:
+                return Entry(event.time, step, remedied.role, f"{event.operation} failed: {_error(event)}", "error")
+            return Entry(event.time, step, remedied.role, f"{event.operation}: {remedied.summary()}", "ok")
         case EventKind.BULKHEAD_REJECTED:
             return Entry(event.time, step, "rejected", event.message or "bulkhead full", "bold error")
         case EventKind.STEP_SUCCEEDED:

@@ -1,8 +1,8 @@
 """A saga as a waterfall: one row per step (parallel members and for_each elements each their own), its
 attempts as bars scaled to clock time and coloured by outcome, the backoff gaps between them labelled
-with their delay, breaker rejections (⊘) and fallback hops (→) marked; then a row per compensation, in
-the order they ran; a time axis under it all. Built from the saga's events; drawn to the width it is
-given, so it reads at 80 columns and at 200."""
+with their delay, breaker rejections (⊘), bulkhead refusals (▥), remediations (✚) and fallback hops (→)
+marked; then a row per compensation, in the order they ran; a time axis under it all. Built from the
+saga's events; drawn to the width it is given, so it reads at 80 columns and at 200."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Bar:
 @dataclass
 class Mark:
     time: float
-    symbol: str  # ⊘ a breaker refused the try, → a fallback hop
+    symbol: str  # ⊘ a breaker refused the try, ▥ a bulkhead did, ✚ a remediation, → a fallback hop
 
 
 @dataclass
@@ -91,6 +91,8 @@ def _fold(row: Row, event: Event) -> None:
         row.marks.append(Mark(event.time, "⊘"))
     elif kind is EventKind.BULKHEAD_REJECTED:
         row.marks.append(Mark(event.time, "▥"))
+    elif kind is EventKind.REMEDIATION_STARTED:
+        row.marks.append(Mark(event.time, "✚"))
     elif kind is EventKind.FALLBACK_USED:
         row.marks.append(Mark(event.time, "→"))
     elif kind in (EventKind.RETRY_SCHEDULED, EventKind.COMPENSATION_RETRY_SCHEDULED):

@@ -35,6 +35,8 @@ FAULT_PRESETS: tuple[FaultProfile, ...] = (
     FaultProfile(mode="flapping", period=4.0, duty=0.5),
     FaultProfile(mode="flapping", period=10.0, duty=0.8),
     FaultProfile(mode="lost_reply", error_rate=0.3),
+    FaultProfile(mode="stuck"),  # a remediation's `reset` heals it
+    FaultProfile(mode="overloaded", error_rate=0.5),  # and a `scale_up` this one
     FaultProfile(mode="offline", revert_after=5.0),
 )
 TARGETS = {"both": "calls and undos", "actions": "calls only", "compensations": "undos only"}
