@@ -106,9 +106,22 @@ class Lab:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def __aenter__(self) -> Lab:
-        """A lab not opened yet opens a new run; one opened already (reopened, playback) is only held."""
+        """A lab not opened yet opens a new run; one opened already (reopened, playback) is only held.
+
+        A stop (Ctrl-C, SIGTERM: a cancellation) while the run is being created lets it be created, then
+        records it as interrupted: a run row is never left `running` with nobody running it."""
         if not self._wired:
-            await self.open()
+            opening = asyncio.ensure_future(self.open())
+            try:
+                await asyncio.shield(opening)
+            except asyncio.CancelledError:
+                with suppress(Exception):
+                    await opening
+                if self._wired:
+                    with suppress(Exception):
+                        await self.interrupt()
+                    await self.close()
+                raise
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -102,3 +102,28 @@ def test_run_piped_into_head_leaves_its_run_interrupted_and_resumable(tmp_path: 
     resumed = sagatui("resume", "--db", str(db), "--quiet")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert asyncio.run(problems(db)) == []
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 5])
+async def test_a_stop_while_the_run_is_being_created_leaves_it_interrupted(tmp_path: Path, turns: int) -> None:
+    """A Ctrl-C or SIGTERM (a cancellation) that comes while the lab creates its run (a fuzz worker between
+    two seeds) lets the run be created, then records it interrupted: never a run left `running`."""
+    db = tmp_path / "runs.db"
+    source = read_pack("ecommerce")
+    async with await Store.open(db) as store:
+        entered = asyncio.Event()
+
+        async def open_lab() -> None:
+            async with Lab(source.pack, source.text, store, seed=1):
+                entered.set()
+                await asyncio.sleep(HANG_GUARD)
+
+        task = asyncio.ensure_future(open_lab())
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    if turns:  # the run was being created when the stop came
+        left_interrupted(db)
+    assert [status for (status,) in query(db, "SELECT status FROM runs")] in ([], ["interrupted"])
