@@ -1,6 +1,10 @@
 """Deterministic simulation: many seeds, each with a random fault schedule drawn from it, each run
 checked against the properties every saga run must keep, whatever broke.
 
+An operator takes part too: each seed draws cancels of sagas going forward (`fuzz:cancels`), and every
+approval a saga asks for is decided, approved or rejected, after a drawn while (`fuzz:approval:<saga>`),
+so a pack with approval steps never leaves the run waiting for people.
+
 A failing seed reproduces exactly: the schedule, the workload and every random choice come from it,
 and the schedule is applied as recorded user commands, so the run's database replays too.
 """
@@ -16,11 +20,12 @@ from typing import Any
 
 from sagatui.engine.seeds import random_stream
 from sagatui.lab import Lab
-from sagatui.lab.commands import SetFault
+from sagatui.lab.commands import CancelSaga, DecideApproval, SetFault
 from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind, row_writes
 from sagatui.model.faults import FaultProfile
 from sagatui.model.payloads import BreakerTransition, SagaStarted, StepFailed
+from sagatui.model.saga_ids import saga_id_of
 from sagatui.model.status import BreakerState, SagaStatus
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
@@ -34,6 +39,14 @@ class FaultStep:
     profile: FaultProfile
 
 
+@dataclass(frozen=True)
+class CancelStep:
+    """At clock time `at`, an operator cancels `saga_id` (nothing, if it is not going forward then)."""
+
+    at: float
+    saga_id: str
+
+
 @dataclass
 class FuzzOutcome:
     seed: int
@@ -41,6 +54,7 @@ class FuzzOutcome:
     sagas: int
     schedule: list[FaultStep]
     violations: list[str] = field(default_factory=list)
+    cancels: list[CancelStep] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -55,6 +69,18 @@ def draw_schedule(pack: Pack, scenario: str, seed: int) -> list[FaultStep]:
     services = list(pack.services)
     steps = [FaultStep(round(rng.uniform(0, span), 3), rng.choice(services), _random_profile(rng, span))
              for _ in range(rng.randint(1, 6))]
+    return sorted(steps, key=lambda step: step.at)
+
+
+def draw_cancels(pack: Pack, scenario: str, seed: int) -> list[CancelStep]:
+    """0-3 cancels of sagas the scenario starts, at random clock times within its span."""
+    rng = random_stream(seed, "fuzz:cancels")
+    chosen = pack.scenarios[scenario]
+    workload = chosen.workload
+    span = workload.count / workload.rate if workload else 10.0
+    count = workload.count if workload else len(chosen.inputs)
+    steps = [CancelStep(round(rng.uniform(0, span), 3), saga_id_of(rng.randint(1, max(1, count))))
+             for _ in range(rng.randint(0, 3))]
     return sorted(steps, key=lambda step: step.at)
 
 
@@ -75,27 +101,52 @@ def _random_profile(rng: random.Random, span: float) -> FaultProfile:
 
 
 async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed: int) -> FuzzOutcome:
-    schedule = draw_schedule(pack, scenario, seed)
+    schedule, cancels = draw_schedule(pack, scenario, seed), draw_cancels(pack, scenario, seed)
     lab = Lab(pack, pack_text, store, seed=seed, label=f"fuzz {scenario} seed {seed}")
     events: list[Event] = []
     lab.bus.add_listener(events.append)
+    lab.bus.add_listener(lambda event: _decide_later(lab, seed, event))
     async with lab:
         lab.start_scenario(scenario)
-        driver = asyncio.ensure_future(_apply_schedule(lab, schedule))
+        drivers = [asyncio.ensure_future(_apply_schedule(lab, schedule)),
+                   asyncio.ensure_future(_apply_cancels(lab, cancels))]
         invariants = await lab.conclude()
-        driver.cancel()
+        for driver in drivers:
+            driver.cancel()
         # what a saga needing attention still holds is no violation: the run says so, held for an operator
         violations = [f"invariant {r.name}: {'; '.join(r.details)}" for r in invariants if r.details]
         violations += check_stream(pack, events)
         violations += await check_tables(store, lab.run_id, events)
     sagas = sum(1 for event in events if event.kind is EventKind.SAGA_STARTED)
-    return FuzzOutcome(seed, lab.run_id, sagas, schedule, violations)
+    return FuzzOutcome(seed, lab.run_id, sagas, schedule, violations, cancels)
 
 
 async def _apply_schedule(lab: Lab, schedule: list[FaultStep]) -> None:
     for step in schedule:
         await lab.clock.sleep(step.at - lab.clock.now())
         lab.submit(SetFault(service=step.service, profile=step.profile))
+
+
+async def _apply_cancels(lab: Lab, cancels: list[CancelStep]) -> None:
+    for step in cancels:
+        await lab.clock.sleep(step.at - lab.clock.now())
+        if lab.workload.cancel_problem(step.saga_id) is None:
+            lab.submit(CancelSaga(saga_id=step.saga_id, note="fuzz"))
+
+
+def _decide_later(lab: Lab, seed: int, event: Event) -> None:
+    """An approval asked for is decided by a drawn operator, after a drawn while, either way."""
+    if event.kind is not EventKind.APPROVAL_REQUESTED or event.saga_id is None:
+        return
+    saga_id = event.saga_id
+    rng = random_stream(seed, f"fuzz:approval:{saga_id}")
+    delay, approve = round(rng.uniform(0.1, 5.0), 3), rng.random() < 0.6
+
+    def decide() -> None:
+        if lab.workload.decision_problem(saga_id) is None:
+            lab.submit(DecideApproval(saga_id=saga_id, approve=approve, note="fuzz"))
+
+    lab.clock.call_later(delay, decide)
 
 
 # -- properties of the event stream ------------------------------------------------------------------

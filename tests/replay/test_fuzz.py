@@ -4,10 +4,12 @@ import pytest
 
 from sagatui.cli import main
 from sagatui.engine.orchestrator import SagaEngine
-from sagatui.lab.fuzz import check_tables, draw_schedule, fuzz_one
+from sagatui.lab.fuzz import check_tables, draw_cancels, draw_schedule, fuzz_one
+from sagatui.model.events import EventKind
 from sagatui.model.status import CompensationOutcome
 from sagatui.packs.bundled import read_pack
 from sagatui.store.database import Store
+from sagatui.store.queries import read_events
 
 LOAD = read_pack("ecommerce")
 SEEDS_PER_CHUNK = 10
@@ -27,6 +29,40 @@ def test_the_schedule_comes_from_the_seed():
     assert first == draw_schedule(LOAD.pack, "load_with_outages", 7)
     assert first != draw_schedule(LOAD.pack, "load_with_outages", 8)
     assert all(step.service in LOAD.pack.services for step in first)
+
+
+def test_the_operators_cancels_come_from_the_seed_too():
+    drawn = [draw_cancels(LOAD.pack, "load_with_outages", seed) for seed in range(1, 21)]
+    assert drawn == [draw_cancels(LOAD.pack, "load_with_outages", seed) for seed in range(1, 21)]
+    assert any(drawn) and all(0 <= len(cancels) <= 3 for cancels in drawn)
+    assert all(1 <= int(step.saga_id.removeprefix("S-")) <= 300 for cancels in drawn for step in cancels)
+
+
+async def test_a_drawn_cancel_stops_its_saga_and_every_property_holds(store):
+    """A cancel is sent only to a saga going forward then; the first seed that sends one is checked."""
+    for seed in range(1, 30):
+        outcome = await fuzz_one(LOAD.pack, LOAD.text, store, "load_with_outages", seed)
+        assert outcome.ok, f"seed {seed}: {outcome.violations[:5]}"
+        commands = await read_events(store, outcome.run_id, kinds=[EventKind.COMMAND])
+        cancelled = {command.data["args"]["saga_id"] for command in commands if command.data["name"] == "cancel_saga"}
+        if cancelled:
+            break
+    assert cancelled <= {step.saga_id for step in outcome.cancels}
+    ended = {event.saga_id for event in await read_events(store, outcome.run_id, kinds=[EventKind.SAGA_CANCELLED])}
+    assert ended == cancelled
+
+
+async def test_every_approval_is_decided_so_a_pack_with_approvals_settles(store):
+    source = read_pack("resilience")
+    for seed in range(1, 6):
+        outcome = await fuzz_one(source.pack, source.text, store, "manager_approval", seed)
+        assert outcome.ok, outcome.violations[:5]
+        events = await read_events(store, outcome.run_id, limit=None)
+        asked = {e.saga_id for e in events if e.kind is EventKind.APPROVAL_REQUESTED}
+        decided = {e.saga_id for e in events if e.kind is EventKind.APPROVAL_DECIDED}
+        cancelled = {e.saga_id for e in events if e.kind is EventKind.SAGA_CANCELLED}
+        assert asked and asked <= decided | cancelled  # nobody left waiting for a person
+        assert events[-1].kind is EventKind.RUN_SETTLED
 
 
 @pytest.mark.parametrize("chunk", CHUNKS)
