@@ -46,6 +46,7 @@ STYLES: dict[str, str] = {
     "command": "bold bright_white",
     "approval": "bold yellow",  # waiting for a person
     "remediation": "bold bright_blue",
+    "bulkhead": "yellow",
 }
 
 _BREAKER_STYLES = {BreakerState.CLOSED: "bold green", BreakerState.HALF_OPEN: "bold yellow"}

@@ -1,7 +1,7 @@
 """Make the README's screenshots: SVG from the real app (headless), PNG through `rsvg-convert`
 (apt-get install librsvg2-bin). Run from the repository root:
 
-    python screenshots/make_screenshots.py
+    python screenshots/make_screenshots.py [NAME...]    # every shot, or only those named
 
 - main-outage: the board at 200x50 while payment is offline under load: the breaker open and counting
   down to half-open, sagas compensating, resources and invariants live (real-time clock).
@@ -11,14 +11,18 @@
 - help: the key list.
 - metrics-load: the metrics view's charts at 160x50 after the ecommerce load with its two outages.
 - light-theme: the sagas view in sagatui-light after the refund gateway was down.
+- inbox-approvals: two deposits waiting for a manager, in the attention view's inbox.
+- timeline-self-healing: a saga that diagnosed and reset a stuck settlement API between two attempts.
+- bulkhead-load: thirty quotes against an engine taking 4 at a time: the bulkhead table full, tries queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -185,26 +189,50 @@ async def inbox_waiting_for_decisions(folder: str) -> None:
         await pilot.press("q")
 
 
-async def make_all() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        await main_during_an_outage(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await timeline_of_a_compensated_saga(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await waterfall_of_a_compensated_saga(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await timeline_of_a_routed_ticket(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await resources_with_a_held_charge(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await help_screen(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await metrics_after_a_load(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await sagas_in_the_light_theme(folder)
-    with tempfile.TemporaryDirectory() as folder:
-        await inbox_waiting_for_decisions(folder)
+async def timeline_of_a_self_healing_saga(folder: str) -> None:
+    """resilience's self_healing: diagnose, the route to reset, the retry that gets through."""
+    await timeline_shot(folder, "resilience", "self_healing", "completed", (110, 34), "timeline-self-healing")
+
+
+async def bulkhead_under_load(folder: str) -> None:
+    """resilience's bulkhead in real time: four calls in flight, tries waiting, refusals counted."""
+    app = dashboard(folder, speed=1.0, pack="resilience")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await start_scenario(app, pilot, "bulkhead")
+
+        def full_and_queued() -> bool:
+            views = app.refresher.view.bulkheads if app.refresher else []
+            return any(view.in_flight == view.max_concurrent and view.queued and view.rejected for view in views)
+
+        await wait_for(pilot, full_and_queued)
+        await pilot.press("e")
+        await save_settled(app, pilot, "bulkhead-load", 0.3)
+        await pilot.press("q")
+
+
+SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
+    "main-outage": main_during_an_outage,
+    "timeline-compensated": timeline_of_a_compensated_saga,
+    "waterfall-compensated": waterfall_of_a_compensated_saga,
+    "timeline-routed": timeline_of_a_routed_ticket,
+    "resources-held": resources_with_a_held_charge,
+    "help": help_screen,
+    "metrics-load": metrics_after_a_load,
+    "light-theme": sagas_in_the_light_theme,
+    "inbox-approvals": inbox_waiting_for_decisions,
+    "timeline-self-healing": timeline_of_a_self_healing_saga,
+    "bulkhead-load": bulkhead_under_load,
+}
+
+
+async def make(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(SHOTS))
+    if unknown:
+        raise SystemExit(f"no shot named {', '.join(unknown)}; the shots: {', '.join(SHOTS)}")
+    for name in names or list(SHOTS):
+        with tempfile.TemporaryDirectory() as folder:
+            await SHOTS[name](folder)
 
 
 if __name__ == "__main__":
-    asyncio.run(make_all())
+    asyncio.run(make(sys.argv[1:]))

@@ -108,13 +108,13 @@ def _entry(event: Event) -> Entry | None:
                          f"{queued.ahead} waiting before it", "warning")
         case EventKind.REMEDIATION_STARTED:
             role = event.payload_as(payloads.RemediationStarted).role
-            return Entry(event.time, step, role, f"{event.service}.{event.operation} after attempt {event.attempt}",
-                         "hop")
+            called = f"calls {event.service}.{event.operation} after attempt {event.attempt}"
+            return Entry(event.time, step, role, called, "hop")
         case EventKind.REMEDIATION_ENDED:
             remedied = event.payload_as(payloads.RemediationEnded)
             if event.error_kind is not None:
                 return Entry(event.time, step, remedied.role, f"{event.operation} failed: {_error(event)}", "error")
-            return Entry(event.time, step, remedied.role, f"{event.operation}: {remedied.summary()}", "ok")
+            return Entry(event.time, step, remedied.role, remedied.summary(), "ok")
         case EventKind.BULKHEAD_REJECTED:
             return Entry(event.time, step, "rejected", event.message or "bulkhead full", "bold error")
         case EventKind.STEP_SUCCEEDED:

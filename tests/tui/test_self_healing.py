@@ -25,7 +25,7 @@ async def test_the_timeline_shows_the_diagnosis_and_the_remedy_between_the_attem
         text = shown_text(app.screen.query_one("#timeline", Static))
         for expected in ("settlement_api.diagnose after attempt 1",
                          "found mode=stuck healthy=false -> route 1: settlement_api.reset",
-                         "reset: cleared=true mode=online", "completed"):
+                         "cleared=true mode=online", "completed"):
             assert expected in text, text
         assert text.index("503 workers stuck") < text.index("diagnose") < text.index("cleared=true") \
             < text.index("attempt 2  ok")
