@@ -94,6 +94,11 @@ class LabView:
         return self._lab.engine.paused
 
     @property
+    def next_due(self) -> float | None:
+        """When the clock's next timer fires (None: nothing pending): a paced clock jumps there next."""
+        return self._lab.clock.next_due()
+
+    @property
     def clock_held(self) -> bool:
         """The clock itself is held (watching a recording, paused)."""
         return self._lab.clock.paused

@@ -67,7 +67,7 @@ class Refresher:
         self._checked_seq = -1  # the committed seq the invariants were last checked at
         self._tables_seq = -1  # the committed seq the resource tables show (they are read only on screen)
         self._reading_store = False
-        self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (breaker countdowns)
+        self._seen_clock, self._seen_at = -1.0, 0.0  # last clock reading and when (see _shown_now)
         self._timers: list[Timer] = []
         self._stopped = False
 
@@ -115,7 +115,7 @@ class Refresher:
         main, view = self.main, self.view
         main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line())
         main.query_one(Switchboard).show(view.faults)
-        main.query_one(BreakerTable).show(view.breakers, self._countdown_now())
+        main.query_one(BreakerTable).show(view.breakers, self._shown_now())
         main.query_one(BulkheadTable).show(view.bulkheads)
         if self._stale("attention tab", self.board.version):
             main.set_attention_count(self.board.for_an_operator)
@@ -125,7 +125,7 @@ class Refresher:
         """The views on screen. A hidden view is not drawn (under a flood, redrawing the tables nobody sees
         cost more than the engine); it is drawn when it is shown."""
         main, view = self.main, self.view
-        now = view.now
+        now = round(self._shown_now(), 1)  # a countdown moves on while nothing happens; a tenth is what it shows
         if main.view_on_screen("scenarios"):
             main.query_one(ScenarioPicker).show(view.pack)
         sagas = main.query_one(SagaTable)
@@ -182,7 +182,7 @@ class Refresher:
             line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style=style("b on error")).append(" ")
         for name in self.held_invariants:
             line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style=style("b on held")).append(" ")
-        line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {view.now:.1f}s ")
+        line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {self._shown_now():.1f}s ")
         if view.paused:
             line.append(" paused ", style=style("b on warning"))
         else:
@@ -194,15 +194,17 @@ class Refresher:
         line.append(f"seed {view.seed} · {self.session.settings.db.name}", style="dim")
         return plain_text(line)
 
-    def _countdown_now(self) -> float:
-        """Clock time for breaker countdowns. A paced clock jumps from timer to timer; an open breaker's
-        half-open timer is always pending, so between jumps the clock is extrapolated by wall time."""
-        now, speed = self.view.now, self.view.speed
-        if speed is None or self.view.clock_held:
+    def _shown_now(self) -> float:
+        """Clock time as the panels show it (the status line's clock, breaker countdowns, an approval's time
+        left). A paced clock jumps from timer to timer, so between jumps it is extrapolated by wall time, up
+        to the next timer (where it will be next), never past it: an idle dashboard keeps counting down."""
+        view = self.view
+        now, speed, due = view.now, view.speed, view.next_due
+        if speed is None or view.clock_held or due is None:
             return now
         if now != self._seen_clock:
             self._seen_clock, self._seen_at = now, time.monotonic()
-        return now + (time.monotonic() - self._seen_at) * speed
+        return min(due, now + (time.monotonic() - self._seen_at) * speed)
 
     # -- the store: resources, invariants, the open timeline ------------------------------------------------
     def read_store(self) -> None:
