@@ -60,6 +60,11 @@ class Waterfall:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from render_waterfall(self, options.max_width)
 
+    @property
+    def symbols(self) -> set[str]:
+        """The marks it shows."""
+        return {mark.symbol for row in self.rows for mark in row.marks}
+
 
 def build_waterfall(events: list[Event]) -> Waterfall:
     forward: dict[str, Row] = {}

@@ -29,3 +29,7 @@ async def test_the_timeline_shows_the_diagnosis_and_the_remedy_between_the_attem
             assert expected in text, text
         assert text.index("503 workers stuck") < text.index("diagnose") < text.index("cleared=true") \
             < text.index("attempt 2  ok")
+        await pilot.press("w")  # the waterfall marks the remediation, and its legend says what ✚ is
+        await pilot.pause(0.2)
+        waterfall = shown_text(app.screen.query_one("#timeline", Static))
+        assert "✚" in waterfall and "✚  remediation" in waterfall and "▥" not in waterfall, waterfall

@@ -23,7 +23,7 @@ from sagatui.tui.badges import SAGA_STATUS_STYLES
 from sagatui.tui.messages import CancelSaga, DecideApproval, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
 from sagatui.tui.tones import style
-from sagatui.tui.waterfall import build_waterfall
+from sagatui.tui.waterfall import Waterfall, build_waterfall
 from sagatui.tui.widgets.key_footer import KeyFooter
 
 _STEP_STYLES = {"succeeded": "ok", "failed": "error", "compensated": "warning", "skipped": "dim",
@@ -49,15 +49,21 @@ _LEGEND = (("█", "ok", " ok  "), ("█", "error", " error  "), ("█", "warnin
            ("⊘", "bold error", " breaker refused  "), ("→", "bold hop", " fallback  "), ("█", "undo", " undo"))
 
 
-def _legend() -> Text:
+_SOMETIMES = (("▥", "bold hop", "  bulkhead refused"), ("✚", "bold hop", "  remediation"))  # only when shown
+
+
+def _legend(waterfall: Waterfall) -> Text:
     """What the waterfall's marks mean, in the theme's colours."""
-    return Text.assemble(*((part for mark, role, what in _LEGEND for part in ((mark, style(role)), what))),
+    shown = waterfall.symbols
+    legend = (*_LEGEND, *((mark, role, what) for mark, role, what in _SOMETIMES if mark in shown))
+    return Text.assemble(*((part for mark, role, what in legend for part in ((mark, style(role)), what))),
                          style="dim")
 
 
 def render_waterfall_view(timeline: SagaTimeline, scenario: str) -> Group:
     """The saga's head, then its waterfall and what the marks mean."""
-    return Group(_head(timeline, scenario), Text(), build_waterfall(timeline.events), Text(), _legend())
+    waterfall = build_waterfall(timeline.events)
+    return Group(_head(timeline, scenario), Text(), waterfall, Text(), _legend(waterfall))
 
 
 def _head(timeline: SagaTimeline, scenario: str) -> Text:
