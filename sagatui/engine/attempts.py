@@ -136,9 +136,12 @@ class AttemptLoop:
         failed: Call | None = None  # the attempt before, when it failed with a kind the remediation names
         for trial in retrying:
             waiting_since = self.clock.now()
-            if failed is not None and remedy is not None:
+            if failed is not None and remedy is not None and (
+                    plan.deadline_at is None or self.clock.now() < plan.deadline_at):
+                if not self.running.is_set():  # paused: nothing goes out, a remedy neither
+                    await self.running.wait()
                 await self.remediator.heal(failed, remedy)
-                failed = None
+            failed = None
             await backoff.wait_out(self.clock, self.clock.now() - waiting_since)  # the delay tenacity chose
             with trial:
                 attempt += 1
@@ -203,13 +206,18 @@ class AttemptLoop:
         if not self.running.is_set():
             await self.running.wait()
         bulkhead = self.bulkheads.get(call.service)
-        if bulkhead is not None:
-            await self._enter(bulkhead, call, plan, where)
+        if bulkhead is None:
+            return await self._send(call, plan, timeout, intent, where)
+        await self._enter(bulkhead, call, plan, where)
         try:
+            if not self.running.is_set():  # paused while it waited for its slot: it goes out on resume
+                await self.running.wait()
+            if plan.deadline_at is not None:  # the wait for a slot took some of the time left
+                remaining = max(0.0, plan.deadline_at - self.clock.now())
+                timeout = remaining if timeout is None else min(timeout, remaining)
             return await self._send(call, plan, timeout, intent, where)
         finally:
-            if bulkhead is not None:
-                bulkhead.leave()
+            bulkhead.leave()
 
     async def _enter(self, bulkhead: Bulkhead, call: Call, plan: CallPlan, where: dict[str, Any]) -> None:
         """A slot in the service's bulkhead, waited for in its queue when it has one (told), or the
@@ -220,8 +228,9 @@ class AttemptLoop:
             emit(EventKind.BULKHEAD_QUEUED, saga_id=call.saga_id, **where,
                  payload=BulkheadQueued(bulkhead=bulkhead.name, in_flight=bulkhead.in_flight, ahead=bulkhead.queued,
                                         undo=plan.events.undo))
+        within = None if plan.deadline_at is None else plan.deadline_at - self.clock.now()
         try:
-            await bulkhead.enter()
+            await bulkhead.enter(within)
         except BaseException as stopped:
             plan.breaker.abandon()
             if isinstance(stopped, ServiceError):

@@ -42,9 +42,10 @@ class Bulkhead:
         """A try arriving now would wait for a slot (none is free, and the queue has a place)."""
         return not self.has_room and len(self._queue) < self.config.max_queue
 
-    async def enter(self) -> None:
+    async def enter(self, within: float | None = None) -> None:
         """Take a slot for one call (give it back with `leave`): at once, or after waiting in the queue;
-        ServiceError(BULKHEAD_FULL) when the queue is full too, or no slot came within `queue_timeout`."""
+        ServiceError(BULKHEAD_FULL) when the queue is full too, or no slot came within `queue_timeout` (or
+        `within`, what is left of the call's deadline, when that is sooner)."""
         if self.has_room:
             self._take()
             return
@@ -53,7 +54,8 @@ class Bulkhead:
                                 f"{len(self._queue)} waiting")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(waiter)
-        timeout = self._clock.timeout(self.config.queue_timeout)
+        wait = self.config.queue_timeout if within is None else max(0.0, min(self.config.queue_timeout, within))
+        timeout = self._clock.timeout(wait)
         try:
             async with timeout:
                 await waiter
@@ -63,8 +65,7 @@ class Bulkhead:
             else:
                 self._forget(waiter)
             if isinstance(gave_up, TimeoutError):
-                raise self._refused(f"bulkhead {self.name} had no free slot within "
-                                    f"{self.config.queue_timeout:g}s") from None
+                raise self._refused(f"bulkhead {self.name} had no free slot within {wait:g}s") from None
             raise
 
     def leave(self) -> None:
@@ -105,7 +106,6 @@ class Bulkhead:
     def _refused(self, message: str) -> ServiceError:
         self.rejected += 1
         return ServiceError(ErrorKind.BULKHEAD_FULL, message)
-
 
 
 _INTENTS = frozenset({EventKind.ATTEMPT_STARTED, EventKind.COMPENSATION_ATTEMPT_STARTED})

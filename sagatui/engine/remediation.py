@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.ports import Services
@@ -27,6 +27,8 @@ from sagatui.model.definitions import Remediation, split_action
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.payloads import RemediationEnded, RemediationStarted
+
+Role = Literal["diagnose", "remedy"]
 
 REMEDY_TIMEOUT = 10.0
 """Clock seconds a diagnosis or a remedy may take before it counts as failed (a timeout)."""
@@ -63,7 +65,7 @@ class Remediator:
             if await self._call(failed, action, "remedy", remedy) is None:
                 return
 
-    async def _call(self, failed: Call, action: str, role: str, remedy: Remedy) -> tuple[str, ...] | None:
+    async def _call(self, failed: Call, action: str, role: Role, remedy: Remedy) -> tuple[str, ...] | None:
         """Call one diagnosis or remedy, told; None when it failed. A diagnosis gives the remedies of the
         route its result chose (none: no route's condition held); a remedy, no remedies."""
         service, operation = split_action(action)

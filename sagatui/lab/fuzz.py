@@ -2,7 +2,7 @@
 checked against the properties every saga run must keep, whatever broke.
 
 An operator takes part too: each seed draws cancels of sagas going forward (`fuzz:cancels`), and every
-approval a saga asks for is decided, approved or rejected, after a drawn while (`fuzz:approval:<saga>`),
+approval a saga asks for is decided, approved or rejected, after a drawn while (`fuzz:approval:<saga>:<step>`),
 so a pack with approval steps never leaves the run waiting for people.
 
 A failing seed reproduces exactly: the schedule, the workload and every random choice come from it,
@@ -139,7 +139,7 @@ def _decide_later(lab: Lab, seed: int, event: Event) -> None:
     if event.kind is not EventKind.APPROVAL_REQUESTED or event.saga_id is None:
         return
     saga_id = event.saga_id
-    rng = random_stream(seed, f"fuzz:approval:{saga_id}")
+    rng = random_stream(seed, f"fuzz:approval:{saga_id}:{event.step}")
     delay, approve = round(rng.uniform(0.1, 5.0), 3), rng.random() < 0.6
 
     def decide() -> None:

@@ -112,16 +112,20 @@ class Lab:
         records it as interrupted: a run row is never left `running` with nobody running it."""
         if not self._wired:
             opening = asyncio.ensure_future(self.open())
-            try:
-                await asyncio.shield(opening)
-            except asyncio.CancelledError:
-                with suppress(Exception):
-                    await opening
+            stopped: asyncio.CancelledError | None = None
+            while not opening.done():
+                try:
+                    await asyncio.shield(opening)
+                except asyncio.CancelledError as cancelled:  # a second stop waits for the run too
+                    stopped = cancelled
+            if stopped is not None:
                 if self._wired:
                     with suppress(Exception):
                         await self.interrupt()
-                    await self.close()
-                raise
+                    with suppress(Exception):
+                        await self.close()
+                raise stopped
+            opening.result()  # the run could not be created: say why
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,

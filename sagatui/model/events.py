@@ -95,9 +95,10 @@ SAGA_OUTCOMES: dict[EventKind, SagaStatus] = {
 """The kinds the engine ends a saga with, each with the status it gives."""
 
 SAGA_ENDINGS = frozenset({*SAGA_OUTCOMES, EventKind.SAGA_RESOLVED})
+"""Every kind that ends a saga; saga.resolved's status is in its payload (completed or compensated)."""
+
 REFUSALS = frozenset({EventKind.BREAKER_REJECTED, EventKind.BULKHEAD_REJECTED})
 """A try our own guards turned away (an open breaker, a full bulkhead): an attempt that never reached its service."""
-"""Every kind that ends a saga; saga.resolved's status is in its payload (completed or compensated)."""
 
 PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.RUN_STARTED: payloads.RunStarted,
@@ -216,7 +217,9 @@ class Event(EventFields):
     @property
     def refused_an_undo(self) -> bool:
         """A try our own guards turned away (REFUSALS) was a compensation's."""
-        return self.kind in REFUSALS and self.data.get("undo") is True
+        if self.kind is EventKind.BREAKER_REJECTED:
+            return bool(self.payload_as(payloads.BreakerRejected).undo)
+        return self.kind is EventKind.BULKHEAD_REJECTED and bool(self.payload_as(payloads.BulkheadRejected).undo)
 
     def json_text(self) -> str:
         """Every field, as one line of compact JSON."""

@@ -22,7 +22,7 @@ from sagatui.packs.errors import FieldPath, unknown_name
 from sagatui.packs.model import Scenario, ServiceChange, ServiceDef, TimedInput
 from sagatui.packs.validation_messages import Finding, explain
 from sagatui.sim.catalog import SERVICE_KINDS, ServiceKind
-from sagatui.sim.maintenance import MAINTENANCE_RESULTS
+from sagatui.sim.maintenance import DIAGNOSES, MAINTENANCE_RESULTS, REMEDIES
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ELEMENT = re.compile(r"\[\d+\]$")  # `book_seat[2]`: an element of a for_each step
@@ -110,7 +110,7 @@ def _check_saga(name: str, saga: SagaDef, names: _Names, kinds: dict[str, Servic
                                         kinds)
         findings += _check_derived_compensations(path, step, kinds)
         if step.remediate is not None:
-            findings += _check_remediation((*path, "remediate"), step.remediate, names)
+            findings += _check_remediation((*path, "remediate"), step, step.remediate, names)
         if step.breaker is not None and names.breakers is not None and step.breaker not in names.breakers:
             findings.append(((*path, "breaker"), unknown_name("breaker", step.breaker, names.breakers)))
     return findings + check_data_references(name, saga, kinds)
@@ -143,22 +143,28 @@ def _check_action(path: FieldPath, action: str, names: _Names, kinds: dict[str, 
     return path, f"{action} is not an operation of service {service} ({service} has: {_operations(kind)})"
 
 
-def _check_remediation(path: FieldPath, remediation: Remediation, names: _Names) -> list[Finding]:
-    """A diagnosis and remedies are maintenance operations (sagatui.sim.maintenance) of the pack's services."""
-    written: list[tuple[FieldPath, str]] = []
+def _check_remediation(path: FieldPath, step: StepDef, remediation: Remediation, names: _Names) -> list[Finding]:
+    """A diagnosis is a service's `diagnose`, a remedy one of its remedies (sagatui.sim.maintenance), on the
+    pack's services; and the errors it waits for are ones the step retries (else no attempt follows)."""
+    written: list[tuple[FieldPath, str, tuple[str, ...]]] = []
     if remediation.diagnose is not None:
-        written.append(((*path, "diagnose"), remediation.diagnose))
-    written += [((*path, "run", index), action) for index, action in enumerate(remediation.run)]
-    written += [((*path, "routes", number, "run", index), action) for number, route in enumerate(remediation.routes)
-                for index, action in enumerate(route.run)]
+        written.append(((*path, "diagnose"), remediation.diagnose, DIAGNOSES))
+    written += [((*path, "run", index), action, REMEDIES) for index, action in enumerate(remediation.run)]
+    written += [((*path, "routes", number, "run", index), action, REMEDIES)
+                for number, route in enumerate(remediation.routes) for index, action in enumerate(route.run)]
     findings: list[Finding] = []
-    for where, action in written:
+    for where, action, allowed in written:
         service, operation = split_action(action)
         if names.services is not None and service not in names.services:
             findings.append((where, f"{action}: {unknown_name('service', service, names.services)}"))
-        elif operation not in MAINTENANCE_RESULTS:
-            findings.append((where, f"{action}: a remediation calls a maintenance operation "
-                                    f"({', '.join(MAINTENANCE_RESULTS)}), not {operation!r}"))
+        elif operation not in allowed:
+            role = "a diagnosis calls" if allowed is DIAGNOSES else "a remedy is"
+            findings.append((where, f"{action}: {role} {' or '.join(allowed)}, not {operation!r} "
+                                    f"(sagatui's maintenance operations: {', '.join(MAINTENANCE_RESULTS)})"))
+    never = sorted(kind.value for kind in remediation.errors - step.retry.retryable)
+    if never:
+        findings.append(((*path, "errors"), f"the step does not retry {', '.join(never)} (its retry_on and by_error), "
+                                            f"so no attempt follows to remediate before"))
     return findings
 
 

@@ -24,6 +24,9 @@ class RemedyResult(TypedDict):
 
 DIAGNOSIS_FIELDS = frozenset(DiagnosisResult.__required_keys__)
 
+DIAGNOSES = ("diagnose",)
+REMEDIES = ("reset", "scale_up")
+
 MAINTENANCE_RESULTS: dict[str, type] = {"diagnose": DiagnosisResult, "reset": RemedyResult, "scale_up": RemedyResult}
 """Each maintenance operation and the TypedDict of its result."""
 

@@ -167,3 +167,27 @@ async def test_a_compensation_refused_by_the_bulkhead_is_retried_and_counted_as_
     assert refusals and all(e.data["undo"] is True for e in refusals)
     (ended,) = [e for e in r.events(EventKind.COMPENSATION_ENDED) if e.saga_id == "S-0001"]
     assert ended.data["outcome"] == "completed" and ended.data.get("rejected") == len(refusals)
+
+
+async def test_a_wait_in_the_queue_never_runs_past_the_steps_deadline():
+    limits = {"seats": BulkheadConfig(max_concurrent=1, max_queue=1, queue_timeout=5)}
+    async with rig(booking({"max_attempts": 1, "deadline": "2s"}), bulkheads=limits) as r:
+        r.services.script("seats.hold", Hang(1.5), Hang(1.5))
+        first, second = await _run_all(r, 2)
+    assert first.status is SagaStatus.COMPLETED
+    # S-0002 got the slot at 1.5 s with 0.5 s of its deadline left: its attempt timed out at 2 s, not 3 s
+    (started,) = [e for e in r.events(EventKind.ATTEMPT_STARTED) if e.saga_id == "S-0002" and e.step == "hold"]
+    (failed,) = [e for e in r.events(EventKind.ATTEMPT_FAILED) if e.saga_id == "S-0002"]
+    assert (started.time, failed.time, failed.error_kind) == (1.5, 2.0, ErrorKind.TIMEOUT)
+    assert second.status is not SagaStatus.COMPLETED
+
+
+async def test_a_try_handed_a_slot_while_the_engine_is_paused_waits_for_the_resume():
+    limits = {"seats": BulkheadConfig(max_concurrent=1, max_queue=1, queue_timeout=10)}
+    async with rig(booking(), bulkheads=limits) as r:
+        r.services.script("seats.hold", Hang(1))
+        r.clock.call_later(0.5, r.engine.pause)
+        r.clock.call_later(3, r.engine.resume)
+        await _run_all(r, 2)
+    (started,) = [e for e in r.events(EventKind.ATTEMPT_STARTED) if e.saga_id == "S-0002" and e.step == "hold"]
+    assert started.time == 3  # its slot came at 1 s, during the pause
