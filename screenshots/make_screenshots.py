@@ -14,6 +14,8 @@
 - inbox-approvals: two deposits waiting for a manager, in the attention view's inbox.
 - timeline-self-healing: a saga that diagnosed and reset a stuck settlement API between two attempts.
 - bulkhead-load: thirty quotes against an engine taking 4 at a time: the bulkhead table full, tries queued.
+- fork-compared: `f` in the timeline of a saga undone because shipping was down: the run forked before it with
+  shipping back online, side by side with the run.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from sagatui.lab.session import LabSettings
 from sagatui.model.status import BreakerState
 from sagatui.packs.bundled import read_pack
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.compare import CompareScreen
+from sagatui.tui.screens.dialogs import FaultPicker, ServicePicker
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
@@ -210,6 +215,23 @@ async def bulkhead_under_load(folder: str) -> None:
         await pilot.press("q")
 
 
+async def fork_compared(folder: str) -> None:
+    """ecommerce's shipping_outage_after_payment, forked before S-0001 with shipping online, beside the run."""
+    app = dashboard(folder, speed=None)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await run_one_saga(app, pilot, "shipping_outage_after_payment")
+        await pilot.press("s", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen.timeline is not None)
+        await pilot.press("f")
+        for picker, option in ((ServicePicker, list(app.settings.pack.services).index("shipping")), (FaultPicker, 0)):
+            await wait_for(pilot, lambda picker=picker: isinstance(app.screen, picker))
+            app.screen.query_one(OptionList).highlighted = option
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), timeout=120)
+        await save_settled(app, pilot, "fork-compared", 0.3)
+        await pilot.press("escape", "q")
+
+
 SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "main-outage": main_during_an_outage,
     "timeline-compensated": timeline_of_a_compensated_saga,
@@ -222,6 +244,7 @@ SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "inbox-approvals": inbox_waiting_for_decisions,
     "timeline-self-healing": timeline_of_a_self_healing_saga,
     "bulkhead-load": bulkhead_under_load,
+    "fork-compared": fork_compared,
 }
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from sagatui.lab import Lab
 from sagatui.lab.command_desk import Moment
 from sagatui.lab.commands import Forked, RecordedCommand, parse_recorded
-from sagatui.lab.replay import Recording, first_of
+from sagatui.lab.replay import Recording, first_of, recording_from_store
+from sagatui.lab.run_diff import RunDiff, diff_runs
 from sagatui.model.durations import format_duration
 from sagatui.model.events import Event
 from sagatui.packs.loader import load_pack_text
@@ -90,6 +92,34 @@ async def fork_run(recording: Recording, point: ForkPoint, changes: list[Recorde
     finally:
         await lab.close()
     return Fork(lab.run_id, counted.events)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A fork of a stored run, and how it differs from the run (A: the run, B: the fork)."""
+
+    fork: Fork
+    target: Path  # the database the fork went into
+    diff: RunDiff
+
+
+def forks_beside(db: Path) -> Path:
+    """Where the dashboard puts the forks of a database's runs: a database of their own beside it
+    (`sagatui.db` -> `sagatui.forks.db`), so a fork never writes where a live run does."""
+    return db.with_name(f"{db.stem}.forks{db.suffix or '.db'}")
+
+
+async def what_if(source: Path, run_id: int, point: ForkPoint, changes: list[RecordedCommand],
+                  target: Path) -> WhatIf:
+    """Fork run `run_id` of `source` (as far as it is committed: a live run too) into `target` at `point`
+    with `changes`, and compare the two. Run it on an event loop of its own (a thread's), never beside a
+    live lab: each clock moves time at its loop's quiet moments."""
+    async with await Store.open(source, read_only=True) as store:
+        original = await recording_from_store(store, run_id)
+    async with await Store.open(target) as store:
+        fork = await fork_run(original, point, changes, store)
+        forked = await recording_from_store(store, fork.run_id)
+    return WhatIf(fork, target, diff_runs(original, forked))
 
 
 class _Counter:

@@ -76,6 +76,13 @@ class RunDiff:
             "commands": changes(self.commands),
         }
 
+    def divergence_lines(self) -> list[str]:
+        """`A: <event>` and `B: <event>` where the runs part (none when they are identical)."""
+        if self.first is None:
+            return []
+        return [f"{label}: {_event_text(event, self.first.fields)}"
+                for label, event in (("A", self.first.a), ("B", self.first.b))]
+
     def describe(self) -> list[str]:
         """The report as lines of text."""
         lines = [f"A: {self.a} (pack {self.packs[0]}, seed {self.seeds[0]}, {self.events[0]} events)",
@@ -84,8 +91,7 @@ class RunDiff:
             return [*lines, "identical: the same events, in the same order"]
         first = self.first
         lines.append(f"first divergence at event index {first.index}:")
-        for label, event in (("A", first.a), ("B", first.b)):
-            lines.append(f"  {label}: {_event_text(event, first.fields)}")
+        lines.extend(f"  {line}" for line in self.divergence_lines())
         if first.fields:
             lines.append(f"  differing fields: {', '.join(first.fields)}")
         for title, items in (("sagas by status", self.statuses), ("metrics", self.metrics)):

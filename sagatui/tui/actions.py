@@ -45,7 +45,9 @@ class Area(Enum):
     ATTENTION = "Needs attention or a decision", "AttentionTable"
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
-    DIALOGS = "Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "BulkRetryConfirm", "PackPicker"
+    COMPARE = "Comparing two runs", "CompareScreen"
+    DIALOGS = ("Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "BulkRetryConfirm",
+               "PackPicker", "ServicePicker")
     BULK = "Retry many (asks first)", "BulkRetryConfirm"
     HELP = "This help", "HelpScreen"
 
@@ -152,6 +154,9 @@ ACTIONS: tuple[UserAction, ...] = (
                "Load rate /2", show=False, name="load_slower"),
     UserAction(Area.MAIN, "R", "app.reset", "Reset lab", "stop this run and start a new one (the old one stays in "
                "the database)", "Reset lab", show=False),
+    UserAction(Area.MAIN, "d", "app.compare_previous", "Compare", "this run beside the one before it in the "
+               "database: the first event where they part, then the sagas and metrics that differ",
+               "Compare this run with the previous one"),
     UserAction(Area.MAIN, "o", "app.open_pack", "Open pack", "start a new run on another bundled pack",
                "Open pack…", show=False),
     UserAction(Area.TABLES, "j", "cursor_down", "Down", "next row (as ↓)", "Table: next row", show=False),
@@ -231,6 +236,12 @@ ACTIONS: tuple[UserAction, ...] = (
                "again", "Retry this saga's compensation"),
     UserAction(Area.TIMELINE, "n", "resolve", "Resolve…", "while it needs attention: mark it resolved, with a note",
                "Resolve this saga…"),
+    UserAction(Area.TIMELINE, "f", "fork", "Fork here…", "what if: run this run again up to where this saga "
+               "started, with a service's fault changed there (into <db>.forks.db), then compare the two",
+               "Fork this run where this saga started, with a fault changed…"),
+    UserAction(Area.COMPARE, "escape,q", "app.pop_screen", "Back", "back to where it was opened", "Back"),
+    UserAction(Area.COMPARE, "y", "copy", "Copy", "copy the comparison (as `sagatui diff` prints it) to the "
+               "clipboard", "Copy the comparison as text"),
     UserAction(Area.RESUME, "y", "resume", "Resume", "carry on the highlighted unfinished run, live",
                "Resume the highlighted run"),
     UserAction(Area.RESUME, "n,escape", "dismiss(None)", "New run", "start a new run; the unfinished ones stay "

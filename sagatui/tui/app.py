@@ -50,6 +50,7 @@ from sagatui.store.errors import StorageError
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.messages import (
     BreakerCommand,
+    ForkHere,
     OpenTimeline,
     PickFault,
     ResolveMany,
@@ -63,6 +64,7 @@ from sagatui.tui.messages import RetryCompensation as RetryPressed
 from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.palette import palette_commands
 from sagatui.tui.refresher import SPEEDS, Refresher, speed_label
+from sagatui.tui.run_compare import ask_for_a_fork, compare_with_previous
 from sagatui.tui.screens.dialogs import (
     BulkRetryConfirm,
     CancelConfirm,
@@ -332,6 +334,13 @@ class SagaDashboard(App[None]):
                 self.submit(DecideApproval(saga_id=saga_id, approve=approve, note=note))
 
         self.push_screen(DecisionNote(saga_id, approve, row.problem if row else ""), decided)
+
+    async def action_compare_previous(self) -> None:
+        await compare_with_previous(self)
+
+    @on(ForkHere)
+    def _on_fork_here(self, message: ForkHere) -> None:
+        ask_for_a_fork(self, message)
 
     @on(OpenTimeline)
     def _on_open_timeline(self, message: OpenTimeline) -> None:

@@ -35,6 +35,14 @@ class OpenTimeline(Message):
 
 
 @dataclass
+class ForkHere(Message):
+    """A what-if fork of the run where `saga_id` started (at the first quiet moment after event `seq`)."""
+
+    saga_id: str
+    seq: int
+
+
+@dataclass
 class RetryCompensation(Message):
     saga_id: str
 

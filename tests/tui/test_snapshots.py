@@ -102,3 +102,21 @@ def test_sagas_in_the_light_theme(make_app: Callable[..., SagaDashboard], snap_c
         await drawn_after_this(pilot)
 
     assert snap_compare(make_app(theme="sagatui-light"), terminal_size=(120, 32), run_before=after_the_outage)
+
+
+def test_two_runs_side_by_side(make_app: Callable[..., SagaDashboard], snap_compare: SnapCompare) -> None:
+    """`d`: an order that went through (run 1) beside the same order with shipping down (run 2)."""
+    async def compared(pilot: Pilot[None]) -> None:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "successful_order")
+        await settled(pilot)
+        await pilot.press("R")
+        await lab_ready(pilot)
+        await run_scenario(pilot, "shipping_outage_after_payment")
+        await settled(pilot)
+        await pilot.press("d")
+        app = pilot.app
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CompareScreen", "the comparison")
+        await drawn_after_this(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(110, 40), run_before=compared)

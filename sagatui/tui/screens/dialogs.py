@@ -190,30 +190,49 @@ class DecisionNote(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
 
-class PackPicker(ModalScreen[str | None]):
-    """Choosing a pack resets the lab onto it: a new run in the same database."""
+class _Choice(ModalScreen[str | None]):
+    """One of a list, by its id (Enter), or None (Escape). Each kind binds the dialogs' keys itself (the
+    actions table knows the dialogs by name)."""
 
-    BINDINGS = bindings(Area.DIALOGS)
-
-    def __init__(self, packs: list[tuple[str, str]], current: str) -> None:
+    def __init__(self, choices: list[tuple[str, str]], title: str, subtitle: str) -> None:
+        """`choices`: (id, what the list shows) in order."""
         super().__init__()
-        self._packs = packs
-        self._current = current
+        self._choices, self._title, self._subtitle = choices, title, subtitle
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield OptionList(*[Option(plain_text(f"{name}{' (open)' if name == self._current else ''}: {about}"),
-                                      id=name)
-                               for name, about in self._packs])
+            yield OptionList(*[Option(plain_text(shown), id=choice) for choice, shown in self._choices])
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = "Open a bundled pack (starts a new run)"
-        self.query_one("#dialog").border_subtitle = "enter open · esc cancel"
+        self.query_one("#dialog").border_title = plain_text(self._title)
+        self.query_one("#dialog").border_subtitle = self._subtitle
         self.query_one(OptionList).focus()
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class PackPicker(_Choice):
+    """Choosing a pack resets the lab onto it: a new run in the same database."""
+
+    BINDINGS = bindings(Area.DIALOGS)
+
+    def __init__(self, packs: list[tuple[str, str]], current: str) -> None:
+        super().__init__([(name, f"{name}{' (open)' if name == current else ''}: {about}") for name, about in packs],
+                         "Open a bundled pack (starts a new run)", "enter open · esc cancel")
+
+
+class ServicePicker(_Choice):
+    """A what-if fork's first question: which service's fault it changes (the fault picker asks the rest)."""
+
+    BINDINGS = bindings(Area.DIALOGS)
+
+    def __init__(self, services: list[tuple[str, str]], saga_id: str) -> None:
+        """`services`: (name, the fault switched on now)."""
+        super().__init__([(name, f"{name}: now {fault}") for name, fault in services],
+                         f"What if, when {saga_id} started, a service's fault had been… (which service?)",
+                         "enter choose · esc cancel")
 
 
 class ResumePrompt(ModalScreen[RunInfo | None]):

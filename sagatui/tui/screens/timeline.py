@@ -20,7 +20,7 @@ from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
-from sagatui.tui.messages import CancelSaga, DecideApproval, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, DecideApproval, ForkHere, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
 from sagatui.tui.tones import style
 from sagatui.tui.waterfall import Waterfall, build_waterfall
@@ -171,6 +171,12 @@ class TimelineScreen(Screen[None]):
         if action == "decide":
             return self.timeline is not None and self.timeline.saga.status == SagaStatus.WAITING_APPROVAL
         return True
+
+    def action_fork(self) -> None:
+        if self.timeline is None or not self.timeline.events:
+            self.notify(f"{self.saga_id} is not loaded yet: nothing to fork from", severity="warning", timeout=2)
+            return
+        self.post_message(ForkHere(self.saga_id, self.timeline.events[0].seq - 1))
 
     def action_decide(self, approve: bool) -> None:
         self.post_message(DecideApproval(self.saga_id, approve))
