@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any, Protocol, runtime_checkable
 
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
@@ -268,6 +270,20 @@ def remapped(binding: Binding, keymap: Mapping[str, str]) -> Binding:
     """`binding` with the keys `keymap` (binding id -> keys, the config file's `[keys]`) gives it, as Textual
     binds them."""
     return replace(binding, key=keymap[binding.id]) if binding.id is not None and binding.id in keymap else binding
+
+
+@runtime_checkable
+class KeyMapped(Protocol):
+    """An app that keeps the config file's `[keys]` (binding id -> keys), as the dashboard does."""
+
+    keymap: dict[str, str]
+
+
+def shown_key(app: App[Any], binding_id: str) -> str:
+    """The first key bound as `binding_id`, as the footer shows it (the app's keymap may have moved it):
+    what a dialog's or a panel's title names."""
+    keymap = app.keymap if isinstance(app, KeyMapped) else {}
+    return app.get_key_display(Binding(first_key(binding_id, keymap), ""))
 
 
 def first_key(binding_id: str, keymap: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.binding import Binding
 from textual.color import Color
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Static
@@ -19,6 +20,7 @@ from sagatui.model.status import BreakerState
 from sagatui.tui.actions import Area
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.rate_history import RateHistory
+from sagatui.tui.screens.dialogs import PackPicker
 from sagatui.tui.screens.help import HelpScreen, help_rows
 from sagatui.tui.themes import LIGHT
 from sagatui.tui.tones import LEGIBLE, ROLES, Tones, contrast
@@ -162,3 +164,17 @@ async def test_the_help_and_the_titles_name_the_keys_the_config_file_moved(
         assert "f1" in listed and " v " in listed and "Sagas view" in listed
         keys = {key for key, what in help_rows(app.KEY_AREAS, app.get_key_display, keymap)["Everywhere"]}
         assert "f1" in keys and "?" not in keys
+
+
+async def test_a_dialog_names_the_key_that_closes_it_as_the_config_file_moved_it(
+    make_app: Callable[..., SagaDashboard]
+) -> None:
+    app = make_app(keymap={"dialogs.dismiss": "ctrl+g"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await lab_ready(pilot)
+        await pilot.press("o")  # open a pack: a list dialog
+        await wait_for(pilot, lambda: isinstance(app.screen, PackPicker), "the pack picker")
+        subtitle = str(app.screen.query_one("#dialog").border_subtitle)
+        assert "esc" not in subtitle and app.get_key_display(Binding("ctrl+g", "")) in subtitle, subtitle
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PackPicker), "the picker closed by the moved key")

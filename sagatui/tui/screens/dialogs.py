@@ -4,12 +4,13 @@ resume a run a crash or a quit left unfinished."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
 from textual.widgets.option_list import Option
 
@@ -17,8 +18,14 @@ from sagatui.lab.recovery.resume import UnfinishedRun
 from sagatui.model.faults import FaultProfile
 from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import RunInfo
-from sagatui.tui.actions import Area, bindings
+from sagatui.tui.actions import Area, bindings, shown_key
 from sagatui.tui.badges import fault_label
+
+
+def _escape(dialog: Screen[Any]) -> str:
+    """The key that closes a dialog changing nothing, as the footer shows it (the config file may move it)."""
+    return shown_key(dialog.app, "dialogs.dismiss")
+
 
 # What a user most often wants to break a service with; "normal" (the pack's own profile) comes first.
 FAULT_PRESETS: tuple[FaultProfile, ...] = (
@@ -65,7 +72,7 @@ class FaultPicker(ModalScreen[FaultProfile | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = plain_text(f"Fault for {self._service}")
-        self.query_one("#dialog").border_subtitle = "enter switch on · esc cancel"
+        self.query_one("#dialog").border_subtitle = f"enter switch on · {_escape(self)} cancel"
         self.query_one(OptionList).focus()
 
     @on(OptionList.OptionSelected)
@@ -94,7 +101,7 @@ class ResolveNote(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = f"Resolve {self._saga_id}"
-        self.query_one("#dialog").border_subtitle = "enter resolve · esc cancel"
+        self.query_one("#dialog").border_subtitle = f"enter resolve · {_escape(self)} cancel"
         self.query_one(Input).focus()
 
     @on(Input.Submitted)
@@ -124,7 +131,7 @@ class CancelConfirm(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = f"Cancel {self._saga_id}"
-        self.query_one("#dialog").border_subtitle = "enter cancel the saga · esc keep it running"
+        self.query_one("#dialog").border_subtitle = f"enter cancel the saga · {_escape(self)} keep it running"
         self.query_one(Input).focus()
 
     @on(Input.Submitted)
@@ -152,7 +159,8 @@ class BulkRetryConfirm(ModalScreen[bool | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = f"Retry {len(self._saga_ids)} saga(s)"
-        self.query_one("#dialog").border_subtitle = "enter retry all · esc cancel"
+        retry = shown_key(self.app, "bulk.dismiss")
+        self.query_one("#dialog").border_subtitle = f"{retry} retry all · {_escape(self)} cancel"
 
 
 class DecisionNote(ModalScreen[str | None]):
@@ -182,7 +190,7 @@ class DecisionNote(ModalScreen[str | None]):
     def on_mount(self) -> None:
         verb = "Approve" if self._approve else "Reject"
         self.query_one("#dialog").border_title = f"{verb} {self._saga_id}"
-        self.query_one("#dialog").border_subtitle = f"enter {verb.lower()} · esc leave it waiting"
+        self.query_one("#dialog").border_subtitle = f"enter {verb.lower()} · {_escape(self)} leave it waiting"
         self.query_one(Input).focus()
 
     @on(Input.Submitted)
@@ -195,7 +203,7 @@ class _Choice(ModalScreen[str | None]):
     actions table knows the dialogs by name)."""
 
     def __init__(self, choices: list[tuple[str, str]], title: str, subtitle: str) -> None:
-        """`choices`: (id, what the list shows) in order."""
+        """`choices`: (id, what the list shows) in order; `subtitle`: what Enter does (`open`)."""
         super().__init__()
         self._choices, self._title, self._subtitle = choices, title, subtitle
 
@@ -205,7 +213,7 @@ class _Choice(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = plain_text(self._title)
-        self.query_one("#dialog").border_subtitle = self._subtitle
+        self.query_one("#dialog").border_subtitle = f"enter {self._subtitle} · {_escape(self)} cancel"
         self.query_one(OptionList).focus()
 
     @on(OptionList.OptionSelected)
@@ -220,7 +228,7 @@ class PackPicker(_Choice):
 
     def __init__(self, packs: list[tuple[str, str]], current: str) -> None:
         super().__init__([(name, f"{name}{' (open)' if name == current else ''}: {about}") for name, about in packs],
-                         "Open a bundled pack (starts a new run)", "enter open · esc cancel")
+                         "Open a bundled pack (starts a new run)", "open")
 
 
 class ServicePicker(_Choice):
@@ -232,7 +240,7 @@ class ServicePicker(_Choice):
         """`services`: (name, the fault switched on now)."""
         super().__init__([(name, f"{name}: now {fault}") for name, fault in services],
                          f"What if, when {saga_id} started, a service's fault had been… (which service?)",
-                         "enter choose · esc cancel")
+                         "choose")
 
 
 class ResumePrompt(ModalScreen[RunInfo | None]):
@@ -257,7 +265,8 @@ class ResumePrompt(ModalScreen[RunInfo | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = "Unfinished runs"
-        self.query_one("#dialog").border_subtitle = "y or enter resume · n or esc new run"
+        resume, new = shown_key(self.app, "resume.resume"), shown_key(self.app, "resume.dismiss")
+        self.query_one("#dialog").border_subtitle = f"{resume} resume · {new} new run"
         options = self.query_one(OptionList)
         options.highlighted = len(self._runs) - 1  # the newest: most likely the one just quit or crashed
         options.focus()
