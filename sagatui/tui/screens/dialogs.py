@@ -239,7 +239,7 @@ class ServicePicker(_Choice):
     def __init__(self, services: list[tuple[str, str]], saga_id: str) -> None:
         """`services`: (name, the fault switched on now)."""
         super().__init__([(name, f"{name}: now {fault}") for name, fault in services],
-                         f"What if, when {saga_id} started, a service's fault had been… (which service?)",
+                         f"Fork where {saga_id} started, with which service's fault changed?",
                          "choose")
 
 
