@@ -101,18 +101,26 @@ def print_resumed(out: Console, report: Any) -> None:
     show(out)
 
 
-def print_inbox(out: Console, run_id: int, sagas: list[Any]) -> None:
+def print_inbox(out: Console, run_id: int, sagas: list[Any], undecided: list[Any]) -> None:
     show(out, Text(f"run {run_id}: {len(sagas)} saga(s) need attention", style="bold"))
     for saga in sagas:
         show(out, f"  {saga.saga_id}  {saga.saga}  failed at {saga.failed_step}: {saga.error_kind}: {saga.message}")
+    if undecided:
+        show(out, Text(f"run {run_id}: {len(undecided)} saga(s) wait for a decision (sagatui saga approve|reject ID)",
+                       style="bold"))
+        for saga in undecided:
+            show(out, f"  {saga.saga_id}  {saga.saga}  started at {saga.started_at:.3f}s")
 
 
-def inbox_json(db: str, run_id: int, sagas: list[Any]) -> str:
-    """`attention list --format json`: the run and each saga needing attention, with where it failed."""
+def inbox_json(db: str, run_id: int, sagas: list[Any], undecided: list[Any]) -> str:
+    """`attention list --format json`: the run and each saga needing attention, with where it failed; then
+    each saga waiting at an approval step for a decision."""
     return json.dumps({"db": db, "run_id": run_id, "count": len(sagas), "sagas": [
         {"saga_id": saga.saga_id, "saga": saga.saga, "failed_step": saga.failed_step, "error_kind": saga.error_kind,
          "message": saga.message, "started_at": saga.started_at, "ended_at": saga.ended_at, "input": saga.input}
-        for saga in sagas]}, indent=1, sort_keys=True)
+        for saga in sagas], "waiting_for_decision": [
+        {"saga_id": saga.saga_id, "saga": saga.saga, "started_at": saga.started_at, "input": saga.input}
+        for saga in undecided]}, indent=1, sort_keys=True)
 
 
 def print_case(out: Console, run_id: int, case: Any) -> None:

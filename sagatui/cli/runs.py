@@ -187,12 +187,13 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
                 match options.action:
                     case "list":
                         waiting = await attention.inbox(store, run_id)
+                        undecided = await attention.waiting_for_decision(store, run_id)
                         if options.format == "json":
-                            print(inbox_json(options.db, run_id, waiting))
+                            print(inbox_json(options.db, run_id, waiting, undecided))
                         else:
-                            print_inbox(out, run_id, waiting)
+                            print_inbox(out, run_id, waiting, undecided)
                         # for cron jobs and CI steps: 1 while something needs an operator, 0 when the inbox is empty
-                        return ExitCode.EXPECTATION_FAILED if waiting else ExitCode.OK
+                        return ExitCode.EXPECTATION_FAILED if waiting or undecided else ExitCode.OK
                     case "show":
                         print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
                     case "retry" | "resolve" if bulk:

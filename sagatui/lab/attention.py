@@ -62,6 +62,12 @@ async def inbox(store: Store, run_id: int) -> list[SagaInfo]:
     return await sagas(store, run_id, statuses=[SagaStatus.NEEDS_ATTENTION.value], limit=_INBOX_PAGE)
 
 
+async def waiting_for_decision(store: Store, run_id: int) -> list[SagaInfo]:
+    """The run's sagas waiting at an approval step for an operator's decision (`sagatui saga approve|reject`),
+    in start order: the rest of an operator's inbox."""
+    return await sagas(store, run_id, statuses=[SagaStatus.WAITING_APPROVAL.value], limit=_INBOX_PAGE)
+
+
 def matching(waiting: Sequence[SagaInfo], words: str) -> list[SagaInfo]:
     """The sagas of `waiting` holding every word of `words` (any case) in their id, saga, failed step,
     error kind or message: what a bulk retry or resolve acts on (`""`: all of them)."""

@@ -5,6 +5,7 @@ refunded; the run then settles with every invariant holding, each decision recor
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.recovery.helpers import ROOT, problems, query, sagatui, undecided_pack
@@ -69,3 +70,20 @@ def test_what_cannot_be_decided_is_a_clear_error(tmp_path: Path) -> None:
         assert said in refused.stderr
         assert "Traceback" not in refused.stderr
     assert query(db, "SELECT count(*) FROM events") == before  # nothing written
+
+
+def test_attention_list_names_the_sagas_waiting_for_a_decision(tmp_path: Path) -> None:
+    """The alerting hook for scripts sees an operator's whole inbox: a run stopped waiting for people exits 1."""
+    db = _stopped_waiting(tmp_path)
+    listed = sagatui("attention", "list", "--db", str(db))
+    assert listed.returncode == 1, listed.stdout + listed.stderr
+    assert "0 saga(s) need attention" in listed.stdout
+    assert "2 saga(s) wait for a decision (sagatui saga approve|reject ID)" in listed.stdout
+    assert "S-0001  approved_deposit" in listed.stdout and "S-0002  approved_deposit" in listed.stdout
+    as_json = json.loads(sagatui("attention", "list", "--db", str(db), "--format", "json").stdout)
+    assert as_json["count"] == 0 and [saga["saga_id"] for saga in as_json["waiting_for_decision"]] == [
+        "S-0001", "S-0002"]
+    for verb, saga_id in (("approve", "S-0001"), ("reject", "S-0002")):
+        assert sagatui("saga", verb, saga_id, "--db", str(db)).returncode == 0
+    emptied = sagatui("attention", "list", "--db", str(db))
+    assert emptied.returncode == 0 and "wait for a decision" not in emptied.stdout
