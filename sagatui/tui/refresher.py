@@ -112,20 +112,21 @@ class Refresher:
             self.app.notify(f"load rate {view.chosen_rate:g}/s", timeout=2)
 
     def _draw(self, events: list[Event]) -> None:
-        main, view = self.main, self.view
-        main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line())
+        main, view, now = self.main, self.view, self._shown_now()  # one clock reading for the whole tick
+        main.query_one("#status-line", QuietStatic).update_if_changed(self._status_line(now))
         main.query_one(Switchboard).show(view.faults)
-        main.query_one(BreakerTable).show(view.breakers, self._shown_now())
+        main.query_one(BreakerTable).show(view.breakers, now)
         main.query_one(BulkheadTable).show(view.bulkheads)
         if self._stale("attention tab", self.board.version):
             main.set_attention_count(self.board.for_an_operator)
-        self._draw_views(metrics_due=self.ticks % METRICS_EVERY == 1 or not events)
+        self._draw_views(metrics_due=self.ticks % METRICS_EVERY == 1 or not events, shown_now=now)
 
-    def _draw_views(self, *, metrics_due: bool) -> None:
+    def _draw_views(self, *, metrics_due: bool, shown_now: float | None = None) -> None:
         """The views on screen. A hidden view is not drawn (under a flood, redrawing the tables nobody sees
         cost more than the engine); it is drawn when it is shown."""
         main, view = self.main, self.view
-        now = round(self._shown_now(), 1)  # a countdown moves on while nothing happens; a tenth is what it shows
+        # a countdown moves on while nothing happens; a tenth is what it shows
+        now = round(self._shown_now() if shown_now is None else shown_now, 1)
         if main.view_on_screen("scenarios"):
             main.query_one(ScenarioPicker).show(view.pack)
         sagas = main.query_one(SagaTable)
@@ -171,7 +172,7 @@ class Refresher:
         self._drawn[panel] = drawn_from
         return True
 
-    def _status_line(self) -> Text:
+    def _status_line(self, now: float) -> Text:
         """Most important first, so a narrow terminal cuts only the tail."""
         view = self.view
         line = Text()
@@ -182,7 +183,7 @@ class Refresher:
             line.append(f" ✗ {INVARIANT_LABELS.get(name, name)} ", style=style("b on error")).append(" ")
         for name in self.held_invariants:
             line.append(f" ! {INVARIANT_LABELS.get(name, name)} held ", style=style("b on held")).append(" ")
-        line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {self._shown_now():.1f}s ")
+        line.append(view.pack.name, style="b").append(f" run {view.run_id} │ t {now:.1f}s ")
         if view.paused:
             line.append(" paused ", style=style("b on warning"))
         else:

@@ -67,6 +67,20 @@ async def test_a_fork_from_the_timeline_shows_what_the_changed_fault_did(make_ap
         assert connection.execute("SELECT COUNT(*) FROM runs").fetchone() == (1,)
 
 
+async def two_runs_compared(pilot) -> None:  # type: ignore[no-untyped-def]
+    """From the first run's board: an order that went through (run 1), then, after `R`, the same order with
+    shipping down (run 2), then `d`: the comparison on screen."""
+    app = pilot.app
+    await run_scenario(pilot, "successful_order")
+    await settled(pilot)
+    await pilot.press("R")
+    await lab_ready(pilot)
+    await run_scenario(pilot, "shipping_outage_after_payment")
+    await settled(pilot)
+    await pilot.press("d")
+    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
+
+
 async def test_d_compares_this_run_with_the_one_before(make_app: Callable[..., SagaDashboard]) -> None:
     app = make_app()
     async with app.run_test(size=(140, 45)) as pilot:
@@ -74,14 +88,7 @@ async def test_d_compares_this_run_with_the_one_before(make_app: Callable[..., S
         await pilot.press("d")  # the first run: nothing before it, said, nothing opened
         await pilot.pause(0.2)
         assert not isinstance(app.screen, CompareScreen)
-        await run_scenario(pilot, "successful_order")
-        await settled(pilot)
-        await pilot.press("R")
-        await lab_ready(pilot)
-        await run_scenario(pilot, "shipping_outage_after_payment")
-        await settled(pilot)
-        await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
+        await two_runs_compared(pilot)
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         text = shown_text(screen.query_one("#comparison", Static))

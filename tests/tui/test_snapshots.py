@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.widgets.saga_tables import SagaTable
 from tests.tui.conftest import lab_ready, open_timeline_of_first_saga, refresher_of, settled, wait_for
+from tests.tui.test_compare import two_runs_compared
 from tests.tui.test_dashboard import run_scenario
 
 SnapCompare = Callable[..., bool]
@@ -108,15 +109,7 @@ def test_two_runs_side_by_side(make_app: Callable[..., SagaDashboard], snap_comp
     """`d`: an order that went through (run 1) beside the same order with shipping down (run 2)."""
     async def compared(pilot: Pilot[None]) -> None:
         await lab_ready(pilot)
-        await run_scenario(pilot, "successful_order")
-        await settled(pilot)
-        await pilot.press("R")
-        await lab_ready(pilot)
-        await run_scenario(pilot, "shipping_outage_after_payment")
-        await settled(pilot)
-        await pilot.press("d")
-        app = pilot.app
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CompareScreen", "the comparison")
+        await two_runs_compared(pilot)
         await drawn_after_this(pilot)
 
     assert snap_compare(make_app(), terminal_size=(110, 40), run_before=compared)
