@@ -37,7 +37,7 @@ class Handler:
 
 
 SUBCOMMANDS = ("run", "check", "packs", "events", "replay", "export", "diff", "fork", "fuzz", "fuzz-merge",
-               "resume", "attention", "saga")
+               "prove", "resume", "attention", "saga")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -191,6 +191,32 @@ def subcommand_parser() -> argparse.ArgumentParser:
                            "campaign's K-th seed and every M-th after it")
     fuzz.add_argument("--report", metavar="FILE", help="also write the result as JSON, for fuzz-merge")
     fuzz.set_defaults(handler=Handler("runs", "handle_fuzz"))
+
+    prove = commands.add_parser(
+        "prove", help="break every step of a saga in every way, one case at a time, and check the world came back",
+        description="Run a saga once with nothing broken, then once per failure point and shape on a fresh "
+                    "world with the same seed: every step it calls a service for fails (a permanent error), "
+                    "loses its reply after its effect, hangs past its timeout, or has its process SIGKILLed "
+                    "as its answer arrives and resumed; every undo fails once, fails for good, loses its reply "
+                    "once, or is killed. After each case: the saga is terminal and ended as the break demands "
+                    "(an undo that failed for good needs attention), no effect was applied twice, undos ran "
+                    "newest first only for steps that took effect, the world is back as it was (but what the "
+                    "pack declares in `effect_stays`, and what a saga needing attention holds, listed), and the "
+                    "tables equal the event log. Prints the matrix; exit 1 if any case failed, each with the "
+                    "command that reproduces it.")
+    prove.add_argument("pack", help="a pack file or bundled pack name")
+    subject = prove.add_mutually_exclusive_group()
+    subject.add_argument("--saga", help="the saga to prove (default: every saga a scenario of the pack runs)")
+    subject.add_argument("--scenario", help="prove the saga of this scenario, on its first input")
+    prove.add_argument("--input", metavar="JSON", help="the saga's input (default: the first input of the first "
+                                                       "scenario that runs it)")
+    prove.add_argument("--seed", type=support.seed, default=1, help="the seed of every case (default: 1)")
+    prove.add_argument("--case", action="append", default=[], metavar="STEP:SHAPE",
+                       help="run only this case (charge_payment:reply_lost); repeatable")
+    prove.add_argument("--db", help="keep the cases' runs in this SQLite file (default: a scratch file); a "
+                                    "killed case's run is in a file of its own beside it")
+    prove.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    prove.set_defaults(handler=Handler("proving", "handle_prove"))
 
     fuzz_merge = commands.add_parser(
         "fuzz-merge", help="merge the --report files of a campaign's shards into the campaign's result",

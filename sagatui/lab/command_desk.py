@@ -31,6 +31,7 @@ from sagatui.lab.commands import (
     ScaleLoad,
     SetFault,
     StartLoad,
+    StartSaga,
     StartScenario,
     StopLoad,
     ToggleLoad,
@@ -148,6 +149,8 @@ class CommandDesk:
         match resolved:
             case StartScenario(scenario=scenario):
                 workload.launch(scenario)
+            case StartSaga(saga=saga, input=saga_input):
+                workload.start_saga_of(saga, saga_input, saga)
             case StartLoad(scenario=scenario, rate=rate):
                 workload.start_load(scenario, rate)
             case StopLoad():
@@ -207,6 +210,8 @@ class CommandDesk:
                 return f"{pack.name} has no service {service!r}"
             case StartScenario(scenario=scenario) | StartLoad(scenario=scenario) if scenario not in pack.scenarios:
                 return f"{pack.name} has no scenario {scenario!r}"
+            case StartSaga(saga=saga) if saga not in pack.sagas:
+                return f"{pack.name} has no saga {saga!r}"
             case StartLoad(scenario=scenario) if pack.scenarios[scenario].workload is None:
                 return f"scenario {scenario!r} has no workload to load"
             case Isolate(breaker=breaker) | ResetBreaker(breaker=breaker) if (

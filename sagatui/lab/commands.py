@@ -35,6 +35,14 @@ class StartScenario(_Command):
     scenario: str
 
 
+class StartSaga(_Command):
+    """One saga on one input, outside any scenario (`sagatui prove` starts each case's saga so)."""
+
+    name: Literal["start_saga"] = "start_saga"
+    saga: str
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
 class StartLoad(_Command):
     name: Literal["start_load"] = "start_load"
     scenario: str
@@ -116,7 +124,7 @@ class Forked(_Command):
 
 
 RecordedCommand = Annotated[
-    StartScenario | StartLoad | StopLoad | SetFault | Pause | Resume | Isolate | ResetBreaker
+    StartScenario | StartSaga | StartLoad | StopLoad | SetFault | Pause | Resume | Isolate | ResetBreaker
     | RetryCompensation | Resolve | CancelSaga | DecideApproval | Forked,
     Field(discriminator="name"),
 ]

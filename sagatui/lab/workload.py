@@ -106,13 +106,17 @@ class Workload:
         self._ended(await self._engine.continue_saga(saga, point))
 
     def start_saga(self, scenario_name: str, saga_input: dict[str, Any]) -> str:
-        scenario = self._pack.scenarios[scenario_name]
+        return self.start_saga_of(self._pack.scenarios[scenario_name].saga, saga_input, scenario_name)
+
+    def start_saga_of(self, saga_name: str, saga_input: dict[str, Any], label: str) -> str:
+        """Start saga `saga_name` on `saga_input` (its draws and placeholders filled in); `label` is what
+        the saga table says started it (a scenario's name)."""
         self._count += 1
         number = self._count
         saga_id = saga_id_of(number)
-        self.scenarios.add(number, scenario_name)
+        self.scenarios.add(number, label)
         drawn = realized(saga_input, random_stream(self._seed, f"input:{saga_id}"))
-        self._keep(asyncio.ensure_future(self._run(scenario.saga, saga_id, fill_placeholders(drawn, saga_id, number))))
+        self._keep(asyncio.ensure_future(self._run(saga_name, saga_id, fill_placeholders(drawn, saga_id, number))))
         return saga_id
 
     async def _start_at(self, at: float, scenario_name: str, saga_input: dict[str, Any]) -> None:

@@ -168,6 +168,9 @@ class StepDef(Definition):
     fallback_on: frozenset[ErrorKind] | None = None
     safe_to_repeat: bool = False
     optional: bool = False
+    # Why the step's effect stays after the saga is rolled back (`an email cannot be unsent`): `prove`
+    # accepts what it leaves and shows the reason.
+    effect_stays: str | None = Field(None, min_length=1)
     accept_partial: bool = False
     when: Condition | None = None
     remediate: Remediation | None = None  # what to call between a failed attempt and the next

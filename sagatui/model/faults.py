@@ -34,6 +34,9 @@ class FaultProfile(Definition):
     target: Literal["actions", "compensations", "both"] = "both"
     # Only calls of these operations (`refund`); None: every operation (and no key in a recorded profile).
     operations: tuple[str, ...] | None = Field(None, min_length=1)
+    # Only calls made by these saga steps (`charge_payment`, a for_each element `reserve[2]`); None: every
+    # step's (and no key in a recorded profile). `sagatui prove` breaks one step so.
+    steps: tuple[str, ...] | None = Field(None, min_length=1)
     error_rate: float = Field(0.5, ge=0, le=1)
     permanent_share: float = Field(0.0, ge=0, le=1)
     latency: Duration = 0.0
@@ -46,11 +49,12 @@ class FaultProfile(Definition):
 
     @model_serializer(mode="wrap")
     def _without_every_operation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """No `operations` key for a profile aimed at every operation: profiles recorded before the key
-        existed (in events, commands and sessions) keep their bytes."""
+        """No `operations` (`steps`) key for a profile aimed at every operation (step): profiles recorded
+        before the keys existed (in events, commands and sessions) keep their bytes."""
         dumped: dict[str, Any] = handler(self)
-        if self.operations is None:
-            dumped.pop("operations", None)
+        for scope in ("operations", "steps"):
+            if getattr(self, scope) is None:
+                dumped.pop(scope, None)
         return dumped
 
     @model_validator(mode="after")
@@ -59,8 +63,8 @@ class FaultProfile(Definition):
             raise ValueError("latency_jitter cannot exceed latency")
         return self
 
-    def applies_to(self, compensation: bool, operation: str) -> bool:
-        if self.operations and operation not in self.operations:
+    def applies_to(self, compensation: bool, operation: str, step: str) -> bool:
+        if (self.operations and operation not in self.operations) or (self.steps and step not in self.steps):
             return False
         return self.target == "both" or (self.target == "compensations") == compensation
 
@@ -75,7 +79,8 @@ class FaultProfile(Definition):
             "flapping": f" {format_duration(self.period)}/{self.duty:.0%}",
         }
         slow = f" +{format_duration(self.latency)}" if self.latency and self.mode not in ("latency", "hang") else ""
-        only = f" ({', '.join(self.operations)} only)" if self.operations and self.mode != "online" else ""
+        scope = [*(self.operations or ()), *(f"step {step}" for step in self.steps or ())]
+        only = f" ({', '.join(scope)} only)" if scope and self.mode != "online" else ""
         return self.mode + details.get(self.mode, "") + slow + only
 
 

@@ -24,6 +24,7 @@ from sagatui.sim.service import Handler, Result, Row, SimService, StepRow
 class Account(StepRow):
     table: ClassVar[str] = "accounts"
     key_columns: ClassVar[tuple[str, ...]] = ("account_id",)
+    holding: ClassVar[tuple[str, ...]] = ("active",)
     id_prefix: ClassVar[str | None] = "ACC"
     account_id: str
     username: str

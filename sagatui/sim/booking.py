@@ -35,6 +35,7 @@ class Capacity(Row):
 class Booking(StepRow):
     table: ClassVar[str] = "bookings"
     key_columns: ClassVar[tuple[str, ...]] = ("booking_id",)
+    holding: ClassVar[tuple[str, ...]] = ("booked",)
     id_prefix: ClassVar[str | None] = "BKG"
     booking_id: str
     quantity: int

@@ -57,6 +57,7 @@ class Arrival:
     at: float
     is_compensation: bool
     operation: str
+    step: str
 
 
 def described(writes: list[RowWrite]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -211,7 +212,7 @@ class ServiceDirectory:
         order (what they took from a token bucket)."""
         state = self._switch(service, profile, revert_in, since)
         for arrival in arrivals:
-            state.arrived(arrival.at, arrival.is_compensation, arrival.operation)
+            state.arrived(arrival.at, arrival.is_compensation, arrival.operation, arrival.step)
 
     def _switch(self, service: str, profile: FaultProfile, revert_in: float | None,
                 since: float | None = None) -> FaultState:

@@ -38,7 +38,7 @@ class FaultState:
     async def before(self, call: Call) -> None:
         """Delay the call and raise the error the profile gives it, if any."""
         profile = self.profile
-        if not profile.applies_to(call.is_compensation, call.operation):
+        if not profile.applies_to(call.is_compensation, call.operation, call.step):
             return
         if profile.mode == "hang":
             await self._clock.sleep(HANG_SECONDS)
@@ -50,16 +50,16 @@ class FaultState:
         if error is not None:
             raise error
 
-    def arrived(self, at: float, is_compensation: bool, operation: str) -> None:
+    def arrived(self, at: float, is_compensation: bool, operation: str, step: str) -> None:
         """Take what a call that reached the service at clock time `at` took from the token bucket: a
         resumed run accounts so for each call its stopped process made under this profile, in order."""
-        if self.profile.mode == "rate_limit" and self.profile.applies_to(is_compensation, operation):
+        if self.profile.mode == "rate_limit" and self.profile.applies_to(is_compensation, operation, step):
             self._take_token(at)
 
     def after(self, call: Call) -> None:
         """With `lost_reply`, lose the reply of a call whose effect already happened."""
         profile = self.profile
-        if profile.mode == "lost_reply" and profile.applies_to(call.is_compensation, call.operation) \
+        if profile.mode == "lost_reply" and profile.applies_to(call.is_compensation, call.operation, call.step) \
                 and self._rng.random() < profile.error_rate:
             raise ServiceError(ErrorKind.TIMEOUT, "reply lost (the operation may have been done)", code="reply_lost")
 

@@ -46,6 +46,7 @@ class ReservationLine(StepRow):
 
     table: ClassVar[str] = "reservations"
     key_columns: ClassVar[tuple[str, ...]] = ("reservation_id", "sku")
+    holding: ClassVar[tuple[str, ...]] = ("reserved", "committed")
     id_prefix: ClassVar[str | None] = "RES"
     reservation_id: str
     sku: str

@@ -30,6 +30,10 @@ class Message(StepRow):
     corrects: str | None
     sent_at: float
 
+    def holds(self) -> bool:
+        """A message sent stays sent: nothing gives it back (a correction is one more message)."""
+        return True
+
 
 class NotificationService(SimService):
     kind = "notification"

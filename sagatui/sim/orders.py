@@ -19,6 +19,7 @@ from sagatui.sim.service import Handler, Result, Row, SimService, StepRow
 class Order(StepRow):
     table: ClassVar[str] = "orders"
     key_columns: ClassVar[tuple[str, ...]] = ("order_id",)
+    holding: ClassVar[tuple[str, ...]] = ("created",)
     id_prefix: ClassVar[str | None] = "ORD"
     order_id: str
     customer: str | None

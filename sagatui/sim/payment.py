@@ -24,6 +24,7 @@ from sagatui.sim.service import Handler, Result, Row, SimService, StepRow
 class Payment(StepRow):
     table: ClassVar[str] = "payments"
     key_columns: ClassVar[tuple[str, ...]] = ("payment_id",)
+    holding: ClassVar[tuple[str, ...]] = ("charged",)
     id_prefix: ClassVar[str | None] = "PAY"
     payment_id: str
     card: str

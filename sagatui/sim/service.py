@@ -63,6 +63,12 @@ class StepRow(Row):
 
     saga_id: str
     step: str
+    # The statuses in which the row still holds what a rollback must give back (a charge, a reservation);
+    # a record of what was done (a refund; a ledger entry, which the balance tells) holds nothing.
+    holding: ClassVar[tuple[str, ...]] = ()
+
+    def holds(self) -> bool:
+        return getattr(self, "status", None) in self.holding
 
 
 @dataclass

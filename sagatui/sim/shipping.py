@@ -26,6 +26,7 @@ _TRANSIENT_FAILURES = ("address validation failed", "carrier unavailable")
 class Shipment(StepRow):
     table: ClassVar[str] = "shipments"
     key_columns: ClassVar[tuple[str, ...]] = ("shipment_id",)
+    holding: ClassVar[tuple[str, ...]] = ("created",)
     id_prefix: ClassVar[str | None] = "SHP"
     shipment_id: str
     tracking_number: str

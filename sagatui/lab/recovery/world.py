@@ -113,7 +113,7 @@ def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHisto
     def arrived(intent: Event, at: float) -> None:
         history = histories.get(str(intent.service))
         if history is not None:
-            history.arrivals.append(Arrival(at, _INTENTS[intent.kind], intent.operation or ""))
+            history.arrivals.append(Arrival(at, _INTENTS[intent.kind], intent.operation or "", intent.step or ""))
 
     for event in events:
         if event.kind is EventKind.FAULT_CHANGED and event.service in lab.services.services:

@@ -1,0 +1,165 @@
+"""`sagatui prove`: the failure matrix of a saga (sagatui.lab.prove), as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sagatui.cli.rendering import show
+from sagatui.cli.support import UsageError
+from sagatui.exit_codes import ExitCode
+from sagatui.packs.bundled import read_pack
+from sagatui.stop_signals import run_stoppable
+
+if TYPE_CHECKING:
+    from sagatui.lab.proof_verdict import CaseResult
+    from sagatui.lab.prove import Case, Proof, Shape, Subject
+
+COLUMN_TITLES: dict[str, str] = {
+    "fails": "fails", "reply_lost": "reply lost", "hangs": "hangs", "killed": "killed",
+    "undo_fails_once": "fails once", "undo_fails": "fails for good", "undo_reply_lost": "reply lost",
+    "undo_killed": "killed",
+}
+
+
+def handle_prove(options: argparse.Namespace, out: Console) -> int:
+    from sagatui.lab.prove import Case, Subject, first_input, sagas_to_prove
+
+    source = read_pack(options.pack)
+    pack = source.pack
+    given = _given_input(options.input)
+    cases = [_case(text, Case) for text in options.case]
+    if options.scenario is not None:
+        if options.scenario not in pack.scenarios:
+            raise UsageError(f"{source.path} has no scenario {options.scenario!r} "
+                             f"(it has: {', '.join(pack.scenarios)})")
+        scenario_input = given if given is not None else first_input(pack, options.scenario)
+        if scenario_input is None:
+            raise UsageError(f"scenario {options.scenario!r} has no input to prove its saga on: give --input")
+        wanted = {pack.scenarios[options.scenario].saga: scenario_input}
+    elif options.saga is not None:
+        if options.saga not in pack.sagas:
+            raise UsageError(f"{source.path} has no saga {options.saga!r} (it has: {', '.join(pack.sagas)})")
+        saga_input = given if given is not None else sagas_to_prove(pack).get(options.saga, (None, None))[1]
+        if saga_input is None:
+            raise UsageError(f"no scenario runs saga {options.saga!r}, so it has no input to prove it on: "
+                             f"give --input")
+        wanted = {options.saga: saga_input}
+    else:
+        if given is not None or cases:
+            raise UsageError("--input and --case need --saga or --scenario: which saga?")
+        wanted = {saga: saga_input for saga, (_, saga_input) in sagas_to_prove(pack).items()}
+    subjects = [Subject(pack, source.text, str(source.path), saga, saga_input, options.seed)
+                for saga, saga_input in wanted.items()]
+    for subject in subjects:
+        for case in cases:
+            if _step_of(subject, case.step) is None:
+                raise UsageError(f"saga {subject.saga!r} has no step {case.step!r}")
+    proofs = run_stoppable(_prove_all(subjects, cases or None, options.db))
+    passed = all(not proof.failed for proof in proofs)
+    if options.format == "json":
+        print(json.dumps({"pack": pack.name, "file": str(source.path), "passed": passed,
+                          "proofs": [proof.model_dump(mode="json") for proof in proofs]}, indent=2))
+    else:
+        for proof in proofs:
+            print_proof(out, proof, _reproduce(options, proof, given))
+        total, failed = sum(len(p.cases) for p in proofs), sum(len(p.failed) for p in proofs)
+        show(out, Text(f"{len(proofs)} saga(s), {total} case(s), {failed} failed",
+                       style="bold red" if failed else "bold green"))
+    return ExitCode.OK if passed else ExitCode.EXPECTATION_FAILED
+
+
+def _given_input(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--input is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise UsageError("--input is a JSON object ({\"items\": ...})")
+    return value
+
+
+def _case(text: str, case_type: type[Case]) -> Case:
+    try:
+        return case_type.parse(text)
+    except ValueError as error:
+        raise UsageError(f"--case: {error}") from None
+
+
+def _step_of(subject: Subject, step: str) -> object | None:
+    base = step.split("[", 1)[0]
+    return next((defined for defined in subject.pack.sagas[subject.saga].all_steps() if defined.name == base), None)
+
+
+async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str | None) -> list[Proof]:
+    from sagatui.lab.prove import prove
+
+    with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
+        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases)
+                for subject in subjects]
+
+
+def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] | None) -> str:
+    """The command that runs one case again (keeping its run in prove.db), `{case}` standing for the case."""
+    words = ["sagatui", "prove", options.pack, "--saga", proof.saga]
+    if given is not None or options.scenario is not None:
+        words += ["--input", json.dumps(proof.input, sort_keys=True)]
+    if options.seed != 1:
+        words += ["--seed", str(options.seed)]
+    return " ".join(shlex.quote(word) for word in words) + " --case {case} --db prove.db"
+
+
+def print_proof(out: Console, proof: Proof, reproduce: str) -> None:
+    from sagatui.lab.prove import FORWARD_SHAPES, UNDO_SHAPES
+
+    show(out, Text(f"== saga {proof.saga} on {json.dumps(proof.input, sort_keys=True)} (seed {proof.seed}; "
+                   f"with nothing broken it ends {proof.baseline})", style="bold"))
+    out.print(_matrix(proof, "step", proof.steps, FORWARD_SHAPES))
+    if proof.undos:
+        out.print(_matrix(proof, "undo of", proof.undos, UNDO_SHAPES))
+    for case in proof.cases:
+        if not case.ok:
+            show(out, Text(f"{case.id}: {case.broken} ({case.status.value if case.status else 'not terminal'})",
+                           style="bold red"))
+            for problem in case.problems[:8]:
+                show(out, f"  {problem}")
+            if case.kept:
+                show(out, f"  kept: run 1 of {case.kept}")
+            show(out, f"  reproduce: {reproduce.format(case=case.id)}")
+    for case in proof.cases:
+        if case.held:
+            show(out, Text(f"{case.id}: needs attention, holding (awaiting an operator): {'; '.join(case.held)}",
+                           style="yellow"))
+        if case.stays:
+            show(out, Text(f"{case.id}: stays, as the pack declares: {'; '.join(case.stays)}", style="dim"))
+
+
+def _matrix(proof: Proof, title: str, points: list[str], shapes: tuple[Shape, ...]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column(title)
+    for shape in shapes:
+        table.add_column(COLUMN_TITLES[shape])
+    for point in points:
+        table.add_row(point, *(_cell(proof.result(point, shape)) for shape in shapes))
+    return table
+
+
+def _cell(case: CaseResult | None) -> Text:
+    if case is None:
+        return Text("")
+    if not case.reached:
+        return Text("– not reached", style="dim")
+    if not case.ok:
+        return Text(f"✗ {case.broken}", style="bold red")
+    return Text("✓ held" if case.held else "✓", style="yellow" if case.held else "green")
