@@ -71,7 +71,7 @@ def handle_prove(options: argparse.Namespace, out: Console) -> int:
                           "proofs": [proof.model_dump(mode="json") for proof in proofs]}, indent=2))
     else:
         for proof in proofs:
-            print_proof(out, proof, _reproduce(options, proof, given))
+            print_proof(out, proof, _reproduce(options, proof, given), kept=options.db is not None)
         total, failed = sum(len(p.cases) for p in proofs), sum(len(p.failed) for p in proofs)
         show(out, Text(f"{len(proofs)} saga(s), {total} case(s), {failed} failed",
                        style="bold red" if failed else "bold green"))
@@ -106,7 +106,7 @@ async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str 
     from sagatui.lab.prove import prove
 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
-        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases)
+        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases, kept=db is not None)
                 for subject in subjects]
 
 
@@ -120,7 +120,9 @@ def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] 
     return " ".join(shlex.quote(word) for word in words) + " --case {case} --db prove.db"
 
 
-def print_proof(out: Console, proof: Proof, reproduce: str) -> None:
+def print_proof(out: Console, proof: Proof, reproduce: str, *, kept: bool) -> None:
+    """The matrix (✓ passed, ✓ held: needs attention as it should, holding what is listed; ✗ the first
+    check broken; · not reached), then each failing case with the command that runs it again."""
     from sagatui.lab.prove import FORWARD_SHAPES, UNDO_SHAPES
 
     show(out, Text(f"== saga {proof.saga} on {json.dumps(proof.input, sort_keys=True)} (seed {proof.seed}; "
@@ -128,13 +130,15 @@ def print_proof(out: Console, proof: Proof, reproduce: str) -> None:
     out.print(_matrix(proof, "step", proof.steps, FORWARD_SHAPES))
     if proof.undos:
         out.print(_matrix(proof, "undo of", proof.undos, UNDO_SHAPES))
+    if any(not case.reached for case in proof.cases):
+        show(out, Text("· not reached: the saga had ended before it could be cancelled after that step", style="dim"))
     for case in proof.cases:
         if not case.ok:
             show(out, Text(f"{case.id}: {case.broken} ({case.status.value if case.status else 'not terminal'})",
                            style="bold red"))
             for problem in case.problems[:8]:
                 show(out, f"  {problem}")
-            if case.kept:
+            if case.kept and kept:
                 show(out, f"  kept: run 1 of {case.kept}")
             show(out, f"  reproduce: {reproduce.format(case=case.id)}")
     for case in proof.cases:
@@ -147,11 +151,13 @@ def print_proof(out: Console, proof: Proof, reproduce: str) -> None:
 
 def _matrix(proof: Proof, title: str, points: list[str], shapes: tuple[Shape, ...]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column(title)
+    table.add_column(title, no_wrap=True)
     for shape in shapes:
-        table.add_column(COLUMN_TITLES[shape])
+        table.add_column(COLUMN_TITLES[shape], no_wrap=True)
     for point in points:
-        table.add_row(point, *(_cell(proof.result(point, shape)) for shape in shapes))
+        cells = [proof.result(point, shape) for shape in shapes]
+        if any(cell is not None for cell in cells):  # with --case, only the points run
+            table.add_row(point, *(_cell(cell) for cell in cells))
     return table
 
 
@@ -159,7 +165,7 @@ def _cell(case: CaseResult | None) -> Text:
     if case is None:
         return Text("")
     if not case.reached:
-        return Text("– not reached", style="dim")
+        return Text("·", style="dim")
     if not case.ok:
         return Text(f"✗ {case.broken}", style="bold red")
     return Text("✓ held" if case.held else "✓", style="yellow" if case.held else "green")

@@ -198,7 +198,7 @@ def compensation_coverage(events: list[Event]) -> list[str]:
     for event in events:
         if event.saga_id is None:
             continue
-        if event.kind is EventKind.STEP_SUCCEEDED and event.step:
+        if event.kind is EventKind.STEP_SUCCEEDED and event.step and event.service:  # an approval has no effect
             effects[event.saga_id].append(event.step)
             succeeded[event.saga_id].add(event.step)
         elif event.kind is EventKind.STEP_FAILED and event.step and event.payload_as(StepFailed).may_have_effect:

@@ -103,7 +103,8 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     found: dict[str, list[str]] = {name: [] for name in CHECKS}
     if status is None or not status.terminal:
         found["terminal"].append(f"the saga ended {status.value if status else 'never'}")
-    found["outcome"] = _outcome(case, status, baseline, events)
+    undoable = any(p.compensation for step in saga.all_steps() if step.name == _base(case.step) for p in step.providers)
+    found["outcome"] = _outcome(case, status, baseline, undoable)
     found["effect twice"] = _effects_twice(events)
     found["undo order"] = check_stream(pack, events)
     held: list[str] = []
@@ -135,7 +136,9 @@ def _succeeded(events: list[Event], step: str) -> bool:
     return any(e.kind is EventKind.STEP_SUCCEEDED and e.step == step for e in events)
 
 
-def _outcome(case: Case, status: SagaStatus | None, baseline: Baseline, events: list[Event]) -> list[str]:
+def _outcome(case: Case, status: SagaStatus | None, baseline: Baseline, undoable: bool) -> list[str]:
+    """Whether the saga ended as the break demands; a step nothing undoes that may have taken effect (its
+    reply lost) rightly leaves its saga needing attention."""
     if status is None or not status.terminal:
         return []  # terminal says it
     said = status.value.replace("_", " ")
@@ -148,7 +151,7 @@ def _outcome(case: Case, status: SagaStatus | None, baseline: Baseline, events: 
     elif case.undo:
         if status not in ROLLED_BACK:
             return [f"the undo of {case.step} came through in the end, yet the saga ended {said}"]
-    elif status is SagaStatus.NEEDS_ATTENTION:
+    elif status is SagaStatus.NEEDS_ATTENTION and undoable:
         return [f"{case.step} broke and every undo worked, yet the saga ended {said}"]
     return []
 

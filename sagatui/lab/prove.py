@@ -9,11 +9,12 @@ fresh world (a new run) with the same seed, with one point broken in one shape:
 - a step **fails** before its effect (a permanent error), its **reply is lost** after its effect (every
   try: a timeout, maybe done), it **hangs** past its timeout, or the process is **killed** (a real
   SIGKILL of a child process) as its answer arrives and the run is resumed (sagatui.lab.recovery);
-- an undo (reached by cancelling the saga right after its step took effect) **fails once** then
+- an undo (reached by pausing the saga right after its step took effect, and cancelling it where it
+  waits: the last step's undo is not reached so) **fails once** then
   succeeds, **fails for good**, has its **reply lost** once, or is **killed** as its answer arrives.
 
-Each break is a recorded command (a fault scoped to the step's calls, a cancel), so a case's run replays
-like any other. sagatui.lab.proof_verdict judges each case.
+Each break is a recorded command (a fault scoped to the step's calls, a cancel) and the run of a case
+is kept like any other; sagatui.lab.proof_verdict judges each case.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from sagatui.lab import Lab
-from sagatui.lab.commands import CancelSaga, DecideApproval, SetFault, StartSaga
+from sagatui.lab.commands import CancelSaga, DecideApproval, Pause, Resume, SetFault, StartSaga
 from sagatui.lab.proof_verdict import Baseline, CaseResult, judge
 from sagatui.lab.proof_world import World
-from sagatui.lab.recovery.resume import resume_run
+from sagatui.lab.recovery.reopen import find_run, reopen_run
+from sagatui.lab.recovery.resume import UNFINISHED, carry_on
 from sagatui.model.definitions import StepDef
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
@@ -83,7 +85,7 @@ class Case(BaseModel):
         step, colon, shape = text.rpartition(":")
         if not colon or not step or shape not in SHAPES:
             raise ValueError(f"a case is STEP:SHAPE, SHAPE one of {', '.join(SHAPES)}; not {text!r}")
-        return cls(step=step, shape=shape)  # type: ignore[arg-type]  # checked just above
+        return cls(step=step, shape=shape)
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,11 @@ def _undoable(pack: Pack, saga: str, step: str) -> bool:
     return defined is not None and any(provider.compensation for provider in defined.providers)
 
 
-async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None,
+async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None, kept: bool = True,
                 on_case: Callable[[CaseResult], None] = lambda _: None) -> Proof:
     """Run the baseline, then every case (or only `cases`), keeping the runs in `db` (a killed case's in a
-    file of its own beside it, `<db>-<n>.db`). `on_case` sees each result as it ends."""
+    file of its own beside it, `<db>-<n>.db`, which its result names unless `kept` is False: a scratch
+    file). `on_case` sees each result as it ends."""
     async with await Store.open(db) as store:
         start = await World.read(store, await _untouched_run(subject, store))
         baseline_run, events = await _run(subject, store, None)
@@ -146,6 +149,7 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
         for number, case in enumerate(wanted, start=1):
             if case.shape in ("killed", "undo_killed"):
                 result = await _killed_case(subject, case, db.with_name(f"{db.stem}-{number}{db.suffix}"), baseline)
+                result = result if kept else result.model_copy(update={"kept": None})
             else:
                 run_id, case_events = await _run(subject, store, case)
                 result = await judge(subject.pack, case, store, run_id, case_events, baseline)
@@ -170,7 +174,12 @@ async def _run(subject: Subject, store: Store, case: Case | None, *,
     events: list[Event] = []
     lab.bus.add_listener(events.append)
     lab.bus.add_listener(lambda event: _approve(lab, event))
-    lab.bus.add_listener(lambda event: die_at(event) and _die())
+
+    def die_there(event: Event) -> None:
+        if die_at(event):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    lab.bus.add_listener(die_there)
     async with lab:
         if case is not None:
             _break(lab, subject, case)
@@ -194,7 +203,11 @@ def _break(lab: Lab, subject: Subject, case: Case) -> None:
         if event.saga_id != _SAGA or event.step != case.step:
             return
         if event.kind is EventKind.STEP_SUCCEEDED and lab.workload.cancel_problem(_SAGA) is None:
+            # Held before its next call at once (with services that answer instantly no quiet moment
+            # comes before the saga ends), then cancelled where it waits, as an operator would.
+            lab.apply(Pause())
             lab.submit(CancelSaga(saga_id=_SAGA, note=note))
+            lab.submit(Resume())
         elif event.kind is EventKind.COMPENSATION_ATTEMPT and case.shape in _ONCE and event.error_kind is not None:
             lab.submit(SetFault(service=service, profile=subject.pack.services[service].fault))
 
@@ -220,11 +233,6 @@ def _approve(lab: Lab, event: Event) -> None:
 
 
 # -- killed: a real SIGKILL of a child process, then the real resume --------------------------------------
-def _die() -> bool:
-    os.kill(os.getpid(), signal.SIGKILL)
-    return True  # never reached
-
-
 def _dies_at(case: Case) -> Callable[[Event], bool]:
     """The moment a killed case dies: as its step's (its undo's) first answer arrives, before anything
     after it is recorded: the effect happened, whether its record is durable the disk decides."""
@@ -254,7 +262,14 @@ async def _killed_case(subject: Subject, case: Case, db: Path, baseline: Baselin
     if child.exitcode != -signal.SIGKILL:
         return CaseResult.unreached(case, f"the process was never killed (exit code {child.exitcode})")
     async with await Store.open(db) as store:
-        await resume_run(store, 1)
+        reopened = await reopen_run(store, await find_run(store, 1), statuses=UNFINISHED)
+        lab = reopened.lab
+        lab.bus.add_listener(lambda event: _approve(lab, event))
+        try:
+            carry_on(reopened)  # as `sagatui resume` does, with the cases' operator approving
+            await lab.conclude()
+        finally:
+            await lab.close()
         events = await read_events(store, 1)
         return await judge(subject.pack, case, store, 1, events, baseline, kept=db)
 

@@ -26,6 +26,8 @@ class PaymentOptions(Definition):
     declined_cards: tuple[str, ...] = ("4000-0000-0000-0002",)
     processing_error_rate: float = Field(0.0, ge=0, le=1)  # seeded share of charges failing transiently
     flaky_cards: tuple[str, ...] = ("4000-0000-0000-0119",)  # first attempt fails transiently, retry works
+    # A bug to find (`sagatui prove` does): refund answers completed and gives nothing back.
+    refund_does_nothing: bool = False
 
 
 class ShippingOptions(Definition):

@@ -5,7 +5,8 @@
   share of charges fail transiently ("payment processing error"). Result `{"payment_id", "amount"}`.
 - `refund` (undoes charge): refunds what that step charged, once. Nothing charged -> completed with
   `refund_id: null`; already refunded -> the existing refund. A refund gateway outage is a fault
-  profile on the service that targets compensations.
+  profile on the service that targets compensations. With `refund_does_nothing` (a bug planted on
+  purpose) it answers the same and refunds nothing.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class PaymentService(SimService):
     def refund(self, call: Call) -> tuple[Result, list[Row]]:
         changed: list[Row] = []
         refunds: list[Refund] = self.created_by(call, Refund)  # refunded before: never twice
+        if self.options.refund_does_nothing:
+            return {"outcome": "completed", "refund_id": None, "amount": 0.0}, changed
         for payment in self.created_by(call, Payment):
             if payment.status != "charged":
                 continue
