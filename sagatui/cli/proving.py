@@ -145,6 +145,8 @@ def print_proof(out: Console, proof: Proof, reproduce: str, *, kept: bool) -> No
         if case.held:
             show(out, Text(f"{case.id}: needs attention, holding (awaiting an operator): {'; '.join(case.held)}",
                            style="yellow"))
+        if case.note:
+            show(out, Text(f"{case.id}: {case.note}", style="dim"))
         if case.stays:
             show(out, Text(f"{case.id}: stays, as the pack declares: {'; '.join(case.stays)}", style="dim"))
 
@@ -168,4 +170,6 @@ def _cell(case: CaseResult | None) -> Text:
         return Text("·", style="dim")
     if not case.ok:
         return Text(f"✗ {case.broken}", style="bold red")
-    return Text("✓ held" if case.held else "✓", style="yellow" if case.held else "green")
+    if case.held:
+        return Text("✓ held", style="yellow")
+    return Text(f"✓ {case.status.value}" if case.note and case.status else "✓", style="green")

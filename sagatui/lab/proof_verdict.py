@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict
 from sagatui.lab.fuzz import check_stream, check_tables
 from sagatui.lab.proof_world import World
 from sagatui.model.events import Event, EventKind
-from sagatui.model.payloads import SagaStarted, ServiceEffect
-from sagatui.model.status import SagaStatus
+from sagatui.model.payloads import CompensationEnded, SagaStarted, ServiceEffect, StepFailed
+from sagatui.model.status import CompensationOutcome, SagaStatus
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
 from sagatui.store.invariants import check_invariants
@@ -54,6 +54,7 @@ class CaseResult(BaseModel):
     held: list[str] = []  # what the saga, needing attention, still holds: awaiting an operator
     stays: list[str] = []  # what its pack declares to stay (a sent email), with the reason
     kept: str | None = None  # where a killed case's run is (a database of its own)
+    note: str | None = None  # a killed case that ended otherwise than the run never killed, and how
 
     @property
     def ok(self) -> bool:
@@ -103,12 +104,16 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     found: dict[str, list[str]] = {name: [] for name in CHECKS}
     if status is None or not status.terminal:
         found["terminal"].append(f"the saga ended {status.value if status else 'never'}")
-    undoable = any(p.compensation for step in saga.all_steps() if step.name == _base(case.step) for p in step.providers)
-    found["outcome"] = _outcome(case, status, baseline, undoable)
+    found["outcome"] = _outcome(case, status, events)
     found["effect twice"] = _effects_twice(events)
     found["undo order"] = check_stream(pack, events)
     held: list[str] = []
-    if case.shape.endswith("killed") and not case.undo:
+    note = None
+    if case.shape == "killed" and status is not None and status is not baseline.status:
+        # The answer died with the process: the resumed saga knows only that the call may have been done,
+        # and may rightly end otherwise (then judged as any saga that ends so).
+        note = f"killed and resumed, it ended {status.value}; never killed, {baseline.status_name}"
+    if case.shape == "killed" and note is None:
         found["world"] = world.same_as(baseline.end)
     elif status in ROLLED_BACK:
         found["world"] = world.shared_changes(baseline.start) + [f"{h} still held" for h in holding]
@@ -124,6 +129,7 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     problems = [line for name in ([broken] if broken else []) + [n for n in CHECKS if n != broken]
                 for line in found[name]]
     return CaseResult(step=case.step, shape=case.shape, status=status, broken=broken, problems=problems, held=held,
+                      note=note,
                       stays=[f"{h} ({stays_for[_base(h.step)]})" for h in stays],
                       kept=str(kept) if kept is not None else None)
 
@@ -136,24 +142,31 @@ def _succeeded(events: list[Event], step: str) -> bool:
     return any(e.kind is EventKind.STEP_SUCCEEDED and e.step == step for e in events)
 
 
-def _outcome(case: Case, status: SagaStatus | None, baseline: Baseline, undoable: bool) -> list[str]:
-    """Whether the saga ended as the break demands; a step nothing undoes that may have taken effect (its
-    reply lost) rightly leaves its saga needing attention."""
+def _outcome(case: Case, status: SagaStatus | None, events: list[Event]) -> list[str]:
+    """Whether the saga ended as the break demands. Needing attention is right where something could not
+    be undone: an undo that did not complete, or a step that may have taken effect with nothing to undo
+    it (its reply lost); never when every undo went through."""
     if status is None or not status.terminal:
         return []  # terminal says it
     said = status.value.replace("_", " ")
-    if case.shape == "killed":
-        if status is not baseline.status:
-            return [f"killed and resumed, the saga ended {said}; never killed, {baseline.status_name}"]
-    elif case.shape == "undo_fails":
+    if case.shape == "undo_fails":
         if status is not SagaStatus.NEEDS_ATTENTION:
             return [f"the undo of {case.step} failed for good, yet the saga ended {said}, not needs attention"]
-    elif case.undo:
-        if status not in ROLLED_BACK:
-            return [f"the undo of {case.step} came through in the end, yet the saga ended {said}"]
-    elif status is SagaStatus.NEEDS_ATTENTION and undoable:
-        return [f"{case.step} broke and every undo worked, yet the saga ended {said}"]
+    elif status is SagaStatus.NEEDS_ATTENTION and not _left_undone(events):
+        return [f"every undo went through, yet the saga ended {said}"]
+    elif case.undo and status in WENT_ON:
+        return [f"the saga was cancelled, yet it ended {said}"]
     return []
+
+
+def _left_undone(events: list[Event]) -> list[str]:
+    """The steps whose effect (maybe) stays for want of an undo: one that ended otherwise than completed,
+    or none to run."""
+    ended = [e.step for e in events if e.kind is EventKind.COMPENSATION_ENDED and e.step
+             and e.payload_as(CompensationEnded).outcome is not CompensationOutcome.COMPLETED]
+    maybe = {e.step for e in events if e.kind is EventKind.STEP_FAILED and e.payload_as(StepFailed).may_have_effect}
+    skipped = [e.step for e in events if e.kind is EventKind.COMPENSATION_SKIPPED and e.step in maybe]
+    return [step for step in ended + skipped if step]
 
 
 def _effects_twice(events: list[Event]) -> list[str]:
