@@ -126,12 +126,19 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     found["invariant"] = [f"{result.name}: {'; '.join(result.details)}"
                           for result in await check_invariants(store, run_id) if result.details]
     broken = next((name for name in CHECKS if found[name]), None)
+    told = _rolled_back_or_broke(status, case, events)
     problems = [line for name in ([broken] if broken else []) + [n for n in CHECKS if n != broken]
                 for line in found[name]]
     return CaseResult(step=case.step, shape=case.shape, status=status, broken=broken, problems=problems, held=held,
                       note=note,
-                      stays=[f"{h} ({stays_for[_base(h.step)]})" for h in stays],
+                      stays=[f"{h} ({stays_for[_base(h.step)]})" for h in stays if told],
                       kept=str(kept) if kept is not None else None)
+
+
+def _rolled_back_or_broke(status: SagaStatus | None, case: Case, events: list[Event]) -> bool:
+    """Whether what stays is worth telling: after a rollback, or a broken step the saga went on past (a
+    completed saga's sent email is only what it did)."""
+    return status not in WENT_ON or not _succeeded(events, case.step)
 
 
 def _base(step: str) -> str:

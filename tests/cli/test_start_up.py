@@ -62,7 +62,7 @@ COMMAND_LINES = [
     [], ["run", "ecommerce"], ["check", "ecommerce"], ["packs"], ["events"], ["replay", "x.db"],
     ["export", "x.db", "-o", "x.json"], ["fuzz", "ecommerce", "--scenario", "successful_order"], ["resume"],
     ["attention", "list"], ["saga", "cancel", "S-0001"], ["fuzz-merge", "a.json", "b.json"], ["diff", "a.db", "b.db:2"],
-    ["fork", "x.db", "--at", "2s"],
+    ["fork", "x.db", "--at", "2s"], ["prove", "ecommerce", "--saga", "order"],
 ]
 
 
