@@ -213,8 +213,12 @@ def subcommand_parser() -> argparse.ArgumentParser:
     prove.add_argument("--seed", type=support.seed, default=1, help="the seed of every case (default: 1)")
     prove.add_argument("--case", action="append", default=[], metavar="STEP:SHAPE",
                        help="run only this case (charge_payment:reply_lost); repeatable")
-    prove.add_argument("--db", help="keep the cases' runs in this SQLite file (default: a scratch file); a "
-                                    "killed case's run is in a file of its own beside it")
+    prove.add_argument("--db", help="keep the runs (default: scratch files): the one with nothing broken in this "
+                                    "SQLite file, each case's in a file of its own beside it (prove.db -> "
+                                    "prove-1.db, prove-2.db, ..., in case order)")
+    prove.add_argument("--jobs", type=support.positive, default=None,
+                       help="worker processes to run cases in (default: this machine's cores); the report is the "
+                            "same for any number")
     prove.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     prove.set_defaults(handler=Handler("proving", "handle_prove"))
 

@@ -64,7 +64,9 @@ def handle_prove(options: argparse.Namespace, out: Console) -> int:
         for case in cases:
             if _step_of(subject, case.step) is None:
                 raise UsageError(f"saga {subject.saga!r} has no step {case.step!r}")
-    proofs = run_stoppable(_prove_all(subjects, cases or None, options.db))
+    from sagatui.lab.fuzz_campaign import default_jobs
+
+    proofs = run_stoppable(_prove_all(subjects, cases or None, options.db, options.jobs or default_jobs()))
     passed = all(not proof.failed for proof in proofs)
     if options.format == "json":
         print(json.dumps({"pack": pack.name, "file": str(source.path), "passed": passed,
@@ -102,11 +104,12 @@ def _step_of(subject: Subject, step: str) -> object | None:
     return next((defined for defined in subject.pack.sagas[subject.saga].all_steps() if defined.name == base), None)
 
 
-async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str | None) -> list[Proof]:
+async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str | None, jobs: int) -> list[Proof]:
     from sagatui.lab.prove import prove
 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
-        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases, kept=db is not None)
+        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases, jobs=jobs,
+                            kept=db is not None)
                 for subject in subjects]
 
 
@@ -139,7 +142,7 @@ def print_proof(out: Console, proof: Proof, reproduce: str, *, kept: bool) -> No
             for problem in case.problems[:8]:
                 show(out, f"  {problem}")
             if case.kept and kept:
-                show(out, f"  kept: run 1 of {case.kept}")
+                show(out, f"  kept: run {case.run_id} of {case.kept}")
             show(out, f"  reproduce: {reproduce.format(case=case.id)}")
     for case in proof.cases:
         if case.held:

@@ -20,10 +20,12 @@ is kept like any other; sagatui.lab.proof_verdict judges each case.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -131,32 +133,78 @@ def _undoable(pack: Pack, saga: str, step: str) -> bool:
     return defined is not None and any(provider.compensation for provider in defined.providers)
 
 
-async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None, kept: bool = True,
-                on_case: Callable[[CaseResult], None] = lambda _: None) -> Proof:
-    """Run the baseline, then every case (or only `cases`), keeping the runs in `db` (a killed case's in a
-    file of its own beside it, `<db>-<n>.db`, which its result names unless `kept` is False: a scratch
-    file). `on_case` sees each result as it ends."""
+async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None, jobs: int = 1,
+                kept: bool = True, on_case: Callable[[CaseResult], None] = lambda _: None) -> Proof:
+    """Run the baseline (in `db`), then every case (or only `cases`), each in a database of its own beside
+    it (`<db>-<n>.db`, run 1 there: its result names it unless `kept` is False, for scratch files), in
+    `jobs` worker processes when more than one: the results are the same for any number. `on_case` sees
+    each result in case order as soon as it and every case before it have ended."""
     async with await Store.open(db) as store:
         start = await World.read(store, await _untouched_run(subject, store))
         baseline_run, events = await _run(subject, store, None)
         baseline = Baseline(start, events, await World.read(store, baseline_run))
-        steps = list(dict.fromkeys(e.step for e in events if e.kind is EventKind.ATTEMPT_STARTED and e.step))
-        undos = [step for step in steps if _undoable(subject.pack, subject.saga, step)]
-        wanted = list(cases) if cases is not None else (
-            [Case(step=step, shape=shape) for step in steps for shape in FORWARD_SHAPES]
-            + [Case(step=step, shape=shape) for step in undos for shape in UNDO_SHAPES])
-        results = []
-        for number, case in enumerate(wanted, start=1):
-            if case.shape in ("killed", "undo_killed"):
-                result = await _killed_case(subject, case, db.with_name(f"{db.stem}-{number}{db.suffix}"), baseline)
-                result = result if kept else result.model_copy(update={"kept": None})
-            else:
-                run_id, case_events = await _run(subject, store, case)
-                result = await judge(subject.pack, case, store, run_id, case_events, baseline)
-            results.append(result)
-            on_case(result)
+    steps = list(dict.fromkeys(e.step for e in events if e.kind is EventKind.ATTEMPT_STARTED and e.step))
+    undos = [step for step in steps if _undoable(subject.pack, subject.saga, step)]
+    wanted = list(cases) if cases is not None else (
+        [Case(step=step, shape=shape) for step in steps for shape in FORWARD_SHAPES]
+        + [Case(step=step, shape=shape) for step in undos for shape in UNDO_SHAPES])
+    where = [db.with_name(f"{db.stem}-{number}{db.suffix}") for number in range(1, len(wanted) + 1)]
+    results: list[CaseResult] = []
+
+    def ended(result: CaseResult) -> None:
+        results.append(result if kept else result.model_copy(update={"kept": None}))
+        on_case(results[-1])
+
+    if jobs <= 1 or len(wanted) <= 1:
+        for case, case_db in zip(wanted, where, strict=True):
+            ended(await run_case(subject, case, case_db, baseline))
+    else:
+        await _in_workers(subject, list(zip(wanted, where, strict=True)), baseline, jobs, ended)
     return Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
                  steps=steps, undos=undos, cases=results)
+
+
+async def run_case(subject: Subject, case: Case, db: Path, baseline: Baseline) -> CaseResult:
+    """One case, its run the first of a fresh database `db`, judged against `baseline`."""
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    if case.shape in ("killed", "undo_killed"):
+        return await _killed_case(subject, case, db, baseline)
+    async with await Store.open(db) as store:
+        run_id, events = await _run(subject, store, case)
+        return await judge(subject.pack, case, store, run_id, events, baseline, kept=db)
+
+
+async def _in_workers(subject: Subject, work: list[tuple[Case, Path]], baseline: Baseline, jobs: int,
+                      ended: Callable[[CaseResult], None]) -> None:
+    """The cases over `jobs` spawned worker processes (each loads the pack from its text), their results
+    passed on in case order. A worker ignores Ctrl-C (it reaches the whole process group): the parent stops
+    them, the cases in flight writing only their own scratch files."""
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context,
+                             initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+        futures = [loop.run_in_executor(pool, _case_in_worker, subject.pack_text, subject.source_name,
+                                        subject.saga, subject.saga_input, subject.seed, case, db, baseline)
+                   for case, db in work]
+        try:
+            for future in futures:
+                ended(await future)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+@functools.lru_cache(maxsize=4)
+def _pack_of(pack_text: str, source_name: str) -> Pack:
+    return load_pack_text(pack_text, source_name)
+
+
+def _case_in_worker(pack_text: str, source_name: str, saga: str, saga_input: dict[str, Any], seed: int, case: Case,
+                    db: Path, baseline: Baseline) -> CaseResult:
+    subject = Subject(_pack_of(pack_text, source_name), pack_text, source_name, saga, saga_input, seed)
+    return asyncio.run(run_case(subject, case, db, baseline))
 
 
 async def _untouched_run(subject: Subject, store: Store) -> int:
@@ -253,7 +301,6 @@ def _child(pack_text: str, source_name: str, saga: str, saga_input: dict[str, An
 
 
 async def _killed_case(subject: Subject, case: Case, db: Path, baseline: Baseline) -> CaseResult:
-    db.unlink(missing_ok=True)
     context = multiprocessing.get_context("spawn")
     child = context.Process(target=_child, name=f"sagatui-prove {case.id}", args=(
         subject.pack_text, subject.source_name, subject.saga, subject.saga_input, subject.seed, case, db))

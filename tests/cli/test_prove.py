@@ -23,15 +23,16 @@ def cases(report: dict) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def order_proof(tmp_path_factory) -> tuple[dict, str]:
-    """The JSON matrix of the bundled order saga, proved twice (the two must be alike)."""
+    """The JSON matrix of the bundled order saga, proved twice, with one job and with two (the two must be
+    alike)."""
     import subprocess
     import sys
 
     folder = tmp_path_factory.mktemp("prove")
     outputs = []
-    for _ in range(2):
+    for jobs in ("1", "2"):
         done = subprocess.run([sys.executable, "-m", "sagatui", "prove", "ecommerce", "--saga", "order", "--format",
-                               "json"], capture_output=True, text=True, cwd=folder, timeout=300)
+                               "json", "--jobs", jobs], capture_output=True, text=True, cwd=folder, timeout=300)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     return json.loads(outputs[0]), outputs[1]
@@ -61,7 +62,7 @@ def test_the_bundled_order_saga_proves_clean_in_every_case(order_proof):
         "send_confirmation: email messages MSG-000001 (an email cannot be unsent)"]
 
 
-def test_proving_twice_gives_the_same_matrix(order_proof):
+def test_proving_twice_on_one_core_or_two_gives_the_same_matrix(order_proof):
     report, again = order_proof
     assert json.loads(again) == report
 
@@ -93,10 +94,10 @@ def test_a_refund_that_does_nothing_fails_exactly_the_cases_that_leak_and_one_re
     again = sagatui(*words[1:])
     assert again.code == 1
     assert "create_shipment:fails: world (compensated)" in again.out and "1 case(s), 1 failed" in again.out
-    # the case's run is kept where the command said
-    with sqlite3.connect(tmp_path / "prove.db") as db:
-        assert db.execute("SELECT status FROM payments WHERE run_id = (SELECT max(id) FROM runs)").fetchall() \
-            == [("charged",)]
+    # the case's run is kept where the command said: run 1 of a file of its own beside prove.db
+    assert "kept: run 1 of prove-1.db" in again.out
+    with sqlite3.connect(tmp_path / "prove-1.db") as db:
+        assert db.execute("SELECT status FROM payments WHERE run_id = 1").fetchall() == [("charged",)]
 
 
 def test_a_killed_case_dies_by_sigkill_and_its_resumed_run_is_kept(sagatui, tmp_path):
