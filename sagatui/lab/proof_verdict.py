@@ -53,6 +53,7 @@ class CaseResult(BaseModel):
     problems: list[str] = []  # every check's problems, the broken one's first
     held: list[str] = []  # what the saga, needing attention, still holds: awaiting an operator
     stays: list[str] = []  # what its pack declares to stay (a sent email), with the reason
+    run_id: int | None = None  # the case's run: in the database prove() was given, or a killed case's `kept`
     kept: str | None = None  # where a killed case's run is (a database of its own)
 
     @property
@@ -123,7 +124,8 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     broken = next((name for name in CHECKS if found[name]), None)
     problems = [line for name in ([broken] if broken else []) + [n for n in CHECKS if n != broken]
                 for line in found[name]]
-    return CaseResult(step=case.step, shape=case.shape, status=status, broken=broken, problems=problems, held=held,
+    return CaseResult(step=case.step, shape=case.shape, run_id=run_id, status=status, broken=broken, problems=problems,
+                      held=held,
                       stays=[f"{h} ({stays_for[_base(h.step)]})" for h in stays],
                       kept=str(kept) if kept is not None else None)
 
