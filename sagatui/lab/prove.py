@@ -132,10 +132,12 @@ def _undoable(pack: Pack, saga: str, step: str) -> bool:
 
 
 async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None, kept: bool = True,
-                on_case: Callable[[CaseResult], None] = lambda _: None) -> Proof:
+                on_case: Callable[[CaseResult], None] = lambda _: None,
+                on_plan: Callable[[Proof], None] = lambda _: None) -> Proof:
     """Run the baseline, then every case (or only `cases`), keeping the runs in `db` (a killed case's in a
     file of its own beside it, `<db>-<n>.db`, which its result names unless `kept` is False: a scratch
-    file). `on_case` sees each result as it ends."""
+    file). `on_plan` sees the matrix once the baseline named its failure points, before any case ran (no
+    case in it yet); `on_case` sees each result as it ends."""
     async with await Store.open(db) as store:
         start = await World.read(store, await _untouched_run(subject, store))
         baseline_run, events = await _run(subject, store, None)
@@ -145,6 +147,9 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
         wanted = list(cases) if cases is not None else (
             [Case(step=step, shape=shape) for step in steps for shape in FORWARD_SHAPES]
             + [Case(step=step, shape=shape) for step in undos for shape in UNDO_SHAPES])
+        plan = Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
+                     steps=steps, undos=undos, cases=[])
+        on_plan(plan)
         results = []
         for number, case in enumerate(wanted, start=1):
             if case.shape in ("killed", "undo_killed"):
@@ -155,8 +160,7 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
                 result = await judge(subject.pack, case, store, run_id, case_events, baseline)
             results.append(result)
             on_case(result)
-    return Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
-                 steps=steps, undos=undos, cases=results)
+    return plan.model_copy(update={"cases": results})
 
 
 async def _untouched_run(subject: Subject, store: Store) -> int:
