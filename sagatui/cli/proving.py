@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from rich.text import Text
 from sagatui.cli.rendering import show
 from sagatui.cli.support import UsageError
 from sagatui.exit_codes import ExitCode
+from sagatui.lab.proof_report import COLUMN_TITLES, cell_mark, reproduce_command, reproduce_words
 from sagatui.packs.bundled import read_pack
 from sagatui.stop_signals import run_stoppable
 
@@ -24,11 +24,7 @@ if TYPE_CHECKING:
     from sagatui.lab.proof_verdict import CaseResult
     from sagatui.lab.prove import Case, Proof, Shape, Subject
 
-COLUMN_TITLES: dict[str, str] = {
-    "fails": "fails", "reply_lost": "reply lost", "hangs": "hangs", "killed": "killed",
-    "undo_fails_once": "fails once", "undo_fails": "fails for good", "undo_reply_lost": "reply lost",
-    "undo_killed": "killed",
-}
+_TONE_STYLES = {"passed": "green", "held": "yellow", "broken": "bold red", "unreached": "dim"}
 
 
 def handle_prove(options: argparse.Namespace, out: Console) -> int:
@@ -113,17 +109,13 @@ async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str 
                 for subject in subjects]
 
 
-def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] | None) -> str:
-    """The command that runs one case again (keeping its run in prove.db), `{case}` standing for the case."""
-    words = ["sagatui", "prove", options.pack, "--saga", proof.saga]
-    if given is not None or options.scenario is not None:
-        words += ["--input", json.dumps(proof.input, sort_keys=True)]
-    if options.seed != 1:
-        words += ["--seed", str(options.seed)]
-    return " ".join(shlex.quote(word) for word in words) + " --case {case} --db prove.db"
+def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] | None) -> list[str]:
+    """The command that runs one of the proof's cases again, but for the case."""
+    chosen = given is not None or options.scenario is not None
+    return reproduce_words(options.pack, proof.saga, proof.input if chosen else None, options.seed)
 
 
-def print_proof(out: Console, proof: Proof, reproduce: str, *, kept: bool) -> None:
+def print_proof(out: Console, proof: Proof, reproduce: list[str], *, kept: bool) -> None:
     """The matrix (✓ passed, ✓ held: needs attention as it should, holding what is listed; ✗ the first
     check broken; · not reached), then each failing case with the command that runs it again."""
     from sagatui.lab.prove import FORWARD_SHAPES, UNDO_SHAPES
@@ -143,7 +135,7 @@ def print_proof(out: Console, proof: Proof, reproduce: str, *, kept: bool) -> No
                 show(out, f"  {problem}")
             if case.kept and kept:
                 show(out, f"  kept: run {case.run_id} of {case.kept}")
-            show(out, f"  reproduce: {reproduce.format(case=case.id)}")
+            show(out, f"  reproduce: {reproduce_command(reproduce, case.id)}")
     for case in proof.cases:
         if case.held:
             show(out, Text(f"{case.id}: needs attention, holding (awaiting an operator): {'; '.join(case.held)}",
@@ -167,12 +159,5 @@ def _matrix(proof: Proof, title: str, points: list[str], shapes: tuple[Shape, ..
 
 
 def _cell(case: CaseResult | None) -> Text:
-    if case is None:
-        return Text("")
-    if not case.reached:
-        return Text("·", style="dim")
-    if not case.ok:
-        return Text(f"✗ {case.broken}", style="bold red")
-    if case.held:
-        return Text("✓ held", style="yellow")
-    return Text(f"✓ {case.status.value}" if case.note and case.status else "✓", style="green")
+    mark = cell_mark(case)
+    return Text(mark.text, style=_TONE_STYLES[mark.tone] if mark.tone else "")

@@ -134,11 +134,13 @@ def _undoable(pack: Pack, saga: str, step: str) -> bool:
 
 
 async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = None, jobs: int = 1,
-                kept: bool = True, on_case: Callable[[CaseResult], None] = lambda _: None) -> Proof:
+                kept: bool = True, on_case: Callable[[CaseResult], None] = lambda _: None,
+                on_plan: Callable[[Proof], None] = lambda _: None) -> Proof:
     """Run the baseline (in `db`), then every case (or only `cases`), each in a database of its own beside
     it (`<db>-<n>.db`, run 1 there: its result names it unless `kept` is False, for scratch files), in
     `jobs` worker processes when more than one: the results are the same for any number. `on_case` sees
-    each result in case order as soon as it and every case before it have ended."""
+    each result in case order as soon as it and every case before it have ended; `on_plan` the matrix once
+    the baseline named its failure points, before any case ran (no case in it yet)."""
     async with await Store.open(db) as store:
         start = await World.read(store, await _untouched_run(subject, store))
         baseline_run, events = await _run(subject, store, None)
@@ -148,6 +150,9 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
     wanted = list(cases) if cases is not None else (
         [Case(step=step, shape=shape) for step in steps for shape in FORWARD_SHAPES]
         + [Case(step=step, shape=shape) for step in undos for shape in UNDO_SHAPES])
+    plan = Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
+                 steps=steps, undos=undos, cases=[])
+    on_plan(plan)
     where = [db.with_name(f"{db.stem}-{number}{db.suffix}") for number in range(1, len(wanted) + 1)]
     results: list[CaseResult] = []
 
@@ -160,8 +165,7 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
             ended(await run_case(subject, case, case_db, baseline))
     else:
         await _in_workers(subject, list(zip(wanted, where, strict=True)), baseline, jobs, ended)
-    return Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
-                 steps=steps, undos=undos, cases=results)
+    return plan.model_copy(update={"cases": results})
 
 
 async def run_case(subject: Subject, case: Case, db: Path, baseline: Baseline) -> CaseResult:
