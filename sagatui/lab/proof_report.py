@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from sagatui.lab.proof_verdict import CaseResult
+    from sagatui.lab.prove import Proof
 
 COLUMN_TITLES: dict[str, str] = {
     "fails": "fails", "reply_lost": "reply lost", "hangs": "hangs", "killed": "killed",
@@ -78,3 +79,33 @@ def clear_proofs(target: Path) -> None:
     for path in [target, *map(Path, killed)]:
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             file.unlink(missing_ok=True)
+
+
+def matrix_lines(proof: Proof) -> list[str]:
+    """The matrix as plain text (the forward steps, then the undos), columns padded: for an AssertionError
+    or a log, where no rich table renders."""
+    from sagatui.lab.prove import FORWARD_SHAPES, UNDO_SHAPES
+
+    lines = []
+    for title, points, shapes in (("step", proof.steps, FORWARD_SHAPES), ("undo of", proof.undos, UNDO_SHAPES)):
+        rows = [[point, *(cell_mark(proof.result(point, shape)).text for shape in shapes)] for point in points
+                if any(proof.result(point, shape) for shape in shapes)]
+        if not rows:
+            continue
+        header = [title, *(COLUMN_TITLES[shape] for shape in shapes)]
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                  for row in [header, *rows]]
+        lines.append("")
+    return lines
+
+
+def failure_lines(proof: Proof, reproduce: list[str]) -> list[str]:
+    """Each failing case: its first broken check and the saga's end, its problems, the command that runs
+    it again."""
+    lines = []
+    for case in proof.failed:
+        lines.append(f"{case.id}: {case.broken} ({case.status.value if case.status else 'not terminal'})")
+        lines += [f"  {problem}" for problem in case.problems[:8]]
+        lines.append(f"  reproduce: {reproduce_command(reproduce, case.id)}")
+    return lines
