@@ -142,8 +142,13 @@ def print_proof(out: Console, proof: Proof, reproduce: list[str], *, kept: bool)
                            style="yellow"))
         if case.note:
             show(out, Text(f"{case.id}: {case.note}", style="dim"))
+    staying: dict[tuple[str, ...], list[str]] = {}  # what stays -> the cases it stays in (each world fresh: alike)
+    for case in proof.cases:
         if case.stays:
-            show(out, Text(f"{case.id}: stays, as the pack declares: {'; '.join(case.stays)}", style="dim"))
+            staying.setdefault(tuple(case.stays), []).append(case.id)
+    for stays, where in staying.items():
+        show(out, Text(f"stays, as the pack declares, in {len(where)} case(s) ({', '.join(where)}): "
+                       f"{'; '.join(stays)}", style="dim"))
 
 
 def _matrix(proof: Proof, title: str, points: list[str], shapes: tuple[Shape, ...]) -> Table:
