@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from sagatui.model.saga_ids import saga_id_of
+
 if TYPE_CHECKING:
     from sagatui.lab.proof_verdict import CaseResult
 
@@ -74,3 +76,15 @@ def clear_proofs(target: Path) -> None:
     for path in [target, *map(Path, killed)]:
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             file.unlink(missing_ok=True)
+
+
+def case_run(case: CaseResult, db: Path) -> tuple[Path, int] | None:
+    """Where a case's run is: its run in `db` (the database the proof was given), or run 1 of a killed
+    case's own database; None for a case without one (an undo the saga never came to). Its saga is
+    CASE_SAGA."""
+    if case.run_id is None:
+        return None
+    return (Path(case.kept) if case.kept else db), case.run_id
+
+
+CASE_SAGA = saga_id_of(1)  # each case runs one saga, the first of its run
