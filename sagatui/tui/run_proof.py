@@ -4,12 +4,15 @@ the proof runs there, in a thread of its own, into `<db>.proofs.db`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagatui.lab.proof_report import proofs_beside, reproduce_words
 from sagatui.lab.prove import Subject
 from sagatui.model.events import EventKind
 from sagatui.model.payloads import SagaStarted
+from sagatui.packs.bundled import bundled_packs
+from sagatui.packs.model import Pack
 from sagatui.store.errors import StorageError
 from sagatui.store.queries import read_events
 from sagatui.tui.screens.proof import ProofScreen
@@ -34,7 +37,15 @@ async def prove_saga(app: SagaDashboard, saga_id: str) -> None:
         return
     start = started[0].payload_as(SagaStarted)
     settings = session.settings
-    pack_name = str(settings.pack_path) if settings.pack_path else view.pack.name
+    pack_name = _pack_argument(settings.pack_path, view.pack)
     subject = Subject(view.pack, settings.pack_text, pack_name, start.saga, start.input, view.seed)
     app.push_screen(ProofScreen(subject, saga_id, proofs_beside(session.store.path),
                                 reproduce_words(pack_name, start.saga, start.input, view.seed)))
+
+
+def _pack_argument(path: Path | None, pack: Pack) -> str:
+    """How `sagatui prove` is told the pack: a bundled one by its name, another by its file as it was given
+    (a pack known only from the database, by its name)."""
+    if path is None:
+        return pack.name
+    return path.stem if path.resolve() in {bundled.resolve() for bundled in bundled_packs()} else str(path)

@@ -111,7 +111,7 @@ def case_details(proof: Proof, point: str, shape: Shape, reproduce: list[str], t
     case = proof.result(point, shape)
     if case is None:
         return details.append("\nnot run yet", style="dim")
-    ended = f"the saga ended {case.status.value}" if case.status else "the saga never ended"
+    ended = f"the saga ended {case.status.value.replace('_', ' ')}" if case.status else "the saga never ended"
     if not case.reached:
         details.append(f"\n· not reached: {'; '.join(case.problems)}", style="dim")
     elif not case.ok:
