@@ -52,7 +52,8 @@ def prove_saga(pack: str | Path, saga: str | None = None, *, saga_input: dict[st
     """Prove saga `saga` of `pack` (a file, or a bundled pack's name; every saga a scenario runs when
     None) as `sagatui prove` does, on `saga_input` (default: the first input of the first scenario that
     runs it). Returns the proofs; raises AssertionError with the matrix and each failing case, with the
-    command that reproduces it. `db` keeps the runs (default: scratch files). For async tests, await
+    command that reproduces it. `db` keeps the runs (default: scratch files), one database a saga beside it
+    (`proofs.db` -> `proofs-order.db`, its cases `proofs-order-1.db`, ...). For async tests, await
     `aprove_saga`."""
     return asyncio.run(aprove_saga(pack, saga, saga_input=saga_input, seed=seed, jobs=jobs, db=db))
 
@@ -76,8 +77,8 @@ async def aprove_saga(pack: str | Path, saga: str | None = None, *, saga_input: 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
         for name, given in inputs.items():
             subject = Subject(source.pack, source.text, str(source.path), name, given, seed)
-            proofs.append(await prove(subject, Path(db) if db else Path(scratch) / f"{name}.db", jobs=jobs,
-                                      kept=db is not None))
+            kept_in = Path(db).with_name(f"{Path(db).stem}-{name}{Path(db).suffix}") if db else None
+            proofs.append(await prove(subject, kept_in or Path(scratch) / f"{name}.db", jobs=jobs, kept=db is not None))
     failed = [proof for proof in proofs if proof.failed]
     if failed:
         lines = []

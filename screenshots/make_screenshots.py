@@ -16,6 +16,8 @@
 - bulkhead-load: thirty quotes against an engine taking 4 at a time: the bulkhead table full, tries queued.
 - fork-compared: `f` in the timeline of a saga undone because shipping was down: the run forked before it with
   shipping back online, side by side with the run.
+- prove-matrix: `P` on an order of tests/proofs/refund_does_nothing.yaml (a refund that gives nothing back): the
+  failure matrix, every case where the charge took effect and was rolled back failing its world check.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sagatui.packs.bundled import read_pack
 from sagatui.tui.app import SagaDashboard
 from sagatui.tui.screens.compare import CompareScreen
 from sagatui.tui.screens.dialogs import FaultPicker, ServicePicker
+from sagatui.tui.screens.proof import ProofMatrix, ProofScreen
 from sagatui.tui.screens.timeline import TimelineScreen
 from sagatui.tui.widgets.control_tables import ScenarioTable
 
@@ -232,6 +235,19 @@ async def fork_compared(folder: str) -> None:
         await pilot.press("escape", "q")
 
 
+async def prove_matrix(folder: str) -> None:
+    """The order of the planted-bug pack proved from its row in the sagas view, a leaking case highlighted."""
+    app = dashboard(folder, speed=None, pack="tests/proofs/refund_does_nothing.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_one_saga(app, pilot, "successful_order")
+        await pilot.press("s", "P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProofScreen) and app.screen.finished, timeout=300)
+        forward = app.screen.query_one("#proof-forward", ProofMatrix)
+        forward.move_cursor(row=forward.get_row_index("create_shipment"), column=0)
+        await save_settled(app, pilot, "prove-matrix", 0.3)
+        await pilot.press("escape", "q")
+
+
 SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "main-outage": main_during_an_outage,
     "timeline-compensated": timeline_of_a_compensated_saga,
@@ -245,6 +261,7 @@ SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "timeline-self-healing": timeline_of_a_self_healing_saga,
     "bulkhead-load": bulkhead_under_load,
     "fork-compared": fork_compared,
+    "prove-matrix": prove_matrix,
 }
 
 

@@ -56,13 +56,13 @@ def handle_prove(options: argparse.Namespace, out: Console) -> int:
         wanted = {saga: saga_input for saga, (_, saga_input) in sagas_to_prove(pack).items()}
     subjects = [Subject(pack, source.text, str(source.path), saga, saga_input, options.seed)
                 for saga, saga_input in wanted.items()]
-    for subject in subjects:
-        for case in cases:
-            if _step_of(subject, case.step) is None:
-                raise UsageError(f"saga {subject.saga!r} has no step {case.step!r}")
     from sagatui.lab.fuzz_campaign import default_jobs
+    from sagatui.lab.prove import UnknownCase
 
-    proofs = run_stoppable(_prove_all(subjects, cases or None, options.db, options.jobs or default_jobs()))
+    try:
+        proofs = run_stoppable(_prove_all(subjects, cases or None, options.db, options.jobs or default_jobs()))
+    except UnknownCase as unknown:
+        raise UsageError(f"--case: {unknown}") from None
     passed = all(not proof.failed for proof in proofs)
     if options.format == "json":
         print(json.dumps({"pack": pack.name, "file": str(source.path), "passed": passed,
@@ -95,18 +95,19 @@ def _case(text: str, case_type: type[Case]) -> Case:
         raise UsageError(f"--case: {error}") from None
 
 
-def _step_of(subject: Subject, step: str) -> object | None:
-    base = step.split("[", 1)[0]
-    return next((defined for defined in subject.pack.sagas[subject.saga].all_steps() if defined.name == base), None)
-
-
 async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str | None, jobs: int) -> list[Proof]:
     from sagatui.lab.prove import prove
 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
-        return [await prove(subject, Path(db) if db else Path(scratch) / "prove.db", cases=cases, jobs=jobs,
-                            kept=db is not None)
+        return [await prove(subject, _db_of(subject.saga, Path(db) if db else Path(scratch) / "prove.db",
+                                    several=len(subjects) > 1), cases=cases, jobs=jobs, kept=db is not None)
                 for subject in subjects]
+
+
+def _db_of(saga: str, db: Path, *, several: bool) -> Path:
+    """Where a saga's proof is kept: `db`, or with several sagas one database each beside it (prove.db ->
+    prove-order.db, its cases prove-order-1.db, ...)."""
+    return db.with_name(f"{db.stem}-{saga}{db.suffix}") if several else db
 
 
 def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] | None) -> list[str]:
@@ -122,9 +123,12 @@ def print_proof(out: Console, proof: Proof, reproduce: list[str], *, kept: bool)
 
     show(out, Text(f"== saga {proof.saga} on {json.dumps(proof.input, sort_keys=True)} (seed {proof.seed}; "
                    f"with nothing broken it ends {proof.baseline})", style="bold"))
-    out.print(_matrix(proof, "step", proof.steps, FORWARD_SHAPES))
-    if proof.undos:
-        out.print(_matrix(proof, "undo of", proof.undos, UNDO_SHAPES))
+    if proof.baseline != "completed":
+        show(out, Text(f"note: with nothing broken saga {proof.saga} ends {proof.baseline}: only the steps it comes "
+                       f"to are proved (give an --input on which it completes to prove them all)", style="yellow"))
+    for title, points, shapes in (("step", proof.steps, FORWARD_SHAPES), ("undo of", proof.undos, UNDO_SHAPES)):
+        if any(proof.result(point, shape) for point in points for shape in shapes):
+            out.print(_matrix(proof, title, points, shapes))
     if any(not case.reached for case in proof.cases):
         show(out, Text("· not reached: the saga had ended before it could be cancelled after that step", style="dim"))
     for case in proof.cases:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from sagatui.model.saga_ids import saga_id_of
+
 if TYPE_CHECKING:
     from sagatui.lab.proof_verdict import CaseResult
     from sagatui.lab.prove import Proof
@@ -109,3 +111,14 @@ def failure_lines(proof: Proof, reproduce: list[str]) -> list[str]:
         lines += [f"  {problem}" for problem in case.problems[:8]]
         lines.append(f"  reproduce: {reproduce_command(reproduce, case.id)}")
     return lines
+
+
+def case_run(case: CaseResult, db: Path) -> tuple[Path, int] | None:
+    """Where a case's run is: run `run_id` of its own database (`kept`; `db` for a result without one);
+    None for a case without one (an undo the saga never came to). Its saga is CASE_SAGA."""
+    if case.run_id is None:
+        return None
+    return (Path(case.kept) if case.kept else db), case.run_id
+
+
+CASE_SAGA = saga_id_of(1)  # each case runs one saga, the first of its run

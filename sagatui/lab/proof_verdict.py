@@ -53,8 +53,8 @@ class CaseResult(BaseModel):
     problems: list[str] = []  # every check's problems, the broken one's first
     held: list[str] = []  # what the saga, needing attention, still holds: awaiting an operator
     stays: list[str] = []  # what its pack declares to stay (a sent email), with the reason
-    run_id: int | None = None  # the case's run: in the database prove() was given, or a killed case's `kept`
-    kept: str | None = None  # where a killed case's run is (a database of its own)
+    run_id: int | None = None  # the case's run, in its own database (`kept`)
+    kept: str | None = None  # the case's own database (None: scratch, not kept)
     note: str | None = None  # a killed case that ended otherwise than the run never killed, and how
 
     @property
@@ -119,7 +119,11 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     elif status in ROLLED_BACK:
         found["world"] = world.shared_changes(baseline.start) + [f"{h} still held" for h in holding]
     elif status is SagaStatus.NEEDS_ATTENTION:
-        held = [str(h) for h in holding]
+        # held: what a step whose undo did not complete (or had none to run) still holds; anything else
+        # an undo that completed left behind is a leak
+        undone = set(_left_undone(events))
+        held = [str(h) for h in holding if h.step in undone]
+        found["world"] = [f"{h} still held, though its undo completed" for h in holding if h.step not in undone]
     elif status in WENT_ON and not _succeeded(events, case.step):
         found["world"] = [f"{h}: {case.step} failed and the saga went on, but its effect stays" for h in holding
                           if h.step == case.step]
@@ -164,7 +168,15 @@ def _outcome(case: Case, status: SagaStatus | None, events: list[Event]) -> list
         return [f"every undo went through, yet the saga ended {said}"]
     elif case.undo and status in WENT_ON:
         return [f"the saga was cancelled, yet it ended {said}"]
+    elif not case.undo and case.shape != "killed" and status in WENT_ON and not _went_past(events, case.step):
+        return [f"{case.step} was broken ({case.shape}), yet it never failed and the saga ended {said}"]
     return []
+
+
+def _went_past(events: list[Event], step: str) -> bool:
+    """The broken step failed and the saga went on past it (optional, a quorum's member), or a fallback
+    provider took over."""
+    return any(e.step == step and e.kind in (EventKind.STEP_FAILED, EventKind.FALLBACK_USED) for e in events)
 
 
 def _left_undone(events: list[Event]) -> list[str]:

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sagatui.lab import Lab
 from sagatui.lab.commands import CancelSaga, DecideApproval, Pause, Resume, SetFault, StartSaga
+from sagatui.lab.proof_report import CASE_SAGA
 from sagatui.lab.proof_verdict import Baseline, CaseResult, judge
 from sagatui.lab.proof_world import World
 from sagatui.lab.recovery.reopen import find_run, reopen_run
@@ -41,7 +42,6 @@ from sagatui.lab.recovery.resume import UNFINISHED, carry_on
 from sagatui.model.definitions import StepDef
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
-from sagatui.model.saga_ids import saga_id_of
 from sagatui.packs.loader import load_pack_text
 from sagatui.packs.model import Pack
 from sagatui.store.database import Store
@@ -53,7 +53,6 @@ FORWARD_SHAPES: tuple[Shape, ...] = ("fails", "reply_lost", "hangs", "killed")
 UNDO_SHAPES: tuple[Shape, ...] = ("undo_fails_once", "undo_fails", "undo_reply_lost", "undo_killed")
 SHAPES = FORWARD_SHAPES + UNDO_SHAPES
 REPORT_FORMAT = "sagatui prove report 1"
-_SAGA = saga_id_of(1)  # each case runs one saga, the first of its run
 
 _BREAKS: dict[Shape, FaultProfile] = {
     "fails": FaultProfile(mode="degraded", target="actions", error_rate=1.0, permanent_share=1.0),
@@ -88,6 +87,10 @@ class Case(BaseModel):
         if not colon or not step or shape not in SHAPES:
             raise ValueError(f"a case is STEP:SHAPE, SHAPE one of {', '.join(SHAPES)}; not {text!r}")
         return cls(step=step, shape=shape)
+
+
+class UnknownCase(ValueError):
+    """A case asked for whose point the saga, with nothing broken, never comes to."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,11 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
         baseline = Baseline(start, events, await World.read(store, baseline_run))
     steps = list(dict.fromkeys(e.step for e in events if e.kind is EventKind.ATTEMPT_STARTED and e.step))
     undos = [step for step in steps if _undoable(subject.pack, subject.saga, step)]
-    wanted = list(cases) if cases is not None else (
+    if cases is not None and (unknown := [c.id for c in cases if c.step not in (undos if c.undo else steps)]):
+        raise UnknownCase(f"saga {subject.saga}, with nothing broken, never comes to {', '.join(unknown)} (the "
+                          f"steps it calls: {', '.join(steps) or 'none'}; those it can undo: "
+                          f"{', '.join(undos) or 'none'})")
+    wanted = list(dict.fromkeys(cases)) if cases is not None else (
         [Case(step=step, shape=shape) for step in steps for shape in FORWARD_SHAPES]
         + [Case(step=step, shape=shape) for step in undos for shape in UNDO_SHAPES])
     plan = Proof(saga=subject.saga, input=subject.saga_input, seed=subject.seed, baseline=baseline.status_name,
@@ -170,7 +177,7 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
 
 async def run_case(subject: Subject, case: Case, db: Path, baseline: Baseline) -> CaseResult:
     """One case, its run the first of a fresh database `db`, judged against `baseline`."""
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+    for stale in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", ".lock"))):
         stale.unlink(missing_ok=True)
     if case.shape in ("killed", "undo_killed"):
         return await _killed_case(subject, case, db, baseline)
@@ -241,24 +248,29 @@ async def _run(subject: Subject, store: Store, case: Case | None, *,
 
 
 def _break(lab: Lab, subject: Subject, case: Case) -> None:
-    """Set `case`'s fault on its step's service (its calls only), and for an undo the cancel that reaches
-    it: right after the step took effect, the saga is cancelled (and so undoes it)."""
+    """Set `case`'s fault on its step's service (its calls only, over the service's own profile), and for an
+    undo the cancel that reaches it: right after the step took effect, the saga is held before its next
+    call and cancelled where it waits (so undoes it)."""
     service = _service_of(subject, case.step)
     profile = _BREAKS.get(case.shape)
     if profile is not None:
-        lab.apply(SetFault(service=service, profile=profile.model_copy(update={"steps": (case.step,)})))
+        own = subject.pack.services[service].fault  # every other call of the service still gets it
+        scoped = profile.model_copy(update={"steps": (case.step,), "otherwise": own})
+        lab.apply(SetFault(service=service, profile=scoped))
     if not case.undo:
         return
     note = f"prove: cancelled after {case.step} took effect"
 
     def on_event(event: Event) -> None:
-        if event.saga_id != _SAGA or event.step != case.step:
+        if event.saga_id != CASE_SAGA or event.step != case.step:
             return
-        if event.kind is EventKind.STEP_SUCCEEDED and lab.workload.cancel_problem(_SAGA) is None:
+        if event.kind is EventKind.STEP_SUCCEEDED and lab.workload.cancel_problem(CASE_SAGA) is None:
             # Held before its next call at once (with services that answer instantly no quiet moment
-            # comes before the saga ends), then cancelled where it waits, as an operator would.
+            # comes before the saga ends), then cancelled where it waits, as an operator would; the next
+            # step has started, its call not gone out (applied from inside the engine's step, the pause is
+            # recorded where a replay cannot apply it: a kept undo case's run does not replay).
             lab.apply(Pause())
-            lab.submit(CancelSaga(saga_id=_SAGA, note=note))
+            lab.submit(CancelSaga(saga_id=CASE_SAGA, note=note))
             lab.submit(Resume())
         elif event.kind is EventKind.COMPENSATION_ATTEMPT and case.shape in _ONCE and event.error_kind is not None:
             lab.submit(SetFault(service=service, profile=subject.pack.services[service].fault))
@@ -288,8 +300,10 @@ def _approve(lab: Lab, event: Event) -> None:
 def _dies_at(case: Case) -> Callable[[Event], bool]:
     """The moment a killed case dies: as its step's (its undo's) first answer arrives, before anything
     after it is recorded: the effect happened, whether its record is durable the disk decides."""
-    kinds = {EventKind.COMPENSATION_ATTEMPT} if case.undo else {EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED}
-    return lambda event: event.kind in kinds and event.saga_id == _SAGA and event.step == case.step
+    # (a step its deadline ends before any answer dies as it fails)
+    kinds = {EventKind.COMPENSATION_ATTEMPT} if case.undo else {EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED,
+                                                                EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED}
+    return lambda event: event.kind in kinds and event.saga_id == CASE_SAGA and event.step == case.step
 
 
 def _child(pack_text: str, source_name: str, saga: str, saga_input: dict[str, Any], seed: int, case: Case,
@@ -310,8 +324,12 @@ async def _killed_case(subject: Subject, case: Case, db: Path, baseline: Baselin
         subject.pack_text, subject.source_name, subject.saga, subject.saga_input, subject.seed, case, db))
     child.start()
     await asyncio.get_running_loop().run_in_executor(None, child.join)
+    if child.exitcode == 0:
+        return CaseResult.unreached(case, f"the saga ended before its {'undo' if case.undo else 'step'} of "
+                                          f"{case.step} answered: nothing to kill it at")
     if child.exitcode != -signal.SIGKILL:
-        return CaseResult.unreached(case, f"the process was never killed (exit code {child.exitcode})")
+        return CaseResult(step=case.step, shape=case.shape, broken="terminal", kept=str(db),
+                          problems=[f"the case's process ended with exit code {child.exitcode}, not killed"])
     async with await Store.open(db) as store:
         reopened = await reopen_run(store, await find_run(store, 1), statuses=UNFINISHED)
         lab = reopened.lab

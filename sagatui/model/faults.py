@@ -37,6 +37,9 @@ class FaultProfile(Definition):
     # Only calls made by these saga steps (`charge_payment`, a for_each element `reserve[2]`); None: every
     # step's (and no key in a recorded profile). `sagatui prove` breaks one step so.
     steps: tuple[str, ...] | None = Field(None, min_length=1)
+    # What the calls outside `operations`/`steps` get: the profile a scoped break was set over (so a step
+    # broken by `sagatui prove` leaves the service's own latency to every other call); None: nothing.
+    otherwise: FaultProfile | None = None
     error_rate: float = Field(0.5, ge=0, le=1)
     permanent_share: float = Field(0.0, ge=0, le=1)
     latency: Duration = 0.0
@@ -49,10 +52,10 @@ class FaultProfile(Definition):
 
     @model_serializer(mode="wrap")
     def _without_every_operation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """No `operations` (`steps`) key for a profile aimed at every operation (step): profiles recorded
-        before the keys existed (in events, commands and sessions) keep their bytes."""
+        """No `operations` (`steps`, `otherwise`) key for a profile aimed at every operation (step; over
+        nothing): profiles recorded before the keys existed (in events, commands and sessions) keep their bytes."""
         dumped: dict[str, Any] = handler(self)
-        for scope in ("operations", "steps"):
+        for scope in ("operations", "steps", "otherwise"):
             if getattr(self, scope) is None:
                 dumped.pop(scope, None)
         return dumped
@@ -81,7 +84,9 @@ class FaultProfile(Definition):
         slow = f" +{format_duration(self.latency)}" if self.latency and self.mode not in ("latency", "hang") else ""
         scope = [*(self.operations or ()), *(f"step {step}" for step in self.steps or ())]
         only = f" ({', '.join(scope)} only)" if scope and self.mode != "online" else ""
-        return self.mode + details.get(self.mode, "") + slow + only
+        beneath = self.otherwise.label() if self.otherwise is not None else "online"
+        over = f" over {beneath}" if beneath != "online" else ""
+        return self.mode + details.get(self.mode, "") + slow + only + over
 
 
 ONLINE = FaultProfile()

@@ -35,15 +35,23 @@ class FaultState:
         self._tokens = float(profile.burst)
         self._refilled_at = self.since
 
+    def profile_for(self, is_compensation: bool, operation: str, step: str) -> FaultProfile | None:
+        """The profile a call gets: this one where it applies, else the one it was set over (`otherwise`, a
+        scoped break's), else none."""
+        profile: FaultProfile | None = self.profile
+        while profile is not None and not profile.applies_to(is_compensation, operation, step):
+            profile = profile.otherwise
+        return profile
+
     async def before(self, call: Call) -> None:
         """Delay the call and raise the error the profile gives it, if any."""
-        profile = self.profile
-        if not profile.applies_to(call.is_compensation, call.operation, call.step):
+        profile = self.profile_for(call.is_compensation, call.operation, call.step)
+        if profile is None:
             return
         if profile.mode == "hang":
             await self._clock.sleep(HANG_SECONDS)
             raise ServiceError(ErrorKind.TIMEOUT, "no answer: the service hung", code="hang")
-        error = self._decide()
+        error = self._decide(profile)
         if profile.latency > 0:
             jitter = self._rng.uniform(-profile.latency_jitter, profile.latency_jitter) if profile.latency_jitter else 0
             await self._clock.sleep(profile.latency + jitter)
@@ -53,19 +61,18 @@ class FaultState:
     def arrived(self, at: float, is_compensation: bool, operation: str, step: str) -> None:
         """Take what a call that reached the service at clock time `at` took from the token bucket: a
         resumed run accounts so for each call its stopped process made under this profile, in order."""
-        if self.profile.mode == "rate_limit" and self.profile.applies_to(is_compensation, operation, step):
-            self._take_token(at)
+        profile = self.profile_for(is_compensation, operation, step)
+        if profile is not None and profile.mode == "rate_limit":
+            self._take_token(profile, at)
 
     def after(self, call: Call) -> None:
         """With `lost_reply`, lose the reply of a call whose effect already happened."""
-        profile = self.profile
-        if profile.mode == "lost_reply" and profile.applies_to(call.is_compensation, call.operation, call.step) \
-                and self._rng.random() < profile.error_rate:
+        profile = self.profile_for(call.is_compensation, call.operation, call.step)
+        if profile is not None and profile.mode == "lost_reply" and self._rng.random() < profile.error_rate:
             raise ServiceError(ErrorKind.TIMEOUT, "reply lost (the operation may have been done)", code="reply_lost")
 
-    def _decide(self) -> ServiceError | None:
-        profile = self.profile
-        if profile.mode == "offline" or (profile.mode == "flapping" and self.flapped_off()):
+    def _decide(self, profile: FaultProfile) -> ServiceError | None:
+        if profile.mode == "offline" or (profile.mode == "flapping" and self.flapped_off(profile)):
             return ServiceError(ErrorKind.TRANSIENT, "503 service unavailable", code="503")
         if profile.mode == "degraded" and self._rng.random() < profile.error_rate:
             if self._rng.random() < profile.permanent_share:
@@ -76,17 +83,17 @@ class FaultState:
         if profile.mode == "overloaded" and self._rng.random() < profile.error_rate:
             return ServiceError(ErrorKind.TRANSIENT, "503 overloaded (more capacity clears it)", code="overloaded")
         if profile.mode == "rate_limit":
-            return self._take_token(self._clock.now())
+            return self._take_token(profile, self._clock.now())
         return None
 
-    def flapped_off(self) -> bool:
+    def flapped_off(self, profile: FaultProfile) -> bool:
         """Flapping: online for the first `duty` share of each period since the profile was set, then off."""
-        period = self.profile.period
-        return (self._clock.now() - self.since) % period >= self.profile.duty * period
+        period = profile.period
+        return (self._clock.now() - self.since) % period >= profile.duty * period
 
-    def _take_token(self, now: float) -> ServiceError | None:
-        rate = self.profile.rate
-        self._tokens = min(float(self.profile.burst), self._tokens + (now - self._refilled_at) * rate)
+    def _take_token(self, profile: FaultProfile, now: float) -> ServiceError | None:
+        rate = profile.rate
+        self._tokens = min(float(profile.burst), self._tokens + (now - self._refilled_at) * rate)
         self._refilled_at = now
         if self._tokens >= 1:
             self._tokens -= 1

@@ -22,6 +22,7 @@ from sagatui.tui.messages import (
     DecideApproval,
     OpenTimeline,
     PickFault,
+    ProveSaga,
     ResolveSaga,
     RetryCompensation,
     RunScenario,
@@ -48,6 +49,8 @@ class Area(Enum):
     TIMELINE = "Saga timeline", "TimelineScreen"
     RESUME = "Unfinished runs (asked on start)", "ResumePrompt"
     COMPARE = "Comparing two runs", "CompareScreen"
+    PROOF = "Proving a saga", "ProofScreen"
+    PROOF_MATRIX = "Proving a saga", "ProofMatrix"
     DIALOGS = ("Dialogs", "FaultPicker", "ResolveNote", "CancelConfirm", "DecisionNote", "BulkRetryConfirm",
                "PackPicker", "ServicePicker")
     BULK = "Retry many (asks first)", "BulkRetryConfirm"
@@ -194,6 +197,9 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.SAGAS, "ctrl+k", "cancel_saga", "Cancel saga…", "stop the highlighted running saga going "
                "forward: it undoes what it did and ends cancelled (asks first, with an optional note)",
                "Cancel {}…", Target.SAGA, CancelSaga),
+    UserAction(Area.SAGAS, "P", "prove", "Prove", "prove the highlighted saga's definition on its input with the "
+               "run's seed, as `sagatui prove` does (into <db>.proofs.db): its failure matrix, each case's timeline",
+               "Prove {}'s saga", Target.SAGA, ProveSaga),
     *_decisions(Area.SAGAS),
     UserAction(Area.SAGAS, "end", "follow", "Follow", "back to the newest saga, following new ones (moving up holds "
                "the rows)", "Follow the newest saga", show=False),
@@ -241,7 +247,13 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(Area.TIMELINE, "f", "fork", "Fork here…", "what if: run this run again up to where this saga "
                "started, with a service's fault changed there (into <db>.forks.db), then compare the two",
                "Fork this run where this saga started, with a fault changed…"),
+    UserAction(Area.TIMELINE, "P", "prove", "Prove", "prove this saga's definition on its input with the run's "
+               "seed (into <db>.proofs.db): its failure matrix, each case's timeline", "Prove this saga"),
     UserAction(Area.COMPARE, "escape,q", "app.pop_screen", "Back", "back to where it was opened", "Back"),
+    UserAction(Area.PROOF, "escape,q", "app.pop_screen", "Back", "back to where it was opened (a proof under way "
+               "stops after its case)", "Back"),
+    UserAction(Area.PROOF_MATRIX, "enter", "select_cursor", "Timeline", "open the highlighted case's timeline: its "
+               "saga, in its run of <db>.proofs.db", "Timeline of the highlighted case"),
     UserAction(Area.COMPARE, "y", "copy", "Copy", "copy the comparison (as `sagatui diff` prints it) to the "
                "clipboard", "Copy the comparison as text"),
     UserAction(Area.RESUME, "y", "resume", "Resume", "carry on the highlighted unfinished run, live",

@@ -53,6 +53,7 @@ from sagatui.tui.messages import (
     ForkHere,
     OpenTimeline,
     PickFault,
+    ProveSaga,
     ResolveMany,
     ResolveSaga,
     RetryMany,
@@ -65,6 +66,7 @@ from sagatui.tui.messages import ToggleService as TogglePressed
 from sagatui.tui.palette import palette_commands
 from sagatui.tui.refresher import SPEEDS, Refresher, speed_label
 from sagatui.tui.run_compare import ask_for_a_fork, compare_with_previous
+from sagatui.tui.run_proof import prove_saga
 from sagatui.tui.screens.dialogs import (
     BulkRetryConfirm,
     CancelConfirm,
@@ -341,6 +343,10 @@ class SagaDashboard(App[None]):
     @on(ForkHere)
     def _on_fork_here(self, message: ForkHere) -> None:
         ask_for_a_fork(self, message)
+
+    @on(ProveSaga)
+    async def _on_prove(self, message: ProveSaga) -> None:
+        await prove_saga(self, message.saga_id)
 
     @on(OpenTimeline)
     def _on_open_timeline(self, message: OpenTimeline) -> None:

@@ -43,6 +43,13 @@ class ForkHere(Message):
 
 
 @dataclass
+class ProveSaga(Message):
+    """Prove the definition of the saga `saga_id` runs on its input, with the run's seed (sagatui prove)."""
+
+    saga_id: str
+
+
+@dataclass
 class RetryCompensation(Message):
     saga_id: str
 

@@ -221,7 +221,7 @@ class Refresher:
             if not self.app.is_running or not self.app.screen_stack:
                 return  # the app is closing (no screen left to draw on)
             store, run_id = self.session.store, self.view.run_id
-            if isinstance(self.app.screen, TimelineScreen):
+            if isinstance(self.app.screen, TimelineScreen) and self.app.screen.live:
                 screen = self.app.screen
                 screen.show(await queries.saga_timeline(store, run_id, screen.saga_id),
                             self.view.scenario_of(screen.saga_id))

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 from sagatui.tui.app import SagaDashboard
+from sagatui.tui.screens.proof import ProofMatrix
 from sagatui.tui.widgets.saga_tables import SagaTable
 from tests.tui.conftest import lab_ready, open_timeline_of_first_saga, refresher_of, settled, wait_for
 from tests.tui.test_compare import two_runs_compared
 from tests.tui.test_dashboard import run_scenario
+from tests.tui.test_prove import proved
 
 SnapCompare = Callable[..., bool]
 
@@ -113,3 +115,20 @@ def test_two_runs_side_by_side(make_app: Callable[..., SagaDashboard], snap_comp
         await drawn_after_this(pilot)
 
     assert snap_compare(make_app(), terminal_size=(110, 40), run_before=compared)
+
+
+def test_proof_matrix_of_an_order(make_app: Callable[..., SagaDashboard], snap_compare: SnapCompare) -> None:
+    """`P` on the order that went through: every case proved, the undo that fails for good highlighted (held,
+    as it should be, awaiting an operator)."""
+    async def proved_it(pilot: Pilot[None]) -> None:
+        await lab_ready(pilot)
+        await run_scenario(pilot, "successful_order")
+        await settled(pilot)
+        await pilot.press("s", "P")
+        screen = await proved(pilot)
+        undo = screen.query_one("#proof-undo", ProofMatrix)
+        undo.focus()
+        undo.move_cursor(row=undo.get_row_index("charge_payment"), column=undo.shapes.index("undo_fails"))
+        await drawn_after_this(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(120, 42), run_before=proved_it)

@@ -1,6 +1,7 @@
 """One saga from start to end: its steps, every attempt with delays and errors, fallback hops and
 breaker rejections, then the compensation chain with outcomes and context. Read from the store and
-re-read while the saga is still moving. `y` copies it (the list) as plain text."""
+re-read while the saga is still moving; or, a saga of another database (a proof's case), shown as it was
+read, with nothing to act on. `y` copies it (the list) as plain text."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from sagatui.plain_text import plain, plain_text
 from sagatui.store.queries import SagaTimeline
 from sagatui.tui.actions import Area, bindings
 from sagatui.tui.badges import SAGA_STATUS_STYLES
-from sagatui.tui.messages import CancelSaga, DecideApproval, ForkHere, ResolveSaga, RetryCompensation
+from sagatui.tui.messages import CancelSaga, DecideApproval, ForkHere, ProveSaga, ResolveSaga, RetryCompensation
 from sagatui.tui.timeline import Entry, build_timeline
 from sagatui.tui.tones import style
 from sagatui.tui.waterfall import Waterfall, build_waterfall
 from sagatui.tui.widgets.key_footer import KeyFooter
 
+_ON_THE_LIVE_RUN = frozenset({"retry", "resolve", "cancel_saga", "decide", "fork", "prove"})
 _STEP_STYLES = {"succeeded": "ok", "failed": "error", "compensated": "warning", "skipped": "dim",
                 "compensation_failed": "bold error", "compensation_partial": "bold error",
                 "compensation_expired": "bold error"}  # roles (sagatui.tui.tones)
@@ -113,12 +115,23 @@ def timeline_text(timeline: SagaTimeline, scenario: str, width: int) -> str:
 class TimelineScreen(Screen[None]):
     BINDINGS = bindings(Area.TIMELINE)
 
-    def __init__(self, saga_id: str) -> None:
+    def __init__(self, saga_id: str, *, title: str | None = None) -> None:
         super().__init__()
         self.saga_id = saga_id
         self.timeline: SagaTimeline | None = None
         self.waterfall = False  # the list of every event, until `w`
+        self.live = True  # a saga of the live run: the refresher keeps it current, its keys act on it
         self._scenario = ""
+        self._title = title or f"Timeline of {saga_id}"
+
+    @classmethod
+    def stored(cls, timeline: SagaTimeline, scenario: str, title: str) -> TimelineScreen:
+        """A saga of another database than the live run's (a proof's case): shown as it was read, never
+        re-read, and nothing on it to retry, resolve, cancel, decide, fork or prove."""
+        screen = cls(timeline.saga.saga_id, title=title)
+        screen.live = False
+        screen.timeline, screen._scenario = timeline, scenario
+        return screen
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="timeline-scroll"):
@@ -126,8 +139,10 @@ class TimelineScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#timeline-scroll").border_title = f"Timeline of {self.saga_id}"
-        self.query_one("#timeline-scroll").focus()
+        scroll = self.query_one("#timeline-scroll")
+        scroll.border_title = plain_text(self._title)
+        scroll.focus()
+        self._draw()
 
     def show(self, timeline: SagaTimeline | None, scenario: str) -> None:
         if timeline is None:
@@ -163,7 +178,10 @@ class TimelineScreen(Screen[None]):
         self.notify(f"copied the timeline of {self.saga_id} ({len(text.splitlines())} lines)", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Retry and resolve are offered only while the saga needs attention."""
+        """Retry and resolve are offered only while the saga needs attention; on a stored saga, nothing that
+        acts on the live run."""
+        if action in _ON_THE_LIVE_RUN and not self.live:
+            return False
         if action in ("retry", "resolve"):
             return self.timeline is not None and self.timeline.saga.status == SagaStatus.NEEDS_ATTENTION
         if action == "cancel_saga":
@@ -177,6 +195,9 @@ class TimelineScreen(Screen[None]):
             self.notify(f"{self.saga_id} is not loaded yet: nothing to fork from", severity="warning", timeout=2)
             return
         self.post_message(ForkHere(self.saga_id, self.timeline.events[0].seq - 1))
+
+    def action_prove(self) -> None:
+        self.post_message(ProveSaga(self.saga_id))
 
     def action_decide(self, approve: bool) -> None:
         self.post_message(DecideApproval(self.saga_id, approve))

@@ -18,6 +18,7 @@ from sagatui.tui.messages import (
     CancelSaga,
     DecideApproval,
     OpenTimeline,
+    ProveSaga,
     ResolveMany,
     ResolveSaga,
     RetryCompensation,
@@ -67,6 +68,10 @@ class _SagaList(KeyedTable):
     def action_decide(self, approve: bool) -> None:
         if self.selected_key is not None:
             self.post_message(DecideApproval(self.saga_of(self.selected_key), approve))
+
+    def action_prove(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(ProveSaga(self.saga_of(self.selected_key)))
 
     @on(KeyedTable.RowSelected)
     def _open(self, event: KeyedTable.RowSelected) -> None:
