@@ -61,7 +61,7 @@ def prove_saga(pack: str | Path, saga: str | None = None, *, saga_input: dict[st
 async def aprove_saga(pack: str | Path, saga: str | None = None, *, saga_input: dict[str, Any] | None = None,
                       seed: int = 1, jobs: int = 1, db: str | Path | None = None) -> list[Proof]:
     from sagatui.lab.proof_report import failure_lines, matrix_lines, reproduce_words
-    from sagatui.lab.prove import Subject, prove, sagas_to_prove
+    from sagatui.lab.prove import Subject, prove, saga_database, sagas_to_prove
     from sagatui.packs.bundled import read_pack
 
     source = read_pack(str(pack))
@@ -77,8 +77,8 @@ async def aprove_saga(pack: str | Path, saga: str | None = None, *, saga_input: 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
         for name, given in inputs.items():
             subject = Subject(source.pack, source.text, str(source.path), name, given, seed)
-            kept_in = Path(db).with_name(f"{Path(db).stem}-{name}{Path(db).suffix}") if db else None
-            proofs.append(await prove(subject, kept_in or Path(scratch) / f"{name}.db", jobs=jobs, kept=db is not None))
+            kept_in = saga_database(Path(db) if db else Path(scratch) / "prove.db", name)
+            proofs.append(await prove(subject, kept_in, jobs=jobs, kept=db is not None))
     failed = [proof for proof in proofs if proof.failed]
     if failed:
         lines = []

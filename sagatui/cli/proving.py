@@ -96,18 +96,15 @@ def _case(text: str, case_type: type[Case]) -> Case:
 
 
 async def _prove_all(subjects: list[Subject], cases: list[Case] | None, db: str | None, jobs: int) -> list[Proof]:
-    from sagatui.lab.prove import prove
+    from sagatui.lab.prove import prove, saga_database
 
     with tempfile.TemporaryDirectory(prefix="sagatui-prove-") as scratch:
-        return [await prove(subject, _db_of(subject.saga, Path(db) if db else Path(scratch) / "prove.db",
-                                    several=len(subjects) > 1), cases=cases, jobs=jobs, kept=db is not None)
+        kept_in = Path(db) if db else Path(scratch) / "prove.db"
+        return [await prove(subject, saga_database(kept_in, subject.saga) if len(subjects) > 1 else kept_in,
+                            cases=cases, jobs=jobs, kept=db is not None)
                 for subject in subjects]
 
 
-def _db_of(saga: str, db: Path, *, several: bool) -> Path:
-    """Where a saga's proof is kept: `db`, or with several sagas one database each beside it (prove.db ->
-    prove-order.db, its cases prove-order-1.db, ...)."""
-    return db.with_name(f"{db.stem}-{saga}{db.suffix}") if several else db
 
 
 def _reproduce(options: argparse.Namespace, proof: Proof, given: dict[str, Any] | None) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from sagatui.model.saga_ids import saga_id_of
+from sagatui.store.database import remove_database
 
 if TYPE_CHECKING:
     from sagatui.lab.proof_verdict import CaseResult
@@ -76,11 +77,10 @@ def proofs_beside(db: Path) -> Path:
 
 
 def clear_proofs(target: Path) -> None:
-    """Remove the proof kept in `target` and its killed cases' databases: each proof starts on fresh files."""
-    killed = glob.glob(f"{glob.escape(str(target.with_name(target.stem)))}-[0-9]*{glob.escape(target.suffix)}")
-    for path in [target, *map(Path, killed)]:
-        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            file.unlink(missing_ok=True)
+    """Remove the proof kept in `target` and its cases' databases: each proof starts on fresh files."""
+    cases = glob.glob(f"{glob.escape(str(target.with_name(target.stem)))}-[0-9]*{glob.escape(target.suffix)}")
+    for path in [target, *map(Path, cases)]:
+        remove_database(path)
 
 
 def matrix_lines(proof: Proof) -> list[str]:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sagatui.lab.fuzz import check_stream, check_tables
 from sagatui.lab.proof_world import World
+from sagatui.model.definitions import element_of
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import CompensationEnded, SagaStarted, ServiceEffect, StepFailed
 from sagatui.model.status import CompensationOutcome, SagaStatus
@@ -100,7 +101,7 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
     world = await World.read(store, run_id)
     saga = pack.sagas[next(e.payload_as(SagaStarted).saga for e in events if e.kind is EventKind.SAGA_STARTED)]
     stays_for = {step.name: step.effect_stays for step in saga.all_steps() if step.effect_stays}
-    stays = [h for h in world.holdings if _base(h.step) in stays_for]
+    stays = [h for h in world.holdings if element_of(h.step) in stays_for]
     holding = [h for h in world.holdings if h not in stays]
     found: dict[str, list[str]] = {name: [] for name in CHECKS}
     if status is None or not status.terminal:
@@ -136,7 +137,7 @@ async def judge(pack: Pack, case: Case, store: Store, run_id: int, events: list[
                 for line in found[name]]
     return CaseResult(step=case.step, shape=case.shape, run_id=run_id, status=status, broken=broken,
                       problems=problems, held=held, note=note,
-                      stays=[f"{h} ({stays_for[_base(h.step)]})" for h in stays if told],
+                      stays=[f"{h} ({stays_for[element_of(h.step)]})" for h in stays if told],
                       kept=str(kept) if kept is not None else None)
 
 
@@ -144,10 +145,6 @@ def _rolled_back_or_broke(status: SagaStatus | None, case: Case, events: list[Ev
     """Whether what stays is worth telling: after a rollback, or a broken step the saga went on past (a
     completed saga's sent email is only what it did)."""
     return status not in WENT_ON or not _succeeded(events, case.step)
-
-
-def _base(step: str) -> str:
-    return step.split("[", 1)[0]
 
 
 def _succeeded(events: list[Event], step: str) -> bool:

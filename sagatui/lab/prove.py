@@ -39,12 +39,12 @@ from sagatui.lab.proof_verdict import Baseline, CaseResult, judge
 from sagatui.lab.proof_world import World
 from sagatui.lab.recovery.reopen import find_run, reopen_run
 from sagatui.lab.recovery.resume import UNFINISHED, carry_on
-from sagatui.model.definitions import StepDef
+from sagatui.model.definitions import StepDef, element_of, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
 from sagatui.packs.loader import load_pack_text
 from sagatui.packs.model import Pack
-from sagatui.store.database import Store
+from sagatui.store.database import Store, remove_database
 from sagatui.store.queries import read_events
 
 Shape = Literal["fails", "reply_lost", "hangs", "killed", "undo_fails_once", "undo_fails", "undo_reply_lost",
@@ -127,7 +127,7 @@ class Proof(BaseModel):
 
 
 def _definition(pack: Pack, saga: str, step: str) -> StepDef | None:
-    base = step.split("[", 1)[0]  # a for_each element is its step's
+    base = element_of(step)
     return next((defined for defined in pack.sagas[saga].all_steps() if defined.name == base), None)
 
 
@@ -177,8 +177,7 @@ async def prove(subject: Subject, db: Path, *, cases: Sequence[Case] | None = No
 
 async def run_case(subject: Subject, case: Case, db: Path, baseline: Baseline) -> CaseResult:
     """One case, its run the first of a fresh database `db`, judged against `baseline`."""
-    for stale in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", ".lock"))):
-        stale.unlink(missing_ok=True)
+    remove_database(db)
     if case.shape in ("killed", "undo_killed"):
         return await _killed_case(subject, case, db, baseline)
     async with await Store.open(db) as store:
@@ -281,7 +280,7 @@ def _break(lab: Lab, subject: Subject, case: Case) -> None:
 def _service_of(subject: Subject, step: str) -> str:
     defined = _definition(subject.pack, subject.saga, step)
     assert defined is not None and defined.action is not None, f"{step} calls no service"
-    return defined.action.split(".", 1)[0]
+    return split_action(defined.action)[0]
 
 
 def _approve(lab: Lab, event: Event) -> None:
@@ -341,6 +340,12 @@ async def _killed_case(subject: Subject, case: Case, db: Path, baseline: Baselin
             await lab.close()
         events = await read_events(store, 1)
         return await judge(subject.pack, case, store, 1, events, baseline, kept=db)
+
+
+def saga_database(db: Path, saga: str) -> Path:
+    """Where saga `saga`'s proof is kept when several sagas are proved into `db`: one database each beside it
+    (prove.db -> prove-order.db, its cases prove-order-1.db, ...)."""
+    return db.with_name(f"{db.stem}-{saga}{db.suffix}")
 
 
 def first_input(pack: Pack, scenario: str) -> dict[str, Any] | None:

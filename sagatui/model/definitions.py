@@ -309,6 +309,12 @@ def element_name(step: str, index: int) -> str:
     return f"{step}[{index}]"
 
 
+def element_of(name: str) -> str:
+    """The step a for_each element's name belongs to (`book_seat[2]` -> `book_seat`); any other step's name
+    as it is."""
+    return name.split("[", 1)[0]
+
+
 def element_steps(element: SagaElement) -> list[StepDef]:
     """The steps an element holds: itself, a group's members, every branch's steps of a switch."""
     if isinstance(element, ParallelGroup):

@@ -124,6 +124,13 @@ class Store:
         # into the file and deletes it, which a query_only reader cannot do
 
 
+def remove_database(path: Path) -> None:
+    """Delete a database and the files SQLite and the run locks keep beside it (`-wal`, `-shm`, `.lock`),
+    where there are any: for scratch files made afresh (a proof's cases)."""
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", ".lock"))):
+        file.unlink(missing_ok=True)
+
+
 def _insert_run(connection: sqlite3.Connection, digest: str, pack_text: str, run: tuple[Any, ...]) -> int:
     """The pack by hash (each distinct text is stored once, in packs) and the run naming it, in one commit."""
     with transaction(connection):
