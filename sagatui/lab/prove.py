@@ -37,8 +37,7 @@ from sagatui.lab.commands import CancelSaga, DecideApproval, Pause, Resume, SetF
 from sagatui.lab.proof_report import CASE_SAGA
 from sagatui.lab.proof_verdict import Baseline, CaseResult, judge
 from sagatui.lab.proof_world import World
-from sagatui.lab.recovery.reopen import find_run, reopen_run
-from sagatui.lab.recovery.resume import UNFINISHED, carry_on
+from sagatui.lab.recovery.resume import resume_run
 from sagatui.model.definitions import StepDef, element_of, split_action
 from sagatui.model.events import Event, EventKind
 from sagatui.model.faults import FaultProfile
@@ -330,14 +329,7 @@ async def _killed_case(subject: Subject, case: Case, db: Path, baseline: Baselin
         return CaseResult(step=case.step, shape=case.shape, broken="terminal", kept=str(db),
                           problems=[f"the case's process ended with exit code {child.exitcode}, not killed"])
     async with await Store.open(db) as store:
-        reopened = await reopen_run(store, await find_run(store, 1), statuses=UNFINISHED)
-        lab = reopened.lab
-        lab.bus.add_listener(lambda event: _approve(lab, event))
-        try:
-            carry_on(reopened)  # as `sagatui resume` does, with the cases' operator approving
-            await lab.conclude()
-        finally:
-            await lab.close()
+        await resume_run(store, 1, operator=lambda lab: functools.partial(_approve, lab))  # as `sagatui resume`
         events = await read_events(store, 1)
         return await judge(subject.pack, case, store, 1, events, baseline, kept=db)
 

@@ -69,10 +69,13 @@ async def runs_with_sagas_left(store: Store) -> list[UnfinishedRun]:
 
 async def resume_run(
     store: Store, run_id: int, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
+    operator: Callable[[Lab], Callable[[Event], None]] | None = None,
 ) -> ResumeReport:
     """Carry on every unfinished saga of a run and settle it. A settled run (also one another process
     settled since it was looked up) is only checked: nothing is written. Raises NoSuchRun, StorageError
-    (also when a live process still writes the run); cancelled (Ctrl-C), the run is recorded as interrupted."""
+    (also when a live process still writes the run); cancelled (Ctrl-C), the run is recorded as interrupted.
+    `operator`, given the reopened lab, returns a listener of its events that may act on it (`prove`'s
+    cases approve what their sagas ask for)."""
     run = await find_run(store, run_id)
     try:
         if run.status not in UNFINISHED:
@@ -81,6 +84,8 @@ async def resume_run(
     except RunMovedOn as settled:
         return ResumeReport(settled.run, [], [], await saga_counts(store, run_id),
                             await check_invariants(store, run_id))
+    if operator is not None:
+        reopened.lab.bus.add_listener(operator(reopened.lab))
     try:
         resumed, resent = carry_on(reopened)
         invariants = await reopened.lab.conclude()
