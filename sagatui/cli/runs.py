@@ -27,14 +27,8 @@ from sagatui.model.status import SagaStatus
 
 if TYPE_CHECKING:
     from sagatui.store.database import Store
-from sagatui.packs.bundled import read_pack
-from sagatui.packs.model import Pack
+from sagatui.cli.targets import read_target
 from sagatui.stop_signals import run_stoppable
-
-
-def _load(argument: str) -> tuple[Pack, str, Path]:
-    source = read_pack(argument)
-    return source.pack, source.text, source.path
 
 
 def handle_run(options: argparse.Namespace, out: Console) -> int:
@@ -43,7 +37,8 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
     from sagatui.store.database import Store
 
     options.db = run_db(options)
-    pack, pack_text, path = _load(options.pack)
+    target = read_target(options.pack, verbose=options.verbose)
+    pack, pack_text, path = target.pack, target.text, target.where
     names = list(pack.scenarios) if options.all else options.scenario or [pack.default_scenario
                                                                          or next(iter(pack.scenarios))]
     unknown = [name for name in names if name not in pack.scenarios]
@@ -59,7 +54,8 @@ def handle_run(options: argparse.Namespace, out: Console) -> int:
                 if text:
                     show(out, Text(f"== {pack.name} / {name}: {pack.scenarios[name].description}", style="bold"))
                 report = await run_scenario(pack, pack_text, store, name, seed=options.seed,
-                                            speed=1.0 if options.realtime else None, on_event=printer)
+                                            speed=1.0 if options.realtime else None, on_event=printer,
+                                            code=target.code)
                 reports.append(report)
                 if text:
                     print_summary(out, report)
@@ -89,7 +85,11 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
 
     from sagatui.lab.fuzz_campaign import WHOLE, Campaign, SeedResult, Shard, default_jobs, run_campaign
 
-    pack, pack_text, path = _load(options.pack)
+    target = read_target(options.pack)
+    pack, pack_text, path = target.pack, target.text, target.where
+    if target.code is not None:
+        raise UsageError("fuzz runs packs for now; the user's own code runs with `sagatui run` "
+                         "(and the pytest plugin's fuzz)")
     if options.scenario not in pack.scenarios:
         raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
     if options.start_seed + options.runs - 1 > support.MAX_SEED:
@@ -282,6 +282,7 @@ def handle_dashboard(options: argparse.Namespace, out: Console) -> int:
         return ExitCode.OK
     from sagatui.tui.app import run_dashboard
 
-    pack, pack_text, path = _load(settings.pack)
-    return run_dashboard(pack, pack_text, path, db=settings.db, seed=settings.seed, speed=settings.speed,
+    target = read_target(settings.pack)
+    return run_dashboard(target.pack, target.text, Path(target.where), code=target.code, db=settings.db,
+                         seed=settings.seed, speed=settings.speed,
                          theme=settings.theme, keymap=settings.keymap)

@@ -307,4 +307,4 @@ def _as_service_error(raised: BaseException, timeout: float | None) -> ServiceEr
 
 def _failure(error: ServiceError, raised: BaseException, duration: float) -> CallOutcome:
     return CallOutcome(duration=duration, code=error.code or None, retry_after=error.retry_after,
-                       exception=repr(raised) if error.kind is ErrorKind.UNEXPECTED else None)
+                       exception=(error.detail or repr(raised)) if error.kind is ErrorKind.UNEXPECTED else None)

@@ -108,6 +108,7 @@ class VirtualClock:
         self._cancelled = 0  # cancelled timers still in the heap
         self._order = itertools.count()
         self._io_in_flight = 0
+        self._real_calls = 0  # a user's real calls in flight: time then goes at real time (real_call)
         self._idle_hooks: list[IdleHook] = []
         self._wake: asyncio.Event | None = None
         self._io_done: asyncio.Event | None = None
@@ -167,6 +168,19 @@ class VirtualClock:
             self._io_in_flight -= 1
             if self._io_in_flight == 0 and self._io_done is not None:
                 self._io_done.set()
+
+    @contextmanager
+    def real_call(self) -> Iterator[None]:
+        """Mark a user's real call in flight (their own code, doing real I/O): while one is, clock time never
+        jumps; it goes at real time, so an attempt timeout or a deadline on the call fires when it would in
+        production, and the call's duration is the real one. With none in flight, time jumps again."""
+        self._real_calls += 1
+        self._poke()
+        try:
+            yield
+        finally:
+            self._real_calls -= 1
+            self._poke()
 
     def next_due(self) -> float | None:
         """When the earliest pending timer fires (None: no timer pending)."""
@@ -307,6 +321,9 @@ class VirtualClock:
             if await self._run_idle_hooks():
                 continue
             due = None if self.frozen else self._next_due()
+            if self._real_calls and not self.paused and not self.frozen:
+                await self._pass_real_time(due)
+                continue
             if due is not None and self.speed is None and self._timers[0][2].for_people:
                 assert self._idle is not None and self._held is not None
                 self._idle.set()
@@ -332,6 +349,18 @@ class VirtualClock:
                     self._now = min(due, max(self._now, started_now + elapsed))
                     continue
             self._fire_due(due)
+
+    async def _pass_real_time(self, due: float | None) -> None:
+        """A real call is in flight: let real time pass until it is over or the next timer is due (which then
+        fires, a timeout on the call too), and move clock time as far, never past that timer."""
+        started_real, started_now = time.monotonic(), self._now
+        woken = await self._wait_for_wake(None if due is None else max(0.0, due - self._now))
+        self._now = max(self._now, started_now + time.monotonic() - started_real)
+        if due is not None:
+            if woken:
+                self._now = min(self._now, due)
+            else:
+                self._fire_due(due)
 
     def _fire_due(self, due: float) -> None:
         self._now = max(self._now, due)

@@ -12,7 +12,7 @@ from sagatui.engine.metrics import RunMetrics
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import SagaEnded
 from sagatui.model.status import InvariantState, SagaStatus
-from sagatui.packs.model import Expectations, TableExpectations
+from sagatui.packs.model import ALL_INVARIANTS, Expectations, TableExpectations
 from sagatui.store.summaries import Resources
 
 
@@ -88,6 +88,10 @@ def check_expectations(
         label = f"invariant {name}" + ("" if expected_state is InvariantState.OK else f" {expected_state.value}")
         checks.append(Check(label, state is expected_state, expected_state.value,
                             state.value if state is not None else "not checked"))
+    for own, state in invariants.items():  # the user's own (sagatui.code) must hold, as written nowhere
+        if own not in expect.invariants and own not in ALL_INVARIANTS:
+            checks.append(Check(f"invariant {own}", state is InvariantState.OK, InvariantState.OK.value,
+                                state.value))
     if expect.max_retries is not None:
         checks.append(Check("max_retries", metrics.retries <= expect.max_retries, expect.max_retries,
                             metrics.retries))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.code.app import App
 from sagatui.engine.metrics import MetricsSummary
 from sagatui.lab.expectations import Check, SagaOutcomes, check_expectations
 from sagatui.lab.run import Lab
@@ -48,10 +49,11 @@ class ScenarioReport:
 
 async def run_scenario(
     pack: Pack, pack_text: str, store: Store, scenario: str, *, seed: int, speed: float | None = None,
-    on_event: Callable[[Event], None] | None = None,
+    on_event: Callable[[Event], None] | None = None, code: App | None = None,
 ) -> ScenarioReport:
-    """Run one scenario to the end in its own run of `store`, and check its expectations."""
-    lab = Lab(pack, pack_text, store, seed=seed, speed=speed, label=scenario)
+    """Run one scenario to the end in its own run of `store`, and check its expectations. `code`: the user's
+    services the pack's `kind: code` services are."""
+    lab = Lab(pack, pack_text, store, seed=seed, speed=speed, label=scenario, code=code)
     outcomes = SagaOutcomes()  # folded as the events come: a long run's events are not held in memory
     lab.bus.add_listener(outcomes.add)
     if on_event is not None:

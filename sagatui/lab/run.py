@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sagatui import __version__
+from sagatui.code.app import App, RunEnd
+from sagatui.code.service import RunInfo
 from sagatui.engine.approvals import PendingApproval
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.bus import EventBus
@@ -33,10 +37,12 @@ from sagatui.lab.workload import Workload
 from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event, EventKind
 from sagatui.packs.model import Pack
-from sagatui.sim.directory import ServiceDirectory
+from sagatui.packs.references import CODE_KIND
+from sagatui.sim.directory import Perform, ServiceDirectory
 from sagatui.store.database import Store
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import InvariantResult, check_invariants
+from sagatui.store.queries import sagas as saga_rows
 from sagatui.store.run_lock import claim_run, release_run
 from sagatui.store.writer import EventWriter
 
@@ -81,8 +87,10 @@ class Lab:
     `open_for_playback` opens one that a recording's events are written into."""
 
     def __init__(self, pack: Pack, pack_text: str, store: Store, *, seed: int = 1, speed: float | None = None,
-                 bus: EventBus | None = None, label: str | None = None) -> None:
+                 bus: EventBus | None = None, label: str | None = None, code: App | None = None) -> None:
         self.pack, self.pack_text, self.store = pack, pack_text, store
+        self.code = code  # the user's own services, invariants and lifespan (sagatui.code), for a pack of them
+        self._lifespan = AsyncExitStack()
         self.seed, self.speed, self.label = seed, speed, label
         self.bus = bus if bus is not None else EventBus()
         self.run_id = 0
@@ -176,7 +184,10 @@ class Lab:
         self.breakers = BreakerBoard(self.clock, record_transitions(self.recorder), dict(self.pack.breakers))
         self.services = ServiceDirectory(self.clock, self.recorder, self.seed)
         for name, service in self.pack.services.items():
-            self.services.add(name, service.kind, service.options, service.fault)
+            if service.kind == CODE_KIND:
+                self.services.add_code(name, self._own_code(name), service.fault)
+            else:
+                self.services.add(name, service.kind, service.options, service.fault)
         self.engine = SagaEngine(
             sagas=self.pack.sagas, services=self.services, breakers=self.breakers, clock=self.clock,
             recorder=self.recorder, seed=self.seed,
@@ -188,6 +199,19 @@ class Lab:
         self.pacing = Pacing(self.clock)
         self.clock.add_idle_hook(self.desk.on_quiet_moment)
         self._wired = True
+        if self.code is not None:
+            with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile
+                await self._lifespan.enter_async_context(self.code.around(self.run_info))
+
+    @property
+    def run_info(self) -> RunInfo:
+        return RunInfo(self.run_id, Path(self.store.path))
+
+    def _own_code(self, name: str) -> Perform:
+        """The real call of the user's service `name` in this run."""
+        if self.code is None or name not in self.code.services:
+            raise ValueError(f"{name} is the user's own code, and this lab was given none of that name")
+        return functools.partial(self.code.services[name].perform, run=self.run_info)
 
     async def close(self) -> None:
         """Stop taking work, let in-flight sagas end, and make every event durable with the clock held: a
@@ -198,6 +222,7 @@ class Lab:
         await self._stop_tasks()
         with self.clock.io():
             await self.writer.close()
+            await self._lifespan.aclose()
         await self.clock.stop()
         release_run(self.store.path, self.run_id)
 
@@ -218,6 +243,9 @@ class Lab:
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
             await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
+            if self.code is not None:
+                ended = await saga_rows(self.store, self.run_id, limit=-1)
+                invariants += await self.code.check_invariants(RunEnd(self.run_info, ended))
             self.recorder.emit(EventKind.RUN_SETTLED, data={
                 "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
             self.clock.freeze()

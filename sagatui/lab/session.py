@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sagatui.code.app import App
 from sagatui.engine.bus import Subscription
 from sagatui.lab.commands import Command
 from sagatui.lab.playback import Playback
@@ -31,6 +32,7 @@ class LabSettings:
     seed: int = 1
     speed: float | None = 1.0  # None: virtual time, as fast as possible
     recorded: tuple[Event, ...] = ()  # watching a recording: its events, played back (sagatui.lab.playback)
+    code: App | None = None  # the user's own services behind the pack (sagatui.code)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class LabSession:
         """A new run of the settings' pack, or, watching a recording, a run its events are played into."""
         settings = self.settings
         lab = Lab(settings.pack, settings.pack_text, self.store, seed=settings.seed, speed=settings.speed,
-                  label="dashboard")
+                  label="dashboard", code=settings.code)
         self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
         if settings.recorded:
             self.playback = Playback(lab, settings.recorded)

@@ -33,12 +33,14 @@ class ServiceError(Exception):
         *,
         code: str | None = None,
         retry_after: float | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.code = code
         self.retry_after = retry_after
+        self.detail = detail  # the whole story of an unexpected error (a user operation's traceback)
 
     def __repr__(self) -> str:
         return f"ServiceError({self.kind.value}, {self.message!r})"

@@ -4,6 +4,7 @@ and report every problem with its file, line and field (as a PackError), never a
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sagatui.packs.located_yaml import read_yaml
 from sagatui.packs.model import Pack
 from sagatui.packs.references import check_references
 from sagatui.packs.validation_messages import Finding, explain
+from sagatui.sim.catalog import ServiceKind
 
 
 def load_pack(path: str | os.PathLike[str]) -> Pack:
@@ -30,8 +32,9 @@ def load_pack(path: str | os.PathLike[str]) -> Pack:
     return load_pack_text(text, file)
 
 
-def load_pack_text(text: str, source_name: str) -> Pack:
-    """Load a pack from YAML text; `source_name` names it in problems (usually its file path)."""
+def load_pack_text(text: str, source_name: str, code: Mapping[str, ServiceKind] | None = None) -> Pack:
+    """Load a pack from YAML text; `source_name` names it in problems (usually its file path). `code`: the
+    user's Python services (by name) that its `kind: code` services are (sagatui.code)."""
     document = read_yaml(text, source_name)
     data = document.data
     findings = _name_sagas(data)
@@ -40,7 +43,7 @@ def load_pack_text(text: str, source_name: str) -> Pack:
         pack = Pack.model_validate(data)
     except ValidationError as error:
         findings += [(_at_duplicate_step(path, data), message) for path, message in explain(error, data, Pack)]
-    findings += check_references(data)
+    findings += check_references(data, code or {})
     problems = document.problems + [
         PackProblem(source_name, document.line_of(path), format_field(path), message)
         for path, message in findings if path not in document.refused

@@ -7,7 +7,7 @@ checked when another item is broken, and one run reports as much as it can."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -28,8 +28,14 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _ELEMENT = re.compile(r"\[\d+\]$")  # `book_seat[2]`: an element of a for_each step
 
 
-def check_references(data: Any) -> list[Finding]:
-    """Every broken reference in the pack's raw data (already parsed from YAML)."""
+CODE_KIND = "code"
+"""A service of this kind is the user's Python service of the same name (sagatui.code): its operations come
+from the module sagatui was pointed at, never from the pack."""
+
+
+def check_references(data: Any, code: Mapping[str, ServiceKind] | None = None) -> list[Finding]:
+    """Every broken reference in the pack's raw data (already parsed from YAML); `code`: the user's Python
+    services, by name."""
     if not isinstance(data, dict):
         return []
     names = _Names(data)
@@ -37,7 +43,7 @@ def check_references(data: Any) -> list[Finding]:
     kinds: dict[str, ServiceKind] = {}
     services = dict(_valid_items(data, "services", ServiceDef))
     for name, service in services.items():
-        findings += _check_service(name, service, names, kinds)
+        findings += _check_service(name, service, names, kinds, code or {})
     sagas = dict(_valid_items(data, "sagas", SagaDef))
     for name, saga in sagas.items():
         findings += _check_saga(name, saga, names, kinds)
@@ -76,11 +82,21 @@ def _valid_items(data: dict[str, Any], section: str, model: type[ModelT]) -> Ite
             continue  # reported by the validation of the whole pack
 
 
-def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[str, ServiceKind]) -> list[Finding]:
+def _check_service(name: str, service: ServiceDef, names: _Names, kinds: dict[str, ServiceKind],
+                   code: Mapping[str, ServiceKind]) -> list[Finding]:
     path: FieldPath = ("services", name)
     findings: list[Finding] = []
     kind = SERVICE_KINDS.get(service.kind)
-    if kind is None:
+    if service.kind == CODE_KIND:
+        if name not in code:
+            findings.append(((*path, "kind"), f"{name} is the user's own code (kind: code), which a pack never "
+                                              f"names: run the Python module that declares it (sagatui run "
+                                              f"MODULE:APP)"))
+        else:
+            kinds[name] = code[name]
+            if service.options:
+                findings.append(((*path, "options"), "the user's own code takes no options here"))
+    elif kind is None:
         findings.append(((*path, "kind"), unknown_name("service kind", service.kind, SERVICE_KINDS)))
     else:
         kinds[name] = kind

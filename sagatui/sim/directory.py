@@ -12,7 +12,7 @@ profile was itself temporary) after that much clock time, unless changed again i
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,10 @@ SERVICE_CLASSES: dict[str, type[SimService]] = {
 assert SERVICE_CLASSES.keys() == SERVICE_KINDS.keys(), "every kind in the catalog needs a simulated service"
 
 
+Perform = Callable[[Call], Awaitable[dict[str, Any]]]
+"""A real call of the user's own service (sagatui.code): its answer, or the ServiceError of its failure."""
+
+
 @dataclass(frozen=True)
 class Arrival:
     """A call that reached a service at clock time `at`, as a stopped run's log records it."""
@@ -71,6 +75,7 @@ class ServiceDirectory:
         self._recorder = recorder
         self._seed = seed
         self.services: dict[str, SimService] = {}
+        self.code: dict[str, Perform] = {}  # the user's own services, by name
         self._configured: dict[str, FaultProfile] = {}
         self._faults: dict[str, FaultState] = {}
         self._fault_rngs: dict[str, random.Random] = {}
@@ -85,15 +90,28 @@ class ServiceDirectory:
         service = SERVICE_CLASSES[kind](name, catalog.options.model_validate(dict(options or {})),
                                         random_stream(self._seed, f"service:{name}"), self._clock)
         self.services[name] = service
+        self._add_faults(name, fault)
+        return service
+
+    def add_code(self, name: str, perform: Perform, fault: FaultProfile = ONLINE) -> None:
+        """Add a service that is the user's own code (sagatui.code): `perform(call)` makes the real call. Its
+        fault profile wraps that call as it wraps a simulated operation (offline: the function is not called;
+        lost_reply: called, its answer recorded, then lost)."""
+        self.code[name] = perform
+        self._add_faults(name, fault)
+
+    def _add_faults(self, name: str, fault: FaultProfile) -> None:
         self._configured[name] = fault
         self._fault_rngs[name] = random_stream(self._seed, f"fault:{name}")
         self._faults[name] = FaultState(ONLINE, self._clock, self._fault_rngs[name])
         self._generation[name] = 0
-        return service
 
     def start(self) -> None:
         """Record each service's starting rows (stock, capacity, balances) and switch on configured faults.
         Call once per new run, after its first event; a resumed run calls `restore` instead."""
+        for name in self.code:
+            if self._configured[name] != ONLINE:
+                self.set_fault(name, self._configured[name], source="pack")
         for name, service in self.services.items():
             rows = service.initial_rows()
             if rows:
@@ -128,6 +146,8 @@ class ServiceDirectory:
     # -- Services ---------------------------------------------------------------------------------
     async def invoke(self, call: Call) -> dict[str, Any]:
         service = self.services.get(call.service)
+        if service is None and call.service in self.code:
+            return await self._invoke_code(call)
         if service is None:
             raise ServiceError(ErrorKind.VALIDATION, f"no service named {call.service!r}", code="unknown_service")
         if call.operation in MAINTENANCE_RESULTS:
@@ -141,6 +161,19 @@ class ServiceDirectory:
                                 payload=ServiceEffect(key=call.idempotency_key, result=result,
                                                       writes=described(writes)),
                                 effects=writes)
+        fault.after(call)
+        return result
+
+    async def _invoke_code(self, call: Call) -> dict[str, Any]:
+        """The user's real call, inside its fault profile; clock time goes at real time while it is out. Its
+        answer is recorded (`service.effect`, no rows: its state is the user's own) before a lost reply."""
+        fault = self._faults[call.service]
+        await fault.before(call)
+        with self._clock.real_call():
+            result = await self.code[call.service](call)
+        self._recorder.emit(EventKind.SERVICE_EFFECT, saga_id=call.saga_id, step=call.step, service=call.service,
+                            operation=call.operation, attempt=call.attempt,
+                            payload=ServiceEffect(key=call.idempotency_key, result=result, writes=[]))
         fault.after(call)
         return result
 
@@ -197,7 +230,7 @@ class ServiceDirectory:
 
     def set_fault(self, service: str, profile: FaultProfile, *, source: str = "user") -> None:
         """Switch `profile` on for `service` now (recorded as an event); schedule its revert if it has one."""
-        if service not in self.services:
+        if service not in self._faults:
             raise ValueError(f"no service named {service!r}")
         previous = self._faults[service].profile
         self._switch(service, profile, profile.revert_after)

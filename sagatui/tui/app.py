@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from sagatui.code.app import App as UserApp
 from sagatui.exit_codes import ExitCode
 from sagatui.lab.command_desk import InvalidCommand
 from sagatui.lab.commands import (
@@ -396,9 +397,11 @@ class SagaDashboard(App[None]):
 
 
 def run_dashboard(pack: Pack, pack_text: str, path: Path | str | None, *, db: Path | str, seed: int = 1,
-                  speed: float | None = 1.0, theme: str | None = None, keymap: Mapping[str, str] | None = None) -> int:
-    """Open the dashboard on `pack` and a database file; returns the exit code."""
-    app = SagaDashboard(LabSettings(pack, pack_text, Path(path) if path else None, Path(db), seed, speed),
-                        theme=theme, keymap=keymap)
+                  speed: float | None = 1.0, theme: str | None = None, keymap: Mapping[str, str] | None = None,
+                  code: UserApp | None = None) -> int:
+    """Open the dashboard on `pack` and a database file (`code`: the user's services behind it); returns
+    the exit code."""
+    app = SagaDashboard(LabSettings(pack, pack_text, Path(path) if path else None, Path(db), seed, speed,
+                                    code=code), theme=theme, keymap=keymap)
     app.run()
     return app.return_code or ExitCode.OK

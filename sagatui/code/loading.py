@@ -1,0 +1,90 @@
+"""Finding the App a user points sagatui at: `shop.app:app` (a module, imported as `python -m` would, from
+the current folder first), `shop/app.py` or `shop/app.py:app` (a file). The attribute defaults to `app`.
+An import that fails is a CodeError: one line to show, the module's own traceback kept for `--verbose`."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from sagatui.code.app import App
+
+DEFAULT_ATTRIBUTE = "app"
+
+
+class CodeError(Exception):
+    """The user's module could not give an App: `str()` says why in a line, `detail` has the traceback."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def is_code_target(argument: str) -> bool:
+    """Whether PACK names the user's code rather than a pack: a `.py` file, or `module:attribute`."""
+    path, _, _ = argument.partition(":") if not _is_windows_drive(argument) else (argument, "", "")
+    return path.endswith(".py") or (":" in argument and not Path(argument).is_file())
+
+
+def _is_windows_drive(argument: str) -> bool:
+    return len(argument) > 1 and argument[1] == ":" and argument[0].isalpha() and os.name == "nt"
+
+
+def load_app(target: str) -> App:
+    """The App `target` names, imported now (the user's code runs: their choice)."""
+    where, _, attribute = target.partition(":")
+    attribute = attribute or DEFAULT_ATTRIBUTE
+    module = _import_file(where) if where.endswith(".py") else _import_module(where)
+    app = getattr(module, attribute, None)
+    if app is None:
+        found = [name for name, value in vars(module).items() if isinstance(value, App)]
+        hint = f" (it has: {', '.join(found)})" if found else " (it defines no sagatui App)"
+        raise CodeError(f"{where} has no attribute {attribute!r}{hint}")
+    if not isinstance(app, App):
+        raise CodeError(f"{target} is a {type(app).__name__}, not a sagatui App (sagatui.App(...))")
+    app.target = target
+    return app
+
+
+def _import_module(name: str) -> object:
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise CodeError(f"{name!r} is not a module name (write package.module:app, or a path to a .py file)")
+    folder = os.getcwd()
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    except BaseException as raised:
+        raise _failed(name, raised) from None
+
+
+def _import_file(file: str) -> object:
+    path = Path(file).resolve()
+    if not path.is_file():
+        raise CodeError(f"{file}: no such file")
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # as `python path/app.py` would: its neighbours import
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as raised:
+        sys.modules.pop(path.stem, None)
+        raise _failed(file, raised) from None
+    return module
+
+
+def _failed(where: str, raised: BaseException) -> CodeError:
+    if isinstance(raised, KeyboardInterrupt):
+        raise raised
+    detail = "".join(traceback.format_exception(raised)).rstrip()
+    last = traceback.extract_tb(raised.__traceback__)[-1:] if raised.__traceback__ else []
+    at = f" ({last[0].filename}:{last[0].lineno})" if last else ""
+    return CodeError(f"cannot import {where}: {type(raised).__name__}: {raised}{at}", detail)
