@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints, is_typeddict
 
-from sagatui.model.calls import Call, CompensationContext
+from sagatui.model.calls import Call, CompensationContext, step_key
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.faults import FaultProfile
 from sagatui.model.policies import BulkheadConfig
@@ -55,6 +55,12 @@ class CallContext:
     attempt: int  # 1 for the first try; the same key comes again with each retry and after a resume
     idempotency_key: str  # the same for every try of this step's call (and of its undo's): dedupe on it
     compensation: CompensationContext | None = None  # set when the call undoes a step
+
+    @property
+    def step_key(self) -> str:
+        """The key the step's forward call carries (on every try): what an undo finds the forward's effect by
+        when the forward's reply was lost and `forward_result` is empty."""
+        return step_key(self.saga_id, self.step)
 
     @property
     def forward_result(self) -> dict[str, Any]:

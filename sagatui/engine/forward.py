@@ -17,7 +17,7 @@ from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.remediation import Remedy
 from sagatui.engine.saga_data import forward_params, saga_facts
 from sagatui.engine.saga_state import SIBLING_FAILED, InterruptedCall, SagaRun, StepRecord
-from sagatui.model.calls import Call
+from sagatui.model.calls import Call, step_key
 from sagatui.model.conditions import dumped
 from sagatui.model.definitions import Approval, Fallback, StepDef, split_action
 from sagatui.model.errors import TURNED_AWAY, ErrorKind, ServiceError
@@ -168,7 +168,7 @@ class StepRunner:
         retry_on = step.retry.retryable
         if has_fallback:  # with a fallback waiting, an open breaker or a full bulkhead means: move on now
             retry_on = retry_on - TURNED_AWAY
-        call = Call(saga.saga_id, step.name, service, operation, f"{saga.saga_id}:{step.name}", sent)
+        call = Call(saga.saga_id, step.name, service, operation, step_key(saga.saga_id, step.name), sent)
         remedy = None if step.remediate is None else Remedy(step.remediate, lambda: saga_facts(saga, step))
         plan = CallPlan(FORWARD, call, breaker, step.retry, retry_on, deadline_at,
                         f"{saga.saga_id}:{step.name}:{index}", start, cost=provider.cost, remedy=remedy)

@@ -3,12 +3,13 @@ the end with metrics, invariants and every expectation checked."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sagatui.code.app import App
 from sagatui.engine.metrics import MetricsSummary
+from sagatui.lab.commands import Command
 from sagatui.lab.expectations import Check, SagaOutcomes, check_expectations
 from sagatui.lab.run import Lab
 from sagatui.model.events import Event
@@ -49,16 +50,19 @@ class ScenarioReport:
 
 async def run_scenario(
     pack: Pack, pack_text: str, store: Store, scenario: str, *, seed: int, speed: float | None = None,
-    on_event: Callable[[Event], None] | None = None, code: App | None = None,
+    on_event: Callable[[Event], None] | None = None, code: App | None = None, before: Sequence[Command] = (),
 ) -> ScenarioReport:
     """Run one scenario to the end in its own run of `store`, and check its expectations. `code`: the user's
-    services the pack's `kind: code` services are."""
+    services the pack's `kind: code` services are; `before`: commands applied (recorded) as the run opens,
+    before the scenario starts (a test's outages)."""
     lab = Lab(pack, pack_text, store, seed=seed, speed=speed, label=scenario, code=code)
     outcomes = SagaOutcomes()  # folded as the events come: a long run's events are not held in memory
     lab.bus.add_listener(outcomes.add)
     if on_event is not None:
         lab.bus.add_listener(on_event)
     async with lab:
+        for command in before:
+            lab.apply(command)
         lab.start_scenario(scenario)
         invariants = await lab.conclude()
         expect = pack.scenarios[scenario].expect

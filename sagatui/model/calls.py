@@ -28,6 +28,11 @@ class CompensationContext:
         }
 
 
+def step_key(saga_id: str, step: str) -> str:
+    """The idempotency key of a step's forward call: the same on every try, and after a restart."""
+    return f"{saga_id}:{step}"
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One call of a service operation. The idempotency key is the same for every retry of a step."""
