@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.text import Text
 
 from sagatui.cli.rendering import show
+from sagatui.cli.targets import read_target
 from sagatui.exit_codes import ExitCode
 from sagatui.packs import DEFAULT_PACK
-from sagatui.packs.bundled import bundled_packs, read_pack
+from sagatui.packs.bundled import bundled_packs
 from sagatui.packs.errors import PackError
 from sagatui.packs.loader import load_pack
 
@@ -20,12 +21,12 @@ def handle_check(options: argparse.Namespace, out: Console) -> int:
     failures: list[PackError] = []
     for argument in options.packs:
         try:
-            source = read_pack(argument)
+            source = read_target(argument)
         except PackError as error:
             failures.append(error)
             continue
         pack = source.pack
-        show(out, Text(f"{source.path}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
+        show(out, Text(f"{source.where}: ok: {pack.name}: {len(pack.scenarios)} scenario(s)", style="green"))
         for name, scenario in pack.scenarios.items():
             show(out, f"  {name:<32} saga {scenario.saga:<18} {scenario.description}")
     if failures:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagatui.cli.support import UsageError
@@ -25,11 +26,14 @@ class Target:
     code: App | None = None
 
 
+def is_code_target(argument: str) -> bool:
+    """Whether PACK names the user's code rather than a pack: a `.py` file, or `module:attribute`."""
+    return argument.partition(":")[0].endswith(".py") or (":" in argument and not Path(argument).is_file())
+
+
 def read_target(argument: str, *, verbose: bool = False) -> Target:
     """Load PACK as the user wrote it. The user's module failing to import is a UsageError (one line; its
     traceback on stderr first with `verbose`); a pack, or an App whose pack is wrong, a PackError."""
-    from sagatui.code.loading import is_code_target
-
     if not is_code_target(argument):
         from sagatui.packs.bundled import read_pack
 

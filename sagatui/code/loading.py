@@ -24,16 +24,6 @@ class CodeError(Exception):
         self.detail = detail
 
 
-def is_code_target(argument: str) -> bool:
-    """Whether PACK names the user's code rather than a pack: a `.py` file, or `module:attribute`."""
-    path, _, _ = argument.partition(":") if not _is_windows_drive(argument) else (argument, "", "")
-    return path.endswith(".py") or (":" in argument and not Path(argument).is_file())
-
-
-def _is_windows_drive(argument: str) -> bool:
-    return len(argument) > 1 and argument[1] == ":" and argument[0].isalpha() and os.name == "nt"
-
-
 def load_app(target: str) -> App:
     """The App `target` names, imported now (the user's code runs: their choice)."""
     where, _, attribute = target.partition(":")

@@ -1,0 +1,103 @@
+"""`sagatui run MODULE:APP` and `sagatui check MODULE:APP` on a user's own code, as a terminal runs them."""
+
+from pathlib import Path
+
+APP = '''
+import sagatui
+from sagatui import ref, saga, scenario, step
+
+counter = sagatui.Service("counter")
+seen = set()
+
+
+@counter.operation
+async def add(ctx: sagatui.CallContext, amount: int) -> dict:
+    seen.add(ctx.idempotency_key)
+    return {"total": amount}
+
+
+@add.undo
+async def subtract(ctx: sagatui.CallContext, amount: int) -> dict:
+    return {"total": 0}
+
+
+app = sagatui.App(
+    "counting",
+    services=[counter],
+    sagas=[saga("count", step("add", add, params={"amount": ref("input.amount")}))],
+    scenarios={"once": scenario("count", inputs=[{"amount": 3}], expect={"statuses": ["completed"]})},
+)
+
+
+@app.invariant
+async def nothing_seen_twice(end: sagatui.RunEnd) -> list[str]:
+    return [] if len(seen) == len(end.sagas) else [f"{len(seen)} keys for {len(end.sagas)} sagas"]
+'''
+
+
+def write(folder: Path, text: str = APP, name: str = "counting.py") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_run_a_module_of_the_users_code(sagatui, tmp_path: Path) -> None:
+    write(tmp_path)
+    result = sagatui("run", "counting:app", "--db", "runs.db")
+    assert result.code == 0, result.err
+    assert "invariant ok   nothing_seen_twice" in result.out
+    assert "1 of 1 scenario(s) passed" in result.out
+    by_file = sagatui("run", "counting.py", "--db", "runs.db", "--format", "json")
+    assert by_file.code == 0, by_file.err
+    assert '"name": "nothing_seen_twice"' in by_file.out
+
+
+def test_a_failing_invariant_of_the_users_own_fails_the_run(sagatui, tmp_path: Path) -> None:
+    write(tmp_path, APP.replace("len(seen) == len(end.sagas)", "False"))
+    result = sagatui("run", "counting:app", "--db", "runs.db")
+    assert result.code == 1
+    assert "invariant FAIL nothing_seen_twice: 1 keys for 1 sagas" in result.out
+
+
+def test_a_module_that_fails_to_import_is_one_line(sagatui, tmp_path: Path) -> None:
+    write(tmp_path, "import sagatui\nraise RuntimeError('no config')\n", "broken.py")
+    result = sagatui("run", "broken:app")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"sagatui: error: cannot import broken: RuntimeError: no config ({tmp_path / 'broken.py'}:2) "
+        f"(--verbose shows its traceback)"]
+    verbose = sagatui("run", "broken:app", "--verbose")
+    assert verbose.code == 2
+    assert "Traceback (most recent call last)" in verbose.err and "raise RuntimeError('no config')" in verbose.err
+
+
+def test_what_is_not_an_app_is_said(sagatui, tmp_path: Path) -> None:
+    write(tmp_path)
+    assert "counting has no attribute 'nope' (it has: app)" in sagatui("run", "counting:nope").err
+    assert "counting:counter is a Service, not a sagatui App" in sagatui("run", "counting:counter").err
+    assert sagatui("run", "missing.py").err.strip() == "sagatui: error: missing.py: no such file"
+
+
+def test_a_saga_naming_an_operation_the_code_lacks_names_the_field(sagatui, tmp_path: Path) -> None:
+    write(tmp_path, APP.replace('step("add", add,', 'step("add", "counter.multiply",'))
+    result = sagatui("check", "counting:app")
+    assert result.code == 2
+    assert ("sagas.count.steps[0].action: counter.multiply is not an operation of service counter "
+            "(counter has: add, subtract)") in result.err
+    assert "Traceback" not in result.err
+
+
+def test_check_a_module(sagatui, tmp_path: Path) -> None:
+    write(tmp_path)
+    result = sagatui("check", "counting:app")
+    assert result.code == 0, result.err
+    assert "counting:app: ok: counting: 1 scenario(s)" in result.out
+
+
+def test_a_pack_never_names_code(sagatui, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nservices:\n  counter: {kind: code}\nsagas:\n  s:\n    steps:\n"
+        "      - {name: a, action: counter.add}\nscenarios:\n  x: {saga: s, inputs: [{}]}\n", encoding="utf-8")
+    result = sagatui("check", "p.yaml")
+    assert result.code == 2
+    assert "p.yaml:3: services.counter.kind: counter is the user's own code (kind: code)" in result.err
