@@ -242,6 +242,8 @@ def subcommand_parser() -> argparse.ArgumentParser:
     resume.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     resume.add_argument("--run", type=support.run_id,
                         help="only this run (default: every run still running or interrupted)")
+    resume.add_argument("--code", metavar="MODULE:APP",
+                        help="the user's own code a run ran (sagatui.code): imported only when given")
     resume.add_argument("--quiet", action="store_true", help="print only the summaries")
     resume.add_argument("--verbose", action="store_true", help="print every event, not just notable ones")
     resume.set_defaults(handler=Handler("runs", "handle_resume"))

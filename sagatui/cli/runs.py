@@ -26,6 +26,7 @@ from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
 
 if TYPE_CHECKING:
+    from sagatui.code.app import App
     from sagatui.store.database import Store
 from sagatui.cli.targets import read_target
 from sagatui.stop_signals import run_stoppable
@@ -135,14 +136,25 @@ def handle_fuzz_merge(options: argparse.Namespace, out: Console) -> int:
     return ExitCode.EXPECTATION_FAILED if merged.failed else ExitCode.OK
 
 
+def _code_option(options: argparse.Namespace) -> App | None:
+    """The user's code `--code` names (None when not given)."""
+    if not options.code:
+        return None
+    code = read_target(options.code, verbose=options.verbose).code
+    if code is None:
+        raise UsageError(f"--code {options.code}: name the user's own code (MODULE:APP, or a .py file), not a pack")
+    return code
+
+
 def handle_resume(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.lab.recovery.reopen import NoSuchRun, find_run
+    from sagatui.lab.recovery.reopen import CodeNeeded, NoSuchRun, find_run
     from sagatui.lab.recovery.resume import ResumeReport, resume_run, unfinished_runs
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
     printer = None if options.quiet else event_printer(out, every=options.verbose)
+    code = _code_option(options)
 
     async def resume_all() -> list[ResumeReport]:
         async with await Store.open(options.db) as store:
@@ -152,10 +164,10 @@ def handle_resume(options: argparse.Namespace, out: Console) -> int:
                 for run in runs:
                     show(out, Text(f"== run {run.id}: {run.pack_name} / {run.scenario}, seed {run.seed} ({run.status})",
                                     style="bold"))
-                    reports.append(await resume_run(store, run.id, on_event=printer))
+                    reports.append(await resume_run(store, run.id, on_event=printer, code=code))
                     print_resumed(out, reports[-1])
                 return reports
-            except NoSuchRun as error:
+            except (NoSuchRun, CodeNeeded) as error:
                 raise UsageError(str(error)) from None
 
     reports = run_stoppable(resume_all())

@@ -156,7 +156,8 @@ class Lab:
         self.run_id = await self.store.create_run(
             pack_name=self.pack.name, pack_text=self.pack_text, seed=self.seed,
             clock_mode="virtual" if self.speed is None else f"paced x{self.speed:g}",
-            scenario=self.label, settings={"version": __version__, "pack_hash": pack_hash(self.pack_text)},
+            scenario=self.label, settings={"version": __version__, "pack_hash": pack_hash(self.pack_text),
+                                           **({"code": self.code.target} if self.code is not None else {})},
         )
         claim_run(self.store.path, self.run_id)
         await self._wire(0.0)

@@ -75,7 +75,8 @@ class LabSession:
         `sagatui resume` would, and the panels follow, starting from the events it had. The session takes
         the run's own pack. StorageError if another process writes the run; RunMovedOn if another process
         settled it since it was offered."""
-        reopened = await reopen_run(self.store, run, speed=self.settings.speed, statuses=UNFINISHED)
+        reopened = await reopen_run(self.store, run, speed=self.settings.speed, statuses=UNFINISHED,
+                                    code=self.settings.code)
         lab = reopened.lab
         self.subscription = lab.bus.subscribe(SUBSCRIPTION_CAPACITY)
         sagas, resent = carry_on(reopened)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from sagatui.code.app import App
 from sagatui.lab import Lab
 from sagatui.lab.recovery.rebuild import RebuiltSaga, rebuild_sagas
 from sagatui.model.events import Event
@@ -18,6 +19,15 @@ from sagatui.store.run_lock import claim_run, release_run
 
 class NoSuchRun(LookupError):
     """A run id the database does not hold."""
+
+
+class CodeNeeded(Exception):
+    """The run ran the user's own code (sagatui.code), which the caller did not give: sagatui imports a user's
+    module only when told to, never because a database names it."""
+
+    def __init__(self, run: RunInfo, target: str) -> None:
+        super().__init__(f"run {run.id} ran the user's own code ({target}): give it again with --code {target}")
+        self.target = target
 
 
 class RunMovedOn(Exception):
@@ -45,11 +55,12 @@ async def find_run(store: Store, run_id: int) -> RunInfo:
 
 async def reopen_run(
     store: Store, run: RunInfo, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
-    statuses: Collection[str] | None = None,
+    statuses: Collection[str] | None = None, code: App | None = None,
 ) -> ReopenedRun:
     """Open `run` for writing again; `close()` its lab when done. The run's lock is taken first
     (StorageError if another live process writes it) and the run read under it, so that nothing another
-    process wrote before is missed; RunMovedOn if its status then is not one of `statuses` (when given)."""
+    process wrote before is missed; RunMovedOn if its status then is not one of `statuses` (when given).
+    `code`: the user's services of a run of their own code (CodeNeeded without it)."""
     claim_run(store.path, run.id)
     try:
         run = await find_run(store, run.id)
@@ -57,10 +68,13 @@ async def reopen_run(
             raise RunMovedOn(run)
         pack_text = await run_pack_text(store, run.id)
         assert pack_text is not None, "every run row holds its pack text"
-        pack = load_pack_text(pack_text, f"run {run.id} of {store.path}")
+        target = run.settings.get("code")
+        if target is not None and code is None:
+            raise CodeNeeded(run, str(target))
+        pack = load_pack_text(pack_text, f"run {run.id} of {store.path}", code=code.kinds() if code else None)
         events = await read_events(store, run.id, limit=None)
         sagas = rebuild_sagas(pack.sagas, events)
-        lab = Lab(pack, pack_text, store, seed=run.seed, speed=speed, label=run.scenario)
+        lab = Lab(pack, pack_text, store, seed=run.seed, speed=speed, label=run.scenario, code=code)
         lab.metrics.extend(events)
         if on_event is not None:
             lab.bus.add_listener(on_event)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sagatui.code.app import App
 from sagatui.lab import Lab
 from sagatui.lab.recovery.reopen import ReopenedRun, RunMovedOn, find_run, reopen_run
 from sagatui.lab.recovery.world import restore_world
@@ -69,18 +70,18 @@ async def runs_with_sagas_left(store: Store) -> list[UnfinishedRun]:
 
 async def resume_run(
     store: Store, run_id: int, *, speed: float | None = None, on_event: Callable[[Event], None] | None = None,
-    operator: Callable[[Lab], Callable[[Event], None]] | None = None,
+    operator: Callable[[Lab], Callable[[Event], None]] | None = None, code: App | None = None,
 ) -> ResumeReport:
     """Carry on every unfinished saga of a run and settle it. A settled run (also one another process
     settled since it was looked up) is only checked: nothing is written. Raises NoSuchRun, StorageError
     (also when a live process still writes the run); cancelled (Ctrl-C), the run is recorded as interrupted.
     `operator`, given the reopened lab, returns a listener of its events that may act on it (`prove`'s
-    cases approve what their sagas ask for)."""
+    cases approve what their sagas ask for). `code`: the user's services of a run of their own code."""
     run = await find_run(store, run_id)
     try:
         if run.status not in UNFINISHED:
             raise RunMovedOn(run)
-        reopened = await reopen_run(store, run, speed=speed, on_event=on_event, statuses=UNFINISHED)
+        reopened = await reopen_run(store, run, speed=speed, on_event=on_event, statuses=UNFINISHED, code=code)
     except RunMovedOn as settled:
         return ResumeReport(settled.run, [], [], await saga_counts(store, run_id),
                             await check_invariants(store, run_id))
