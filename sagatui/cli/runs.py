@@ -88,9 +88,6 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
 
     target = read_target(options.pack)
     pack, pack_text, path = target.pack, target.text, target.where
-    if target.code is not None:
-        raise UsageError("fuzz runs packs for now; the user's own code runs with `sagatui run` "
-                         "(and the pytest plugin's fuzz)")
     if options.scenario not in pack.scenarios:
         raise UsageError(f"{path} has no scenario {options.scenario!r} (it has: {', '.join(pack.scenarios)})")
     if options.start_seed + options.runs - 1 > support.MAX_SEED:
@@ -101,7 +98,7 @@ def handle_fuzz(options: argparse.Namespace, out: Console) -> int:
     except ValueError as error:
         raise UsageError(f"--shard: {error}") from None
     campaign = Campaign(pack, pack_text, options.pack, str(path), options.scenario, options.start_seed, options.runs,
-                        shard)
+                        shard, target.code)
     jobs = options.jobs or default_jobs()
     db = Path(options.db) if options.db else None
 

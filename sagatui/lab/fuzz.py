@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagatui.code.app import App
 from sagatui.engine.seeds import random_stream
 from sagatui.lab import Lab
 from sagatui.lab.commands import CancelSaga, DecideApproval, SetFault
@@ -100,9 +101,12 @@ def _random_profile(rng: random.Random, span: float) -> FaultProfile:
     )
 
 
-async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed: int) -> FuzzOutcome:
+async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed: int,
+                   code: App | None = None) -> FuzzOutcome:
+    """One seed: its drawn fault schedule and cancels over the scenario, then every check (the invariants,
+    the App's own among them, when `code` is the user's)."""
     schedule, cancels = draw_schedule(pack, scenario, seed), draw_cancels(pack, scenario, seed)
-    lab = Lab(pack, pack_text, store, seed=seed, label=f"fuzz {scenario} seed {seed}")
+    lab = Lab(pack, pack_text, store, seed=seed, label=f"fuzz {scenario} seed {seed}", code=code)
     events: list[Event] = []
     lab.bus.add_listener(events.append)
     lab.bus.add_listener(lambda event: _decide_later(lab, seed, event))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sagatui.code.app import App
 from sagatui.lab.fuzz import FuzzOutcome, fuzz_one
 from sagatui.lab.run import pack_hash
 from sagatui.packs.model import Pack
@@ -169,6 +170,7 @@ class Campaign:
     start_seed: int
     runs: int
     shard: Shard = WHOLE
+    code: App | None = None  # the user's own services (a worker imports them again by `pack_argument`)
 
     @property
     def seeds(self) -> range:
@@ -215,7 +217,8 @@ async def _run_here(campaign: Campaign, db: Path, durability: Durability,
     results = []
     async with await Store.open(db, durability=durability) as store:
         for seed in campaign.seeds:
-            outcome = await fuzz_one(campaign.pack, campaign.pack_text, store, campaign.scenario, seed)
+            outcome = await fuzz_one(campaign.pack, campaign.pack_text, store, campaign.scenario, seed,
+                                     campaign.code)
             results.append(SeedResult.of(outcome, db))
             on_result(results[-1])
     return results

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from sagatui.code.loading import load_app
 from sagatui.lab.fuzz import fuzz_one
 from sagatui.lab.fuzz_campaign import Campaign, SeedResult
 from sagatui.packs.loader import load_pack_text
@@ -66,6 +67,7 @@ class _Job:
     scenario: str
     db: Path
     durability: Durability
+    code_target: str | None  # the user's own code, imported again in the worker (sagatui.code.loading)
 
 
 def work(connection: Connection, job: _Job) -> None:
@@ -82,10 +84,11 @@ def work(connection: Connection, job: _Job) -> None:
 async def _serve(connection: Connection, job: _Job) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # run_stoppable handles them now: see _signals_held
     try:
-        pack = load_pack_text(job.pack_text, job.source_name)
+        code = load_app(job.code_target) if job.code_target is not None else None
+        pack = code.pack if code is not None else load_pack_text(job.pack_text, job.source_name)
         async with await Store.open(job.db, durability=job.durability) as store:
             while (seed := _next_seed(connection)) is not None:
-                outcome = await fuzz_one(pack, job.pack_text, store, job.scenario, seed)
+                outcome = await fuzz_one(pack, job.pack_text, store, job.scenario, seed, code)
                 connection.send(SeedResult.of(outcome, job.db))
     except Exception as error:
         with suppress(OSError):  # the parent is gone already: nobody to tell
@@ -177,8 +180,9 @@ async def run_in_workers(campaign: Campaign, databases: list[Path], durability: 
     try:
         for db in databases:
             with _signals_held():
+                code_target = campaign.pack_argument if campaign.code is not None else None
                 workers.append(_Worker.start(context, _Job(campaign.pack_text, campaign.source_name,
-                                                           campaign.scenario, db, durability)))
+                                                           campaign.scenario, db, durability, code_target)))
             workers[-1].listen(answers)
             workers[-1].give(next(seeds, None))
         while len(results) < len(wanted):

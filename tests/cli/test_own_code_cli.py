@@ -101,3 +101,23 @@ def test_a_pack_never_names_code(sagatui, tmp_path: Path) -> None:
     result = sagatui("check", "p.yaml")
     assert result.code == 2
     assert "p.yaml:3: services.counter.kind: counter is the user's own code (kind: code)" in result.err
+
+
+ALL_COMPLETED = APP.replace('sagatui.Service("counter")', 'sagatui.Service("counter", fault={"latency": "4s"})') + '''
+
+@app.invariant
+async def every_count_completed(end: sagatui.RunEnd) -> list[str]:
+    return [f"{saga.saga_id} ended {saga.status}" for saga in end.sagas if saga.status != "completed"]
+'''
+
+
+def test_fuzz_finds_the_seeds_that_break_the_users_own_invariant(sagatui, tmp_path: Path) -> None:
+    write(tmp_path, ALL_COMPLETED)
+    spread = sagatui("fuzz", "counting:app", "--scenario", "once", "--runs", "16", "--jobs", "2")
+    assert spread.code == 1, spread.err
+    assert "invariant every_count_completed: S-0001 ended " in spread.out
+    failing = [line.split()[1].rstrip(":") for line in spread.out.splitlines() if line.endswith("FAIL (1 sagas)")]
+    assert failing, spread.out
+    assert f"reproduce: sagatui fuzz counting:app --scenario once --runs 1 --start-seed {failing[0]}" in spread.out
+    alone = sagatui("fuzz", "counting:app", "--scenario", "once", "--runs", "16", "--jobs", "1")
+    assert alone.out == spread.out  # the same seeds fail, reported the same, in one process or two
