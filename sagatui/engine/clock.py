@@ -109,6 +109,7 @@ class VirtualClock:
         self._order = itertools.count()
         self._io_in_flight = 0
         self._real_calls = 0  # a user's real calls in flight: time then goes at real time (real_call)
+        self._stretch: tuple[float, float] | None = None  # (real, clock) time real time began passing at
         self._idle_hooks: list[IdleHook] = []
         self._wake: asyncio.Event | None = None
         self._io_done: asyncio.Event | None = None
@@ -123,6 +124,8 @@ class VirtualClock:
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
+        if self._stretch is not None:  # real time passing (a real call in flight): read where it is now
+            self._catch_up()
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
@@ -180,6 +183,10 @@ class VirtualClock:
             yield
         finally:
             self._real_calls -= 1
+            if self._stretch is not None:
+                self._catch_up()  # the answer comes at the real time it took...
+                if not self._real_calls:
+                    self._stretch = None  # ...and, with no other real call out, time stands still again
             self._poke()
 
     def next_due(self) -> float | None:
@@ -353,14 +360,24 @@ class VirtualClock:
     async def _pass_real_time(self, due: float | None) -> None:
         """A real call is in flight: let real time pass until it is over or the next timer is due (which then
         fires, a timeout on the call too), and move clock time as far, never past that timer."""
-        started_real, started_now = time.monotonic(), self._now
-        woken = await self._wait_for_wake(None if due is None else max(0.0, due - self._now))
-        self._now = max(self._now, started_now + time.monotonic() - started_real)
-        if due is not None:
-            if woken:
-                self._now = min(self._now, due)
-            else:
-                self._fire_due(due)
+        self._stretch = (time.monotonic(), self._now)
+        try:
+            woken = await self._wait_for_wake(None if due is None else max(0.0, due - self._now))
+        finally:
+            self._catch_up()
+            self._stretch = None
+        if due is not None and not woken:
+            self._fire_due(due)
+
+    def _catch_up(self) -> None:
+        """Clock time where the real time passed since the stretch began puts it, never past the next timer
+        (which fires first, at its own time)."""
+        if self._stretch is None:
+            return  # the last real call ended it already
+        started_real, started_now = self._stretch
+        now = started_now + (time.monotonic() - started_real)
+        due = self._next_due()
+        self._now = max(self._now, now if due is None else min(now, due))
 
     def _fire_due(self, due: float) -> None:
         self._now = max(self._now, due)

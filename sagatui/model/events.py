@@ -68,6 +68,7 @@ class EventKind(StrEnum):
     COMPENSATION_SKIPPED = "compensation.skipped"
 
     SERVICE_EFFECT = "service.effect"
+    CODE_ANSWERED = "code.answered"  # a real call of the user's own code, and its answer
     FAULT_CHANGED = "fault.changed"
     SERVICE_CHANGED = "service.changed"
     COMMAND = "command"
@@ -136,6 +137,7 @@ PAYLOAD_MODELS: dict[EventKind, type[EventPayload]] = {
     EventKind.COMPENSATION_ENDED: payloads.CompensationEnded,
     EventKind.COMPENSATION_SKIPPED: payloads.CompensationSkipped,
     EventKind.SERVICE_EFFECT: payloads.ServiceEffect,
+    EventKind.CODE_ANSWERED: payloads.CodeAnswered,
     EventKind.FAULT_CHANGED: payloads.FaultChanged,
     EventKind.SERVICE_CHANGED: payloads.ServiceChanged,
 }

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sagatui.model.conditions import explain_written
 from sagatui.model.durations import format_duration
-from sagatui.model.errors import ErrorKind
+from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.faults import FaultProfile
 from sagatui.model.status import BreakerState, CompensationOutcome, SagaStatus
 
@@ -312,6 +312,33 @@ class ServiceEffect(EventPayload):
     key: str | None = None  # the call's idempotency key (none for setup)
     result: dict[str, Any] | None = None  # the call's answer (none for setup)
     writes: list[tuple[str, dict[str, Any], dict[str, Any]]]  # (table, row key, values set)
+
+
+class CodeAnswered(EventPayload):
+    """code.answered: what a real call of the user's own code (sagatui.code) answered, at the clock time of the
+    event. Replay feeds it back to the same call instead of calling again."""
+
+    key: str  # the call's idempotency key
+    result: dict[str, Any] | None = None  # the answer (none: it failed)
+    error_kind: ErrorKind | None = None  # how it failed
+    message: str | None = None
+    code: str | None = None
+    retry_after: float | None = None
+    exception: str | None = None  # an unexpected error's traceback
+
+    def error(self) -> ServiceError | None:
+        """The failure it recorded, as raised again."""
+        if self.error_kind is None:
+            return None
+        return ServiceError(self.error_kind, self.message or "", code=self.code, retry_after=self.retry_after,
+                            detail=self.exception)
+
+    @classmethod
+    def of(cls, key: str, answer: dict[str, Any] | ServiceError) -> CodeAnswered:
+        if isinstance(answer, ServiceError):
+            return cls(key=key, error_kind=answer.kind, message=answer.message, code=answer.code,
+                       retry_after=answer.retry_after, exception=answer.detail)
+        return cls(key=key, result=answer)
 
 
 class FaultChanged(EventPayload):

@@ -25,7 +25,7 @@ from sagatui.model.effects import RowWrite
 from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import EventKind
 from sagatui.model.faults import ONLINE, FaultProfile
-from sagatui.model.payloads import FaultChanged, ServiceChanged, ServiceEffect
+from sagatui.model.payloads import CodeAnswered, FaultChanged, ServiceChanged, ServiceEffect
 from sagatui.sim.account import AccountService
 from sagatui.sim.booking import BookingService
 from sagatui.sim.catalog import SERVICE_KINDS
@@ -76,6 +76,7 @@ class ServiceDirectory:
         self._seed = seed
         self.services: dict[str, SimService] = {}
         self.code: dict[str, Perform] = {}  # the user's own services, by name
+        self._replayed: set[str] = set()  # those whose answers come from a recording
         self._configured: dict[str, FaultProfile] = {}
         self._faults: dict[str, FaultState] = {}
         self._fault_rngs: dict[str, random.Random] = {}
@@ -93,12 +94,19 @@ class ServiceDirectory:
         self._add_faults(name, fault)
         return service
 
-    def add_code(self, name: str, perform: Perform, fault: FaultProfile = ONLINE) -> None:
+    def add_code(self, name: str, perform: Perform, fault: FaultProfile = ONLINE, *, replayed: bool = False) -> None:
         """Add a service that is the user's own code (sagatui.code): `perform(call)` makes the real call. Its
         fault profile wraps that call as it wraps a simulated operation (offline: the function is not called;
-        lost_reply: called, its answer recorded, then lost)."""
+        lost_reply: called, its answer recorded, then lost). `replayed`: `perform` answers from a recording
+        on the clock, no real call (time jumps as ever)."""
         self.code[name] = perform
+        if replayed:
+            self._replayed.add(name)
         self._add_faults(name, fault)
+
+    def knows(self, service: str) -> bool:
+        """A service of the run: simulated, or the user's own code."""
+        return service in self._faults
 
     def _add_faults(self, name: str, fault: FaultProfile) -> None:
         self._configured[name] = fault
@@ -166,16 +174,27 @@ class ServiceDirectory:
 
     async def _invoke_code(self, call: Call) -> dict[str, Any]:
         """The user's real call, inside its fault profile; clock time goes at real time while it is out. Its
-        answer is recorded (`service.effect`, no rows: its state is the user's own) before a lost reply."""
+        answer, or its error, is recorded (`code.answered`: replay feeds it back) before a lost reply."""
         fault = self._faults[call.service]
         await fault.before(call)
-        with self._clock.real_call():
-            result = await self.code[call.service](call)
-        self._recorder.emit(EventKind.SERVICE_EFFECT, saga_id=call.saga_id, step=call.step, service=call.service,
-                            operation=call.operation, attempt=call.attempt,
-                            payload=ServiceEffect(key=call.idempotency_key, result=result, writes=[]))
+        perform = self.code[call.service]
+        try:
+            if call.service in self._replayed:
+                result = await perform(call)
+            else:
+                with self._clock.real_call():
+                    result = await perform(call)
+        except ServiceError as error:
+            self._answered(call, error)
+            raise
+        self._answered(call, result)
         fault.after(call)
         return result
+
+    def _answered(self, call: Call, answer: dict[str, Any] | ServiceError) -> None:
+        self._recorder.emit(EventKind.CODE_ANSWERED, saga_id=call.saga_id, step=call.step, service=call.service,
+                            operation=call.operation, attempt=call.attempt,
+                            payload=CodeAnswered.of(call.idempotency_key, answer))
 
     def _maintain(self, call: Call) -> dict[str, Any]:
         """A maintenance operation (sagatui.sim.maintenance): a diagnosis, or a remedy that switches the

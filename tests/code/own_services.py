@@ -34,6 +34,7 @@ class Bank:
     cancelled: list[str] = field(default_factory=list)
     fail_first: int = 0  # the first N charge calls fail transiently
     hang: bool = False  # charge never answers (until cancelled)
+    takes: float = 0.0  # real seconds a charge takes
 
 
 def wallet_app(bank: Bank, *, fault: dict[str, Any] | None = None, retry: dict[str, Any] | None = None,
@@ -49,6 +50,8 @@ def wallet_app(bank: Bank, *, fault: dict[str, Any] | None = None, retry: dict[s
             except asyncio.CancelledError:
                 bank.cancelled.append(ctx.idempotency_key)
                 raise
+        if bank.takes:
+            await asyncio.sleep(bank.takes)
         if bank.calls["charge"] <= bank.fail_first:
             raise sagatui.Transient("bank unavailable", code="503")
         if card == "declined":

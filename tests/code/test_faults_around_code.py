@@ -10,7 +10,7 @@ import pytest
 
 from sagatui.lab.trial import run_trial
 from sagatui.model.events import EventKind
-from sagatui.model.payloads import CallOutcome, ServiceEffect
+from sagatui.model.payloads import CallOutcome, CodeAnswered
 from tests.code.own_services import Bank, wallet_app
 
 QUICK = {"max_attempts": 3, "initial_delay": "100ms", "multiplier": 1, "jitter": "none"}
@@ -21,9 +21,8 @@ async def test_online_calls_once_and_records_the_answer(tmp_path: Path) -> None:
     outcome = await run_trial(wallet_app(bank), "pay", tmp_path / "d.db")
     assert outcome.statuses == {"S-0001": "completed"}
     assert bank.calls["charge"] == 1 and bank.charges == {"S-0001:charge": 12.5}
-    effects = [event for event in outcome.events
-               if event.kind is EventKind.SERVICE_EFFECT and event.service == "wallet"]
-    assert [(event.operation, event.payload_as(ServiceEffect).result) for event in effects] == [
+    answers = [event for event in outcome.events if event.kind is EventKind.CODE_ANSWERED]
+    assert [(event.operation, event.payload_as(CodeAnswered).result) for event in answers] == [
         ("charge", {"charge_id": "CH-S-0001", "amount": 12.5})]
     outcome.assert_passed()
 
@@ -119,7 +118,15 @@ async def test_a_hanging_real_call_times_out_in_real_time_and_is_cancelled(tmp_p
     assert elapsed < 20  # two 300 ms timeouts, not the function's 30 s sleep
     failed = [event for event in outcome.events if event.kind is EventKind.ATTEMPT_FAILED]
     # the clock went at real time meanwhile
-    assert all(event.payload_as(CallOutcome).duration >= 0.3 for event in failed)
+    assert [event.payload_as(CallOutcome).duration for event in failed] == pytest.approx([0.3, 0.3])
+
+
+async def test_a_real_call_takes_its_real_time_on_the_clock(tmp_path: Path) -> None:
+    outcome = await run_trial(wallet_app(Bank(takes=0.25)), "pay", tmp_path / "d.db")
+    succeeded = next(event for event in outcome.events if event.kind is EventKind.ATTEMPT_SUCCEEDED)
+    answered = next(event for event in outcome.events if event.kind is EventKind.CODE_ANSWERED)
+    assert 0.25 <= succeeded.payload_as(CallOutcome).duration < 10
+    assert answered.time == succeeded.time  # the answer is recorded at the time it came
 
 
 async def test_virtual_time_still_skips_the_backoff_between_real_calls(tmp_path: Path) -> None:
