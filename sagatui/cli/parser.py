@@ -126,6 +126,10 @@ def subcommand_parser() -> argparse.ArgumentParser:
     replay.add_argument("--run", type=support.run_id, help="run id in the database (default: the latest run)")
     replay.add_argument("--watch", action="store_true",
                         help="play the recorded events into the dashboard instead (no re-execution)")
+    replay.add_argument("--code", metavar="MODULE:APP",
+                        help="the user's own code the run ran (sagatui.code): its calls answered as recorded")
+    replay.add_argument("--live", action="store_true",
+                        help="with --code: call the user's functions again, and compare (without clock times)")
     replay.set_defaults(handler=Handler("recordings", "handle_replay"))
 
     export = commands.add_parser(

@@ -78,9 +78,15 @@ def handle_replay(options: argparse.Namespace, out: Console) -> int:
 
         return watch_recording(_recording(options.source, options.run))
 
+    from sagatui.cli.targets import code_option
+
+    code = code_option(options)
+    if options.live and code is None:
+        raise UsageError("--live calls the user's own code again: give it with --code MODULE:APP")
+
     async def replayed() -> tuple[str, Compared]:
         async with open_recorded(_recording_file(options.source), options.run) as recording:
-            return recording.source, await replay_recorded(recording)
+            return recording.source, await replay_recorded(recording, code=code, live=options.live)
 
     try:
         source, result = asyncio.run(replayed())

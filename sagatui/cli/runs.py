@@ -26,9 +26,8 @@ from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
 
 if TYPE_CHECKING:
-    from sagatui.code.app import App
     from sagatui.store.database import Store
-from sagatui.cli.targets import read_target
+from sagatui.cli.targets import code_option, read_target
 from sagatui.stop_signals import run_stoppable
 
 
@@ -133,16 +132,6 @@ def handle_fuzz_merge(options: argparse.Namespace, out: Console) -> int:
     return ExitCode.EXPECTATION_FAILED if merged.failed else ExitCode.OK
 
 
-def _code_option(options: argparse.Namespace) -> App | None:
-    """The user's code `--code` names (None when not given)."""
-    if not options.code:
-        return None
-    code = read_target(options.code, verbose=options.verbose).code
-    if code is None:
-        raise UsageError(f"--code {options.code}: name the user's own code (MODULE:APP, or a .py file), not a pack")
-    return code
-
-
 def handle_resume(options: argparse.Namespace, out: Console) -> int:
     from sagatui.lab.recovery.reopen import CodeNeeded, NoSuchRun, find_run
     from sagatui.lab.recovery.resume import ResumeReport, resume_run, unfinished_runs
@@ -151,7 +140,7 @@ def handle_resume(options: argparse.Namespace, out: Console) -> int:
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
     printer = None if options.quiet else event_printer(out, every=options.verbose)
-    code = _code_option(options)
+    code = code_option(options)
 
     async def resume_all() -> list[ResumeReport]:
         async with await Store.open(options.db) as store:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,3 +50,13 @@ def read_target(argument: str, *, verbose: bool = False) -> Target:
         hint = " (--verbose shows its traceback)" if error.detail and not verbose else ""
         raise UsageError(f"{error}{hint}") from None
     return Target(app.pack, app.pack_text, argument, app)
+
+
+def code_option(options: argparse.Namespace) -> App | None:
+    """The user's code a command's `--code` names (None when not given)."""
+    if not options.code:
+        return None
+    code = read_target(options.code, verbose=getattr(options, "verbose", False)).code
+    if code is None:
+        raise UsageError(f"--code {options.code}: name the user's own code (MODULE:APP, or a .py file), not a pack")
+    return code

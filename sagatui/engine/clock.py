@@ -147,12 +147,18 @@ class VirtualClock:
         if delay <= 0:
             await asyncio.sleep(0)
             return
+        await self.sleep_until(self._now + delay)
+
+    async def sleep_until(self, when: float) -> None:
+        """Return at clock time `when` (at once, if that has passed): a time read from a log comes back as
+        the same float, where `sleep(when - now())` could miss it by a rounding error."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
         def wake() -> None:
             if not future.done():
                 future.set_result(None)
 
-        handle = self.call_later(delay, wake)
+        handle = self.call_at(when, wake)
         try:
             await future
         finally:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sagatui import __version__
+from sagatui.code.app import App
 from sagatui.lab import Lab, pack_hash
+from sagatui.lab.recorded_answers import RecordedAnswers, code_services, same_but_timing
 from sagatui.lab.session_file import PAGE, SESSION_FORMAT, RecordingError, session_pages, survey_session
 from sagatui.model.events import Event, EventKind
 from sagatui.packs.loader import load_pack_text
@@ -223,8 +225,9 @@ class _Comparison:
     a window of either stream is held. `finished` is set at the first divergence, or once every recorded
     event was matched (what the replay emits after that is not compared, as the recording ended there)."""
 
-    def __init__(self, pages: AsyncIterator[list[Event]]) -> None:
+    def __init__(self, pages: AsyncIterator[list[Event]], same: Callable[[Event, Event], bool]) -> None:
         self._pages = pages
+        self._same = same
         self._window: deque[Event] = deque()  # recorded, not yet matched
         self._backlog: deque[Event] = deque()  # replayed before the reader had the recorded ones to match
         self._exhausted = False
@@ -293,7 +296,7 @@ class _Comparison:
         self._check_matched()
 
     def _compare(self, want: Event, have: Event) -> None:
-        if not want.same_as(have):
+        if not self._same(want, have):
             self.divergence = Divergence(self.compared, want.comparable(), have.comparable())
             self.finished.set()
             return
@@ -313,12 +316,24 @@ class Compared:
 
 
 async def reexecute(recording: Replayable, store: Store,
-                    on_event: Callable[[Event], None] | None = None) -> Compared:
+                    on_event: Callable[[Event], None] | None = None, *, code: App | None = None,
+                    live: bool = False) -> Compared:
     """Run the recording again in a new run of `store`, on the virtual clock, comparing its events with
-    the recorded ones as they come (`on_event` sees each of them too)."""
-    pack = load_pack_text(recording.pack_text, recording.source)
-    lab = Lab(pack, recording.pack_text, store, seed=recording.seed, label=f"replay of {recording.source}")
-    comparison = _Comparison(recording.pages())
+    the recorded ones as they come (`on_event` sees each of them too). A recording of the user's own code
+    needs `code`: its definitions run again, each call answered as recorded (sagatui.lab.recorded_answers),
+    or, `live`, made again."""
+    owned = code_services(recording.pack_text)
+    if owned and code is None:
+        raise RecordingError(f"{recording.source} ran the user's own code ({', '.join(owned)}): "
+                             f"give it with --code MODULE:APP")
+    if code is not None:
+        pack, pack_text = code.pack, code.pack_text
+        answers = None if live else await RecordedAnswers.read(recording)
+    else:
+        pack, pack_text, answers = load_pack_text(recording.pack_text, recording.source), recording.pack_text, None
+    lab = Lab(pack, pack_text, store, seed=recording.seed, label=f"replay of {recording.source}", code=code,
+              answers=answers)
+    comparison = _Comparison(recording.pages(), same_but_timing if live else Event.same_as)
     lab.bus.add_listener(comparison.replayed)
     if on_event is not None:
         lab.bus.add_listener(on_event)
@@ -350,19 +365,21 @@ async def first_of(*waits: Coroutine[Any, Any, Any]) -> None:
 
 
 async def replay_recorded(recording: Replayable, workdir: Path | None = None,
-                          on_event: Callable[[Event], None] | None = None) -> Compared:
+                          on_event: Callable[[Event], None] | None = None, *, code: App | None = None,
+                          live: bool = False) -> Compared:
     """Re-execute into a scratch database (thrown away: nothing waits for its disk) and compare, as the
     events come."""
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         async with await Store.open(Path(scratch) / "replay.db", durability="scratch") as store:
-            return await reexecute(recording, store, on_event)
+            return await reexecute(recording, store, on_event, code=code, live=live)
 
 
-async def replay(recording: Recording, workdir: Path | None = None) -> ReplayResult:
+async def replay(recording: Recording, workdir: Path | None = None, *, code: App | None = None,
+                 live: bool = False) -> ReplayResult:
     """Re-execute into a scratch database and compare; the replayed events are kept (as many as were
     recorded), for a test to look at."""
     events: list[Event] = []
-    compared = await replay_recorded(recording, workdir, events.append)
+    compared = await replay_recorded(recording, workdir, events.append, code=code, live=live)
     return ReplayResult(recording, events[:len(recording.events)], compared.divergence)
 
 

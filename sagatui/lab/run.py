@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagatui import __version__
 from sagatui.code.app import App, RunEnd
@@ -43,6 +43,9 @@ from sagatui.store.database import Store
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import InvariantResult, check_invariants
 from sagatui.store.queries import sagas as saga_rows
+
+if TYPE_CHECKING:
+    from sagatui.lab.recorded_answers import RecordedAnswers
 from sagatui.store.run_lock import claim_run, release_run
 from sagatui.store.writer import EventWriter
 
@@ -87,9 +90,11 @@ class Lab:
     `open_for_playback` opens one that a recording's events are written into."""
 
     def __init__(self, pack: Pack, pack_text: str, store: Store, *, seed: int = 1, speed: float | None = None,
-                 bus: EventBus | None = None, label: str | None = None, code: App | None = None) -> None:
+                 bus: EventBus | None = None, label: str | None = None, code: App | None = None,
+                 answers: RecordedAnswers | None = None) -> None:
         self.pack, self.pack_text, self.store = pack, pack_text, store
         self.code = code  # the user's own services, invariants and lifespan (sagatui.code), for a pack of them
+        self.answers = answers  # replaying: what the user's calls answered in the recording (none is made)
         self._lifespan = AsyncExitStack()
         self.seed, self.speed, self.label = seed, speed, label
         self.bus = bus if bus is not None else EventBus()
@@ -185,7 +190,9 @@ class Lab:
         self.breakers = BreakerBoard(self.clock, record_transitions(self.recorder), dict(self.pack.breakers))
         self.services = ServiceDirectory(self.clock, self.recorder, self.seed)
         for name, service in self.pack.services.items():
-            if service.kind == CODE_KIND:
+            if service.kind == CODE_KIND and self.answers is not None:
+                self.services.add_code(name, self.answers.performer(self.clock), service.fault, replayed=True)
+            elif service.kind == CODE_KIND:
                 self.services.add_code(name, self._own_code(name), service.fault)
             else:
                 self.services.add(name, service.kind, service.options, service.fault)
@@ -200,7 +207,7 @@ class Lab:
         self.pacing = Pacing(self.clock)
         self.clock.add_idle_hook(self.desk.on_quiet_moment)
         self._wired = True
-        if self.code is not None:
+        if self.code is not None and self.answers is None:
             with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile
                 await self._lifespan.enter_async_context(self.code.around(self.run_info))
 
@@ -244,7 +251,9 @@ class Lab:
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
             await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
-            if self.code is not None:
+            if self.code is not None and self.answers is not None:
+                invariants += self.answers.invariants(list(self.code.invariants))
+            elif self.code is not None:
                 ended = await saga_rows(self.store, self.run_id, limit=-1)
                 invariants += await self.code.check_invariants(RunEnd(self.run_info, ended))
             self.recorder.emit(EventKind.RUN_SETTLED, data={

@@ -121,3 +121,20 @@ def test_fuzz_finds_the_seeds_that_break_the_users_own_invariant(sagatui, tmp_pa
     assert f"reproduce: sagatui fuzz counting:app --scenario once --runs 1 --start-seed {failing[0]}" in spread.out
     alone = sagatui("fuzz", "counting:app", "--scenario", "once", "--runs", "16", "--jobs", "1")
     assert alone.out == spread.out  # the same seeds fail, reported the same, in one process or two
+
+
+def test_replay_a_run_of_the_users_code(sagatui, tmp_path: Path) -> None:
+    write(tmp_path)
+    assert sagatui("run", "counting:app", "--db", "runs.db", "--quiet").code == 0
+    needs = sagatui("replay", "runs.db")
+    assert needs.code == 2
+    assert "run 1 of runs.db ran the user's own code (counter): give it with --code MODULE:APP" in needs.err
+    answered = sagatui("replay", "runs.db", "--code", "counting:app")
+    assert answered.code == 0, answered.err
+    assert answered.out.startswith("identical: ")
+    live = sagatui("replay", "runs.db", "--code", "counting:app", "--live")
+    assert live.code == 0 and live.out.startswith("identical: "), live.err
+    write(tmp_path, APP.replace('"total": amount', '"total": amount + 1'))  # the code changed its answer
+    changed = sagatui("replay", "runs.db", "--code", "counting:app", "--live")
+    assert changed.code == 1
+    assert "diverged" in changed.out and '"total": 4' in changed.out

@@ -38,7 +38,8 @@ class Bank:
 
 
 def wallet_app(bank: Bank, *, fault: dict[str, Any] | None = None, retry: dict[str, Any] | None = None,
-               inputs: int = 1, **app_options: Any) -> sagatui.App:
+               inputs: int = 1, notify: bool = False, **app_options: Any) -> sagatui.App:
+    """The wallet and shipping; `notify`: a step more between them (a changed definition)."""
     wallet = sagatui.Service("wallet", errors={Declined: "permanent", Busy: "rate_limited"}, fault=fault)
 
     @wallet.operation
@@ -75,6 +76,8 @@ def wallet_app(bank: Bank, *, fault: dict[str, Any] | None = None, retry: dict[s
         step("ship", "shipping.create_shipment", params={"region": ref("input.region")},
              compensation="shipping.cancel_shipment"),
     ]
+    if notify:
+        steps.insert(1, step("notify", "shipping.create_shipment", params={"region": "EU"}))
     order = {"amount": 12.5, "card": "ok", "region": "EU"}
     return sagatui.App(
         "wallet_shop", services=[wallet], pack=_SHIPPING_PACK, sagas=[saga("pay_and_ship", *steps)],
