@@ -263,6 +263,8 @@ def subcommand_parser() -> argparse.ArgumentParser:
     attention.add_argument("saga", nargs="?", metavar="SAGA_ID", help="the saga (show, retry, resolve)")
     attention.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     attention.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    attention.add_argument("--code", metavar="MODULE:APP",
+                           help="the user's own code the run ran (sagatui.code): imported only when given")
     attention.add_argument("--note", help="resolve: what was done about it (required)")
     attention.add_argument("--all", action="store_true", help="retry, resolve: every saga in the inbox")
     attention.add_argument("--where", metavar="WORDS", help="retry, resolve: the sagas in the inbox holding every "
@@ -289,6 +291,8 @@ def subcommand_parser() -> argparse.ArgumentParser:
     saga.add_argument("sagas", nargs="+", metavar="SAGA_ID", help="the sagas to act on")
     saga.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default: {DEFAULT_DB})")
     saga.add_argument("--run", type=support.run_id, help="run id (default: the latest run)")
+    saga.add_argument("--code", metavar="MODULE:APP",
+                      help="the user's own code the run ran (sagatui.code): imported only when given")
     saga.add_argument("--note", default="", help="why (recorded with the cancel or the decision)")
     saga.set_defaults(handler=Handler("runs", "handle_saga"))
     return parser

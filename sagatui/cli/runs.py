@@ -26,6 +26,7 @@ from sagatui.exit_codes import ExitCode
 from sagatui.model.status import SagaStatus
 
 if TYPE_CHECKING:
+    from sagatui.code.app import App
     from sagatui.store.database import Store
 from sagatui.cli.targets import code_option, read_target
 from sagatui.stop_signals import run_stoppable
@@ -165,7 +166,7 @@ def handle_resume(options: argparse.Namespace, out: Console) -> int:
 def handle_attention(options: argparse.Namespace, out: Console) -> int:
     from sagatui.cli.rendering import inbox_json
     from sagatui.lab import attention
-    from sagatui.lab.recovery.reopen import NoSuchRun
+    from sagatui.lab.recovery.reopen import CodeNeeded, NoSuchRun
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():
@@ -177,6 +178,8 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
         raise UsageError(f"attention {options.action} needs a SAGA_ID (or --all, --where WORDS)")
     if options.action == "resolve" and not options.note:
         raise UsageError("attention resolve needs --note TEXT: what was done about it")
+
+    code = code_option(options)
 
     async def act() -> int:
         async with await Store.open(options.db, read_only=options.action in ("list", "show")) as store:
@@ -195,22 +198,24 @@ def handle_attention(options: argparse.Namespace, out: Console) -> int:
                     case "show":
                         print_case(out, run_id, await attention.attention_case(store, run_id, options.saga))
                     case "retry" | "resolve" if bulk:
-                        return await _act_on_inbox(out, store, run_id, options)
+                        return await _act_on_inbox(out, store, run_id, options, code)
                     case "retry":
-                        status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False))
+                        status = await attention.retry(store, run_id, options.saga, on_event=event_printer(out, False),
+                                                       code=code)
                         show(out, f"{options.saga}: {status}")
                         return ExitCode.OK if status is not SagaStatus.NEEDS_ATTENTION else ExitCode.EXPECTATION_FAILED
                     case "resolve":
-                        status = await attention.resolve(store, run_id, options.saga, options.note)
+                        status = await attention.resolve(store, run_id, options.saga, options.note, code=code)
                         show(out, f"{options.saga}: resolved ({status}): {options.note}")
                 return ExitCode.OK
-            except (NoSuchRun, attention.NotNeedingAttention) as error:
+            except (NoSuchRun, CodeNeeded, attention.NotNeedingAttention) as error:
                 raise UsageError(str(error)) from None
 
     return run_stoppable(act())
 
 
-async def _act_on_inbox(out: Console, store: Store, run_id: int, options: argparse.Namespace) -> int:
+async def _act_on_inbox(out: Console, store: Store, run_id: int, options: argparse.Namespace,
+                        code: App | None) -> int:
     """A bulk retry or resolve: the inbox's sagas that --where chooses (--all: every one), counted and
     confirmed first (--yes, or y at the prompt on a terminal); all in one reopening of the run."""
     import sys
@@ -230,9 +235,9 @@ async def _act_on_inbox(out: Console, store: Store, run_id: int, options: argpar
             show(out, "nothing done")
             return ExitCode.OK
     if options.action == "retry":
-        statuses = await attention.retry_many(store, run_id, chosen, on_event=event_printer(out, False))
+        statuses = await attention.retry_many(store, run_id, chosen, on_event=event_printer(out, False), code=code)
     else:
-        statuses = await attention.resolve_many(store, run_id, chosen, options.note)
+        statuses = await attention.resolve_many(store, run_id, chosen, options.note, code=code)
     for saga_id, status in statuses.items():
         show(out, f"{saga_id}: {'resolved (' + status + ')' if options.action == 'resolve' else status}")
     left = sum(status is SagaStatus.NEEDS_ATTENTION for status in statuses.values())
@@ -242,21 +247,22 @@ async def _act_on_inbox(out: Console, store: Store, run_id: int, options: argpar
 
 
 def handle_saga(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.lab.recovery.reopen import NoSuchRun
+    from sagatui.lab.recovery.reopen import CodeNeeded, NoSuchRun
     from sagatui.lab.saga_actions import NotActionable, SagaAction, act_on_sagas
     from sagatui.store.database import Store
 
     if not Path(options.db).is_file():
         raise UsageError(f"{options.db} does not exist")
     action = SagaAction(options.action)
+    code = code_option(options)
 
     async def act() -> int:
         async with await Store.open(options.db) as store:
             try:
                 run_id = await chosen_run(store, options.run)
                 report = await act_on_sagas(store, run_id, action, options.sagas, options.note,
-                                            on_event=event_printer(out, False))
-            except (NoSuchRun, NotActionable) as error:
+                                            on_event=event_printer(out, False), code=code)
+            except (NoSuchRun, CodeNeeded, NotActionable) as error:
                 raise UsageError(str(error)) from None
         for saga_id, status in report.statuses.items():
             show(out, f"{saga_id}: {status}")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sagatui.code.app import App
 from sagatui.event_lines import names
 from sagatui.lab.commands import Resolve, RetryCompensation
 from sagatui.lab.recovery.reopen import find_run, reopen_run
@@ -119,39 +120,43 @@ def _link(step: str, end: Event | None) -> CompensationLink:
 
 
 async def retry(store: Store, run_id: int, saga_id: str, *, on_event: Callable[[Event], None] | None = None,
-                ) -> SagaStatus:
-    """Run the saga's unfinished compensations again; its status afterwards."""
-    return (await retry_many(store, run_id, [saga_id], on_event=on_event))[saga_id]
+                code: App | None = None) -> SagaStatus:
+    """Run the saga's unfinished compensations again; its status afterwards. `code`: the user's services of a
+    run of their own code (each of these functions takes it)."""
+    return (await retry_many(store, run_id, [saga_id], on_event=on_event, code=code))[saga_id]
 
 
 async def resolve(store: Store, run_id: int, saga_id: str, note: str, *,
-                  on_event: Callable[[Event], None] | None = None) -> SagaStatus:
+                  on_event: Callable[[Event], None] | None = None, code: App | None = None) -> SagaStatus:
     """Mark the saga handled (compensated) with the operator's note."""
-    return (await resolve_many(store, run_id, [saga_id], note, on_event=on_event))[saga_id]
+    return (await resolve_many(store, run_id, [saga_id], note, on_event=on_event, code=code))[saga_id]
 
 
 async def retry_many(store: Store, run_id: int, saga_ids: Sequence[str], *,
-                     on_event: Callable[[Event], None] | None = None) -> dict[str, SagaStatus]:
+                     on_event: Callable[[Event], None] | None = None, code: App | None = None,
+                     ) -> dict[str, SagaStatus]:
     """Run the unfinished compensations of every saga named again, side by side, in one reopening of the
     run; each one's status afterwards."""
-    return await _act(store, run_id, saga_ids, lambda saga_id: RetryCompensation(saga_id=saga_id), on_event)
+    return await _act(store, run_id, saga_ids, lambda saga_id: RetryCompensation(saga_id=saga_id), on_event, code)
 
 
 async def resolve_many(store: Store, run_id: int, saga_ids: Sequence[str], note: str, *,
-                       on_event: Callable[[Event], None] | None = None) -> dict[str, SagaStatus]:
+                       on_event: Callable[[Event], None] | None = None, code: App | None = None,
+                       ) -> dict[str, SagaStatus]:
     """Mark every saga named handled with the same note; each one's status afterwards."""
-    return await _act(store, run_id, saga_ids, lambda saga_id: Resolve(saga_id=saga_id, note=note), on_event)
+    return await _act(store, run_id, saga_ids, lambda saga_id: Resolve(saga_id=saga_id, note=note), on_event,
+                      code)
 
 
 async def _act(store: Store, run_id: int, saga_ids: Sequence[str],
                command_for: Callable[[str], RetryCompensation | Resolve],
-               on_event: Callable[[Event], None] | None) -> dict[str, SagaStatus]:
+               on_event: Callable[[Event], None] | None, code: App | None) -> dict[str, SagaStatus]:
     """Reopen the run, then look the saga up: under the run's lock, so that another process that retried
     or resolved it first is seen (NotNeedingAttention), never raced. Cancelled (a stop signal) while the
     retried compensations run, the run is recorded as interrupted with no saga left in flight: the cut-short
     retry ended nothing, so the saga is still in the inbox (`sagatui resume` settles the run again, and the
     next retry has its whole policy; tests/recovery/test_interrupt.py)."""
-    reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event)
+    reopened = await reopen_run(store, await find_run(store, run_id), on_event=on_event, code=code)
     lab = reopened.lab
     wanted = list(dict.fromkeys(saga_ids))
     try:

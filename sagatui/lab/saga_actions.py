@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sagatui.code.app import App
 from sagatui.lab.commands import CancelSaga, DecideApproval, RecordedCommand
 from sagatui.lab.recovery.reopen import find_run, reopen_run
 from sagatui.lab.recovery.world import restore_world
@@ -68,14 +69,15 @@ class SagaActionReport:
 
 
 async def act_on_sagas(store: Store, run_id: int, action: SagaAction, saga_ids: Sequence[str], note: str = "", *,
-                       on_event: Callable[[Event], None] | None = None) -> SagaActionReport:
+                       on_event: Callable[[Event], None] | None = None, code: App | None = None,
+                       ) -> SagaActionReport:
     """Take `action` on the sagas `saga_ids` of the stopped run `run_id` and carry them on until they end
     or wait for people again. NotActionable (nothing written) when one cannot take it; NoSuchRun;
     StorageError."""
     run = await find_run(store, run_id)
     if run_in_use(store.path, run.id):
         raise NotActionable(f"run {run.id} is being run by another process: {action} its sagas in that dashboard")
-    reopened = await reopen_run(store, run, on_event=on_event)
+    reopened = await reopen_run(store, run, on_event=on_event, code=code)
     lab = reopened.lab
     wanted = list(dict.fromkeys(saga_ids))
     try:

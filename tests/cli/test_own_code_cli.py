@@ -138,3 +138,50 @@ def test_replay_a_run_of_the_users_code(sagatui, tmp_path: Path) -> None:
     changed = sagatui("replay", "runs.db", "--code", "counting:app", "--live")
     assert changed.code == 1
     assert "diverged" in changed.out and '"total": 4' in changed.out
+
+
+REFUNDS = '''
+from pathlib import Path
+
+import sagatui
+from sagatui import saga, scenario, step
+
+bank = sagatui.Service("bank")
+
+
+@bank.operation
+async def charge(ctx: sagatui.CallContext) -> dict:
+    return {"charged": 5}
+
+
+@charge.undo
+async def refund(ctx: sagatui.CallContext) -> dict:
+    if (ctx.run.database.parent / "refunds_down").exists():
+        raise sagatui.Transient("refunds are down")
+    return {"refunded": 5}
+
+
+@bank.operation
+async def fail(ctx: sagatui.CallContext) -> dict:
+    raise sagatui.Permanent("no")
+
+
+app = sagatui.App("refunds", services=[bank],
+                  sagas=[saga("pay", step("charge", charge, compensation_retry={"max_attempts": 1}),
+                              step("fail", fail))],
+                  scenarios={"one": scenario("pay", inputs=[{}])})
+'''
+
+
+def test_an_operator_retries_the_users_undo(sagatui, tmp_path: Path) -> None:
+    write(tmp_path, REFUNDS, "refunds.py")
+    (tmp_path / "refunds_down").touch()
+    sagatui("run", "refunds:app", "--db", "runs.db", "--quiet")
+    listed = sagatui("attention", "list", "--db", "runs.db")
+    assert listed.code == 1 and "S-0001" in listed.out
+    (tmp_path / "refunds_down").unlink()
+    refused = sagatui("attention", "retry", "S-0001", "--db", "runs.db")
+    assert refused.code == 2 and "give it again with --code refunds:app" in refused.err
+    retried = sagatui("attention", "retry", "S-0001", "--db", "runs.db", "--code", "refunds:app")
+    assert retried.code == 0, retried.err
+    assert "S-0001: compensated" in retried.out
