@@ -12,6 +12,10 @@ faults on the virtual clock and assert on what it did; fuzz it over seeds.
     def test_busy_day_holds(saga_lab, sagatui_seed):
         saga_lab.run(APP, "busy_day", seed=sagatui_seed).assert_passed()
 
+A session file kept beside the tests is a snapshot of a real run: `saga_lab.check_session(APP,
+"tests/sessions/checkout.json", "happy")` replays it through the App's current definitions (no call
+made) and fails at the first divergence; `pytest --sagatui-update` writes it again from a real run.
+
 A failing run's reproduce command (`sagatui run shop/app.py:app --scenario busy_day --seed 7`) is shown
 in the terminal summary; `--sagatui-seed 7` runs every fuzzed test with that seed alone.
 
@@ -39,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sagatui")
     group.addoption("--sagatui-seed", type=int, default=None, metavar="N",
                     help="run each sagatui_fuzz test with seed N only (what a reproduce line names)")
+    group.addoption("--sagatui-update", action="store_true",
+                    help="write the session files that saga_lab.check_session compares with again, from real runs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,6 +74,7 @@ class SagaLab:
     def __init__(self, folder: Path, node: pytest.Item) -> None:
         self.db = folder / "sagatui.db"
         self._node = node
+        self._update = bool(node.config.getoption("sagatui_update"))
         self._apps: dict[str, App] = {}
 
     def app(self, target: App | str) -> App:
@@ -95,6 +102,17 @@ class SagaLab:
         if not outcome.passed:
             self._node.user_properties.append((_REPRODUCE, outcome.reproduce))
         return outcome
+
+
+    def check_session(self, target: App | str, path: str | Path, scenario: str | None = None, *,
+                      seed: int = 1) -> str:
+        """Compare the App with a session file kept beside the tests (a snapshot of a real run): the file's
+        recorded answers go through the App's current definitions, and the first divergence fails the test.
+        No file yet, or `--sagatui-update`: the scenario runs for real and the file is written."""
+        from sagatui.lab.trial import check_session
+
+        return asyncio.run(check_session(self.app(target), Path(path), scenario, self.db, seed=seed,
+                                         update=self._update))
 
 
 @pytest.fixture

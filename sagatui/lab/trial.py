@@ -13,6 +13,7 @@ from sagatui.code.app import App
 from sagatui.lab.commands import SetFault
 from sagatui.lab.expectations import SagaOutcomes
 from sagatui.lab.headless import ScenarioReport, run_scenario
+from sagatui.lab.replay import recording_from_session, recording_from_store, replay, write_session
 from sagatui.model.events import Event
 from sagatui.model.faults import FaultProfile
 from sagatui.store.database import Store
@@ -80,3 +81,22 @@ async def run_trial(app: App, scenario: str | None, db: Path, *, seed: int = 1,
                                     code=app, before=before)
     orders = SagaOutcomes.of(events).orders
     return Outcome(report, events, orders, db, reproduce_command(app.target, name, seed, faults))
+
+
+async def check_session(app: App, path: Path, scenario: str | None, db: Path, *, seed: int = 1,
+                        update: bool = False) -> str:
+    """Compare the App with the session file at `path` (a recording kept beside the tests): its recorded
+    answers fed through the App's current definitions; AssertionError naming the first divergence. With
+    `update`, or no file yet, run the scenario for real and write the file instead. What was done, in a line."""
+    if update or not path.exists():
+        outcome = await run_trial(app, scenario, db, seed=seed)
+        async with await Store.open(db) as store:
+            recording = await recording_from_store(store, outcome.report.run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_session(recording, path)
+        return f"wrote {path}: {len(recording.events)} events"
+    result = await replay(recording_from_session(path), db.parent, code=app)
+    if result.divergence is not None:
+        raise AssertionError(f"{path} no longer replays ({app.target}); if the change is meant, run pytest with "
+                             f"--sagatui-update to write it again:\n{result.divergence.describe()}")
+    return f"{path}: identical"

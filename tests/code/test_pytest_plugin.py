@@ -55,6 +55,31 @@ def test_fuzz_marker_runs_each_seed_and_the_summary_says_how_to_reproduce(pytest
     again.stdout.fnmatch_lines(["*test_holds?seed2? PASSED*"])
 
 
+def test_session_files_are_snapshots_written_with_a_flag(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(counting=APP)
+    pytester.makepyfile(test_snapshot='''
+        def test_counting_unchanged(saga_lab):
+            print(saga_lab.check_session("counting:app", "sessions/once.json", "once"))
+    ''')
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines(["*wrote sessions/once.json: * events*"])
+    assert (pytester.path / "sessions" / "once.json").is_file()
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s").stdout.fnmatch_lines(
+        ["*sessions/once.json: identical*"])
+    pytester.makepyfile(counting=APP.replace('"total": amount', '"total": amount * 2'))
+    # the recorded answers are fed back: a changed function body alone changes nothing...
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.makepyfile(counting=APP.replace('params={"amount": ref("input.amount")}))',
+                                             'params={"amount": ref("input.amount")}), '
+                                             'output={"total": ref("steps.add.result.total")})'))
+    changed = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # ...a changed definition does
+    changed.assert_outcomes(failed=1)
+    changed.stdout.fnmatch_lines(["*sessions/once.json no longer replays*--sagatui-update*"])
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sagatui-update").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
 def test_loading_the_plugin_imports_no_engine(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_modules='''
         import sys
