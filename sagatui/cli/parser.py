@@ -101,7 +101,8 @@ def subcommand_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate packs", description="Validate packs and list their "
                                                                              "scenarios, or print every problem.")
-    check.add_argument("packs", nargs="+", help="pack files or bundled pack names")
+    check.add_argument("packs", nargs="+", help="pack files or bundled pack names, or the user's own code "
+                                                "(MODULE:APP, a .py file)")
     check.set_defaults(handler=Handler("pack_commands", "handle_check"))
 
     packs = commands.add_parser("packs", help="list the bundled packs and their scenarios")

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from sagatui.cli.rendering import show
 from sagatui.cli.support import UsageError
+from sagatui.cli.targets import is_code_target
 from sagatui.exit_codes import ExitCode
 from sagatui.lab.proof_report import COLUMN_TITLES, cell_mark, reproduce_command, reproduce_words
 from sagatui.packs.bundled import read_pack
@@ -30,6 +31,9 @@ _TONE_STYLES = {"passed": "green", "held": "yellow", "broken": "bold red", "unre
 def handle_prove(options: argparse.Namespace, out: Console) -> int:
     from sagatui.lab.prove import Case, Subject, first_input, sagas_to_prove
 
+    if is_code_target(options.pack):
+        raise UsageError("prove breaks a pack's simulated services, each case on a fresh world; the user's own "
+                         "code keeps its world itself: prove it with `sagatui fuzz` and its invariants for now")
     source = read_pack(options.pack)
     pack = source.pack
     given = _given_input(options.input)
