@@ -26,6 +26,10 @@ async def prove_saga(app: SagaDashboard, saga_id: str) -> None:
     if app.session is None or app.refresher is None:
         return
     session, view = app.session, app.refresher.view
+    if session.settings.code is not None:
+        app.notify("prove breaks a pack's simulated services; the user's own code is proved by fuzz and its "
+                   "invariants for now", severity="warning", timeout=5)
+        return
     try:
         started = await read_events(session.store, view.run_id, saga_id=saga_id, kinds=[EventKind.SAGA_STARTED],
                                     limit=1)
