@@ -249,7 +249,10 @@ def _handler(handle: Callable[[str, str, str | None, JSON], Answer]) -> type[Bas
             except ValueError as wrong:
                 status, answer = 400, {"error": f"bad JSON: {wrong}"}
             else:
-                status, answer = handle(self.command, self.path, self.headers.get("Idempotency-Key"), body)
+                try:
+                    status, answer = handle(self.command, self.path, self.headers.get("Idempotency-Key"), body)
+                except Exception as failed:  # a bug of the provider's own: a 500, as a web framework answers
+                    status, answer = 500, {"error": f"internal error: {type(failed).__name__}: {failed}"}
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
