@@ -77,11 +77,11 @@ async def create_order(ctx: CallContext, customer: str, amount: float, address: 
 
 @create_order.undo
 async def cancel_order(ctx: CallContext) -> CancelResult:
-    """Cancel the checkout's order (found by the saga when create_order's answer was lost)."""
+    """Cancel the checkout's order (found by create_order's own key when its answer was lost)."""
     db = ShopRun.of(ctx.run).db
     order_id = ctx.forward_result.get("order_id")
     if order_id is None:
-        found = await db.order_of_saga(ctx.saga_id)
+        found = await db.order_by_key(ctx.step_key)
         if found is None:
             return {"order_id": None, "status": "never created"}
         order_id = found.order_id

@@ -113,9 +113,9 @@ class ShopDB:
             raise OrderNotFound(f"no order {order_id}")
         return found
 
-    async def order_of_saga(self, saga_id: str) -> Order | None:
-        """The order a checkout created (None: it created none)."""
-        return await self._one("SELECT * FROM orders WHERE saga_id = ?", saga_id)
+    async def order_by_key(self, key: str) -> Order | None:
+        """The order created with idempotency key `key` (None: none was)."""
+        return await self._one("SELECT * FROM orders WHERE idempotency_key = ?", key)
 
     async def orders(self) -> list[Order]:
         async with self._db.execute("SELECT * FROM orders ORDER BY rowid") as cursor:
