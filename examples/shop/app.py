@@ -21,6 +21,7 @@ from sagatui import RunEnd, ref, saga, scenario, step
 ORDER = ref("steps.create_order.result.order_id")
 CARD = "4242-4242-4242-4242"
 DECLINED_CARD = "4000-0000-0000-0002"  # the processor always declines it
+THROTTLED_CARD = "4000-0000-0000-0429"  # the processor answers its first try 429, Retry-After: 1
 RESTRICTED = "antarctica"  # the carrier does not deliver there
 
 checkout = saga(
@@ -75,6 +76,9 @@ SCENARIOS = {
         "checkout", description="The carrier refuses the region (422): the charge is refunded, the order cancelled",
         inputs=[order(3, region=RESTRICTED)],
         expect={"statuses": ["compensated"], "compensation_order": ["charge", "create_order"], "max_retries": 0}),
+    "throttled": scenario(
+        "checkout", description="The processor answers 429 with Retry-After: 1; the retry waits for it, then charges",
+        inputs=[order(4, card=THROTTLED_CARD)], expect={"statuses": ["completed"], "metrics": {"retries": 1}}),
     "lost_replies": scenario(
         "checkout", description="Half the processor's replies are lost: retries with the same key charge once",
         faults=[{"at": "0s", "service": "payments", "profile": {"mode": "lost_reply", "error_rate": 0.5}}],
@@ -94,7 +98,8 @@ SCENARIOS = {
                                     "card": CARD, "address": "{n} High St",
                                     "region": {"draw": {"one_of": ["north", "south", "east", "west"]}}}},
             {"weight": 1, "input": order(0, card=DECLINED_CARD) | {"customer": "declined{n}@example.com"}},
-            {"weight": 1, "input": order(0, region=RESTRICTED) | {"customer": "polar{n}@example.com"}}]},
+            {"weight": 1, "input": order(0, region=RESTRICTED) | {"customer": "polar{n}@example.com"}},
+            {"weight": 1, "input": order(0, card=THROTTLED_CARD) | {"customer": "hasty{n}@example.com"}}]},
         faults=[{"at": "1s", "service": "payments", "profile": {"mode": "degraded", "error_rate": 0.5}},
                 {"at": "1500ms", "service": "payments", "profile": {"mode": "offline"}},
                 {"at": "2s", "service": "payments", "profile": {"mode": "lost_reply", "error_rate": 0.3}},

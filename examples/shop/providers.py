@@ -1,12 +1,13 @@
-"""The shop's two outside providers, a card processor and a carrier, each a small JSON-over-HTTP server on
-127.0.0.1 (an ephemeral port, a thread of its own) keeping its books in its own SQLite file.
+"""The shop's two outside providers, a card processor and a carrier: each answers JSON requests (served over HTTP
+by serving.py) and keeps its books in its own SQLite file.
 
 Both honour an `Idempotency-Key` header on POST: the first answer to a key is stored with the request it
 answered, and a request repeating the key gets that answer again without anything being done twice (the
 same key with a different request is refused, 422). 5xx and 429 answers are not stored: they say "try
 again". Every request is logged (`requests`), so a test can tell a replayed answer from a fresh one.
 
-    payments:  POST /charges {order_id, amount, card}   -> 201 {charge_id, order_id, amount}; 402 declined
+    payments:  POST /charges {order_id, amount, card}   -> 201 {charge_id, order_id, amount}; 402 declined;
+                                                           429 (Retry-After) to a throttled card's first try
                POST /refunds {charge_id}                -> 201 {refund_id, charge_id, amount}; the same refund
                                                            again (200) for a charge refunded already
                GET  /charges[?order_id=...]             -> {charges: [{..., refunds: [...]}]}
@@ -22,10 +23,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable
-from contextlib import closing
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 JSON = dict[str, Any]
 Answer = tuple[int, JSON]  # an HTTP status and its JSON body
 DECLINED_CARDS = frozenset({"4000-0000-0000-0002"})
+THROTTLED_CARDS = frozenset({"4000-0000-0000-0429"})  # a first try is told 429, Retry-After: 1
 RESTRICTED_REGIONS = frozenset({"antarctica"})
 
 _BOOKS = """
@@ -119,9 +118,12 @@ class PaymentProvider(Provider):
                                         idempotency_key TEXT);
     """
 
-    def __init__(self, file: Path, declined_cards: Iterable[str] = DECLINED_CARDS) -> None:
+    def __init__(self, file: Path, declined_cards: Iterable[str] = DECLINED_CARDS,
+                 throttled_cards: Iterable[str] = THROTTLED_CARDS) -> None:
         super().__init__(file)
         self.declined_cards = frozenset(declined_cards)
+        self.throttled_cards = frozenset(throttled_cards)
+        self._throttled: set[str | None] = set()  # the keys told to slow down once already
 
     def answer(self, method: str, parts: list[str], body: JSON, query: dict[str, str], key: str | None) -> Answer:
         if method == "POST" and parts == ["charges"]:
@@ -137,6 +139,9 @@ class PaymentProvider(Provider):
             return 400, {"error": "the amount must be positive"}
         if card in self.declined_cards:
             return 402, {"error": "card declined", "code": "card_declined"}
+        if card in self.throttled_cards and key not in self._throttled:
+            self._throttled.add(key)
+            return 429, {"error": "too many requests for this card", "retry_after": 1}
         charge_id = f"ch_{uuid.uuid4().hex[:12]}"
         self._db.execute("INSERT INTO charges VALUES (?, ?, ?, ?, ?)", (charge_id, order_id, amount, card, key))
         return 201, {"charge_id": charge_id, "order_id": order_id, "amount": amount}
@@ -204,77 +209,3 @@ class ShippingProvider(Provider):
         where, given = ("WHERE order_id = ?", [order_id]) if order_id else ("", [])
         return self._rows(f"SELECT * FROM shipments {where} ORDER BY rowid", given)
 
-
-class ProviderServer:
-    """`provider` served over HTTP/1.1 on 127.0.0.1, an ephemeral port, by a thread of its own (as a
-    provider is another process): `start()`, then `url`; `stop()` when the run is over."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider.handle))
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{provider.name}-provider", daemon=True)
-
-    def start(self) -> ProviderServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (waits for the serving loop, a poll interval at most) and close the books."""
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join()
-        self.provider.close()
-
-
-def _handler(handle: Callable[[str, str, str | None, JSON], Answer]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else {}
-                if not isinstance(body, dict):
-                    raise ValueError("the body is not a JSON object")
-            except ValueError as wrong:
-                status, answer = 400, {"error": f"bad JSON: {wrong}"}
-            else:
-                try:
-                    status, answer = handle(self.command, self.path, self.headers.get("Idempotency-Key"), body)
-                except Exception as failed:  # a bug of the provider's own: a 500, as a web framework answers
-                    status, answer = 500, {"error": f"internal error: {type(failed).__name__}: {failed}"}
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(payload)
-            self.close_connection = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # the request log is in the books
-            return
-
-    return Handler
-
-
-@dataclass(frozen=True)
-class Books:
-    """A provider's SQLite file read after its run (a test's look at what it really did)."""
-
-    file: Path
-
-    def rows(self, table: str) -> list[JSON]:
-        with closing(sqlite3.connect(self.file)) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid")]

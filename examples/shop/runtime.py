@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from http_client import JSON, request
-from providers import PaymentProvider, ProviderServer, ShippingProvider
+from providers import PaymentProvider, ShippingProvider
+from serving import ProviderServer
 from shop_db import ShopDB
 
 from sagatui import RunInfo
