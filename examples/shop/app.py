@@ -133,10 +133,14 @@ async def confirmed_orders_paid_and_shipped(end: RunEnd) -> list[str]:
 
 @app.invariant
 async def cancelled_orders_made_whole(end: RunEnd) -> list[str]:
-    """A cancelled order's charges are each refunded exactly once, in full, and none of its shipments is live."""
+    """A cancelled order's charges are each refunded exactly once, in full, and none of its shipments is live;
+    but for a checkout that needs attention (its rollback could not finish: an operator's inbox lists it)."""
     books = await Ledger.read(end)
+    awaiting = {ended.saga_id for ended in end.sagas if ended.status == "needs_attention"}
     problems = []
     for order in books.orders_in("cancelled"):
+        if order.saga_id in awaiting:
+            continue
         for made in books.charges_of(order.order_id):
             refunded = [refund["amount"] for refund in made["refunds"]]
             if refunded != [made["amount"]]:
