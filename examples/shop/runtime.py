@@ -1,16 +1,18 @@
 """What one run of the shop has: its own database and its two providers, started by the App's lifespan and
 found by the operations through the run they are called in (`ShopRun.of(ctx.run)`).
 
-The files sit beside the sagatui database, named after it and the run, and are made afresh each run:
-`shop.db` run 3 has `shop-shop-run3.sqlite` (the orders), `shop-payments-run3.sqlite` and
-`shop-shipping-run3.sqlite` (each provider's books, requests included). They stay after the run, for a look.
+The files sit beside the sagatui database, named after it and the run: `shop.db` run 3 has `shop-shop-run3.sqlite`
+(the orders), `shop-payments-run3.sqlite` and `shop-shipping-run3.sqlite` (each provider's books, requests
+included). A new run starts them afresh; a run resumed after a crash (`sagatui resume --code ...`) finds them
+as the crash left them, as a real shop and real providers would be. They stay after the run, for a look.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -30,18 +32,31 @@ class RunFiles:
     shop: Path
     payments: Path
     shipping: Path
+    stamp: Path  # which run of that number made them (see run_stamp)
 
     @classmethod
     def of(cls, database: Path, run_id: int) -> RunFiles:
-        def named(part: str) -> Path:
-            return database.with_name(f"{database.stem}-{part}-run{run_id}.sqlite")
+        def named(part: str, suffix: str = ".sqlite") -> Path:
+            return database.with_name(f"{database.stem}-{part}-run{run_id}{suffix}")
 
-        return cls(named("shop"), named("payments"), named("shipping"))
+        return cls(named("shop"), named("payments"), named("shipping"), named("shop", ".stamp"))
 
-    def remove(self) -> None:
+    def made_for(self, stamp: str) -> None:
+        """Start afresh unless the files were made for the run `stamp` names (a resumed run keeps its own)."""
+        if self.stamp.is_file() and self.stamp.read_text(encoding="utf-8") == stamp:
+            return
         for file in (self.shop, self.payments, self.shipping):
             for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
                 leftover.unlink(missing_ok=True)
+        self.stamp.write_text(stamp, encoding="utf-8")
+
+
+def run_stamp(run: RunInfo) -> str:
+    """What tells this run from an earlier run of the same number (its database deleted and made again): when
+    sagatui created it, from its `runs` table (RunInfo does not say)."""
+    with closing(sqlite3.connect(f"file:{run.database}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT started_at FROM runs WHERE id = ?", (run.run_id,)).fetchone()
+    return f"run {run.run_id} started at {row[0]!r}" if row else f"run {run.run_id}"
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,10 @@ class ShopRun:
 
 @asynccontextmanager
 async def shop_lifespan(run: RunInfo) -> AsyncIterator[ShopRun]:
-    """Around one run: fresh files, the shop database open, both providers serving; all closed after."""
+    """Around one run: its files (fresh for a new run), the shop database open, both providers serving; all
+    closed after."""
     files = RunFiles.of(Path(run.database).resolve(), run.run_id)
-    files.remove()
+    files.made_for(run_stamp(run))
     async with AsyncExitStack() as stack:
         payments = ProviderServer(PaymentProvider(files.payments)).start()
         stack.push_async_callback(asyncio.to_thread, payments.stop)  # it waits for the serving thread
