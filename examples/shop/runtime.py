@@ -51,6 +51,13 @@ class RunFiles:
         self.stamp.write_text(stamp, encoding="utf-8")
 
 
+def read_rows(file: Path, table: str) -> list[JSON]:
+    """The rows of `table` in one of a run's files (the shop's, a provider's books), once the run is over."""
+    with closing(sqlite3.connect(file)) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+
+
 def run_stamp(run: RunInfo) -> str:
     """What tells this run from an earlier run of the same number (its database deleted and made again): when
     sagatui created it, from its `runs` table (RunInfo does not say)."""

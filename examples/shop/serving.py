@@ -1,16 +1,12 @@
 """Serving a provider (providers.py) over HTTP/1.1 on 127.0.0.1, as another process would: an ephemeral port and
-a thread of its own (http.server, stdlib only); and reading its books once it has stopped."""
+a thread of its own (http.server, stdlib only)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
-from contextlib import closing
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from providers import JSON, Answer, Provider
@@ -80,14 +76,3 @@ def _handler(handle: Callable[[str, str, str | None, JSON], Answer]) -> type[Bas
 
     return Handler
 
-
-@dataclass(frozen=True)
-class Books:
-    """A provider's SQLite file read after its run (a test's look at what it really did)."""
-
-    file: Path
-
-    def rows(self, table: str) -> list[JSON]:
-        with closing(sqlite3.connect(self.file)) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid")]

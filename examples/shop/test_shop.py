@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from http_client import NoReply, Throttled, Unavailable, request
 from providers import PaymentProvider
-from runtime import RunFiles
-from serving import Books, ProviderServer
+from runtime import RunFiles, read_rows
+from serving import ProviderServer
 
 from sagatui.lab.trial import Outcome
 from sagatui.model.events import EventKind
@@ -44,9 +44,9 @@ def test_happy(saga_lab: SagaLab) -> None:
     outcome = saga_lab.run(APP, "happy", seed=1)
     assert outcome.statuses == {"S-0001": "completed"}
     outcome.assert_passed()
-    [order] = Books(files(outcome).shop).rows("orders")
-    [made] = Books(files(outcome).payments).rows("charges")
-    [shipment] = Books(files(outcome).shipping).rows("shipments")
+    [order] = read_rows(files(outcome).shop, "orders")
+    [made] = read_rows(files(outcome).payments, "charges")
+    [shipment] = read_rows(files(outcome).shipping, "shipments")
     assert (order["status"], order["charge_id"], order["shipment_id"]) == (
         "confirmed", made["charge_id"], shipment["shipment_id"])
     assert made["amount"] == order["amount"] == 42.5
@@ -56,27 +56,27 @@ def test_declined_card_charges_nothing(saga_lab: SagaLab) -> None:
     outcome = saga_lab.run(APP, "declined")
     outcome.assert_passed()
     assert outcome.compensation_orders == {"S-0001": ["create_order"]}
-    assert [order["status"] for order in Books(files(outcome).shop).rows("orders")] == ["cancelled"]
-    assert Books(files(outcome).payments).rows("charges") == []
+    assert [order["status"] for order in read_rows(files(outcome).shop, "orders")] == ["cancelled"]
+    assert read_rows(files(outcome).payments, "charges") == []
 
 
 def test_restricted_region_refunds_the_charge(saga_lab: SagaLab) -> None:
     outcome = saga_lab.run(APP, "restricted_region")
     outcome.assert_passed()
     assert outcome.compensation_orders == {"S-0001": ["charge", "create_order"]}
-    payments = Books(files(outcome).payments)
-    [made], [refund] = payments.rows("charges"), payments.rows("refunds")
+    payments = files(outcome).payments
+    [made], [refund] = read_rows(payments, "charges"), read_rows(payments, "refunds")
     assert (refund["charge_id"], refund["amount"]) == (made["charge_id"], made["amount"])
-    assert Books(files(outcome).shipping).rows("shipments") == []
+    assert read_rows(files(outcome).shipping, "shipments") == []
 
 
 def test_lost_replies_are_retried_with_one_key_and_charged_once(saga_lab: SagaLab) -> None:
     outcome = saga_lab.run(APP, "lost_replies", seed=1)
     outcome.assert_passed()
-    payments = Books(files(outcome).payments)
-    requests = payments.rows("requests")
+    payments = files(outcome).payments
+    requests = read_rows(payments, "requests")
     posts = Counter(row["idempotency_key"] for row in requests if (row["method"], row["path"]) == ("POST", "/charges"))
-    charges = Counter(row["idempotency_key"] for row in payments.rows("charges"))
+    charges = Counter(row["idempotency_key"] for row in read_rows(payments, "charges"))
     for saga_id in outcome.statuses:  # every try reached the processor (a lost reply is lost after it acted)
         key = f"{saga_id}:charge"
         assert posts[key] == attempts(outcome, saga_id, "charge")
@@ -88,13 +88,13 @@ def test_lost_replies_are_retried_with_one_key_and_charged_once(saga_lab: SagaLa
     assert outcome.compensation_orders == {"S-0002": ["charge", "create_order"]}
     refund_posts = [row for row in requests if (row["method"], row["path"]) == ("POST", "/refunds")]
     assert len(refund_posts) == attempts_of_undo(outcome, "S-0002", "charge")
-    assert len(payments.rows("refunds")) == 1
+    assert len(read_rows(payments, "refunds")) == 1
 
 def test_flaky_shipping_is_retried_until_it_books(saga_lab: SagaLab) -> None:
     outcome = saga_lab.run(APP, "flaky_shipping", seed=1)
     outcome.assert_passed()
     assert outcome.report.metrics.retries > 0
-    assert len(Books(files(outcome).shipping).rows("shipments")) == 3  # a failed try booked nothing
+    assert len(read_rows(files(outcome).shipping, "shipments")) == 3  # a failed try booked nothing
 
 
 def test_throttled_charge_waits_for_retry_after(saga_lab: SagaLab) -> None:
@@ -110,7 +110,7 @@ def test_payments_offline_rolls_the_order_back(saga_lab: SagaLab) -> None:
     assert outcome.statuses == {"S-0001": "compensated"}
     assert outcome.compensation_orders == {"S-0001": ["create_order"]}
     assert all(state == "ok" for state in outcome.invariants.values())
-    posts = [row for row in Books(files(outcome).payments).rows("requests") if row["method"] == "POST"]
+    posts = [row for row in read_rows(files(outcome).payments, "requests") if row["method"] == "POST"]
     assert posts == []  # offline: not one call reached it (the invariants' reconciliation GETs did)
 
 
