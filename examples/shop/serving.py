@@ -19,7 +19,7 @@ class ProviderServer:
     def __init__(self, provider: Provider) -> None:
         self.provider = provider
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider.handle))
-        self._http.daemon_threads = True
+        self._http.daemon_threads = False  # server_close() waits for the requests in flight
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"{provider.name}-provider", daemon=True)
@@ -29,7 +29,8 @@ class ProviderServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving (waits for the serving loop, a poll interval at most) and close the books."""
+        """Stop serving (the serving loop ends within a poll interval; requests in flight are let finish),
+        then close the books."""
         self._http.shutdown()
         self._http.server_close()
         self._thread.join()
@@ -39,6 +40,7 @@ class ProviderServer:
 def _handler(handle: Callable[[str, str, str | None, JSON], Answer]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 5.0  # seconds a connection may keep a request thread waiting for its request
 
         def do_GET(self) -> None:
             self._serve()
