@@ -155,3 +155,14 @@ def test_client_tells_a_reply_cut_short(tmp_path: Path) -> None:
                 await request(f"http://127.0.0.1:{port}", "POST", "/charges", {}, idempotency_key="k")
 
     asyncio.run(calls())
+
+
+def test_a_shipment_whose_replies_were_all_lost_is_found_and_cancelled(saga_lab: SagaLab) -> None:
+    outcome = saga_lab.run(APP, "happy", faults={"shipping": {"mode": "lost_reply", "error_rate": 1.0,
+                                                              "target": "actions"}})
+    assert outcome.statuses == {"S-0001": "compensated"}
+    # ship timed out on every try (it may have booked): its undo ran too, with no answer to work from
+    assert outcome.compensation_orders == {"S-0001": ["ship", "charge", "create_order"]}
+    assert all(state == "ok" for state in outcome.invariants.values())
+    [shipment] = read_rows(files(outcome).shipping, "shipments")  # one booking, however many tries
+    assert shipment["status"] == "cancelled"
