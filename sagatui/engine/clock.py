@@ -18,8 +18,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
+from typing import Any, TypeVar
 
 IdleHook = Callable[[], Awaitable[bool]]
+T = TypeVar("T")
 ErrorHandler = Callable[[BaseException], None]
 _COMPACT_AFTER = 256  # cancelled timers in the heap before it may be compacted
 
@@ -108,8 +110,9 @@ class VirtualClock:
         self._cancelled = 0  # cancelled timers still in the heap
         self._order = itertools.count()
         self._io_in_flight = 0
-        self._real_calls = 0  # a user's real calls in flight: time then goes at real time (real_call)
+        self._real_calls = 0  # a user's real calls in flight: time then goes at real time (call_real)
         self._stretch: tuple[float, float] | None = None  # (real, clock) time real time began passing at
+        self._arrivals: list[tuple[asyncio.Future[Any], asyncio.Future[None]]] = []  # real calls out
         self._idle_hooks: list[IdleHook] = []
         self._wake: asyncio.Event | None = None
         self._io_done: asyncio.Event | None = None
@@ -124,8 +127,6 @@ class VirtualClock:
 
     # -- reading and waiting -------------------------------------------------------------------
     def now(self) -> float:
-        if self._stretch is not None:  # real time passing (a real call in flight): read where it is now
-            self._catch_up()
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
@@ -178,22 +179,44 @@ class VirtualClock:
             if self._io_in_flight == 0 and self._io_done is not None:
                 self._io_done.set()
 
-    @contextmanager
-    def real_call(self) -> Iterator[None]:
-        """Mark a user's real call in flight (their own code, doing real I/O): while one is, clock time never
-        jumps; it goes at real time, so an attempt timeout or a deadline on the call fires when it would in
-        production, and the call's duration is the real one. With none in flight, time jumps again."""
+    async def call_real(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make a user's real call (their own code, doing real I/O). While one is in flight, clock time never
+        jumps: it goes at real time, so an attempt timeout or a deadline on the call fires when it would in
+        production (the call is then cancelled), and the call's duration is the real one. With none in
+        flight, time jumps again.
+
+        Its answer is taken in at a quiet moment, as a command is: clock time then moves to the real time
+        it came (never past a timer due before). Clock time thus moves only at marks a replay can put back
+        (sagatui.lab.recorded_answers): timers firing, answers taken in."""
+        task = asyncio.ensure_future(call())
+        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._real_calls:
+            self._stretch = (time.monotonic(), self._now)
         self._real_calls += 1
+        self._arrivals.append((task, arrived))
+        task.add_done_callback(lambda _: self._poke())
         self._poke()
         try:
-            yield
+            await arrived
+        except BaseException:
+            task.cancel()  # the caller gave up on it (its timeout, the saga stopped): the call is abandoned
+            raise
         finally:
+            self._arrivals = [(other, waiting) for other, waiting in self._arrivals if waiting is not arrived]
             self._real_calls -= 1
-            if self._stretch is not None:
-                self._catch_up()  # the answer comes at the real time it took...
-                if not self._real_calls:
-                    self._stretch = None  # ...and, with no other real call out, time stands still again
-            self._poke()
+            if not self._real_calls:
+                self._stretch = None
+        return task.result()
+
+    def _take_answer(self) -> bool:
+        """At a quiet moment: take in the answer of the first real call that has one (True), clock time moved
+        to when it came."""
+        for task, arrived in self._arrivals:
+            if task.done() and not arrived.done():
+                self._catch_up()
+                arrived.set_result(None)
+                return True
+        return False
 
     def next_due(self) -> float | None:
         """When the earliest pending timer fires (None: no timer pending)."""
@@ -334,6 +357,8 @@ class VirtualClock:
             if await self._run_idle_hooks():
                 continue
             due = None if self.frozen else self._next_due()
+            if self._arrivals and self._take_answer():
+                continue
             if self._real_calls and not self.paused and not self.frozen:
                 await self._pass_real_time(due)
                 continue
@@ -364,22 +389,22 @@ class VirtualClock:
             self._fire_due(due)
 
     async def _pass_real_time(self, due: float | None) -> None:
-        """A real call is in flight: let real time pass until it is over or the next timer is due (which then
-        fires, a timeout on the call too), and move clock time as far, never past that timer."""
-        self._stretch = (time.monotonic(), self._now)
-        try:
-            woken = await self._wait_for_wake(None if due is None else max(0.0, due - self._now))
-        finally:
-            self._catch_up()
-            self._stretch = None
-        if due is not None and not woken:
-            self._fire_due(due)
+        """A real call is in flight: let real time pass until an answer comes (taken in at the next quiet
+        moment) or the next timer is due, which then fires (a timeout on the call too)."""
+        assert self._stretch is not None
+        if due is not None:
+            started_real, started_now = self._stretch
+            passed = started_now + (time.monotonic() - started_real)
+            if passed >= due or not await self._wait_for_wake(due - passed):
+                self._fire_due(due)
+            return
+        await self._wait_for_wake(None)
 
     def _catch_up(self) -> None:
-        """Clock time where the real time passed since the stretch began puts it, never past the next timer
-        (which fires first, at its own time)."""
+        """Clock time where the real time passed since real calls went out puts it, never past the next
+        timer (which fires first, at its own time)."""
         if self._stretch is None:
-            return  # the last real call ended it already
+            return
         started_real, started_now = self._stretch
         now = started_now + (time.monotonic() - started_real)
         due = self._next_due()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import yaml
 
 from sagatui.engine.clock import VirtualClock
+from sagatui.engine.recorder import EventRecorder
 from sagatui.model.calls import Call
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import CodeAnswered, RunSettled
@@ -30,11 +31,16 @@ class _Recording(Protocol):
 
 class RecordedAnswers:
     """The answers a recording's real calls got, by (idempotency key, attempt), in the order they came; and
-    the results of the App's own invariants at its end."""
+    the results of the App's own invariants at its end.
+
+    A replayed call waits for its answer as a real one does, and it comes as a recorded command does
+    (sagatui.lab.command_desk): at the quiet moment the replay reaches its place in the stream (the seq
+    the answer was recorded at) and its clock time, never before a timer due earlier."""
 
     def __init__(self) -> None:
         self._answers: dict[tuple[str, int], deque[Event]] = {}
         self._settled: RunSettled | None = None
+        self._waiting: list[tuple[Event, asyncio.Future[None]]] = []
 
     @classmethod
     async def read(cls, recording: _Recording) -> RecordedAnswers:
@@ -51,15 +57,17 @@ class RecordedAnswers:
         elif event.kind is EventKind.RUN_SETTLED:
             self._settled = event.payload_as(RunSettled)
 
-    def performer(self, clock: VirtualClock) -> Perform:
-        """A user service's calls answered from the recording, on `clock`."""
+    def performer(self) -> Perform:
+        """A user service's calls, answered from the recording (give `on_quiet_moment` to the clock)."""
         async def perform(call: Call) -> dict[str, Any]:
             waiting = self._answers.get((call.idempotency_key, call.attempt))
-            if not waiting:
-                await asyncio.get_running_loop().create_future()  # it never answered (timed out): nor now
-            event = waiting.popleft() if waiting else None
-            assert event is not None
-            await clock.sleep_until(event.time)
+            arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if not waiting:  # it never answered (it timed out, it was cancelled): nor does it now
+                await arrived
+            assert waiting
+            event = waiting.popleft()
+            self._waiting.append((event, arrived))
+            await arrived
             answer = event.payload_as(CodeAnswered)
             error = answer.error()
             if error is not None:
@@ -67,6 +75,26 @@ class RecordedAnswers:
             return dict(answer.result or {})
 
         return perform
+
+    def hook(self, clock: VirtualClock, recorder: EventRecorder) -> Callable[[], Awaitable[bool]]:
+        """The clock's idle hook that lets the next recorded answer arrive at its place."""
+        async def on_quiet_moment() -> bool:
+            for index, (event, arrived) in enumerate(self._waiting):
+                if arrived.done():  # the call was given up (its timeout): the answer comes to nobody
+                    del self._waiting[index]
+                    return True
+                if event.seq != recorder.next_seq:
+                    continue
+                due = clock.next_due()
+                if due is not None and due < event.time:
+                    return False  # a timer fired before the answer in the recording
+                clock.advance_to(event.time)
+                del self._waiting[index]
+                arrived.set_result(None)
+                return True
+            return False
+
+        return on_quiet_moment
 
     def invariants(self, names: list[str]) -> list[InvariantResult]:
         """The recorded results of the App's invariants `names` (one missing from the recording: not

@@ -191,7 +191,7 @@ class Lab:
         self.services = ServiceDirectory(self.clock, self.recorder, self.seed)
         for name, service in self.pack.services.items():
             if service.kind == CODE_KIND and self.answers is not None:
-                self.services.add_code(name, self.answers.performer(self.clock), service.fault, replayed=True)
+                self.services.add_code(name, self.answers.performer(), service.fault, replayed=True)
             elif service.kind == CODE_KIND:
                 self.services.add_code(name, self._own_code(name), service.fault)
             else:
@@ -206,6 +206,8 @@ class Lab:
                                  self.keep)
         self.pacing = Pacing(self.clock)
         self.clock.add_idle_hook(self.desk.on_quiet_moment)
+        if self.answers is not None:
+            self.clock.add_idle_hook(self.answers.hook(self.clock, self.recorder))
         self._wired = True
         if self.code is not None and self.answers is None:
             with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile

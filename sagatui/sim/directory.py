@@ -182,8 +182,7 @@ class ServiceDirectory:
             if call.service in self._replayed:
                 result = await perform(call)
             else:
-                with self._clock.real_call():
-                    result = await perform(call)
+                result = await self._clock.call_real(lambda: perform(call))
         except ServiceError as error:
             self._answered(call, error)
             raise

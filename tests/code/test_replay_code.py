@@ -44,6 +44,18 @@ async def test_a_recorded_run_replays_identically_without_calling(
     assert time.monotonic() - started < 5  # the hung and the slow calls took no real time
 
 
+async def test_real_calls_in_flight_together_replay_identically(tmp_path: Path) -> None:
+    """Answers that come while others are out are taken in at quiet moments, clock time moved to when each
+    came: the places a replay puts them back at, whatever the order the real calls ended in."""
+    for attempt in range(3):
+        bank = Bank(takes=0.02)
+        app = wallet_app(bank, inputs=8)
+        db = tmp_path / f"{attempt}.db"
+        await run_trial(app, "pay", db, faults={"wallet": {"mode": "degraded", "error_rate": 0.3}})
+        compared = await replayed(db, app)
+        assert compared.divergence is None, compared.divergence.describe()
+
+
 async def test_a_changed_definition_is_the_first_divergence(tmp_path: Path) -> None:
     await run_trial(wallet_app(Bank()), "pay", tmp_path / "d.db")
     compared = await replayed(tmp_path / "d.db", wallet_app(Bank(), notify=True))
