@@ -63,7 +63,12 @@ def _failed(error: Exception) -> int:
         case StorageError():
             _error(f"sagatui: storage error: {error}")
             return ExitCode.STORAGE
+    from sagatui.code.errors import LifespanFailed
     from sagatui.stop_signals import Stopped  # last: it imports asyncio, which a broken pack's check need not
+
+    if isinstance(error, LifespanFailed):  # the user's code could not start: their input, told in a line
+        _error(f"sagatui: error: {error}")
+        return ExitCode.BAD_INPUT
 
     if isinstance(error, Stopped):  # a stop signal, in a command that writes (run_stoppable)
         _error(str(error))

@@ -58,7 +58,8 @@ def dashboard_parser() -> argparse.ArgumentParser:
     _common(parser)
     # what the config file may set too defaults to SUPPRESS, so that an option absent is told from one given
     parser.add_argument("pack", nargs="?", default=argparse.SUPPRESS,
-                        help=f"a pack file or bundled pack name (default: the config file's, else {DEFAULT_PACK})")
+                        help=f"a pack file or bundled pack name, or the user's own code (MODULE:APP, a .py file) "
+                             f"(default: the config file's, else {DEFAULT_PACK})")
     parser.add_argument("--db", default=argparse.SUPPRESS,
                         help=f"SQLite file (default: the config file's, else {DEFAULT_DB})")
     parser.add_argument("--seed", type=support.seed, default=argparse.SUPPRESS,
@@ -84,7 +85,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run scenarios headless and check their expectations",
                               description="Run a pack's scenarios headless (virtual clock unless --realtime), "
                                           "print notable events and a summary, check every expectation.")
-    run.add_argument("pack", help="a pack file or bundled pack name")
+    run.add_argument("pack", help="a pack file or bundled pack name, or the user's own code (MODULE:APP, a .py file)")
     which = run.add_mutually_exclusive_group()
     which.add_argument("--scenario", action="append", help="scenario to run (repeatable; default: the "
                                                            "pack's default scenario)")
@@ -182,7 +183,7 @@ def subcommand_parser() -> argparse.ArgumentParser:
                     "attempts, stock is conserved, nothing leaked, and the resource tables equal what the "
                     "event log implies. Exit 1 if any run failed; each failing seed is printed with the "
                     "command that reproduces it.")
-    fuzz.add_argument("pack", help="a pack file or bundled pack name")
+    fuzz.add_argument("pack", help="a pack file or bundled pack name, or the user's own code (MODULE:APP, a .py file)")
     fuzz.add_argument("--scenario", required=True, help="the scenario to fuzz")
     fuzz.add_argument("--runs", type=support.positive, default=100, help="how many seeds (default: 100)")
     fuzz.add_argument("--start-seed", type=support.seed, default=1, help="first seed (default: 1)")

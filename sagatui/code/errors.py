@@ -39,3 +39,8 @@ class RateLimited(ServiceError):
 
     def __init__(self, message: str, *, retry_after: float | None = None, code: str | None = "429") -> None:
         super().__init__(ErrorKind.RATE_LIMITED, message, code=code, retry_after=retry_after)
+
+
+class LifespanFailed(Exception):
+    """The App's lifespan raised as a run opened (its servers did not start, its database did not open): the
+    run is recorded as interrupted, and no saga ran."""

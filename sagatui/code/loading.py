@@ -4,6 +4,7 @@ An import that fails is a CodeError: one line to show, the module's own tracebac
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -59,16 +60,27 @@ def _import_file(file: str) -> object:
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)  # as `python path/app.py` would: its neighbours import
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    name = _module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException as raised:
-        sys.modules.pop(path.stem, None)
+        sys.modules.pop(name, None)
         raise _failed(file, raised) from None
     return module
+
+
+def _module_name(path: Path) -> str:
+    """The file's stem, as `python app.py` names it for its neighbours; another name when a module of that
+    name from another file is loaded already (two apps in one process, each its own `app.py`)."""
+    loaded = sys.modules.get(path.stem)
+    where = getattr(loaded, "__file__", None)
+    if loaded is None or (where is not None and Path(where).resolve() == path):
+        return path.stem
+    return f"{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
 
 
 def _failed(where: str, raised: BaseException) -> CodeError:

@@ -24,9 +24,9 @@ import inspect
 import json
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints, is_typeddict
+from typing import Any, get_type_hints, is_typeddict, overload
 
 from sagatui.model.calls import Call, CompensationContext, step_key
 from sagatui.model.errors import ErrorKind, ServiceError
@@ -43,6 +43,8 @@ class RunInfo:
 
     run_id: int
     database: Path  # the sagatui database the run is kept in
+    resumed: bool = False  # carried on after a stop (`sagatui resume`, an operator's action): not a new run
+    state: Any = field(default=None, compare=False)  # what the App's lifespan yielded (None before it has)
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,15 @@ class Service:
         self.bulkhead = BulkheadConfig.model_validate(bulkhead) if isinstance(bulkhead, Mapping) else bulkhead
         self.operations: dict[str, Operation] = {}
 
+    @overload
+    def operation(self, function: OperationFunction) -> Operation: ...
+
+    @overload
+    def operation(self, function: None = None, *, name: str | None = None,
+                  undo: str | None = None) -> Callable[[OperationFunction], Operation]: ...
+
     def operation(self, function: OperationFunction | None = None, *, name: str | None = None,
-                  undo: str | None = None) -> Any:
+                  undo: str | None = None) -> Operation | Callable[[OperationFunction], Operation]:
         """Decorate an async function as an operation (named as the function, or `name`); `undo` names the
         operation that undoes it, or decorate that one with `@<operation>.undo`."""
         def register(function: OperationFunction) -> Operation:

@@ -26,6 +26,7 @@ from sagatui.model.definitions import StepDef, split_action
 from sagatui.model.events import Event, EventKind, row_writes
 from sagatui.model.faults import FaultProfile
 from sagatui.model.payloads import BreakerTransition, SagaStarted, StepFailed
+from sagatui.model.policies import BreakerConfig
 from sagatui.model.saga_ids import saga_id_of
 from sagatui.model.status import BreakerState, SagaStatus
 from sagatui.packs.model import Pack
@@ -246,16 +247,20 @@ def _breaker_of(pack: Pack, events: list[Event]) -> Callable[[Event], str]:
 
 
 def _breakers(pack: Pack, events: list[Event]) -> list[str]:
-    """No call went through an open breaker, and a half-open one let through only its probes."""
+    """No call went through an open breaker, and a half-open one let through only its probes. A probe's slot
+    comes back when its try ended in a kind the breaker ignores, or never ended (its step stopped): the
+    engine gives such a slot back (CircuitBreaker.record, abandon)."""
     state: dict[str, BreakerState] = {}
-    probes: Counter[str] = Counter()
+    used: Counter[str] = Counter()  # probes that ended and counted
+    out: dict[str, set[tuple[str | None, str | None, int | None]]] = defaultdict(set)  # probes not ended yet
     breaker_of = _breaker_of(pack, events)
     problems = []
     for event in events:
         if event.kind is EventKind.BREAKER_TRANSITION:
             transition = event.payload_as(BreakerTransition)
             state[transition.breaker] = transition.to_state
-            probes[transition.breaker] = 0
+            used[transition.breaker] = 0
+            out[transition.breaker].clear()
         elif event.kind is EventKind.ATTEMPT_STARTED:
             name = breaker_of(event)
             current = state.get(name, BreakerState.CLOSED)
@@ -263,12 +268,28 @@ def _breakers(pack: Pack, events: list[Event]) -> list[str]:
                 problems.append(f"seq {event.seq}: {event.saga_id} {event.step} called {event.service} "
                                 f"through breaker {name} while {current.value}")
             elif current is BreakerState.HALF_OPEN:
-                probes[name] += 1
-                allowed = pack.breakers[name].half_open_probes if name in pack.breakers else 1
-                if probes[name] > allowed:
-                    problems.append(f"seq {event.seq}: breaker {name} let {probes[name]} calls through half-open "
-                                    f"(probes allowed: {allowed})")
+                out[name].add((event.saga_id, event.step, event.attempt))
+                allowed = _config(pack, name).half_open_probes
+                if used[name] + len(out[name]) > allowed:
+                    problems.append(f"seq {event.seq}: breaker {name} let {used[name] + len(out[name])} calls "
+                                    f"through half-open (probes allowed: {allowed})")
+        elif event.kind in (EventKind.ATTEMPT_SUCCEEDED, EventKind.ATTEMPT_FAILED):
+            name = breaker_of(event)
+            probe = (event.saga_id, event.step, event.attempt)
+            if probe in out[name]:
+                out[name].discard(probe)
+                if event.error_kind is None or event.error_kind not in _config(pack, name).ignore:
+                    used[name] += 1
+        elif event.kind in (EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED) or event.kind.ends_saga:
+            for probes in out.values():  # a try its step left unended was abandoned
+                for probe in [probe for probe in probes if probe[0] == event.saga_id
+                              and (event.step is None or probe[1] == event.step)]:
+                    probes.discard(probe)
     return problems
+
+
+def _config(pack: Pack, breaker: str) -> BreakerConfig:
+    return pack.breakers.get(breaker) or BreakerConfig()
 
 
 def _attempts(pack: Pack, events: list[Event]) -> list[str]:
@@ -281,9 +302,15 @@ def _attempts(pack: Pack, events: list[Event]) -> list[str]:
     problems = []
     for (saga_id, step, service, operation), attempts in tries.items():
         definition = step_of(attempts[0])
-        if definition is not None and len(attempts) > definition.retry.max_attempts:
+        if definition is None:
+            continue
+        retry = definition.retry
+        # each kind under by_error keeps its own count of failed tries beside the policy's own
+        allowed = retry.max_attempts + sum(retry.for_kind(kind).max_attempts - 1 for kind in retry.by_error)
+        if len(attempts) > allowed:
             problems.append(f"saga {saga_id}: step {step} tried {service}.{operation} {len(attempts)} times "
-                            f"(max_attempts {definition.retry.max_attempts})")
+                            f"(max_attempts {retry.max_attempts}"
+                            f"{', with by_error ' + str(allowed) if retry.by_error else ''})")
     return problems
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from contextlib import AsyncExitStack, suppress
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagatui import __version__
 from sagatui.code.app import App, RunEnd
+from sagatui.code.errors import LifespanFailed
 from sagatui.code.service import RunInfo
 from sagatui.engine.approvals import PendingApproval
 from sagatui.engine.breaker import BreakerBoard, record_transitions
@@ -96,6 +96,8 @@ class Lab:
         self.code = code  # the user's own services, invariants and lifespan (sagatui.code), for a pack of them
         self.answers = answers  # replaying: what the user's calls answered in the recording (none is made)
         self._lifespan = AsyncExitStack()
+        self._code_state: object = None  # what the App's lifespan yielded
+        self._reopened = False
         self.seed, self.speed, self.label = seed, speed, label
         self.bus = bus if bus is not None else EventBus()
         self.run_id = 0
@@ -122,7 +124,8 @@ class Lab:
         """A lab not opened yet opens a new run; one opened already (reopened, playback) is only held.
 
         A stop (Ctrl-C, SIGTERM: a cancellation) while the run is being created lets it be created, then
-        records it as interrupted: a run row is never left `running` with nobody running it."""
+        records it as interrupted, as does a failure once it exists (the App's lifespan raising): a run row
+        is never left `running` with nobody running it."""
         if not self._wired:
             opening = asyncio.ensure_future(self.open())
             stopped: asyncio.CancelledError | None = None
@@ -131,13 +134,17 @@ class Lab:
                     await asyncio.shield(opening)
                 except asyncio.CancelledError as cancelled:  # a second stop waits for the run too
                     stopped = cancelled
-            if stopped is not None:
-                if self._wired:
+                except Exception:  # read below, once the run is left as it should be
+                    pass
+            failed = not opening.cancelled() and opening.exception() is not None
+            if stopped is not None or failed:
+                if self._wired:  # the run exists: it is left interrupted, never `running` with nobody running it
                     with suppress(Exception):
                         await self.interrupt()
                     with suppress(Exception):
                         await self.close()
-                raise stopped
+                if stopped is not None:
+                    raise stopped
             opening.result()  # the run could not be created: say why
         return self
 
@@ -175,6 +182,7 @@ class Lab:
         from its events (new sagas are numbered after them). The caller holds the run's lock (claim_run,
         taken before it read the run: see sagatui.lab.recovery.reopen); `close` releases it."""
         self.run_id = run_id
+        self._reopened = True
         await self._wire(clock_time)
         await self.services.restore(self.store, run_id)
         self.workload.adopt(list(sagas))
@@ -211,17 +219,23 @@ class Lab:
         self._wired = True
         if self.code is not None and self.answers is None:
             with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile
-                await self._lifespan.enter_async_context(self.code.around(self.run_info))
+                try:
+                    self._code_state = await self._lifespan.enter_async_context(self.code.around(self.run_info))
+                except Exception as error:
+                    raise LifespanFailed(f"{self.code.target}: its lifespan failed as run {self.run_id} opened: "
+                                         f"{type(error).__name__}: {error}") from error
 
     @property
     def run_info(self) -> RunInfo:
-        return RunInfo(self.run_id, Path(self.store.path))
+        """The run as the user's code sees it, with what the App's lifespan yielded."""
+        return RunInfo(self.run_id, Path(self.store.path), self._reopened, self._code_state)
 
     def _own_code(self, name: str) -> Perform:
         """The real call of the user's service `name` in this run."""
         if self.code is None or name not in self.code.services:
             raise ValueError(f"{name} is the user's own code, and this lab was given none of that name")
-        return functools.partial(self.code.services[name].perform, run=self.run_info)
+        service = self.code.services[name]
+        return lambda call: service.perform(call, self.run_info)
 
     async def close(self) -> None:
         """Stop taking work, let in-flight sagas end, and make every event durable with the clock held: a

@@ -185,3 +185,25 @@ def test_an_operator_retries_the_users_undo(sagatui, tmp_path: Path) -> None:
     retried = sagatui("attention", "retry", "S-0001", "--db", "runs.db", "--code", "refunds:app")
     assert retried.code == 0, retried.err
     assert "S-0001: compensated" in retried.out
+
+
+def test_a_lifespan_that_fails_is_one_line_and_leaves_no_run_running(sagatui, tmp_path: Path) -> None:
+    servers = '''
+from contextlib import asynccontextmanager
+
+
+@asynccontextmanager
+async def servers(run):
+    raise OSError("port 8080 in use")
+    yield
+
+'''
+    write(tmp_path, APP.replace("app = sagatui.App(", servers + "app = sagatui.App(")
+          .replace('    "counting",\n', '    "counting", lifespan=servers,\n'))
+    result = sagatui("run", "counting:app", "--db", "runs.db")
+    assert result.code == 2
+    assert result.err.strip() == ("sagatui: error: counting:app: its lifespan failed as run 1 opened: "
+                                  "OSError: port 8080 in use")
+    import sqlite3
+
+    assert sqlite3.connect(tmp_path / "runs.db").execute("SELECT status FROM runs").fetchall() == [("interrupted",)]

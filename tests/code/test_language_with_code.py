@@ -70,3 +70,16 @@ def test_a_reference_to_a_field_a_typed_result_lacks_is_refused() -> None:
     with pytest.raises(PackError, match=r"the result of send \(relay.send\) has no field 'mesage_id' "
                                         r"\(it has: message_id\)"):
         app.pack  # noqa: B018 (building it checks it)
+
+
+def test_two_apps_of_the_same_file_name_stay_apart(tmp_path: Path) -> None:
+    from sagatui.code.loading import load_app
+
+    apps = []
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "app.py").write_text(
+            f"import sagatui\napp = sagatui.App({folder!r}, services=[], sagas=[], scenarios={{}})\n",
+            encoding="utf-8")
+        apps.append(load_app(str(tmp_path / folder / "app.py")))
+    assert [app.name for app in apps] == ["one", "two"]
