@@ -267,15 +267,20 @@ class Lab:
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
             await self._flush_holding_time()
             invariants = await check_invariants(self.store, self.run_id)
-            if self.code is not None and self.answers is not None:
-                invariants += self.answers.invariants(list(self.code.invariants))
-            elif self.code is not None:
-                ended = await saga_rows(self.store, self.run_id, limit=-1)
-                invariants += await self.code.check_invariants(RunEnd(self.run_info, ended))
+            invariants += await self.own_invariants()
             self.recorder.emit(EventKind.RUN_SETTLED, data={
                 "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
             self.clock.freeze()
         return invariants
+
+    async def own_invariants(self) -> list[InvariantResult]:
+        """The App's own invariants on the run as it stands (none for a pack); replaying, as recorded."""
+        if self.code is None:
+            return []
+        if self.answers is not None:
+            return self.answers.invariants(list(self.code.invariants))
+        return await self.code.check_invariants(RunEnd(self.run_info, await saga_rows(self.store, self.run_id,
+                                                                                     limit=-1)))
 
     async def interrupt(self) -> None:
         """Stop a run before it settled: no new sagas; sagas in flight stop where they stand (a call whose

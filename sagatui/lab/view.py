@@ -23,6 +23,7 @@ from sagatui.packs.model import Pack
 
 if TYPE_CHECKING:
     from sagatui.lab.run import Lab
+    from sagatui.store.invariants import InvariantResult
 
 
 _DEFAULT_CONFIG = BreakerConfig()
@@ -164,6 +165,10 @@ class LabView:
     def failure(self) -> BaseException | None:
         """What stopped the run off the sagas' own path, if anything did (see `Lab.fail`)."""
         return self._lab.failure
+
+    async def own_invariants(self) -> list[InvariantResult]:
+        """The user's App's invariants on the run as it stands (none for a pack): ask when no saga is in flight."""
+        return await self._lab.own_invariants()
 
     def scenario_of(self, saga_id: str) -> str:
         """The scenario that started a saga of this lab ("" for one carried on from a stopped run)."""

@@ -234,12 +234,14 @@ class Refresher:
                 activity = await summaries.activity(store, run_id)
                 held = await summaries.held_reservations(store, run_id, limit=20)
             invariants = await check_invariants(store, run_id)
+            unsettled = bool(self.board.in_flight) or committed < self.view.events_recorded
+            if not unsettled:  # the App's own (sagatui.code), on its own state: when no saga is half done
+                invariants += await self.view.own_invariants()
             if self._stopped or not self.app.is_running:
                 return  # the lab was reset, or the app closed, while reading
             self._checked_seq = committed
             if resources_shown:
                 self._tables_seq = committed
-            unsettled = bool(self.board.in_flight) or committed < self.view.events_recorded
             self.broken_invariants = [result.name for result in invariants if result.state is InvariantState.FAIL
                                       and not (result.name == "all_terminal" and unsettled)]
             self.held_invariants = [result.name for result in invariants if result.state is InvariantState.HELD]
