@@ -16,6 +16,8 @@
 - bulkhead-load: thirty quotes against an engine taking 4 at a time: the bulkhead table full, tries queued.
 - fork-compared: `f` in the timeline of a saga undone because shipping was down: the run forked before it with
   shipping back online, side by side with the run.
+- own-code: examples/shop (the user's own code over real HTTP) after its busy_day: the sagas, the shop's
+  invariants among the badges.
 - prove-matrix: `P` on an order of tests/proofs/refund_does_nothing.yaml (a refund that gives nothing back): the
   failure matrix, every case where the charge took effect and was rolled back failing its world check.
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from sagatui.code.loading import load_app
 from sagatui.lab.session import LabSettings
 from sagatui.model.status import BreakerState
 from sagatui.packs.bundled import read_pack
@@ -248,6 +251,22 @@ async def prove_matrix(folder: str) -> None:
         await pilot.press("escape", "q")
 
 
+async def own_code_busy_day(folder: str) -> None:
+    """examples/shop (the user's own code, real HTTP on 127.0.0.1) after busy_day (its processor degrading,
+    down, losing replies): the sagas it rolled back, and the shop's own invariants among the badges."""
+    app_code = load_app(str(HERE.parent / "examples" / "shop" / "app.py"))
+    app = SagaDashboard(LabSettings(app_code.pack, app_code.pack_text, None, Path(folder) / "shop.db", seed=1,
+                                    speed=None, code=app_code))
+    async with app.run_test(size=(180, 45)) as pilot:
+        await wait_for(pilot, lambda: app.refresher is not None)
+        app.main.query_one(ScenarioTable).focus()  # at this size every view is on screen: the scenarios' takes keys
+        await start_scenario(app, pilot, "busy_day")
+        await wait_for(pilot, lambda: app.refresher is not None and (last := app.refresher.board.get("S-0030"))
+                       is not None and last.ended is not None and not app.refresher.board.in_flight, timeout=120)
+        await save_settled(app, pilot, "own-code", 1.0)
+        await pilot.press("q")
+
+
 SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "main-outage": main_during_an_outage,
     "timeline-compensated": timeline_of_a_compensated_saga,
@@ -262,6 +281,7 @@ SHOTS: dict[str, Callable[[str], Awaitable[None]]] = {
     "bulkhead-load": bulkhead_under_load,
     "fork-compared": fork_compared,
     "prove-matrix": prove_matrix,
+    "own-code": own_code_busy_day,
 }
 
 

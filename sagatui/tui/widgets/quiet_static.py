@@ -13,10 +13,11 @@ class QuietStatic(Static):
     _shown: object = None
     _lines = -1
 
-    def update_if_changed(self, content: str | Text) -> None:
+    def update_if_changed(self, content: str | Text, *, wraps: bool = False) -> None:
+        """`wraps`: the content is wrapped to the width (badges), so any change may change its height."""
         look = content if isinstance(content, str) else (content.plain, tuple(content.spans), str(content.style))
         if look == self._shown:
             return
         lines = (content if isinstance(content, str) else content.plain).count("\n") + 1
-        self.update(content, layout=lines != self._lines)
+        self.update(content, layout=wraps or lines != self._lines)
         self._shown, self._lines = look, lines

@@ -84,7 +84,7 @@ class InvariantBadges(QuietStatic):
             badges.append(" ")
         for problem in problems[:3]:
             badges.append("\n" + plain(problem), style=style("held" if "needs attention" in problem else "error"))
-        self.update_if_changed(badges)
+        self.update_if_changed(badges, wraps=True)  # more badges than fit a line wrap: its height changes
 
 
 class ResourcePanel(VerticalScroll):
