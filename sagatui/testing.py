@@ -30,17 +30,22 @@ from sagatui.model.effects import RowWrite
 from sagatui.model.events import Event
 
 if TYPE_CHECKING:
+    from sagatui.code.app import App
     from sagatui.lab.prove import Proof
 
 
-def replay_session(path: str | Path) -> ReplayResult:
-    """Re-execute a session file and compare; raises AssertionError showing the first divergence.
-    For async tests, await `areplay_session` instead."""
-    return asyncio.run(areplay_session(path))
+def replay_session(path: str | Path, code: App | str | None = None, *, live: bool = False) -> ReplayResult:
+    """Re-execute a session file and compare; raises AssertionError showing the first divergence. A session
+    of the user's own code needs it (`code`: the App, or `shop/app.py:app`): its calls answered as recorded,
+    or, `live`, made again. For async tests, await `areplay_session` instead."""
+    return asyncio.run(areplay_session(path, code, live=live))
 
 
-async def areplay_session(path: str | Path) -> ReplayResult:
-    result = await replay(recording_from_session(Path(path)))
+async def areplay_session(path: str | Path, code: App | str | None = None, *, live: bool = False) -> ReplayResult:
+    from sagatui.code.loading import load_app
+
+    app = load_app(code) if isinstance(code, str) else code
+    result = await replay(recording_from_session(Path(path)), code=app, live=live)
     if not result.identical:
         assert result.divergence is not None
         raise AssertionError(f"{path} no longer replays identically\n{result.divergence.describe()}")

@@ -76,3 +76,18 @@ async def test_a_recording_of_code_needs_its_code(tmp_path: Path) -> None:
     await run_trial(wallet_app(Bank()), "pay", tmp_path / "d.db")
     with pytest.raises(RecordingError, match=r"ran the user's own code \(wallet\): give it with --code"):
         await replayed(tmp_path / "d.db", None)
+
+
+async def test_a_session_file_of_code_replays_with_the_helper(tmp_path: Path) -> None:
+    from sagatui.lab.replay import recording_from_store, write_session
+    from sagatui.store.database import Store
+    from sagatui.testing import areplay_session
+
+    bank = Bank()
+    await run_trial(wallet_app(bank), "restricted", tmp_path / "d.db")
+    async with await Store.open(tmp_path / "d.db") as store:
+        write_session(await recording_from_store(store, 1), tmp_path / "restricted.json")
+    result = await areplay_session(tmp_path / "restricted.json", wallet_app(bank))
+    assert result.identical and bank.calls == {"charge": 1, "refund": 1}  # nothing called again
+    with pytest.raises(AssertionError, match="no longer replays identically"):
+        await areplay_session(tmp_path / "restricted.json", wallet_app(bank, notify=True))
