@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _NAMES = {
-    "App": "sagatui.code.app", "RunEnd": "sagatui.code.app",
+    "App": "sagatui.code.app", "RunEnd": "sagatui.code.app", "Findings": "sagatui.code.app",
     "Service": "sagatui.code.service", "Operation": "sagatui.code.service", "CallContext": "sagatui.code.service",
     "RunInfo": "sagatui.code.service",
     "step": "sagatui.code.builder", "saga": "sagatui.code.builder", "parallel": "sagatui.code.builder",
@@ -26,12 +26,12 @@ _NAMES = {
     "Transient": "sagatui.code.errors", "Permanent": "sagatui.code.errors", "Invalid": "sagatui.code.errors",
     "TimedOut": "sagatui.code.errors", "RateLimited": "sagatui.code.errors",
 }
-__all__ = ["App", "CallContext", "Invalid", "Operation", "Permanent", "RateLimited", "RunEnd", "RunInfo", "Service",
-           "TimedOut", "Transient", "approval", "parallel", "ref", "saga", "scenario", "step"]
+__all__ = ["App", "CallContext", "Findings", "Invalid", "Operation", "Permanent", "RateLimited", "RunEnd", "RunInfo",
+           "Service", "TimedOut", "Transient", "approval", "parallel", "ref", "saga", "scenario", "step"]
 assert sorted(__all__) == sorted(_NAMES)
 
 if TYPE_CHECKING:
-    from sagatui.code.app import App, RunEnd
+    from sagatui.code.app import App, Findings, RunEnd
     from sagatui.code.builder import approval, parallel, ref, saga, scenario, step
     from sagatui.code.errors import Invalid, Permanent, RateLimited, TimedOut, Transient
     from sagatui.code.service import CallContext, Operation, RunInfo, Service

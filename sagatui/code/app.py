@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,16 @@ class RunEnd:
     sagas: list[SagaInfo]
 
 
-Invariant = Callable[[RunEnd], Awaitable[Iterable[str]]]
+@dataclass(frozen=True)
+class Findings:
+    """What an invariant found, when some of it only awaits an operator: `problems` break it; `held` is what
+    sagas needing attention still hold (shown as held, as the built-in invariants show it, never as ok)."""
+
+    problems: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+Invariant = Callable[[RunEnd], Awaitable[Iterable[str] | Findings]]
 Lifespan = Callable[[RunInfo], AbstractAsyncContextManager[object]]
 
 
@@ -71,7 +80,8 @@ class App:
 
     def invariant(self, function: Invariant) -> Invariant:
         """Decorate an async function `(RunEnd) -> problems` checked at the end of every run, as the
-        built-in invariants are (named as the function)."""
+        built-in invariants are (named as the function): a line per problem, or `Findings` to tell what only
+        awaits an operator (held) apart."""
         if not inspect.iscoroutinefunction(function):
             raise TypeError(f"invariant {function.__name__}: an invariant is an async function (async def)")
         self.invariants[function.__name__] = function
@@ -140,11 +150,16 @@ class App:
         """Each of its invariants on the ended run: a problem line each, an exception one too."""
         results = []
         for name, invariant in self.invariants.items():
+            held: list[str] = []
             try:
-                problems = [str(problem) for problem in await invariant(end)]
+                found = await invariant(end)
+                if isinstance(found, Findings):
+                    problems, held = [str(line) for line in found.problems], [str(line) for line in found.held]
+                else:
+                    problems = [str(problem) for problem in found]
             except Exception as raised:
                 problems = [f"the check raised {type(raised).__name__}: {raised}"]
-            results.append(InvariantResult(name=name, details=problems))
+            results.append(InvariantResult(name=name, details=problems, held=held))
         return results
 
 

@@ -83,3 +83,21 @@ def test_two_apps_of_the_same_file_name_stay_apart(tmp_path: Path) -> None:
             encoding="utf-8")
         apps.append(load_app(str(tmp_path / folder / "app.py")))
     assert [app.name for app in apps] == ["one", "two"]
+
+
+async def test_an_invariant_of_the_users_own_may_say_what_is_held(tmp_path: Path) -> None:
+    calls: list[str] = []
+    app = mail_app(calls)
+
+    @app.invariant
+    async def letters_accounted(end: sagatui.RunEnd) -> sagatui.Findings:
+        return sagatui.Findings(held=[f"{saga.saga_id} waits for a postman" for saga in end.sagas])
+
+    @app.invariant
+    async def raises(end: sagatui.RunEnd) -> list[str]:
+        raise RuntimeError("no ledger")
+
+    outcome = await run_trial(app, "plain", tmp_path / "d.db")
+    assert outcome.invariants["letters_accounted"] == "held"
+    assert outcome.invariants["raises"] == "fail"
+    assert "invariant raises: the check raised RuntimeError: no ledger" in outcome.problems()
