@@ -28,7 +28,7 @@ from sagatui.code.service import RunInfo, Service
 from sagatui.model.definition_base import Definition
 from sagatui.packs.errors import PackError, PackProblem
 from sagatui.packs.loader import load_pack_text
-from sagatui.packs.model import Pack
+from sagatui.packs.model import ALL_INVARIANTS, Pack
 from sagatui.packs.references import CODE_KIND
 from sagatui.sim.catalog import ServiceKind
 from sagatui.store.invariants import InvariantResult
@@ -57,10 +57,13 @@ Lifespan = Callable[[RunInfo], AbstractAsyncContextManager[object]]
 
 
 class App:
-    """The user's saga application. `pack`: a pack file whose services (simulated), breakers, sagas and
-    scenarios are added to these; `sagas` and `scenarios` as the builder writes them (sagatui.code.builder)
-    or as a pack's mappings; `lifespan(run)`: an async context manager entered around each run (start the
-    user's servers, open their database)."""
+    """The user's saga application.
+
+    - `pack`: a pack file (a relative path is beside the module that makes the App) whose simulated services,
+      breakers, sagas and scenarios are added to these;
+    - `sagas` and `scenarios` as the builder writes them (sagatui.code.builder) or as a pack's mappings;
+    - `lifespan(run)`: an async context manager entered around each run (start the user's servers, open
+      their database); what it yields is `ctx.run.state`."""
 
     def __init__(self, name: str, *, services: Iterable[Service] = (), sagas: Iterable[Mapping[str, Any]] = (),
                  scenarios: Mapping[str, Mapping[str, Any]] | None = None, pack: str | Path | None = None,
@@ -71,7 +74,7 @@ class App:
         self.services = {service.name: service for service in services}
         self._sagas = [dict(saga) for saga in sagas]
         self._scenarios = {name: dict(scenario) for name, scenario in (scenarios or {}).items()}
-        self._pack_file = Path(pack) if pack is not None else None
+        self._pack_file = None if pack is None else _beside_the_caller(Path(pack))
         self._breakers = {name: dict(config) for name, config in (breakers or {}).items()}
         self.default_scenario = default_scenario
         self.lifespan = lifespan
@@ -84,6 +87,8 @@ class App:
         awaits an operator (held) apart."""
         if not inspect.iscoroutinefunction(function):
             raise TypeError(f"invariant {function.__name__}: an invariant is an async function (async def)")
+        if function.__name__ in ALL_INVARIANTS:
+            raise ValueError(f"invariant {function.__name__}: sagatui's own has that name; name yours another")
         self.invariants[function.__name__] = function
         return function
 
@@ -161,6 +166,17 @@ class App:
                 problems = [f"the check raised {type(raised).__name__}: {raised}"]
             results.append(InvariantResult(name=name, details=problems, held=held))
         return results
+
+
+def _beside_the_caller(path: Path) -> Path:
+    """A relative pack path as the module that makes the App means it: beside that module's file (sagatui may
+    be started from any folder), as `importlib.resources` would read it."""
+    if path.is_absolute():
+        return path
+    frame = inspect.currentframe()
+    caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
+    module_file = caller.f_globals.get("__file__") if caller is not None else None
+    return Path(module_file).resolve().parent / path if module_file else path
 
 
 @asynccontextmanager

@@ -161,11 +161,11 @@ class Service:
     def classify(self, raised: Exception) -> ServiceError:
         """The ServiceError an exception of an operation means: by the first mapped type it is an instance
         of; any other is `unexpected`, with its traceback."""
-        detail = "".join(traceback.format_exception(raised)).rstrip()
         for error_type, kind in self.errors.items():
-            if isinstance(raised, error_type):
+            if isinstance(raised, error_type):  # a failure the user expects: its kind says all
                 return ServiceError(kind, f"{type(raised).__name__}: {raised}", code=type(raised).__name__,
-                                    retry_after=_retry_after(raised), detail=detail)
+                                    retry_after=_retry_after(raised))
+        detail = "".join(traceback.format_exception(raised)).rstrip()
         return ServiceError(ErrorKind.UNEXPECTED, f"{type(raised).__name__}: {raised}", detail=detail)
 
     def undo_of(self) -> dict[str, str | None]:
@@ -199,9 +199,8 @@ def _result(action: str, answer: object) -> dict[str, Any]:
     if not isinstance(answer, Mapping):
         raise ServiceError(ErrorKind.UNEXPECTED, f"{action} answered {type(answer).__name__}, not a mapping "
                                                  f"(a dict of JSON values)")
-    result = dict(answer)
-    try:
-        json.dumps(result)
+    try:  # as the log keeps it (a tuple is a list, a key is text): the same a resume or a replay reads back
+        result: dict[str, Any] = json.loads(json.dumps(dict(answer)))
     except (TypeError, ValueError) as wrong:
         raise ServiceError(ErrorKind.UNEXPECTED, f"{action} answered what JSON cannot keep: {wrong}") from None
     return result

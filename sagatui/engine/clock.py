@@ -113,6 +113,7 @@ class VirtualClock:
         self._real_calls = 0  # a user's real calls in flight: time then goes at real time (call_real)
         self._stretch: tuple[float, float] | None = None  # (real, clock) time real time began passing at
         self._arrivals: list[tuple[asyncio.Future[Any], asyncio.Future[None]]] = []  # real calls out
+        self.abandoned: set[asyncio.Future[Any]] = set()  # real calls given up on, still cleaning up
         self._idle_hooks: list[IdleHook] = []
         self._wake: asyncio.Event | None = None
         self._io_done: asyncio.Event | None = None
@@ -200,6 +201,8 @@ class VirtualClock:
             await arrived
         except BaseException:
             task.cancel()  # the caller gave up on it (its timeout, the saga stopped): the call is abandoned
+            self.abandoned.add(task)  # its own cleanup runs on: the run waits for it before it closes
+            task.add_done_callback(self._forget_abandoned)
             raise
         finally:
             self._arrivals = [(other, waiting) for other, waiting in self._arrivals if waiting is not arrived]
@@ -207,6 +210,17 @@ class VirtualClock:
             if not self._real_calls:
                 self._stretch = None
         return task.result()
+
+    def _forget_abandoned(self, task: asyncio.Future[Any]) -> None:
+        self.abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: what an abandoned call raised afterwards is nobody's any more
+
+    def catch_up(self) -> None:
+        """Something arrives from outside while real calls are out (a user's command): it happens now, so clock
+        time first moves to the real time passed (never past a timer due before)."""
+        if self._stretch is not None and not self.paused and not self.frozen:
+            self._catch_up()
 
     def _take_answer(self) -> bool:
         """At a quiet moment: take in the answer of the first real call that has one (True), clock time moved
@@ -286,12 +300,19 @@ class VirtualClock:
         self._poke()
 
     def set_paused(self, paused: bool) -> None:
+        if self._stretch is not None and paused != self.paused:
+            if paused:
+                self._catch_up()  # real time counts up to the pause...
+            else:
+                self._stretch = (time.monotonic(), self._now)  # ...and again from where it stood
         self.paused = paused
         self._poke()
 
     def step(self) -> None:
         """While paused, let time jump once (to the next timer) and hold again: watching a recording
         one moment at a time."""
+        if self._real_calls:
+            return  # a real call is out: time goes at real time, it cannot jump to a moment
         self._steps += 1
         self._poke()
 
@@ -357,7 +378,7 @@ class VirtualClock:
             if await self._run_idle_hooks():
                 continue
             due = None if self.frozen else self._next_due()
-            if self._arrivals and self._take_answer():
+            if self._arrivals and not self.paused and not self.frozen and self._take_answer():
                 continue
             if self._real_calls and not self.paused and not self.frozen:
                 await self._pass_real_time(due)

@@ -96,6 +96,7 @@ class CommandDesk:
         if not self._queue:
             return False
         pending, self._queue = self._queue, []
+        self._lab.clock.catch_up()  # while real calls are out, real time has passed: the command comes now
         for command in pending:
             self.apply(command)
         return True

@@ -56,7 +56,8 @@ class Playback:
 
     def _follow_world(self, event: Event) -> None:
         lab = self.lab
-        if event.kind is EventKind.FAULT_CHANGED and event.service is not None and lab.services.knows(event.service):
+        if (event.kind is EventKind.FAULT_CHANGED and event.service is not None
+                and lab.services.has_service(event.service)):
             lab.services.restore_fault(event.service, event.payload_as(FaultChanged).profile, None)
         elif event.kind is EventKind.SERVICE_CHANGED and event.service in lab.services.services:
             lab.services.restore_options(event.service, event.payload_as(ServiceChanged).options)

@@ -13,14 +13,13 @@ import asyncio
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sagatui import __version__
 from sagatui.code.app import App, RunEnd
-from sagatui.code.errors import LifespanFailed
 from sagatui.code.service import RunInfo
 from sagatui.engine.approvals import PendingApproval
 from sagatui.engine.breaker import BreakerBoard, record_transitions
@@ -32,6 +31,7 @@ from sagatui.engine.recorder import EventRecorder
 from sagatui.engine.saga_state import SagaRun
 from sagatui.lab.command_desk import CommandDesk, Moment
 from sagatui.lab.commands import Command, RecordedCommand, StartScenario
+from sagatui.lab.lifespan import HeldLifespan
 from sagatui.lab.view import LabView
 from sagatui.lab.workload import Workload
 from sagatui.model.effects import RowWrite
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from sagatui.lab.recorded_answers import RecordedAnswers
 from sagatui.store.run_lock import claim_run, release_run
 from sagatui.store.writer import EventWriter
+
+_ABANDONED_WAIT = 5.0  # seconds the user's abandoned calls get to clean up as the run closes
 
 
 def pack_hash(pack_text: str) -> str:
@@ -95,8 +97,7 @@ class Lab:
         self.pack, self.pack_text, self.store = pack, pack_text, store
         self.code = code  # the user's own services, invariants and lifespan (sagatui.code), for a pack of them
         self.answers = answers  # replaying: what the user's calls answered in the recording (none is made)
-        self._lifespan = AsyncExitStack()
-        self._code_state: object = None  # what the App's lifespan yielded
+        self._lifespan: HeldLifespan | None = None  # the App's, around the run
         self._reopened = False
         self.seed, self.speed, self.label = seed, speed, label
         self.bus = bus if bus is not None else EventBus()
@@ -219,16 +220,14 @@ class Lab:
         self._wired = True
         if self.code is not None and self.answers is None:
             with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile
-                try:
-                    self._code_state = await self._lifespan.enter_async_context(self.code.around(self.run_info))
-                except Exception as error:
-                    raise LifespanFailed(f"{self.code.target}: its lifespan failed as run {self.run_id} opened: "
-                                         f"{type(error).__name__}: {error}") from error
+                self._lifespan = await HeldLifespan.enter(self.code.around(self.run_info),
+                                                          f"{self.code.target} (run {self.run_id})", self.fail)
 
     @property
     def run_info(self) -> RunInfo:
         """The run as the user's code sees it, with what the App's lifespan yielded."""
-        return RunInfo(self.run_id, Path(self.store.path), self._reopened, self._code_state)
+        return RunInfo(self.run_id, Path(self.store.path), self._reopened,
+                       self._lifespan.state if self._lifespan is not None else None)
 
     def _own_code(self, name: str) -> Perform:
         """The real call of the user's service `name` in this run."""
@@ -244,11 +243,16 @@ class Lab:
         if not self._wired:
             return
         await self._stop_tasks()
-        with self.clock.io():
-            await self.writer.close()
-            await self._lifespan.aclose()
-        await self.clock.stop()
-        release_run(self.store.path, self.run_id)
+        try:
+            with self.clock.io():
+                await self.writer.close()
+                if self.clock.abandoned:  # real calls given up on finish their own cleanup before the lifespan ends
+                    await asyncio.wait(set(self.clock.abandoned), timeout=_ABANDONED_WAIT)
+                if self._lifespan is not None:
+                    await self._lifespan.close()
+        finally:
+            await self.clock.stop()
+            release_run(self.store.path, self.run_id)
 
     async def conclude(self) -> list[InvariantResult]:
         """End a run that ran to completion: wait for every saga, check the invariants on the durable

@@ -11,6 +11,7 @@ profile was itself temporary) after that much clock time, unless changed again i
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ class ServiceDirectory:
             self._replayed.add(name)
         self._add_faults(name, fault)
 
-    def knows(self, service: str) -> bool:
+    def has_service(self, service: str | None) -> bool:
         """A service of the run: simulated, or the user's own code."""
         return service in self._faults
 
@@ -155,6 +156,8 @@ class ServiceDirectory:
     async def invoke(self, call: Call) -> dict[str, Any]:
         service = self.services.get(call.service)
         if service is None and call.service in self.code:
+            if call.operation in MAINTENANCE_RESULTS:  # sagatui's own, on the fault profile it set on the service
+                return self._maintain(call)
             return await self._invoke_code(call)
         if service is None:
             raise ServiceError(ErrorKind.VALIDATION, f"no service named {call.service!r}", code="unknown_service")
@@ -183,6 +186,14 @@ class ServiceDirectory:
                 result = await perform(call)
             else:
                 result = await self._clock.call_real(lambda: perform(call))
+        except asyncio.CancelledError:
+            caller = asyncio.current_task()
+            if caller is not None and caller.cancelling():
+                raise  # the saga gave up on the call (its timeout, a cancel): not the call's own doing
+            error = ServiceError(ErrorKind.UNEXPECTED, f"{call.service}.{call.operation} was cancelled from within "
+                                                       f"(a task it awaited was cancelled)")
+            self._answered(call, error)
+            raise error from None
         except ServiceError as error:
             self._answered(call, error)
             raise
@@ -193,6 +204,7 @@ class ServiceDirectory:
     def _answered(self, call: Call, answer: dict[str, Any] | ServiceError) -> None:
         self._recorder.emit(EventKind.CODE_ANSWERED, saga_id=call.saga_id, step=call.step, service=call.service,
                             operation=call.operation, attempt=call.attempt,
+                            error_kind=answer.kind if isinstance(answer, ServiceError) else None,
                             payload=CodeAnswered.of(call.idempotency_key, answer))
 
     def _maintain(self, call: Call) -> dict[str, Any]:

@@ -202,7 +202,7 @@ async def servers(run):
           .replace('    "counting",\n', '    "counting", lifespan=servers,\n'))
     result = sagatui("run", "counting:app", "--db", "runs.db")
     assert result.code == 2
-    assert result.err.strip() == ("sagatui: error: counting:app: its lifespan failed as run 1 opened: "
+    assert result.err.strip() == ("sagatui: error: counting:app (run 1): its lifespan failed as the run opened: "
                                   "OSError: port 8080 in use")
     import sqlite3
 

@@ -71,6 +71,8 @@ async def reopen_run(
         target = run.settings.get("code")
         if target is not None and code is None:
             raise CodeNeeded(run, str(target))
+        if target is None:
+            code = None  # a pack's run: the user's code given for another run is none of its business
         pack = load_pack_text(pack_text, f"run {run.id} of {store.path}", code=code.kinds() if code else None)
         events = await read_events(store, run.id, limit=None)
         sagas = rebuild_sagas(pack.sagas, events)

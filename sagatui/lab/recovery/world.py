@@ -116,7 +116,8 @@ def _fault_histories(lab: Lab, events: Sequence[Event]) -> dict[str, _FaultHisto
             history.arrivals.append(Arrival(at, _INTENTS[intent.kind], intent.operation or "", intent.step or ""))
 
     for event in events:
-        if event.kind is EventKind.FAULT_CHANGED and event.service is not None and lab.services.knows(event.service):
+        if (event.kind is EventKind.FAULT_CHANGED and event.service is not None
+                and lab.services.has_service(event.service)):
             histories[event.service] = _FaultHistory(event)
         elif event.kind in _INTENTS:
             intents[f"{event.saga_id}:{event.step}{':undo' if _INTENTS[event.kind] else ''}"] = event
