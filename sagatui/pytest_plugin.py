@@ -12,6 +12,10 @@ faults on the virtual clock and assert on what it did; fuzz it over seeds.
     def test_busy_day_holds(saga_lab, sagatui_seed):
         saga_lab.run(APP, "busy_day", seed=sagatui_seed).assert_passed()
 
+    @pytest.mark.sagatui_fuzz(seeds=20)
+    def test_busy_day_under_drawn_faults(saga_lab, sagatui_seed):
+        saga_lab.fuzz(APP, "busy_day", seed=sagatui_seed).assert_held()  # as `sagatui fuzz` runs a seed
+
 A session file kept beside the tests is a snapshot of a real run: `saga_lab.check_session(APP,
 "tests/sessions/checkout.json", "happy")` replays it through the App's current definitions (no call
 made) and fails at the first divergence; `pytest --sagatui-update` writes it again from a real run.
@@ -33,7 +37,7 @@ import pytest
 
 if TYPE_CHECKING:
     from sagatui.code.app import App
-    from sagatui.lab.trial import Outcome
+    from sagatui.lab.trial import FuzzTrial, Outcome
 
 _REPRODUCE = "sagatui reproduce"  # the user property a failed test's runs are kept under
 DEFAULT_FUZZ_SEEDS = 20
@@ -103,6 +107,17 @@ class SagaLab:
             self._node.user_properties.append((_REPRODUCE, outcome.reproduce))
         return outcome
 
+
+    def fuzz(self, target: App | str, scenario: str, *, seed: int) -> FuzzTrial:
+        """Seed `seed` of `scenario` as `sagatui fuzz` runs it: a fault schedule and cancels drawn from the
+        seed over the scenario, then every check (the invariants, the App's own, the stream's rules). Its
+        `assert_held()` names the violations and the command that runs the seed again."""
+        from sagatui.lab.trial import fuzz_trial
+
+        trial = asyncio.run(fuzz_trial(self.app(target), scenario, self.db, seed=seed))
+        if trial.violations:
+            self._node.user_properties.append((_REPRODUCE, trial.reproduce))
+        return trial
 
     def check_session(self, target: App | str, path: str | Path, scenario: str | None = None, *,
                       seed: int = 1) -> str:

@@ -213,11 +213,15 @@ def _fault_change(text: str, services: Iterable[str]) -> Any:
 
 
 def handle_fork(options: argparse.Namespace, out: Console) -> int:
-    from sagatui.lab.fork import ForkError, fork_run
+    from sagatui.lab.fork import ForkError, check_forkable, fork_run
     from sagatui.packs.loader import load_pack_text
     from sagatui.store.database import Store
 
     recording = _recording(options.source, options.run)
+    try:
+        check_forkable(recording)
+    except ForkError as error:
+        raise UsageError(str(error)) from None
     if options.db is None and Path(options.source).suffix == ".json":
         raise UsageError("a session file is not a database: name where the fork goes with --db")
     services = list(load_pack_text(recording.pack_text, recording.source).services)

@@ -32,9 +32,10 @@ def is_code_target(argument: str) -> bool:
     return argument.partition(":")[0].endswith(".py") or (":" in argument and not Path(argument).is_file())
 
 
-def read_target(argument: str, *, verbose: bool = False) -> Target:
+def read_target(argument: str, *, verbose: bool | None = None) -> Target:
     """Load PACK as the user wrote it. The user's module failing to import is a UsageError (one line; its
-    traceback on stderr first with `verbose`); a pack, or an App whose pack is wrong, a PackError."""
+    traceback on stderr first with `verbose`, which None means the command has no such option); a pack, or an
+    App whose pack is wrong, a PackError."""
     if not is_code_target(argument):
         from sagatui.packs.bundled import read_pack
 
@@ -47,7 +48,7 @@ def read_target(argument: str, *, verbose: bool = False) -> Target:
     except CodeError as error:
         if verbose and error.detail:
             print(error.detail, file=sys.stderr)
-        hint = " (--verbose shows its traceback)" if error.detail and not verbose else ""
+        hint = " (--verbose shows its traceback)" if error.detail and verbose is False else ""
         raise UsageError(f"{error}{hint}") from None
     return Target(app.pack, app.pack_text, argument, app)
 
@@ -56,7 +57,7 @@ def code_option(options: argparse.Namespace) -> App | None:
     """The user's code a command's `--code` names (None when not given)."""
     if not options.code:
         return None
-    code = read_target(options.code, verbose=getattr(options, "verbose", False)).code
+    code = read_target(options.code, verbose=getattr(options, "verbose", None)).code
     if code is None:
         raise UsageError(f"--code {options.code}: name the user's own code (MODULE:APP, or a .py file), not a pack")
     return code

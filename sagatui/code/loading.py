@@ -83,10 +83,21 @@ def _module_name(path: Path) -> str:
     return f"{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
 
 
+def _users(filename: str) -> bool:
+    """A frame of the user's code: not Python's own (frozen, the standard library, site-packages), nor sagatui's."""
+    if filename.startswith("<"):
+        return False
+    path = Path(filename).resolve()
+    libraries = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[1]}
+    return not any(path.is_relative_to(library) for library in libraries) and "site-packages" not in path.parts
+
+
 def _failed(where: str, raised: BaseException) -> CodeError:
     if isinstance(raised, KeyboardInterrupt):
         raise raised
     detail = "".join(traceback.format_exception(raised)).rstrip()
-    last = traceback.extract_tb(raised.__traceback__)[-1:] if raised.__traceback__ else []
+    frames = traceback.extract_tb(raised.__traceback__) if raised.__traceback__ else []
+    own = [frame for frame in frames if _users(frame.filename)]  # the user's line, not the library's inside it
+    last = own[-1:] or frames[-1:]
     at = f" ({last[0].filename}:{last[0].lineno})" if last else ""
     return CodeError(f"cannot import {where}: {type(raised).__name__}: {raised}{at}", detail)

@@ -17,6 +17,7 @@ from pathlib import Path
 from sagatui.lab import Lab
 from sagatui.lab.command_desk import Moment
 from sagatui.lab.commands import Forked, RecordedCommand, parse_recorded
+from sagatui.lab.recorded_answers import code_services
 from sagatui.lab.replay import Recording, first_of, recording_from_store
 from sagatui.lab.run_diff import RunDiff, diff_runs
 from sagatui.model.durations import format_duration
@@ -65,9 +66,18 @@ def _check_reached(recording: Recording, point: ForkPoint) -> None:
                         f"it never reached {format_duration(point.time)}")
 
 
+def check_forkable(recording: Recording) -> None:
+    """ForkError for a run of the user's own code: a fork would call it again from the fork on, which it does
+    not do yet."""
+    if code_services(recording.pack_text):
+        raise ForkError(f"{recording.source} ran the user's own code: a fork calls it again from the fork on, which "
+                        f"sagatui does not do yet (replay --code re-executes such a run, answered as recorded)")
+
+
 async def fork_run(recording: Recording, point: ForkPoint, changes: list[RecordedCommand], store: Store) -> Fork:
     """Re-execute `recording` into a new run of `store` up to `point`, apply `changes` there, go on."""
     _check_reached(recording, point)
+    check_forkable(recording)
     pack = load_pack_text(recording.pack_text, recording.source)
     lab = Lab(pack, recording.pack_text, store, seed=recording.seed,
               label=f"fork of {recording.source} at {point.label()}")

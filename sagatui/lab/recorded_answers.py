@@ -18,9 +18,11 @@ import yaml
 from sagatui.engine.clock import VirtualClock
 from sagatui.engine.recorder import EventRecorder
 from sagatui.model.calls import Call
+from sagatui.model.definition_base import Definition
 from sagatui.model.events import Event, EventKind
 from sagatui.model.payloads import CodeAnswered, RunSettled
 from sagatui.packs.references import CODE_KIND
+from sagatui.sim.catalog import ServiceKind
 from sagatui.sim.directory import Perform
 from sagatui.store.invariants import InvariantResult
 
@@ -114,6 +116,29 @@ def code_services(pack_text: str) -> list[str]:
     services = data.get("services") if isinstance(data, dict) else None
     return [name for name, service in (services or {}).items()
             if isinstance(service, dict) and service.get("kind") == CODE_KIND]
+
+
+def code_stand_ins(pack_text: str) -> dict[str, ServiceKind]:
+    """For a recorded pack of the user's own code watched without that code: each of its code services as a
+    kind whose operations are those the pack names (nothing is called: a recording's events play back)."""
+    owned = code_services(pack_text)
+    named: dict[str, set[str]] = {name: set() for name in owned}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        elif isinstance(value, str) and value.count(".") == 1:
+            service, operation = value.split(".")
+            if service in named:
+                named[service].add(operation)
+
+    walk(yaml.safe_load(pack_text))
+    return {name: ServiceKind(name, "the user's own code, not loaded", dict.fromkeys(sorted(operations)), Definition,
+                              {}) for name, operations in named.items()}
 
 
 def same_but_timing(want: Event, have: Event) -> bool:

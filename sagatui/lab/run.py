@@ -34,7 +34,9 @@ from sagatui.lab.commands import Command, RecordedCommand, StartScenario
 from sagatui.lab.lifespan import HeldLifespan
 from sagatui.lab.view import LabView
 from sagatui.lab.workload import Workload
+from sagatui.model.calls import Call
 from sagatui.model.effects import RowWrite
+from sagatui.model.errors import ErrorKind, ServiceError
 from sagatui.model.events import Event, EventKind
 from sagatui.packs.model import Pack
 from sagatui.packs.references import CODE_KIND
@@ -50,6 +52,10 @@ from sagatui.store.run_lock import claim_run, release_run
 from sagatui.store.writer import EventWriter
 
 _ABANDONED_WAIT = 5.0  # seconds the user's abandoned calls get to clean up as the run closes
+
+
+async def _not_loaded(call: Call) -> dict[str, Any]:
+    raise ServiceError(ErrorKind.VALIDATION, f"{call.service} is the user's own code, not loaded here")
 
 
 def pack_hash(pack_text: str) -> str:
@@ -230,8 +236,11 @@ class Lab:
                        self._lifespan.state if self._lifespan is not None else None)
 
     def _own_code(self, name: str) -> Perform:
-        """The real call of the user's service `name` in this run."""
-        if self.code is None or name not in self.code.services:
+        """The real call of the user's service `name` in this run (a lab given no code plays a recording back:
+        nothing is called)."""
+        if self.code is None:
+            return _not_loaded
+        if name not in self.code.services:
             raise ValueError(f"{name} is the user's own code, and this lab was given none of that name")
         service = self.code.services[name]
         return lambda call: service.perform(call, self.run_info)

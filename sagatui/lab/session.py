@@ -130,8 +130,8 @@ class LabSession:
         """Stop the current run and start a new one, on another pack if one is given."""
         speed = self.lab.view.speed if self.lab is not None else self.settings.speed
         await self._stop_lab()
-        if pack is not None:
-            self.settings = replace(self.settings, pack=pack, pack_text=pack_text, pack_path=pack_path)
+        if pack is not None:  # another pack: data, with none of the user's code behind it
+            self.settings = replace(self.settings, pack=pack, pack_text=pack_text, pack_path=pack_path, code=None)
         self.settings = replace(self.settings, speed=speed)
         await self.start()
 

@@ -12,6 +12,7 @@ from typing import Any
 from sagatui.code.app import App
 from sagatui.lab.commands import SetFault
 from sagatui.lab.expectations import SagaOutcomes
+from sagatui.lab.fuzz import FuzzOutcome, fuzz_one
 from sagatui.lab.headless import ScenarioReport, run_scenario
 from sagatui.lab.replay import recording_from_session, recording_from_store, replay, write_session
 from sagatui.model.events import Event
@@ -81,6 +82,32 @@ async def run_trial(app: App, scenario: str | None, db: Path, *, seed: int = 1,
                                     code=app, before=before)
     orders = SagaOutcomes.of(events).orders
     return Outcome(report, events, orders, db, reproduce_command(app.target, name, seed, faults))
+
+
+@dataclass(frozen=True)
+class FuzzTrial:
+    """One seed of `sagatui fuzz`: its drawn fault schedule and cancels over the scenario, and every check."""
+
+    outcome: FuzzOutcome
+    reproduce: str
+
+    @property
+    def violations(self) -> list[str]:
+        return list(self.outcome.violations)
+
+    def assert_held(self) -> None:
+        """AssertionError naming each violation, and how to run the seed again."""
+        if self.outcome.violations:
+            lines = "\n  ".join(self.outcome.violations)
+            raise AssertionError(f"seed {self.outcome.seed} broke:\n  {lines}\nreproduce: {self.reproduce}")
+
+
+async def fuzz_trial(app: App, scenario: str, db: Path, *, seed: int) -> FuzzTrial:
+    """Fuzz seed `seed` of `scenario` as `sagatui fuzz` does, in a new run of `db`."""
+    async with await Store.open(db) as store:
+        outcome = await fuzz_one(app.pack, app.pack_text, store, scenario, seed, app)
+    return FuzzTrial(outcome, f"sagatui fuzz {shlex.quote(app.target)} --scenario {shlex.quote(scenario)} "
+                              f"--runs 1 --start-seed {seed}")
 
 
 async def check_session(app: App, path: Path, scenario: str | None, db: Path, *, seed: int = 1,

@@ -37,7 +37,7 @@ from sagatui.lab.commands import (
     TogglePause,
     ToggleService,
 )
-from sagatui.lab.recovery.reopen import RunMovedOn
+from sagatui.lab.recovery.reopen import CodeNeeded, RunMovedOn
 from sagatui.lab.recovery.resume import runs_with_sagas_left
 from sagatui.lab.session import LabSession, LabSettings, Resumed
 from sagatui.model.faults import FaultProfile
@@ -146,8 +146,8 @@ class SagaDashboard(App[None]):
         """Resume the run the user chose; None, saying so, if another process settled it since it was offered."""
         try:
             return await session.resume(unfinished)
-        except RunMovedOn as moved:
-            self.notify(f"{moved}: a new run starts instead", severity="warning", timeout=8)
+        except (RunMovedOn, CodeNeeded) as refused:
+            self.notify(f"{refused}: a new run starts instead", severity="warning", timeout=8)
             return None
 
     def _storage_failed(self, error: StorageError) -> None:

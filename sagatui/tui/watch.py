@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sagatui.exit_codes import ExitCode
 from sagatui.lab.commands import Command
+from sagatui.lab.recorded_answers import code_stand_ins
 from sagatui.lab.replay import Recording
 from sagatui.lab.session import LabSettings
 from sagatui.packs.loader import load_pack_text
@@ -83,7 +84,7 @@ class WatchDashboard(SagaDashboard):
 
 def watch_recording(recording: Recording, speed: float | None = 1.0) -> int:
     """Open the dashboard on a recording; returns the exit code."""
-    pack = load_pack_text(recording.pack_text, recording.source)
+    pack = load_pack_text(recording.pack_text, recording.source, code=code_stand_ins(recording.pack_text))
     with tempfile.TemporaryDirectory() as scratch:
         settings = LabSettings(pack, recording.pack_text, None, Path(scratch) / "watch.db", recording.seed, speed,
                                recorded=tuple(recording.events))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.test_own_code_cli import APP
+from tests.cli.test_own_code_cli import ALL_COMPLETED, APP
 
 pytest_plugins = ["pytester"]
 
@@ -53,6 +53,22 @@ def test_fuzz_marker_runs_each_seed_and_the_summary_says_how_to_reproduce(pytest
     again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v", "--sagatui-seed", "2")
     again.assert_outcomes(passed=1)
     again.stdout.fnmatch_lines(["*test_holds?seed2? PASSED*"])
+
+
+def test_fuzz_draws_faults_as_sagatui_fuzz_does(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(counting=ALL_COMPLETED)
+    pytester.makepyfile(test_drawn="""
+        import pytest
+
+        @pytest.mark.sagatui_fuzz(seeds=16)
+        def test_counts_hold(saga_lab, sagatui_seed):
+            saga_lab.fuzz("counting:app", "once", seed=sagatui_seed).assert_held()
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1 and outcomes.get("passed", 0) >= 1
+    result.stdout.fnmatch_lines(["*sagatui: failing runs, to run again*",
+                                 "sagatui fuzz counting:app --scenario once --runs 1 --start-seed *"])
 
 
 def test_session_files_are_snapshots_written_with_a_flag(pytester: pytest.Pytester) -> None:
