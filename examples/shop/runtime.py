@@ -22,7 +22,7 @@ from providers import PaymentProvider, ShippingProvider
 from serving import ProviderServer
 from shop_db import ShopDB
 
-from sagatui import RunInfo
+from sagatui import RunContext
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ def read_rows(file: Path, table: str) -> list[JSON]:
         return [dict(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid")]
 
 
-def run_stamp(run: RunInfo) -> str:
+def run_stamp(run: RunContext) -> str:
     """What tells this run from an earlier run of the same number (its database deleted and made again): when
-    sagatui created it, from its `runs` table (RunInfo does not say)."""
+    sagatui created it, from its `runs` table (RunContext does not say)."""
     with closing(sqlite3.connect(f"file:{run.database}?mode=ro", uri=True)) as db:
         row = db.execute("SELECT started_at FROM runs WHERE id = ?", (run.run_id,)).fetchone()
     return f"run {run.run_id} started at {row[0]!r}" if row else f"run {run.run_id}"
@@ -70,16 +70,16 @@ def run_stamp(run: RunInfo) -> str:
 class ShopRun:
     """The shop's resources in one run."""
 
-    info: RunInfo
+    info: RunContext
     files: RunFiles
     db: ShopDB
     payments_url: str
     shipping_url: str
 
-    _live: ClassVar[dict[RunInfo, ShopRun]] = {}  # the runs whose lifespan is open
+    _live: ClassVar[dict[RunContext, ShopRun]] = {}  # the runs whose lifespan is open
 
     @classmethod
-    def of(cls, run: RunInfo) -> ShopRun:
+    def of(cls, run: RunContext) -> ShopRun:
         """The resources of `run` (RuntimeError outside its lifespan)."""
         try:
             return cls._live[run]
@@ -94,7 +94,7 @@ class ShopRun:
 
 
 @asynccontextmanager
-async def shop_lifespan(run: RunInfo) -> AsyncIterator[ShopRun]:
+async def shop_lifespan(run: RunContext) -> AsyncIterator[ShopRun]:
     """Around one run: its files (fresh for a new run), the shop database open, both providers serving; all
     closed after."""
     files = RunFiles.of(Path(run.database).resolve(), run.run_id)

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from sagatui.code.service import RunInfo, Service
+from sagatui.code.service import RunContext, Service
 from sagatui.model.definition_base import Definition
 from sagatui.packs.errors import PackError, PackProblem
 from sagatui.packs.loader import load_pack_text
@@ -39,7 +39,7 @@ from sagatui.store.queries import SagaInfo
 class RunEnd:
     """What an invariant is shown at the end of a run: the run, and each of its sagas as it ended."""
 
-    run: RunInfo
+    run: RunContext
     sagas: list[SagaInfo]
 
 
@@ -53,7 +53,7 @@ class Findings:
 
 
 Invariant = Callable[[RunEnd], Awaitable[Iterable[str] | Findings]]
-Lifespan = Callable[[RunInfo], AbstractAsyncContextManager[object]]
+Lifespan = Callable[[RunContext], AbstractAsyncContextManager[object]]
 
 
 class App:
@@ -147,7 +147,7 @@ class App:
         return data  # checked with the rest, as one pack
 
     # -- a run's life ----------------------------------------------------------------------------------
-    def around(self, run: RunInfo) -> AbstractAsyncContextManager[object]:
+    def around(self, run: RunContext) -> AbstractAsyncContextManager[object]:
         """The lifespan of one run (nothing to do without one)."""
         return self.lifespan(run) if self.lifespan is not None else _nothing()
 

@@ -38,7 +38,7 @@ ErrorMap = Mapping[type[BaseException], ErrorKind | str]
 
 
 @dataclass(frozen=True)
-class RunInfo:
+class RunContext:
     """The run a call belongs to: a service whose own state outlives one run scopes its records by it."""
 
     run_id: int
@@ -51,7 +51,7 @@ class RunInfo:
 class CallContext:
     """What an operation learns of the call beside its params."""
 
-    run: RunInfo
+    run: RunContext
     saga_id: str
     step: str
     attempt: int  # 1 for the first try; the same key comes again with each retry and after a resume
@@ -103,7 +103,7 @@ class Operation:
     async def __call__(self, ctx: CallContext, **params: Any) -> Mapping[str, Any] | None:
         return await self.function(ctx, **params)
 
-    async def perform(self, call: Call, run: RunInfo) -> dict[str, Any]:
+    async def perform(self, call: Call, run: RunContext) -> dict[str, Any]:
         """Call the function with the call's params; its answer, or the ServiceError that tells its failure."""
         ctx = CallContext(run, call.saga_id, call.step, call.attempt, call.idempotency_key, call.compensation)
         params = call.params if self._takes is None else {
@@ -172,7 +172,7 @@ class Service:
         """Each operation -> the operation that undoes it (None: nothing to undo), as the catalog says it."""
         return {name: operation.undone_by for name, operation in self.operations.items()}
 
-    async def perform(self, call: Call, run: RunInfo) -> dict[str, Any]:
+    async def perform(self, call: Call, run: RunContext) -> dict[str, Any]:
         operation = self.operations.get(call.operation)
         if operation is None:
             raise ServiceError(ErrorKind.VALIDATION, f"{self.name} has no operation {call.operation!r}")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagatui import __version__
 from sagatui.code.app import App, RunEnd
-from sagatui.code.service import RunInfo
+from sagatui.code.service import RunContext
 from sagatui.engine.approvals import PendingApproval
 from sagatui.engine.breaker import BreakerBoard, record_transitions
 from sagatui.engine.bus import EventBus
@@ -230,9 +230,9 @@ class Lab:
                                                           f"{self.code.target} (run {self.run_id})", self.fail)
 
     @property
-    def run_info(self) -> RunInfo:
+    def run_info(self) -> RunContext:
         """The run as the user's code sees it, with what the App's lifespan yielded."""
-        return RunInfo(self.run_id, Path(self.store.path), self._reopened,
+        return RunContext(self.run_id, Path(self.store.path), self._reopened,
                        self._lifespan.state if self._lifespan is not None else None)
 
     def _own_code(self, name: str) -> Perform:

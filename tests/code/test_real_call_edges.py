@@ -50,7 +50,7 @@ async def test_an_abandoned_call_finishes_its_cleanup_before_the_lifespan_ends(t
         return {}
 
     @asynccontextmanager
-    async def lifespan(run: sagatui.RunInfo) -> AsyncIterator[None]:
+    async def lifespan(run: sagatui.RunContext) -> AsyncIterator[None]:
         yield
         seen.append("lifespan ended")
 
@@ -69,7 +69,7 @@ async def test_the_lifespan_is_entered_and_exited_in_one_task_and_its_state_reac
         return {"state": ctx.run.state, "resumed": ctx.run.resumed}
 
     @asynccontextmanager
-    async def lifespan(run: sagatui.RunInfo) -> AsyncIterator[str]:
+    async def lifespan(run: sagatui.RunContext) -> AsyncIterator[str]:
         tasks.append(asyncio.current_task())
         async with asyncio.TaskGroup():  # a structure that must be left by the task that entered it
             yield "db-handle"

@@ -5,6 +5,7 @@ from their events), ready to go on writing the same run."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sagatui.code.app import App
@@ -62,6 +63,7 @@ async def reopen_run(
     process wrote before is missed; RunMovedOn if its status then is not one of `statuses` (when given).
     `code`: the user's services of a run of their own code (CodeNeeded without it)."""
     claim_run(store.path, run.id)
+    lab: Lab | None = None
     try:
         run = await find_run(store, run.id)
         if statuses is not None and run.status not in statuses:
@@ -82,6 +84,9 @@ async def reopen_run(
             lab.bus.add_listener(on_event)
         await lab.reopen(run.id, events[-1].time if events else 0.0, [rebuilt.saga for rebuilt in sagas.values()])
     except BaseException:
+        if lab is not None:  # wired (its clock, its writer) before what failed (the App's lifespan)
+            with suppress(Exception):
+                await lab.close()
         release_run(store.path, run.id)
         raise
     return ReopenedRun(lab, events, sagas)
