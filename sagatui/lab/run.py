@@ -265,8 +265,8 @@ class Lab:
 
     async def conclude(self) -> list[InvariantResult]:
         """End a run that ran to completion: wait for every saga, check the invariants on the durable
-        tables, and record `run.settled` with the metrics and the invariant report. Cancelled while
-        waiting (Ctrl-C), it interrupts the run instead."""
+        tables, and record `run.settled` with the metrics and the invariant report. Cancelled before that
+        mark (Ctrl-C while waiting, or while the invariants are checked), it interrupts the run instead."""
         try:
             await self.settle()
         except (asyncio.CancelledError, WaitingForPeople):
@@ -278,9 +278,13 @@ class Lab:
                 await self.interrupt()
             raise failure
         with self.clock.io():  # and still held through the invariant check: run.settled is at the last saga's end
-            await self._flush_holding_time()
-            invariants = await check_invariants(self.store, self.run_id)
-            invariants += await self.own_invariants()
+            try:
+                await self._flush_holding_time()
+                invariants = await check_invariants(self.store, self.run_id)
+                invariants += await self.own_invariants()
+            except asyncio.CancelledError:  # every saga ended, but the run never made its mark: not settled
+                await self.interrupt()
+                raise
             self.recorder.emit(EventKind.RUN_SETTLED, data={
                 "metrics": self.metrics.as_dict(), "invariants": [result.as_dict() for result in invariants]})
             self.clock.freeze()
