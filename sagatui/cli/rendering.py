@@ -144,7 +144,9 @@ def print_fuzz_seed(out: Console, seed: SeedReport, pack: str, scenario: str, ke
         show(out, f"  {violation}")
     if kept is not None:
         show(out, f"  kept: run {kept.run_id} of {kept.db}")
-    show(out, f"  reproduce: sagatui fuzz {pack} --scenario {scenario} --runs 1 --start-seed {seed.seed}")
+    from sagatui.lab.fuzz import reproduce_seed  # a fuzz campaign ran: the lab is imported already
+
+    show(out, f"  reproduce: {reproduce_seed(pack, scenario, seed.seed)}")
 
 
 def print_fuzz_summary(out: Console, report: CampaignReport) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +101,11 @@ def _random_profile(rng: random.Random, span: float) -> FaultProfile:
         duty=round(rng.uniform(0.2, 0.8), 2),
         revert_after=round(rng.uniform(0.5, max(1.0, span / 2)), 3) if rng.random() < 0.7 else None,
     )
+
+
+def reproduce_seed(pack: str, scenario: str, seed: int) -> str:
+    """The command that fuzzes `seed` of `scenario` alone again (`pack` as the user named it: a pack, or code)."""
+    return f"sagatui fuzz {shlex.quote(pack)} --scenario {shlex.quote(scenario)} --runs 1 --start-seed {seed}"
 
 
 async def fuzz_one(pack: Pack, pack_text: str, store: Store, scenario: str, seed: int,

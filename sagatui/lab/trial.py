@@ -12,7 +12,7 @@ from typing import Any
 from sagatui.code.app import App
 from sagatui.lab.commands import SetFault
 from sagatui.lab.expectations import SagaOutcomes
-from sagatui.lab.fuzz import FuzzOutcome, fuzz_one
+from sagatui.lab.fuzz import FuzzOutcome, fuzz_one, reproduce_seed
 from sagatui.lab.headless import ScenarioReport, run_scenario
 from sagatui.lab.replay import recording_from_session, recording_from_store, replay, write_session
 from sagatui.model.events import Event
@@ -106,8 +106,7 @@ async def fuzz_trial(app: App, scenario: str, db: Path, *, seed: int) -> FuzzTri
     """Fuzz seed `seed` of `scenario` as `sagatui fuzz` does, in a new run of `db`."""
     async with await Store.open(db) as store:
         outcome = await fuzz_one(app.pack, app.pack_text, store, scenario, seed, app)
-    return FuzzTrial(outcome, f"sagatui fuzz {shlex.quote(app.target)} --scenario {shlex.quote(scenario)} "
-                              f"--runs 1 --start-seed {seed}")
+    return FuzzTrial(outcome, reproduce_seed(app.target, scenario, seed))
 
 
 async def check_session(app: App, path: Path, scenario: str | None, db: Path, *, seed: int = 1,
