@@ -149,22 +149,30 @@ class VirtualClock:
         if delay <= 0:
             await asyncio.sleep(0)
             return
-        await self.sleep_until(self._now + delay)
+        woken, handle = self._alarm(self._now + delay)  # no coroutine in between: every latency passes here
+        try:
+            await woken
+        finally:
+            handle.cancel()
 
     async def sleep_until(self, when: float) -> None:
         """Return at clock time `when` (at once, if that has passed): a time read from a log comes back as
         the same float, where `sleep(when - now())` could miss it by a rounding error."""
+        woken, handle = self._alarm(when)
+        try:
+            await woken
+        finally:
+            handle.cancel()
+
+    def _alarm(self, when: float) -> tuple[asyncio.Future[None], TimerHandle]:
+        """A future set at clock time `when`, and its timer."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def wake() -> None:
             if not future.done():
                 future.set_result(None)
 
-        handle = self.call_at(when, wake)
-        try:
-            await future
-        finally:
-            handle.cancel()
+        return future, self.call_at(when, wake)
 
     def timeout(self, delay: float | None) -> ClockTimeout:
         return ClockTimeout(self, delay)
@@ -412,10 +420,8 @@ class VirtualClock:
     async def _pass_real_time(self, due: float | None) -> None:
         """A real call is in flight: let real time pass until an answer comes (taken in at the next quiet
         moment) or the next timer is due, which then fires (a timeout on the call too)."""
-        assert self._stretch is not None
         if due is not None:
-            started_real, started_now = self._stretch
-            passed = started_now + (time.monotonic() - started_real)
+            passed = self._real_now()
             if passed >= due or not await self._wait_for_wake(due - passed):
                 self._fire_due(due)
             return
@@ -424,12 +430,16 @@ class VirtualClock:
     def _catch_up(self) -> None:
         """Clock time where the real time passed since real calls went out puts it, never past the next
         timer (which fires first, at its own time)."""
-        if self._stretch is None:
-            return
-        started_real, started_now = self._stretch
-        now = started_now + (time.monotonic() - started_real)
-        due = self._next_due()
+        if self._stretch is None or self.frozen:
+            return  # no real call out; or the run made its last mark
+        now, due = self._real_now(), self._next_due()
         self._now = max(self._now, now if due is None else min(now, due))
+
+    def _real_now(self) -> float:
+        """The clock time the real time passed since real calls went out comes to."""
+        assert self._stretch is not None
+        started_real, started_now = self._stretch
+        return started_now + (time.monotonic() - started_real)
 
     def _fire_due(self, due: float) -> None:
         self._now = max(self._now, due)

@@ -45,11 +45,11 @@ from sagatui.store.database import Store
 from sagatui.store.errors import StorageError
 from sagatui.store.invariants import InvariantResult, check_invariants
 from sagatui.store.queries import sagas as saga_rows
+from sagatui.store.run_lock import claim_run, release_run
+from sagatui.store.writer import EventWriter
 
 if TYPE_CHECKING:
     from sagatui.lab.recorded_answers import RecordedAnswers
-from sagatui.store.run_lock import claim_run, release_run
-from sagatui.store.writer import EventWriter
 
 _ABANDONED_WAIT = 5.0  # seconds the user's abandoned calls get to clean up as the run closes
 
@@ -226,14 +226,14 @@ class Lab:
         self._wired = True
         if self.code is not None and self.answers is None:
             with self.clock.io():  # the user's servers start, their database opens: no time passes meanwhile
-                self._lifespan = await HeldLifespan.enter(self.code.around(self.run_info),
+                self._lifespan = await HeldLifespan.enter(self.code.around(self.run_context),
                                                           f"{self.code.target} (run {self.run_id})", self.fail)
 
     @property
-    def run_info(self) -> RunContext:
+    def run_context(self) -> RunContext:
         """The run as the user's code sees it, with what the App's lifespan yielded."""
         return RunContext(self.run_id, Path(self.store.path), self._reopened,
-                       self._lifespan.state if self._lifespan is not None else None)
+                          self._lifespan.state if self._lifespan is not None else None)
 
     def _own_code(self, name: str) -> Perform:
         """The real call of the user's service `name` in this run (a lab given no code plays a recording back:
@@ -243,7 +243,7 @@ class Lab:
         if name not in self.code.services:
             raise ValueError(f"{name} is the user's own code, and this lab was given none of that name")
         service = self.code.services[name]
-        return lambda call: service.perform(call, self.run_info)
+        return lambda call: service.perform(call, self.run_context)
 
     async def close(self) -> None:
         """Stop taking work, let in-flight sagas end, and make every event durable with the clock held: a
@@ -296,7 +296,7 @@ class Lab:
             return []
         if self.answers is not None:
             return self.answers.invariants(list(self.code.invariants))
-        return await self.code.check_invariants(RunEnd(self.run_info, await saga_rows(self.store, self.run_id,
+        return await self.code.check_invariants(RunEnd(self.run_context, await saga_rows(self.store, self.run_id,
                                                                                      limit=-1)))
 
     async def interrupt(self) -> None:
