@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 from http_client import JSON, request
 from providers import PaymentProvider, ShippingProvider
@@ -76,15 +75,12 @@ class ShopRun:
     payments_url: str
     shipping_url: str
 
-    _live: ClassVar[dict[RunContext, ShopRun]] = {}  # the runs whose lifespan is open
-
     @classmethod
     def of(cls, run: RunContext) -> ShopRun:
-        """The resources of `run` (RuntimeError outside its lifespan)."""
-        try:
-            return cls._live[run]
-        except KeyError:
-            raise RuntimeError(f"run {run.run_id} of {run.database} has no shop running (no lifespan)") from None
+        """The resources of `run`: what the lifespan yielded (RuntimeError outside it)."""
+        if not isinstance(run.state, cls):
+            raise RuntimeError(f"run {run.run_id} of {run.database} has no shop running (no lifespan)")
+        return run.state
 
     async def payments(self, method: str, path: str, body: JSON | None = None, *, key: str | None = None) -> JSON:
         return await request(self.payments_url, method, path, body, idempotency_key=key)
@@ -106,7 +102,4 @@ async def shop_lifespan(run: RunContext) -> AsyncIterator[ShopRun]:
         stack.push_async_callback(asyncio.to_thread, shipping.stop)
         db = await ShopDB.open(files.shop)
         stack.push_async_callback(db.close)
-        shop = ShopRun(run, files, db, payments.url, shipping.url)
-        ShopRun._live[run] = shop
-        stack.callback(ShopRun._live.pop, run, None)
-        yield shop
+        yield ShopRun(run, files, db, payments.url, shipping.url)  # every call's ctx.run.state
