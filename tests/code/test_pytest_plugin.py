@@ -8,7 +8,8 @@ from tests.cli.test_own_code_cli import ALL_COMPLETED, APP
 
 pytest_plugins = ["pytester"]
 
-FLAKY_APP = APP.replace("    seen.add(ctx.idempotency_key)\n", "    seen.add(ctx.idempotency_key)\n"
+FLAKY_APP = APP.replace("    seen.setdefault((ctx.run.database, ctx.run.run_id), set()).add(ctx.idempotency_key)\n",
+                        "    seen.setdefault((ctx.run.database, ctx.run.run_id), set()).add(ctx.idempotency_key)\n"
                         "    if ctx.run.run_id % 3 == 0:\n        raise RuntimeError('every third run breaks')\n")
 
 
