@@ -99,9 +99,9 @@ class Expectations(Definition):
     @field_validator("invariants", mode="before")
     @classmethod
     def _listed_means_ok(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
+        if isinstance(value, list | tuple) and all(isinstance(name, str) for name in value):
             return dict.fromkeys(value, InvariantState.OK.value)
-        return value
+        return value  # anything else is for the schema to refuse, with the field it is in
 
 
 class TimedInput(Definition):

@@ -376,3 +376,10 @@ def test_a_fallbacks_own_compensation_is_an_operation_of_the_fallbacks_service()
     text = pack_text(insert_after={19: fallback})
     assert_problem(only_problem(text), 20, "sagas.order.steps[1].fallbacks[0].compensation",
                    "payment.refund cannot undo inventory.reserve", "an operation of inventory")
+
+
+def test_a_list_of_invariants_holding_a_list_is_a_pack_error():
+    """Found by the mutation property run: `invariants: [[], ...]` raised a TypeError, not a PackError."""
+    with pytest.raises(PackError) as raised:
+        load_pack_text(pack_text({26: "    expect: {invariants: [[], all_terminal]}"}), "p.yaml")
+    assert any(problem.field.startswith("scenarios.happy.expect.invariants") for problem in raised.value.problems)
